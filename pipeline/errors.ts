@@ -1,0 +1,66 @@
+/**
+ * One error hierarchy. Every error the pipeline raises on purpose is a PipelineError carrying the
+ * exit code it maps to; main.ts is the only place that turns it into process.exitCode.
+ *   2  bad input: an option, a date, a registry, a branch, images.json, smoke.json. Nothing was done.
+ *   1  a failure while working: git, engine, build, smoke test, push, registry, GitHub.
+ *   130/143  interrupted by SIGINT/SIGTERM.
+ */
+export class PipelineError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Bad input: the message names what was wrong and what would be right. */
+export class InputError extends PipelineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 2, options);
+  }
+}
+
+/** A config file with one or more problems, each `path: message`; all are reported at once. */
+export class ConfigError extends InputError {
+  readonly problems: readonly string[];
+  constructor(file: string, problems: readonly string[]) {
+    const head = problems.length === 1 ? `${file}: ${problems[0]}` : `${file}: ${problems.length} problems: ${problems.join('; ')}`;
+    super(head);
+    this.problems = problems;
+  }
+}
+
+/** A failure while working (exit 1). `step` names the stage, for reports. */
+export class WorkError extends PipelineError {
+  readonly step: string;
+  constructor(step: string, message: string, options?: { cause?: unknown }) {
+    super(message, 1, options);
+    this.step = step;
+  }
+}
+
+export class InterruptedError extends PipelineError {
+  readonly signal: NodeJS.Signals;
+  constructor(signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`, signal === 'SIGINT' ? 130 : 143);
+    this.signal = signal;
+  }
+}
+
+/** A bug: something that should never happen. Printed with a request to report it. */
+export class InternalError extends PipelineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`internal error (please report): ${message}`, 1, options);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** The exit code an arbitrary thrown value maps to. */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof PipelineError ? error.exitCode : 1;
+}

@@ -1,0 +1,27 @@
+/**
+ * Every byte the pipeline writes (stdout, stderr, reports, summaries, GitHub issues) passes
+ * through one Redactor that knows the run's secrets. A secret is also hidden in the encoded
+ * forms it travels in: base64 of `user:password` (Basic auth, docker config.json) and URL-encoding.
+ */
+export class Redactor {
+  private readonly secrets = new Set<string>();
+
+  add(secret: string | undefined, username?: string): void {
+    if (!secret || secret.length < 4) return;
+    this.secrets.add(secret);
+    this.secrets.add(encodeURIComponent(secret));
+    this.secrets.add(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
+    if (username !== undefined) {
+      this.secrets.add(Buffer.from(`${username}:${secret}`).toString('base64').replace(/=+$/, ''));
+    }
+  }
+
+  redact(text: string): string {
+    let out = text;
+    // Longest first, so a secret that contains another is hidden whole.
+    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
+      if (out.includes(secret)) out = out.split(secret).join('***');
+    }
+    return out;
+  }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds the offline base image that every fixture image starts from: FROM scratch, the static
+# busybox binary from Debian's busybox-static, and a link for each of its applets.
+# No registry is reachable here, so nothing can be pulled. Skips the build when the image exists.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+
+: "${DOCKER_HOST:=unix://$MP_SOCKET}"
+export DOCKER_HOST
+image=$MP_BASE_IMAGE
+socket=${DOCKER_HOST#unix://}
+
+image_exists() {
+  curl -sf --max-time 5 --unix-socket "$socket" "http://engine/images/${image}/json" >/dev/null 2>&1
+}
+
+if image_exists && [ "${1:-}" != "--rebuild" ]; then
+  exit 0
+fi
+
+busybox=/bin/busybox
+if ! { ldd "$busybox" 2>&1 || true; } | grep -q 'not a dynamic executable'; then
+  die "$busybox is not static; install Debian's busybox-static (engine-up.sh does)"
+fi
+
+ctx=$(mktemp -d)
+trap 'rm -rf "$ctx"' EXIT
+mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/tmp" "$ctx/rootfs/etc" "$ctx/rootfs/root"
+cp "$busybox" "$ctx/rootfs/bin/busybox"
+for applet in $("$busybox" --list); do
+  [ "$applet" = busybox ] || ln -s busybox "$ctx/rootfs/bin/$applet"
+done
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$ctx/rootfs/etc/passwd"
+printf 'root:x:0:\nnobody:x:65534:\n' >"$ctx/rootfs/etc/group"
+chmod 1777 "$ctx/rootfs/tmp"
+version=$("$busybox" 2>&1 | head -n 1 | awk '{print $2}')
+cat >"$ctx/Dockerfile" <<EOF
+FROM scratch
+COPY rootfs/ /
+ENV PATH=/bin
+LABEL org.opencontainers.image.title="busybox (static, offline base)" org.opencontainers.image.version="$version"
+CMD ["sh"]
+EOF
+
+log "building $image from $busybox ($version)"
+# Build through the engine API with the context as a tar stream: no dependency on the CLI's builder.
+tar -C "$ctx" -cf - . | curl -sf --unix-socket "$socket" -X POST \
+  -H 'Content-Type: application/x-tar' --data-binary @- \
+  "http://engine/build?t=${image}&rm=1&forcerm=1" >"$ctx/build.log"
+if grep -q '"error"' "$ctx/build.log" || ! image_exists; then
+  cat "$ctx/build.log" >&2
+  die "building $image failed"
+fi
+log "built $image"

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Starts the project's own container stack and prints the environment to use it:
+#   - a real dockerd (Debian's docker.io) on its own socket, data root, exec root and bridge,
+#   - two real registries (Debian's docker-registry) on 127.0.0.1: one open, one with htpasswd,
+#   - a FROM-scratch busybox base image, since no public registry is reachable here.
+# Idempotent: what already answers is left alone, so a second run is a fast no-op. Survives
+# what a killed session leaves behind: stale pid files, sockets, mounts and bridge.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || die "dockerd needs root: run this script as root or install sudo"
+  exec sudo --preserve-env=MP_STATE_DIR,MP_BRIDGE,MP_BRIDGE_CIDR,MP_REGISTRY_PORT,MP_AUTH_REGISTRY_PORT,MP_BASE_IMAGE \
+    MP_SOCKET_GROUP="$(id -g)" "$0" "$@"
+fi
+
+install_missing() {
+  # package:command pairs (or package:/path); a package is installed only when what it provides is
+  # missing, so an engine that is already installed (docker-ce on CI runners) is used as it is.
+  local want=(
+    docker.io:dockerd
+    docker-registry:docker-registry
+    apache2-utils:htpasswd
+    skopeo:skopeo
+    shellcheck:shellcheck
+    curl:curl
+    iproute2:ip
+    git:git
+    ca-certificates:/etc/ssl/certs/ca-certificates.crt
+  )
+  local missing=() entry pkg what
+  for entry in "${want[@]}"; do
+    pkg=${entry%%:*}
+    what=${entry#*:}
+    if [[ "$what" == /* ]]; then [ -e "$what" ] || missing+=("$pkg")
+    else command -v "$what" >/dev/null 2>&1 || missing+=("$pkg"); fi
+  done
+  # The dynamic busybox package also provides /bin/busybox; fixture images need the static one.
+  dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || missing+=(busybox-static)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  # policy-rc.d keeps the packages' own service scripts from starting a system dockerd.
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created_policy=1; fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  if [ "$created_policy" = 1 ]; then rm -f "$policy"; fi
+}
+
+start_engine() {
+  local pidfile="$MP_STATE_DIR/dockerd.pid"
+  if pid_alive "$pidfile" "$MP_SOCKET"; then
+    for _ in $(seq 1 100); do engine_answers && return 0; sleep 0.3; done
+    log "dockerd (pid $(cat "$pidfile")) does not answer; restarting it"
+  fi
+  stop_pid_file "$pidfile" "$MP_SOCKET" dockerd
+  stop_pid_file "$MP_STATE_DIR/exec/containerd/containerd.pid" "$MP_STATE_DIR/exec" containerd
+  unmount_stale
+  rm -f "$MP_SOCKET" "$MP_STATE_DIR/exec/containerd/containerd.sock"*
+  ensure_bridge
+  log "starting dockerd on $MP_SOCKET"
+  local group_flag=()
+  [ -n "${MP_SOCKET_GROUP:-}" ] && group_flag=(--group "$MP_SOCKET_GROUP")
+  # Own bridge and no iptables rules: this engine must not touch docker0 or the DOCKER chains
+  # of an engine that may already run on the machine. Published ports use the userland proxy.
+  setsid nohup dockerd \
+    --host "unix://$MP_SOCKET" "${group_flag[@]}" \
+    --data-root "$MP_STATE_DIR/docker" \
+    --exec-root "$MP_STATE_DIR/exec" \
+    --pidfile "$pidfile" \
+    --bridge "$MP_BRIDGE" --iptables=false --ip-masq=false \
+    --storage-driver overlay2 \
+    >>"$MP_STATE_DIR/dockerd.log" 2>&1 </dev/null &
+  for _ in $(seq 1 200); do
+    engine_answers && { log "dockerd is up"; return 0; }
+    sleep 0.3
+  done
+  tail -n 30 "$MP_STATE_DIR/dockerd.log" >&2
+  die "dockerd did not answer on $MP_SOCKET within 60s (log: $MP_STATE_DIR/dockerd.log)"
+}
+
+write_registry_config() { # NAME PORT [htpasswd-file]
+  local name=$1 port=$2 htpasswd=${3:-}
+  mkdir -p "$MP_STATE_DIR/$name/data"
+  {
+    echo "version: 0.1"
+    echo "log: {level: info, accesslog: {disabled: false}}"
+    echo "storage: {filesystem: {rootdirectory: $MP_STATE_DIR/$name/data}, delete: {enabled: true}}"
+    echo "http: {addr: 127.0.0.1:$port}"
+    if [ -n "$htpasswd" ]; then echo "auth: {htpasswd: {realm: mesos-pipeline-test, path: $htpasswd}}"; fi
+  } >"$MP_STATE_DIR/$name/config.yml"
+}
+
+start_registry() { # NAME PORT
+  local name=$1 port=$2 pidfile="$MP_STATE_DIR/$1/registry.pid" config="$MP_STATE_DIR/$1/config.yml"
+  if pid_alive "$pidfile" "$config" && registry_answers "$port"; then return 0; fi
+  stop_pid_file "$pidfile" "$config" "registry $name"
+  if registry_answers "$port" || (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    die "port 127.0.0.1:$port is taken by a process this script did not start; set MP_REGISTRY_PORT / MP_AUTH_REGISTRY_PORT to free ports"
+  fi
+  log "starting registry $name on 127.0.0.1:$port"
+  : >"$MP_STATE_DIR/$name/registry.log"
+  # The inner shell records its own pid and then becomes the registry, so the pid file is exact.
+  # shellcheck disable=SC2016
+  setsid nohup bash -c 'echo $$ >"$1"; exec docker-registry serve "$2"' registry "$pidfile" "$config" \
+    >>"$MP_STATE_DIR/$name/registry.log" 2>&1 </dev/null &
+  for _ in $(seq 1 100); do registry_answers "$port" && return 0; sleep 0.1; done
+  tail -n 20 "$MP_STATE_DIR/$name/registry.log" >&2
+  die "registry $name did not answer on 127.0.0.1:$port"
+}
+
+ensure_credentials() {
+  local dir="$MP_STATE_DIR/auth"
+  mkdir -p "$dir"
+  chmod 0750 "$dir"
+  [ -s "$dir/username" ] || echo "pipeline-tester" >"$dir/username"
+  if [ ! -s "$dir/password" ]; then
+    (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$dir/password")
+  fi
+  if [ ! -s "$dir/htpasswd" ]; then
+    # -i reads the password from stdin: it never appears on a command line.
+    htpasswd -B -i -c "$dir/htpasswd" "$(cat "$dir/username")" <"$dir/password" 2>/dev/null
+  fi
+  [ -n "${MP_SOCKET_GROUP:-}" ] && chgrp -R "$MP_SOCKET_GROUP" "$dir" && chmod 0640 "$dir/password"
+  return 0
+}
+
+main() {
+  install_missing
+  mkdir -p "$MP_STATE_DIR"
+  ensure_credentials
+  write_registry_config registry-open "$MP_REGISTRY_PORT"
+  write_registry_config registry-auth "$MP_AUTH_REGISTRY_PORT" "$MP_STATE_DIR/auth/htpasswd"
+  start_engine
+  start_registry registry-open "$MP_REGISTRY_PORT"
+  start_registry registry-auth "$MP_AUTH_REGISTRY_PORT"
+  DOCKER_HOST="unix://$MP_SOCKET" MP_BASE_IMAGE="$MP_BASE_IMAGE" "$here/base-image.sh"
+
+  local tmp="$MP_ENV_FILE.tmp"
+  {
+    echo "DOCKER_HOST=unix://$MP_SOCKET"
+    echo "MP_STATE_DIR=$MP_STATE_DIR"
+    echo "MP_REGISTRY=127.0.0.1:$MP_REGISTRY_PORT"
+    echo "MP_REGISTRY_LOG=$MP_STATE_DIR/registry-open/registry.log"
+    echo "MP_AUTH_REGISTRY=127.0.0.1:$MP_AUTH_REGISTRY_PORT"
+    echo "MP_AUTH_REGISTRY_LOG=$MP_STATE_DIR/registry-auth/registry.log"
+    echo "MP_AUTH_USERNAME_FILE=$MP_STATE_DIR/auth/username"
+    echo "MP_AUTH_PASSWORD_FILE=$MP_STATE_DIR/auth/password"
+    echo "MP_BASE_IMAGE=$MP_BASE_IMAGE"
+  } >"$tmp"
+  mv "$tmp" "$MP_ENV_FILE"
+  chmod 0644 "$MP_ENV_FILE"
+  # The password stays in its file; only its path is printed.
+  sed 's/^/export /' "$MP_ENV_FILE"
+}
+
+main "$@"

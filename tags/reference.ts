@@ -1,0 +1,101 @@
+import { InputError } from '../pipeline/errors.js';
+
+// Docker's reference grammar (distribution/reference): path components are lower-case
+// alphanumerics joined by `.`, `_`, `__` or dashes; a domain is a host name or [IPv6] with an
+// optional port; a tag is a word character then up to 127 of [\w.-].
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const DOMAIN = /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]{1,5})?$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const MAX_NAME = 255;
+
+/** Where images are published: a registry host and a namespace inside it. */
+export interface RegistryTarget {
+  /** `docker.io`, `ghcr.io`, `127.0.0.1:5000`. */
+  host: string;
+  /** `mesos`, or deeper: `org/team`. */
+  namespace: string;
+}
+
+/** A fully qualified image reference: `host/namespace/name:tag`. */
+export interface ImageRef {
+  host: string;
+  /** `namespace/name`, the repository path inside the registry. */
+  repository: string;
+  tag: string;
+}
+
+export const DOCKER_HUB = 'docker.io';
+
+export function tagProblem(tag: string): string | undefined {
+  if (TAG.test(tag)) return undefined;
+  return `tag "${tag}" is not a valid Docker tag: it must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`;
+}
+
+function looksLikeHost(component: string): boolean {
+  return component.includes('.') || component.includes(':') || component === 'localhost';
+}
+
+function pathProblem(path: string): string | undefined {
+  const parts = path.split('/');
+  const bad = parts.find((part) => !PATH_COMPONENT.test(part));
+  if (bad !== undefined) {
+    return `"${bad === '' ? path : bad}" is not a valid repository path component: use lower-case letters, digits and single . _ or - between them`;
+  }
+  return undefined;
+}
+
+/**
+ * Parses `--registry`: `HOST[:PORT]/NAMESPACE` (`127.0.0.1:5000/mesos`, `ghcr.io/org/team`), or a
+ * bare Docker Hub namespace (`mesos`, meaning `docker.io/mesos`).
+ */
+export function parseRegistryTarget(text: string): RegistryTarget {
+  const hint = 'expected HOST[:PORT]/NAMESPACE, for example 127.0.0.1:5000/mesos or docker.io/mesos';
+  const slash = text.indexOf('/');
+  const first = slash < 0 ? text : text.slice(0, slash);
+  let host: string;
+  let namespace: string;
+  if (slash > 0 && looksLikeHost(first)) {
+    host = first;
+    namespace = text.slice(slash + 1);
+    if (!DOMAIN.test(host)) throw new InputError(`--registry "${text}": "${host}" is not a valid registry host; ${hint}`);
+  } else if (slash < 0 && looksLikeHost(text)) {
+    throw new InputError(`--registry "${text}": a namespace is missing; ${hint}`);
+  } else {
+    host = DOCKER_HUB;
+    namespace = text;
+  }
+  if (namespace === '') throw new InputError(`--registry "${text}": a namespace is missing; ${hint}`);
+  const problem = pathProblem(namespace);
+  if (problem) throw new InputError(`--registry "${text}": ${problem}; ${hint}`);
+  return { host, namespace };
+}
+
+export function formatRegistryTarget(target: RegistryTarget): string {
+  return `${target.host}/${target.namespace}`;
+}
+
+/** Parses a fully qualified `host/namespace/name:tag`; anything less is an error. */
+export function parseImageRef(text: string): ImageRef {
+  const hint = 'expected REGISTRY/NAMESPACE/NAME:TAG, for example 127.0.0.1:5000/mesos/mesos-mini:master';
+  const colon = text.lastIndexOf(':');
+  const slash = text.indexOf('/');
+  if (slash <= 0 || colon < text.lastIndexOf('/')) throw new InputError(`image reference "${text}": ${hint}`);
+  const host = text.slice(0, slash);
+  const repository = text.slice(slash + 1, colon);
+  const tag = text.slice(colon + 1);
+  if (!looksLikeHost(host) || !DOMAIN.test(host)) throw new InputError(`image reference "${text}": "${host}" is not a registry host; ${hint}`);
+  if (!repository.includes('/')) throw new InputError(`image reference "${text}": the namespace is missing; ${hint}`);
+  const problem = pathProblem(repository) ?? tagProblem(tag);
+  if (problem) throw new InputError(`image reference "${text}": ${problem}`);
+  if (`${host}/${repository}`.length > MAX_NAME) throw new InputError(`image reference "${text}": the name is longer than ${MAX_NAME} characters`);
+  return { host, repository, tag };
+}
+
+export function formatImageRef(ref: ImageRef): string {
+  return `${ref.host}/${ref.repository}:${ref.tag}`;
+}
+
+/** The reference of image `name` with `tag` in `target`, validated: never silently rewritten. */
+export function imageRef(target: RegistryTarget, name: string, tag: string): ImageRef {
+  return parseImageRef(`${target.host}/${target.namespace}/${name}:${tag}`);
+}

@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ageInDays, dayProblem, utcDay } from '../../tags/date.js';
+
+const originalTz = process.env.TZ;
+afterEach(() => {
+  if (originalTz === undefined) delete process.env.TZ;
+  else process.env.TZ = originalTz;
+});
+
+describe('utcDay', () => {
+  // Host time zones on both sides of UTC: the day must not move with them (Apache's scripts used
+  // the Jenkins agent's local `date +%F`).
+  const zones = ['UTC', 'Pacific/Kiritimati', 'America/Los_Angeles', 'Asia/Kolkata'];
+  it.each([
+    ['2026-11-27T00:00:00.000Z', '2026-11-27'],
+    ['2026-11-27T23:59:59.999Z', '2026-11-27'],
+    ['2026-11-28T00:00:00.000Z', '2026-11-28'],
+    ['2026-11-26T23:30:00.000Z', '2026-11-26'],
+    ['2024-02-29T12:00:00.000Z', '2024-02-29'],
+    ['2026-12-31T23:59:59.000Z', '2026-12-31'],
+    ['2027-01-01T00:00:00.000Z', '2027-01-01'],
+  ])('%s is %s in every host time zone', (instant, day) => {
+    for (const zone of zones) {
+      process.env.TZ = zone;
+      expect(utcDay(new Date(instant)), zone).toBe(day);
+    }
+  });
+});
+
+describe('dayProblem', () => {
+  it.each(['2026-11-27', '2024-02-29', '2000-01-01', '2026-12-31'])('accepts %s', (day) => {
+    expect(dayProblem(day)).toBeUndefined();
+  });
+  it.each([
+    ['2026-02-29', /not a real calendar day/],
+    ['2026-13-01', /not a real calendar day/],
+    ['2026-11-31', /not a real calendar day/],
+    ['2026-00-10', /not a real calendar day/],
+    ['26-11-27', /YYYY-MM-DD/],
+    ['2026-1-5', /YYYY-MM-DD/],
+    ['2026-11-27T00:00:00Z', /YYYY-MM-DD/],
+    ['today', /YYYY-MM-DD/],
+    ['', /YYYY-MM-DD/],
+  ])('rejects %s', (day, message) => {
+    expect(dayProblem(day)).toMatch(message);
+  });
+});
+
+describe('ageInDays', () => {
+  it.each([
+    ['2026-11-27', '2026-11-27T12:00:00Z', 0.5],
+    ['2026-11-26', '2026-11-27T12:00:00Z', 1.5],
+    ['2026-10-28', '2026-11-27T00:00:00Z', 30],
+  ])('%s at %s is %d days old', (day, now, days) => {
+    expect(ageInDays(day, new Date(now))).toBeCloseTo(days, 6);
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { formatImageRef, formatRegistryTarget, imageRef, parseImageRef, parseRegistryTarget, tagProblem } from '../../tags/reference.js';
+
+describe('parseRegistryTarget', () => {
+  it.each([
+    ['127.0.0.1:5000/mesos', { host: '127.0.0.1:5000', namespace: 'mesos' }],
+    ['localhost:5001/test/ns', { host: 'localhost:5001', namespace: 'test/ns' }],
+    ['docker.io/mesos', { host: 'docker.io', namespace: 'mesos' }],
+    ['ghcr.io/apache/mesos-images', { host: 'ghcr.io', namespace: 'apache/mesos-images' }],
+    ['mesos', { host: 'docker.io', namespace: 'mesos' }],
+    ['[::1]:5000/mesos', { host: '[::1]:5000', namespace: 'mesos' }],
+  ])('%s', (text, target) => {
+    expect(parseRegistryTarget(text)).toEqual(target);
+    expect(parseRegistryTarget(formatRegistryTarget(target))).toEqual(target);
+  });
+
+  it.each([
+    ['127.0.0.1:5000', /a namespace is missing/],
+    ['127.0.0.1:5000/', /a namespace is missing/],
+    ['127.0.0.1:5000/Mesos', /"Mesos" is not a valid repository path component/],
+    ['bad_host.io:5000/mesos', /"bad_host.io:5000" is not a valid registry host/],
+    ['', /a namespace is missing/],
+    ['docker.io/mesos//x', /not a valid repository path component/],
+    ['docker.io/-mesos', /"-mesos" is not a valid repository path component/],
+  ])('rejects %s', (text, message) => {
+    expect(() => parseRegistryTarget(text)).toThrow(message);
+    expect(() => parseRegistryTarget(text)).toThrow(/expected HOST\[:PORT\]\/NAMESPACE/);
+  });
+});
+
+describe('parseImageRef', () => {
+  it.each([
+    ['127.0.0.1:5000/mesos/mesos-centos:1.7.x-2026-11-27', { host: '127.0.0.1:5000', repository: 'mesos/mesos-centos', tag: '1.7.x-2026-11-27' }],
+    ['docker.io/mesos/mesos-mini:master', { host: 'docker.io', repository: 'mesos/mesos-mini', tag: 'master' }],
+    ['localhost:5000/a/b/c:1.11.0', { host: 'localhost:5000', repository: 'a/b/c', tag: '1.11.0' }],
+  ])('%s round-trips', (text, ref) => {
+    expect(parseImageRef(text)).toEqual(ref);
+    expect(formatImageRef(parseImageRef(text))).toBe(text);
+  });
+
+  it.each([
+    ['mesos/mesos-mini:master', /is not a registry host/],
+    ['docker.io/mesos-mini:master', /namespace is missing/],
+    ['docker.io/mesos/mesos-mini', /REGISTRY\/NAMESPACE\/NAME:TAG/],
+    ['docker.io/mesos/Mesos:master', /not a valid repository path component/],
+    ['docker.io/mesos/mini:-x', /not a valid Docker tag/],
+    [`docker.io/mesos/${'a'.repeat(250)}:x`, /longer than 255/],
+  ])('rejects %s', (text, message) => {
+    expect(() => parseImageRef(text)).toThrow(message);
+  });
+
+  it('builds references from a target, a name and a tag', () => {
+    expect(formatImageRef(imageRef({ host: '127.0.0.1:5000', namespace: 'mesos' }, 'mesos-mini', '1.10.x-2026-11-27'))).toBe('127.0.0.1:5000/mesos/mesos-mini:1.10.x-2026-11-27');
+  });
+});
+
+describe('tagProblem', () => {
+  it.each(['master', '1.11.x', '1.11.x-2026-11-27', '_x', 'A.b-c_d', 'a'.repeat(128)])('accepts %s', (tag) => {
+    expect(tagProblem(tag)).toBeUndefined();
+  });
+  it.each(['', '-x', '.x', 'a/b', 'a:b', 'a+b', 'a'.repeat(129), 'ä'])('rejects %j', (tag) => {
+    expect(tagProblem(tag)).toMatch(/not a valid Docker tag/);
+  });
+});

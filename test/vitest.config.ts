@@ -1,0 +1,36 @@
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+// Two projects, one command and one summary: `unit` needs nothing but Node and git;
+// `itg` runs against the real engine and registries that scripts/engine-up.sh starts.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          root,
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.itg.test.ts', 'node_modules/**'],
+          restoreMocks: true,
+          unstubEnvs: true,
+        },
+      },
+      {
+        test: {
+          name: 'itg',
+          root,
+          include: ['test/**/*.itg.test.ts'],
+          globalSetup: ['test/helpers/itg-global-setup.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+          // Two workers on a two-core machine: Docker-bound tests mostly wait on the engine.
+          maxWorkers: 2,
+          unstubEnvs: true,
+        },
+      },
+    ],
+  },
+});
