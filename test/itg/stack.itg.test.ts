@@ -27,7 +27,7 @@ describe('the local container stack', () => {
   });
 
   it('builds from a tar-fs context, runs, pushes only with credentials and serves the image back', async () => {
-    const build = await docker.buildImage(tar.pack(context), { t: `${repository}:1`, rm: true, forcerm: true });
+    const build = await docker.buildImage(tar.pack(context) as unknown as NodeJS.ReadableStream, { t: `${repository}:1`, rm: true, forcerm: true });
     const buildLines = await follow(build);
     expect(errorsOf(buildLines)).toEqual([]);
     const imageId = buildLines.find((l) => l.aux?.ID)?.aux?.ID;

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { DEFAULT_MIN_VERSION, parseMinVersion } from '../plan/branches.js';
+import { InputError } from '../errors.js';
+import { dayProblem, parseRegistryTarget, utcDay, type RegistryTarget } from '../../tags/index.js';
+import { defaultImagesDir } from '../paths.js';
+import type { Runtime } from './runtime.js';
+
+export const DEFAULT_REPO = 'https://github.com/apache/mesos.git';
+export const DEFAULT_REGISTRY = 'docker.io/mesos';
+
+/** The options `plan` and `publish` share, as commander hands them over. */
+export interface PlanFlags {
+  repo?: string;
+  branch: string[];
+  date?: string;
+  registry?: string;
+  images?: string;
+  minVersion?: string;
+  verbose?: boolean;
+}
+
+export interface PlanSettings {
+  repo: string;
+  branches: string[];
+  date: string;
+  registry: RegistryTarget;
+  imagesDir: string;
+  minVersion: string;
+  createdAt: string;
+}
+
+function isUrl(repo: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\s]+@[^:\s]+:/.test(repo);
+}
+
+/**
+ * Checks every option value before anything touches git, an engine or a registry, so bad input
+ * always ends with exit 2 and nothing done. The run's instant is read once, here.
+ */
+export function resolvePlanSettings(flags: PlanFlags, runtime: Runtime): PlanSettings {
+  const now = runtime.clock.now();
+  let date = utcDay(now);
+  if (flags.date !== undefined) {
+    const problem = dayProblem(flags.date);
+    if (problem) throw new InputError(`--date ${problem}`);
+    date = flags.date;
+  }
+  const registry = parseRegistryTarget(flags.registry ?? runtime.env.MESOS_PIPELINE_REGISTRY ?? DEFAULT_REGISTRY);
+  const minVersion = parseMinVersion(flags.minVersion ?? DEFAULT_MIN_VERSION);
+  const rawRepo = flags.repo ?? runtime.env.MESOS_PIPELINE_REPO ?? DEFAULT_REPO;
+  if (rawRepo.trim() === '') throw new InputError('--repo is empty; give a git URL or a local repository path');
+  const repo = isUrl(rawRepo) ? rawRepo : path.resolve(runtime.cwd, rawRepo);
+  for (const branch of flags.branch) {
+    if (branch.trim() === '') throw new InputError('--branch is empty; give master or a release branch such as 1.11.x');
+  }
+  return {
+    repo,
+    branches: [...new Set(flags.branch)],
+    date,
+    registry,
+    imagesDir: flags.images ? path.resolve(runtime.cwd, flags.images) : defaultImagesDir(),
+    minVersion,
+    createdAt: now.toISOString(),
+  };
+}

@@ -1,0 +1,55 @@
+import { Command, CommanderError, Option } from 'commander';
+import { InputError } from '../errors.js';
+import { packageVersion } from '../paths.js';
+import type { PlanFlags } from './common-options.js';
+
+export interface PlanCommandFlags extends PlanFlags {
+  json?: boolean;
+}
+
+/** What each command does once its flags are parsed; main wires these to the real work. */
+export interface Handlers {
+  plan(flags: PlanCommandFlags): Promise<void>;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function planOptions(command: Command): Command {
+  return command
+    .option('--repo <url-or-path>', 'Mesos git repository (default: $MESOS_PIPELINE_REPO or https://github.com/apache/mesos.git)')
+    .option('--branch <name>', 'plan only this branch (repeatable): master or N.N.x', collect, [])
+    .option('--date <YYYY-MM-DD>', 'the UTC day for dated tags (default: today in UTC)')
+    .option('--registry <host[:port]/namespace>', 'where images go (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)')
+    .option('--images <dir>', 'folder with images.json (default: the embedded dockerfiles/)')
+    .option('--min-version <major.minor>', 'oldest release branch to include (default: 1.7)')
+    .option('-v, --verbose', 'show engine output and debug lines on stderr');
+}
+
+/**
+ * The command line, on commander. Usage mistakes surface as InputError (exit 2) with commander's
+ * one-line message; --help and --version print and succeed.
+ */
+export function buildProgram(handlers: Handlers, write: { out: (s: string) => void; err: (s: string) => void }): Command {
+  const program = new Command('mesos-pipeline')
+    .description('Builds, smoke-tests and publishes the mesos-centos and mesos-mini images for master and every release branch.')
+    .version(packageVersion(), '--version')
+    .exitOverride()
+    .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: () => undefined })
+    .showHelpAfterError(false);
+
+  planOptions(program.command('plan'))
+    .description('resolve branches to exact commits and print what would be built and pushed')
+    .addOption(new Option('--json', 'print the plan as one JSON document'))
+    .action((flags: PlanCommandFlags) => handlers.plan(flags));
+
+  return program;
+}
+
+/** Commander's own errors, as our error type: usage problems are exit 2, help/version exit 0. */
+export function fromCommanderError(error: CommanderError): InputError | undefined {
+  if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return undefined;
+  const message = error.message.replace(/^error:\s*/, '').replace(/\n[\s\S]*$/, '');
+  return new InputError(`${message}; see mesos-pipeline --help`);
+}
+
+export { CommanderError };

@@ -1,0 +1,39 @@
+import { errorMessage, exitCodeOf, InternalError, PipelineError } from '../errors.js';
+import { StreamLogger } from '../log.js';
+import { buildPlan, printPlan } from '../commands/plan.js';
+import { buildProgram, CommanderError, fromCommanderError } from './program.js';
+import { resolvePlanSettings } from './common-options.js';
+import type { Runtime } from './runtime.js';
+
+/**
+ * Runs one command line and returns its exit code; never throws. main.ts is the only caller that
+ * turns the code into process.exitCode, tests call this directly.
+ */
+export async function runCli(argv: readonly string[], runtime: Runtime): Promise<number> {
+  const stderr = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor });
+  const program = buildProgram(
+    {
+      plan: async (flags) => {
+        const settings = resolvePlanSettings(flags, runtime);
+        const plan = await buildPlan(settings, runtime);
+        printPlan(plan, flags.json ?? false, runtime);
+      },
+    },
+    { out: (text) => runtime.stdout.write(runtime.redactor.redact(text)), err: (text) => runtime.stderr.write(runtime.redactor.redact(text)) },
+  );
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (caught) {
+    let error = caught;
+    if (error instanceof CommanderError) {
+      const input = fromCommanderError(error);
+      if (!input) return 0;
+      error = input;
+    }
+    if (!(error instanceof PipelineError)) error = new InternalError(errorMessage(error), { cause: error });
+    stderr.error(errorMessage(error));
+    if (error instanceof InternalError && error.cause instanceof Error && error.cause.stack) stderr.debug(error.cause.stack);
+    return exitCodeOf(error);
+  }
+}

@@ -1,0 +1,27 @@
+import { loadFamily, type SmokeValidator } from '../family/family.js';
+import { eligibleBranches, selectBranches } from '../plan/branches.js';
+import { makePlan, type Plan } from '../plan/plan.js';
+import { renderPlan } from '../plan/render.js';
+import type { PlanSettings } from '../cli/common-options.js';
+import type { Runtime } from '../cli/runtime.js';
+
+/** Resolves branches to exact commits and computes the plan. Reads git; touches no engine. */
+export async function buildPlan(settings: PlanSettings, runtime: Runtime, validateSmoke?: SmokeValidator): Promise<Plan> {
+  // The family is local input: validate it before reaching out to the network.
+  const family = await loadFamily(settings.imagesDir, validateSmoke);
+  const refs = await runtime.git.listRefs(settings.repo, runtime.signal);
+  const eligible = eligibleBranches(refs, settings.minVersion);
+  const branches = selectBranches(eligible, settings.branches, settings.repo, settings.minVersion);
+  return makePlan({
+    date: settings.date,
+    createdAt: settings.createdAt,
+    repo: settings.repo,
+    registry: settings.registry,
+    family,
+    branches,
+  });
+}
+
+export function printPlan(plan: Plan, json: boolean, runtime: Runtime): void {
+  runtime.stdout.write(json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
+}

@@ -1,0 +1,125 @@
+import { readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, errorMessage } from '../errors.js';
+import { orderImages } from './build-order.js';
+import { dockerfileProblems } from './dockerfile-rules.js';
+import { familySchema, type ImageEntry } from './family-schema.js';
+import { zodProblems } from './zod-problems.js';
+
+export const FAMILY_FILE = 'images.json';
+export const SMOKE_FILE = 'smoke.json';
+
+/** One image of a family, with its paths resolved. */
+export interface ImageSpec {
+  name: string;
+  base?: string | undefined;
+  /** Absolute path of the build context folder. */
+  context: string;
+  dockerfile: string;
+  smokeFile: string;
+}
+
+/** A validated image family: the images in build order (every image after its base). */
+export interface Family {
+  dir: string;
+  file: string;
+  images: ImageSpec[];
+}
+
+export type SmokeValidator = (file: string, text: string) => string[];
+
+async function isFile(file: string): Promise<boolean> {
+  return stat(file).then((s) => s.isFile(), () => false);
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  return stat(dir).then((s) => s.isDirectory(), () => false);
+}
+
+function structuralProblems(entries: readonly ImageEntry[]): string[] {
+  const problems: string[] = [];
+  const first = new Map<string, number>();
+  entries.forEach((entry, index) => {
+    const earlier = first.get(entry.name);
+    if (earlier === undefined) first.set(entry.name, index);
+    else problems.push(`images[${index}].name: duplicate image name "${entry.name}" (also images[${earlier}])`);
+  });
+  const names = [...first.keys()];
+  entries.forEach((entry, index) => {
+    if (entry.base !== undefined && !first.has(entry.base)) {
+      problems.push(`images[${index}].base: unknown image "${entry.base}"; the images are ${names.join(', ')}`);
+    }
+  });
+  if (problems.length === 0) {
+    const ordered = orderImages(entries);
+    if ('cycle' in ordered) problems.push(`images: the bases form a cycle: ${ordered.cycle.join(' -> ')}; every chain of bases must end at an image without one`);
+  }
+  return problems;
+}
+
+async function contextProblems(dir: string, entry: ImageEntry, index: number, validateSmoke?: SmokeValidator): Promise<string[]> {
+  const where = `images[${index}].context`;
+  const context = path.resolve(dir, entry.context);
+  const relative = path.relative(dir, context);
+  if (relative.startsWith('..') || path.isAbsolute(relative)) {
+    return [`${where}: "${entry.context}" leaves the folder of ${FAMILY_FILE}; a context must be a folder inside it`];
+  }
+  if (!(await isDirectory(context))) return [`${where}: folder "${entry.context}" does not exist beside ${FAMILY_FILE}`];
+  const problems: string[] = [];
+  const dockerfile = path.join(context, 'Dockerfile');
+  if (!(await isFile(dockerfile))) {
+    problems.push(`${where}: "${entry.context}/Dockerfile" is missing; every context holds a Dockerfile`);
+  } else {
+    const text = await readFile(dockerfile, 'utf8');
+    for (const problem of dockerfileProblems(text, entry.base !== undefined)) problems.push(`${entry.context}/Dockerfile: ${problem}`);
+  }
+  const smokeFile = path.join(context, SMOKE_FILE);
+  if (!(await isFile(smokeFile))) {
+    problems.push(`${where}: "${entry.context}/${SMOKE_FILE}" is missing; every image is smoke-tested before it is pushed`);
+  } else if (validateSmoke) {
+    problems.push(...validateSmoke(`${entry.context}/${SMOKE_FILE}`, await readFile(smokeFile, 'utf8')));
+  }
+  return problems;
+}
+
+/**
+ * Reads and validates `DIR/images.json` and every context it names. All problems are reported at
+ * once, as `path: message`, in one ConfigError (exit 2).
+ */
+export async function loadFamily(dirArg: string, validateSmoke?: SmokeValidator): Promise<Family> {
+  const dir = await realpath(dirArg).catch(() => path.resolve(dirArg));
+  const file = path.join(dir, FAMILY_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ConfigError(`--images ${dirArg}`, [`${FAMILY_FILE} not found in ${dir}; --images must name a folder that holds images.json`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(file, [`not valid JSON: ${errorMessage(error)}`]);
+  }
+  const parsed = familySchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
+  const entries = parsed.data.images;
+  const problems = structuralProblems(entries);
+  const perContext = await Promise.all(entries.map((entry, index) => contextProblems(dir, entry, index, validateSmoke)));
+  problems.push(...perContext.flat());
+  if (problems.length > 0) throw new ConfigError(file, problems);
+
+  const ordered = orderImages(entries);
+  if ('cycle' in ordered) throw new ConfigError(file, [`images: the bases form a cycle: ${ordered.cycle.join(' -> ')}`]);
+  const images = ordered.order.map((entry) => {
+    const context = path.resolve(dir, entry.context);
+    return {
+      name: entry.name,
+      base: entry.base,
+      context,
+      dockerfile: path.join(context, 'Dockerfile'),
+      smokeFile: path.join(context, SMOKE_FILE),
+    };
+  });
+  return { dir, file, images };
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { systemClock } from './adapters/clock.js';
+import { SimpleGitRemote } from './adapters/git-remote.js';
+import { runCli } from './cli/run-cli.js';
+import { InterruptedError } from './errors.js';
+import { Redactor } from './redact.js';
+
+// The process edge: the only place that reads process.*, installs signal handlers and sets the
+// exit code. A first SIGINT/SIGTERM aborts the run (stages clean up and stop); a second one
+// while cleaning up is ignored so cleanup can finish, and a third forces exit.
+const controller = new AbortController();
+let signals = 0;
+const onSignal = (signal: NodeJS.Signals): void => {
+  signals += 1;
+  if (signals === 1) {
+    process.stderr.write(`\nreceived ${signal}: stopping, removing containers, nothing more will be pushed\n`);
+    controller.abort(new InterruptedError(signal));
+  } else if (signals >= 3) {
+    process.stderr.write(`received ${signal} again: exiting now\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  }
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+const redactor = new Redactor();
+for (const name of ['REGISTRY_PASSWORD', 'GITHUB_TOKEN']) redactor.add(process.env[name], name === 'REGISTRY_PASSWORD' ? process.env.REGISTRY_USERNAME : undefined);
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  env: process.env,
+  cwd: process.cwd(),
+  stdout: process.stdout,
+  stderr: process.stderr,
+  clock: systemClock,
+  redactor,
+  signal: controller.signal,
+  git: new SimpleGitRemote(),
+});

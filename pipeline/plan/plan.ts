@@ -1,0 +1,103 @@
+import { computeTags, formatImageRef, formatRegistryTarget, imageRef, type RegistryTarget } from '../../tags/index.js';
+import type { Family } from '../family/family.js';
+import type { EligibleBranch } from './branches.js';
+
+export const PLAN_VERSION = 1;
+
+/** One image of one branch: what to build and which references to push, in push order. */
+export interface PlannedImage {
+  name: string;
+  base?: string;
+  /** Absolute path of the build context. */
+  context: string;
+  /** Full references: dated, floating, then the release version if any. */
+  tags: string[];
+  /** GIT_REPO, GIT_SHA, GIT_BRANCH, VERSION. BASE_IMAGE is added when the base is built. */
+  buildArgs: Record<string, string>;
+  /** OCI labels every image carries. */
+  labels: Record<string, string>;
+}
+
+export interface PlannedBranch {
+  branch: string;
+  /** The full commit sha the branch resolved to; stages build this, never "the branch". */
+  sha: string;
+  releaseTag?: string;
+  /** The release tag, else the branch name. */
+  version: string;
+  /** A regular expression the Mesos version of this build matches (for smoke tests). */
+  versionPattern: string;
+  images: PlannedImage[];
+}
+
+/** A pure, JSON-serializable description of a run. `--dry-run` and `plan --json` print it. */
+export interface Plan {
+  version: typeof PLAN_VERSION;
+  date: string;
+  registry: string;
+  repo: string;
+  createdAt: string;
+  imagesDir: string;
+  branches: PlannedBranch[];
+}
+
+export interface PlanInput {
+  /** The run's UTC day, fixed once per run. */
+  date: string;
+  /** The run's start instant, ISO 8601 UTC; becomes org.opencontainers.image.created. */
+  createdAt: string;
+  repo: string;
+  registry: RegistryTarget;
+  family: Family;
+  branches: readonly EligibleBranch[];
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export function versionPatternOf(branch: string, releaseTag?: string): string {
+  if (releaseTag) return escapeRegex(releaseTag);
+  const release = /^(\d+)\.(\d+)\.x$/.exec(branch);
+  if (release) return `${release[1]}\\.${release[2]}\\.\\d+`;
+  return '\\d+\\.\\d+\\.\\d+';
+}
+
+export function makePlan(input: PlanInput): Plan {
+  const branches = input.branches.map((resolved): PlannedBranch => {
+    const version = resolved.releaseTag ?? resolved.branch;
+    const tags = computeTags({ branch: resolved.branch, day: input.date, versionTag: resolved.releaseTag });
+    const images = input.family.images.map((image): PlannedImage => ({
+      name: image.name,
+      ...(image.base ? { base: image.base } : {}),
+      context: image.context,
+      tags: tags.map((tag) => formatImageRef(imageRef(input.registry, image.name, tag))),
+      buildArgs: { GIT_REPO: input.repo, GIT_SHA: resolved.sha, GIT_BRANCH: resolved.branch, VERSION: version },
+      labels: {
+        'org.opencontainers.image.title': image.name,
+        'org.opencontainers.image.source': input.repo,
+        'org.opencontainers.image.revision': resolved.sha,
+        'org.opencontainers.image.version': version,
+        'org.opencontainers.image.ref.name': resolved.branch,
+        'org.opencontainers.image.created': input.createdAt,
+      },
+    }));
+    return {
+      branch: resolved.branch,
+      sha: resolved.sha,
+      ...(resolved.releaseTag ? { releaseTag: resolved.releaseTag } : {}),
+      version,
+      versionPattern: versionPatternOf(resolved.branch, resolved.releaseTag),
+      images,
+    };
+  });
+  return {
+    version: PLAN_VERSION,
+    date: input.date,
+    registry: formatRegistryTarget(input.registry),
+    repo: input.repo,
+    createdAt: input.createdAt,
+    imagesDir: input.family.dir,
+    branches,
+  };
+}

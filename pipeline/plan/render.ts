@@ -1,0 +1,21 @@
+import type { Plan } from './plan.js';
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n');
+}
+
+/** The plan as a table for people; `--json` prints the plan itself. */
+export function renderPlan(plan: Plan): string {
+  const head = `date ${plan.date}  registry ${plan.registry}  repo ${plan.repo}`;
+  if (plan.branches.length === 0) return `${head}\n(no eligible branches)\n`;
+  const rows: string[][] = [['BRANCH', 'SHA', 'VERSION', 'IMAGE', 'TAGS']];
+  for (const branch of plan.branches) {
+    branch.images.forEach((image, index) => {
+      const tags = image.tags.map((ref) => ref.slice(ref.lastIndexOf(':') + 1)).join(', ');
+      const name = image.base ? `${image.name} (on ${image.base})` : image.name;
+      rows.push(index === 0 ? [branch.branch, branch.sha.slice(0, 12), branch.version, name, tags] : ['', '', '', name, tags]);
+    });
+  }
+  return `${head}\n${table(rows)}\n`;
+}

@@ -1,0 +1,65 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { runBuiltCli } from '../helpers/cli.js';
+import { GitRepo } from '../helpers/git-repo.js';
+import { fixtureFamily } from '../helpers/paths.js';
+
+// A real repository with the branch names apache/mesos has, the odd ones included, and a
+// release tag on one branch head.
+const repo = new GitRepo();
+for (const branch of ['1.6.x', '1.7.x', '1.9.x', '1.10.x', '1.11.x']) repo.commit(branch);
+repo.branches('1.7.x-rc', 'feature/1.8.x', 'dependabot/bundler/site/nokogiri-1.14.3', 'revert-433-fix');
+repo.git('update-ref', 'refs/remotes/0.10.x', 'master');
+repo.git('update-ref', 'refs/pull/422/head', repo.sha('1.10.x'));
+repo.tag('1.11.0-rc1', '1.11.x');
+repo.tag('1.11.0', '1.11.x');
+repo.tag('1.10.0', '1.10.x~1', false);
+afterAll(() => repo.remove());
+
+const image = (name: string, branch: string, sha: string, tags: string[], base?: string) => ({
+  name,
+  ...(base ? { base } : {}),
+  context: `${fixtureFamily}/${name}`,
+  tags: tags.map((tag) => `127.0.0.1:5000/mesos/${name}:${tag}`),
+  buildArgs: { GIT_REPO: repo.dir, GIT_SHA: sha, GIT_BRANCH: branch, VERSION: tags[2] ?? branch },
+  labels: expect.objectContaining({ 'org.opencontainers.image.revision': sha, 'org.opencontainers.image.ref.name': branch }),
+});
+
+describe('mesos-pipeline plan --json against a real repository', () => {
+  it('prints the whole plan', async () => {
+    const result = await runBuiltCli(['plan', '--json', '--repo', repo.dir, '--images', fixtureFamily, '--registry', '127.0.0.1:5000/mesos', '--date', '2026-11-27']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const expected = ['1.7.x', '1.9.x', '1.10.x', '1.11.x', 'master'].map((branch) => {
+      const sha = repo.sha(branch);
+      const tags = [`${branch}-2026-11-27`, branch, ...(branch === '1.11.x' ? ['1.11.0'] : [])];
+      return {
+        branch,
+        sha,
+        ...(branch === '1.11.x' ? { releaseTag: '1.11.0' } : {}),
+        version: branch === '1.11.x' ? '1.11.0' : branch,
+        versionPattern: expect.any(String),
+        images: [image('fixture-base', branch, sha, tags), image('fixture-app', branch, sha, tags, 'fixture-base')],
+      };
+    });
+    expect(JSON.parse(result.stdout)).toEqual({
+      version: 1,
+      date: '2026-11-27',
+      registry: '127.0.0.1:5000/mesos',
+      repo: repo.dir,
+      createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      imagesDir: fixtureFamily,
+      branches: expected,
+    });
+  });
+
+  it('plans one release branch for a maintainer, and refuses a name it cannot plan', async () => {
+    const one = await runBuiltCli(['plan', '--json', '--repo', repo.dir, '--images', fixtureFamily, '--branch', '1.10.x']);
+    expect(one.code).toBe(0);
+    expect((JSON.parse(one.stdout) as { branches: { branch: string; sha: string }[] }).branches).toEqual([expect.objectContaining({ branch: '1.10.x', sha: repo.sha('1.10.x') })]);
+
+    const refused = await runBuiltCli(['plan', '--json', '--repo', repo.dir, '--images', fixtureFamily, '--branch', '1.7.x-rc']);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe('error: --branch "1.7.x-rc" is not master or a release branch named N.N.x (1.7.x or later); eligible branches: 1.7.x, 1.9.x, 1.10.x, 1.11.x, master\n');
+  });
+});

@@ -1,0 +1,76 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../pipeline/cli/run-cli.js';
+import { GitRepo } from '../../helpers/git-repo.js';
+import { fixtureFamily } from '../../helpers/paths.js';
+import { testRuntime } from '../../helpers/runtime.js';
+
+const repo = new GitRepo();
+repo.commit('1.10.x');
+repo.commit('1.9.x');
+repo.branches('1.6.x', 'feature/1.8.x');
+afterAll(() => repo.remove());
+
+const base = ['plan', '--repo', repo.dir, '--images', fixtureFamily, '--registry', '127.0.0.1:5000/mesos'];
+
+describe('mesos-pipeline plan', () => {
+  it('prints one JSON document on stdout and nothing else there', async () => {
+    const runtime = testRuntime({ now: '2026-11-27T23:59:59Z' });
+    expect(await runCli([...base, '--json'], runtime)).toBe(0);
+    const plan = JSON.parse(runtime.stdout.text) as { date: string; branches: { branch: string; sha: string }[] };
+    expect(plan.date).toBe('2026-11-27');
+    expect(plan.branches.map((b) => [b.branch, b.sha])).toEqual([
+      ['1.9.x', repo.sha('1.9.x')],
+      ['1.10.x', repo.sha('1.10.x')],
+      ['master', repo.sha('master')],
+    ]);
+  });
+
+  it('uses the UTC day of the clock, not the host time zone', async () => {
+    const runtime = testRuntime({ now: '2026-11-28T00:00:01Z' });
+    expect(await runCli([...base, '--json', '--branch', 'master'], runtime)).toBe(0);
+    expect(JSON.parse(runtime.stdout.text)).toMatchObject({ date: '2026-11-28', branches: [{ images: [{ tags: ['127.0.0.1:5000/mesos/fixture-base:master-2026-11-28', '127.0.0.1:5000/mesos/fixture-base:master'] }, {}] }] });
+  });
+
+  it('honours --date for re-runs', async () => {
+    const runtime = testRuntime();
+    expect(await runCli([...base, '--json', '--date', '2026-01-02', '--branch', '1.9.x'], runtime)).toBe(0);
+    expect(runtime.stdout.text).toContain('127.0.0.1:5000/mesos/fixture-app:1.9.x-2026-01-02');
+  });
+
+  it('prints a table without --json', async () => {
+    const runtime = testRuntime();
+    expect(await runCli(base, runtime)).toBe(0);
+    expect(runtime.stdout.text).toMatch(/^date 2026-11-27 {2}registry 127\.0\.0\.1:5000\/mesos/);
+    expect(runtime.stdout.text).toContain('fixture-app (on fixture-base)');
+  });
+
+  it.each([
+    [['--branch', '1.6.x'], /^error: --branch "1.6.x" is older than the oldest supported release branch 1.7.x; eligible branches: 1.9.x, 1.10.x, master\n$/],
+    [['--branch', 'feature/1.8.x'], /--branch "feature\/1.8.x" is not master or a release branch/],
+    [['--date', '2026-02-30'], /^error: --date "2026-02-30" is not a real calendar day\n$/],
+    [['--date', 'yesterday'], /--date "yesterday" is not a date in the form YYYY-MM-DD/],
+    [['--registry', 'localhost:5000'], /--registry "localhost:5000": a namespace is missing/],
+    [['--min-version', '1'], /--min-version "1" is not MAJOR.MINOR/],
+    [['--frobnicate'], /^error: unknown option '--frobnicate'; see mesos-pipeline --help\n$/],
+    [['--images', '/nonexistent'], /images.json not found/],
+    [['--date'], /option '--date <YYYY-MM-DD>' argument missing/],
+  ])('refuses %o with exit code 2 and one line', async (extra, message) => {
+    const runtime = testRuntime();
+    expect(await runCli([...base, ...extra], runtime)).toBe(2);
+    expect(runtime.stderr.text).toMatch(message);
+    expect(runtime.stderr.text.trimEnd().split('\n')).toHaveLength(1);
+    expect(runtime.stdout.text).toBe('');
+  });
+
+  it('exits 1 and names the repository when git cannot read it', async () => {
+    const runtime = testRuntime();
+    expect(await runCli(['plan', '--repo', '/nonexistent/mesos', '--images', fixtureFamily], runtime)).toBe(1);
+    expect(runtime.stderr.text).toMatch(/cannot read the branches of \/nonexistent\/mesos/);
+  });
+
+  it('prints help and exits 0', async () => {
+    const runtime = testRuntime();
+    expect(await runCli(['plan', '--help'], runtime)).toBe(0);
+    expect(runtime.stdout.text).toContain('--branch <name>');
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../pipeline/errors.js';
+import { loadFamily } from '../../../pipeline/family/family.js';
+import { orderImages } from '../../../pipeline/family/build-order.js';
+import { writeTree } from '../../helpers/temp-files.js';
+
+const BASE_DOCKERFILE = 'FROM mesos-pipeline/busybox:static\n';
+const CHILD_DOCKERFILE = 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n';
+const SMOKE = '{"commandTests":[{"name":"true","command":["true"]}]}';
+
+function family(images: unknown, extra: Record<string, string> = {}): string {
+  return writeTree({
+    'images.json': JSON.stringify(images),
+    'base/Dockerfile': BASE_DOCKERFILE,
+    'base/smoke.json': SMOKE,
+    'child/Dockerfile': CHILD_DOCKERFILE,
+    'child/smoke.json': SMOKE,
+    ...extra,
+  });
+}
+
+async function problemsOf(dir: string): Promise<readonly string[]> {
+  try {
+    await loadFamily(dir);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadFamily', () => {
+  it('orders images so that each comes after its base, whatever the declared order', async () => {
+    const dir = family({ images: [{ name: 'child', context: 'child', base: 'base' }, { name: 'base', context: 'base' }] });
+    const loaded = await loadFamily(dir);
+    expect(loaded.images.map((i) => [i.name, i.base])).toEqual([['base', undefined], ['child', 'base']]);
+    expect(loaded.images[1]?.context).toBe(`${loaded.dir}/child`);
+    expect(loaded.images[1]?.dockerfile).toBe(`${loaded.dir}/child/Dockerfile`);
+  });
+
+  it.each([
+    ['not JSON', '{images:', [/^not valid JSON/]],
+    ['no images', { images: [] }, [/^images: must list at least one image/]],
+    ['an unknown field', { images: [{ name: 'base', context: 'base', from: 'x' }] }, [/^images\[0\]: Unrecognized key: "from"/]],
+    ['a missing context', { images: [{ name: 'base' }] }, [/^images\[0\].context: /]],
+    ['a name that is no repository name', { images: [{ name: 'Base', context: 'base' }] }, [/^images\[0\].name: must be a Docker repository name/]],
+    ['a wrong type', { images: [{ name: 'base', context: 3 }] }, [/^images\[0\].context: Invalid input: expected string/]],
+    ['an unknown base', { images: [{ name: 'base', context: 'base' }, { name: 'child', context: 'child', base: 'centos' }] }, [/^images\[1\].base: unknown image "centos"; the images are base, child/]],
+    ['a duplicate name', { images: [{ name: 'base', context: 'base' }, { name: 'base', context: 'child' }] }, [/^images\[1\].name: duplicate image name "base" \(also images\[0\]\)/]],
+    ['a cycle', { images: [{ name: 'base', context: 'child', base: 'child' }, { name: 'child', context: 'child', base: 'base' }] }, [/^images: the bases form a cycle: base -> child -> base/]],
+    ['a base of itself', { images: [{ name: 'base', context: 'child', base: 'base' }] }, [/cycle: base -> base/]],
+    ['a context outside the folder', { images: [{ name: 'base', context: '../elsewhere' }] }, [/^images\[0\].context: "..\/elsewhere" leaves the folder of images.json/]],
+    ['a missing context folder', { images: [{ name: 'base', context: 'nowhere' }] }, [/^images\[0\].context: folder "nowhere" does not exist/]],
+  ])('reports %s as path: message', async (_, content, expected) => {
+    const dir = writeTree({
+      'images.json': typeof content === 'string' ? content : JSON.stringify(content),
+      'base/Dockerfile': BASE_DOCKERFILE,
+      'base/smoke.json': SMOKE,
+      'child/Dockerfile': CHILD_DOCKERFILE,
+      'child/smoke.json': SMOKE,
+    });
+    const problems = await problemsOf(dir);
+    expect(problems).toHaveLength(expected.length);
+    expected.forEach((pattern, index) => expect(problems[index]).toMatch(pattern));
+  });
+
+  it('reports every problem at once', async () => {
+    const dir = writeTree({
+      'images.json': JSON.stringify({ images: [{ name: 'base', context: 'base' }, { name: 'child', context: 'child', base: 'base' }, { name: 'other', context: 'other' }] }),
+      'base/smoke.json': SMOKE,
+      'child/Dockerfile': 'FROM mesos-pipeline/busybox:static\n',
+      'child/smoke.json': SMOKE,
+      'other/Dockerfile': 'FROM x\n',
+    });
+    expect(await problemsOf(dir)).toEqual([
+      'images[0].context: "base/Dockerfile" is missing; every context holds a Dockerfile',
+      'child/Dockerfile: the image has a base, so the Dockerfile must declare `ARG BASE_IMAGE` before its first FROM',
+      'child/Dockerfile: the image has a base, so the Dockerfile must build FROM ${BASE_IMAGE} (the base image just built in the same run)',
+      'images[2].context: "other/smoke.json" is missing; every image is smoke-tested before it is pushed',
+    ]);
+  });
+
+  it('names the folder when images.json is missing', async () => {
+    await expect(loadFamily('/nonexistent-family')).rejects.toThrow(/--images \/nonexistent-family: images.json not found in \/nonexistent-family/);
+  });
+
+  it('checks smoke.json with the validator it is given', async () => {
+    const dir = family({ images: [{ name: 'base', context: 'base' }] });
+    await expect(loadFamily(dir, (file) => [`${file}: commandTests[0].name: required`])).rejects.toThrow(/base\/smoke.json: commandTests\[0\].name: required/);
+  });
+});
+
+describe('orderImages', () => {
+  it.each([
+    [[{ name: 'a' }], ['a']],
+    [[{ name: 'c', base: 'b' }, { name: 'b', base: 'a' }, { name: 'a' }], ['a', 'b', 'c']],
+    [[{ name: 'x' }, { name: 'y', base: 'x' }, { name: 'z' }], ['x', 'z', 'y']],
+    [[{ name: 'child', base: 'root' }, { name: 'root' }, { name: 'other', base: 'root' }], ['root', 'child', 'other']],
+  ])('%o -> %o', (images, expected) => {
+    const result = orderImages(images);
+    expect('order' in result && result.order.map((i) => i.name)).toEqual(expected);
+  });
+
+  it('returns the cycle it found', () => {
+    expect(orderImages([{ name: 'a', base: 'c' }, { name: 'b', base: 'a' }, { name: 'c', base: 'b' }, { name: 'd' }])).toEqual({ cycle: ['a', 'c', 'b', 'a'] });
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { loadFamily } from '../../../pipeline/family/family.js';
+import { makePlan, versionPatternOf } from '../../../pipeline/plan/plan.js';
+import { renderPlan } from '../../../pipeline/plan/render.js';
+import { fixtureFamily } from '../../helpers/paths.js';
+
+const sha1 = '1'.repeat(40);
+const sha2 = '2'.repeat(40);
+
+describe('makePlan', async () => {
+  const family = await loadFamily(fixtureFamily);
+  const plan = makePlan({
+    date: '2026-11-27',
+    createdAt: '2026-11-27T23:59:00.000Z',
+    repo: 'https://github.com/apache/mesos.git',
+    registry: { host: '127.0.0.1:5000', namespace: 'mesos' },
+    family,
+    branches: [
+      { branch: '1.11.x', sha: sha1, releaseTag: '1.11.0' },
+      { branch: 'master', sha: sha2 },
+    ],
+  });
+
+  it('is the whole document: branches with exact shas, images in build order, tags in push order', () => {
+    expect(JSON.parse(JSON.stringify(plan))).toEqual({
+      version: 1,
+      date: '2026-11-27',
+      registry: '127.0.0.1:5000/mesos',
+      repo: 'https://github.com/apache/mesos.git',
+      createdAt: '2026-11-27T23:59:00.000Z',
+      imagesDir: family.dir,
+      branches: [
+        {
+          branch: '1.11.x',
+          sha: sha1,
+          releaseTag: '1.11.0',
+          version: '1.11.0',
+          versionPattern: '1\\.11\\.0',
+          images: [
+            {
+              name: 'fixture-base',
+              context: `${family.dir}/fixture-base`,
+              tags: ['127.0.0.1:5000/mesos/fixture-base:1.11.x-2026-11-27', '127.0.0.1:5000/mesos/fixture-base:1.11.x', '127.0.0.1:5000/mesos/fixture-base:1.11.0'],
+              buildArgs: { GIT_REPO: 'https://github.com/apache/mesos.git', GIT_SHA: sha1, GIT_BRANCH: '1.11.x', VERSION: '1.11.0' },
+              labels: {
+                'org.opencontainers.image.title': 'fixture-base',
+                'org.opencontainers.image.source': 'https://github.com/apache/mesos.git',
+                'org.opencontainers.image.revision': sha1,
+                'org.opencontainers.image.version': '1.11.0',
+                'org.opencontainers.image.ref.name': '1.11.x',
+                'org.opencontainers.image.created': '2026-11-27T23:59:00.000Z',
+              },
+            },
+            expect.objectContaining({
+              name: 'fixture-app',
+              base: 'fixture-base',
+              tags: ['127.0.0.1:5000/mesos/fixture-app:1.11.x-2026-11-27', '127.0.0.1:5000/mesos/fixture-app:1.11.x', '127.0.0.1:5000/mesos/fixture-app:1.11.0'],
+            }),
+          ],
+        },
+        expect.objectContaining({
+          branch: 'master',
+          sha: sha2,
+          version: 'master',
+          images: [
+            expect.objectContaining({ name: 'fixture-base', tags: ['127.0.0.1:5000/mesos/fixture-base:master-2026-11-27', '127.0.0.1:5000/mesos/fixture-base:master'] }),
+            expect.objectContaining({ name: 'fixture-app', tags: ['127.0.0.1:5000/mesos/fixture-app:master-2026-11-27', '127.0.0.1:5000/mesos/fixture-app:master'] }),
+          ],
+        }),
+      ],
+    });
+    expect(plan.branches[1]).not.toHaveProperty('releaseTag');
+  });
+
+  it('renders a table with one row per image', () => {
+    const text = renderPlan(plan);
+    expect(text).toContain('date 2026-11-27  registry 127.0.0.1:5000/mesos');
+    expect(text).toMatch(/1\.11\.x\s+111111111111\s+1\.11\.0\s+fixture-base\s+1\.11\.x-2026-11-27, 1\.11\.x, 1\.11\.0/);
+    expect(text).toMatch(/\n\s+fixture-app \(on fixture-base\)\s+master-2026-11-27, master\n$/);
+  });
+});
+
+describe('versionPatternOf', () => {
+  it.each([
+    ['1.11.x', undefined, '1\\.11\\.\\d+', ['1.11.0', '1.11.12'], ['1.1.0', '1.110.0']],
+    ['1.11.x', '1.11.0', '1\\.11\\.0', ['1.11.0'], ['1.11.1', '1x11x0']],
+    ['master', undefined, '\\d+\\.\\d+\\.\\d+', ['1.12.0'], ['master']],
+  ])('%s with tag %s', (branch, tag, pattern, matching, other) => {
+    expect(versionPatternOf(branch, tag)).toBe(pattern);
+    const regex = new RegExp(`^${pattern}$`);
+    for (const version of matching) expect(version).toMatch(regex);
+    for (const version of other) expect(version).not.toMatch(regex);
+  });
+});
