@@ -1,4 +1,10 @@
+import type { ImageRef } from '../tags/index.js';
 import type { RemoteRefs } from './plan/branches.js';
+
+/**
+ * The interfaces the core owns. Adapters (pipeline/adapters/) implement them with dockerode,
+ * simple-git, fetch and Octokit, and get their clients through their constructors.
+ */
 
 /** The only source of time. Pure code takes the instant as an argument instead. */
 export interface Clock {
@@ -10,4 +16,156 @@ export interface Clock {
 /** Reads a repository's refs without cloning it. */
 export interface GitRemote {
   listRefs(repo: string, signal?: AbortSignal): Promise<RemoteRefs>;
+}
+
+/** Registry credentials: what `docker login` would store. */
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface BuildRequest {
+  /** Absolute path of the context folder; streamed, honouring its .dockerignore. */
+  context: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+export interface ImageDetails {
+  id: string;
+  /** The parent chain as the engine reports it (RootFS layers), for "layered on" checks. */
+  layers: string[];
+  labels: Record<string, string>;
+  env: string[];
+  entrypoint: string[] | null;
+  cmd: string[] | null;
+  exposedPorts: string[];
+  workdir: string;
+  user: string;
+  stopSignal: string | undefined;
+  volumes: string[];
+}
+
+export interface EngineInfo {
+  /** How the engine was reached, for messages: `unix:///var/run/docker.sock`. */
+  address: string;
+  serverVersion: string;
+  cgroupVersion: string;
+  cgroupDriver: string;
+}
+
+/** Engine output lines (build steps, push progress) as they arrive. */
+export type OutputListener = (line: string) => void;
+
+/** What the pipeline needs from a Docker engine for images. */
+export interface ImageEngine {
+  info(signal?: AbortSignal): Promise<EngineInfo>;
+  /** Builds and returns the image ID; fails with the daemon's own message. */
+  build(request: BuildRequest, onOutput: OutputListener, signal?: AbortSignal): Promise<string>;
+  inspectImage(idOrRef: string): Promise<ImageDetails | undefined>;
+  tagImage(imageId: string, ref: ImageRef): Promise<void>;
+  /** Pushes one tag and returns the manifest digest the registry stored. */
+  push(ref: ImageRef, credentials: Credentials | undefined, onOutput: OutputListener, signal?: AbortSignal): Promise<string>;
+  /** Pulls `ref` (a tag or a digest reference) and returns the local image ID. */
+  pull(ref: string, credentials: Credentials | undefined, onOutput: OutputListener, signal?: AbortSignal): Promise<string>;
+  /** Removes a tag or an image; keeps parent layers (the build cache). Missing is fine. */
+  removeImage(idOrRef: string): Promise<void>;
+}
+
+export interface ContainerSpec {
+  image: string;
+  cmd?: string[] | undefined;
+  /** Replaces the image's entrypoint; `[]` clears it. */
+  entrypoint?: string[] | undefined;
+  env?: Record<string, string> | undefined;
+  user?: string | undefined;
+  /** Container ports to publish on 127.0.0.1, at ports the engine picks. */
+  ports?: string[] | undefined;
+  privileged?: boolean | undefined;
+  capAdd?: string[] | undefined;
+  capDrop?: string[] | undefined;
+  securityOpt?: string[] | undefined;
+  tmpfs?: Record<string, string> | undefined;
+  /** Anonymous volumes, removed with the container. */
+  volumes?: string[] | undefined;
+  cgroupns?: 'host' | 'private' | undefined;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface PathStat {
+  name: string;
+  size: number;
+  /** Go's os.FileMode bits as the engine reports them: permission bits plus type flags. */
+  mode: number;
+  linkTarget: string;
+}
+
+export interface RunningContainer {
+  readonly id: string;
+  /** The 127.0.0.1 port a published container port landed on. */
+  hostPort(containerPort: string): number;
+  exec(command: string[], options: { user?: string | undefined; timeoutMs: number }, signal?: AbortSignal): Promise<ExecResult>;
+  /** Running, or the exit code it stopped with. */
+  state(): Promise<{ running: boolean; exitCode: number }>;
+  logsTail(lines: number): Promise<string>;
+  stop(timeoutSeconds: number): Promise<void>;
+}
+
+/**
+ * Containers for smoke tests. Every container it creates is labelled with the run and removed by
+ * `removeAll`, which the run calls on success, failure, timeout and interruption alike.
+ */
+export interface ContainerRuntime {
+  /** Runs to completion and returns exit code and output; the container is removed. */
+  runToCompletion(spec: ContainerSpec, timeoutMs: number, signal?: AbortSignal): Promise<ExecResult & { timedOut: boolean }>;
+  /** Creates and starts a container that keeps running until stopped or removed. */
+  start(spec: ContainerSpec, signal?: AbortSignal): Promise<RunningContainer>;
+  /** Stat of a path inside the image (without running it), or undefined when it is missing. */
+  statPath(image: string, path: string): Promise<PathStat | undefined>;
+  /** Bytes of a file inside the image (at most `limit`), or undefined when it is missing. */
+  readFile(image: string, path: string, limit: number): Promise<Buffer | undefined>;
+  remove(id: string): Promise<void>;
+  /** Removes every container this runtime created and has not removed yet. */
+  removeAll(): Promise<void>;
+}
+
+/** Cgroup paths a container left on the host running the engine. */
+export interface HostCgroups {
+  /** Every cgroup directory on the host whose path names the container. */
+  pathsOf(containerId: string): Promise<string[]>;
+}
+
+export interface Manifest {
+  digest: string;
+  mediaType: string;
+  bytes: Buffer;
+}
+
+/**
+ * The Registry HTTP API v2, for one registry host. Repositories are `namespace/name`. An adapter is
+ * bound to the run: it stops when the run is interrupted.
+ */
+export interface Registry {
+  readonly host: string;
+  /** The digest a tag points at, or undefined when the tag does not exist. */
+  digestOf(repository: string, reference: string): Promise<string | undefined>;
+  getManifest(repository: string, reference: string): Promise<Manifest | undefined>;
+  /** Puts `manifest` (bytes and media type unchanged) under `tag`; returns the stored digest. */
+  putManifest(repository: string, tag: string, manifest: Manifest): Promise<string>;
+  getBlob(repository: string, digest: string): Promise<Buffer>;
+  listTags(repository: string): Promise<string[]>;
+  /** Deletes a manifest and with it every tag that points at it. */
+  deleteManifest(repository: string, digest: string): Promise<void>;
+  /** Uploads a small blob (a config) and returns its digest. */
+  putBlob(repository: string, bytes: Buffer): Promise<string>;
+  /**
+   * A client for undoing work after the run was stopped: it ignores the run's signal, retries
+   * little and gives up after `timeoutMs`.
+   */
+  forCleanup(timeoutMs: number): Registry;
 }

@@ -12,11 +12,15 @@ export DOCKER_HOST
 image=$MP_BASE_IMAGE
 socket=${DOCKER_HOST#unix://}
 
-image_exists() {
-  curl -sf --max-time 5 --unix-socket "$socket" "http://engine/images/${image}/json" >/dev/null 2>&1
+# Bump when the recipe below changes: an image built from an older recipe is rebuilt.
+recipe=2
+
+image_recipe() {
+  curl -sf --max-time 5 --unix-socket "$socket" "http://engine/images/${image}/json" 2>/dev/null |
+    grep -o '"io.mesos-pipeline.base-recipe":"[0-9]*"' | head -n 1 | grep -o '[0-9]*' || true
 }
 
-if image_exists && [ "${1:-}" != "--rebuild" ]; then
+if [ "$(image_recipe)" = "$recipe" ] && [ "${1:-}" != "--rebuild" ]; then
   exit 0
 fi
 
@@ -39,8 +43,8 @@ version=$("$busybox" 2>&1 | head -n 1 | awk '{print $2}')
 cat >"$ctx/Dockerfile" <<EOF
 FROM scratch
 COPY rootfs/ /
-ENV PATH=/bin
-LABEL org.opencontainers.image.title="busybox (static, offline base)" org.opencontainers.image.version="$version"
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+LABEL org.opencontainers.image.title="busybox (static, offline base)" org.opencontainers.image.version="$version" io.mesos-pipeline.base-recipe="$recipe"
 CMD ["sh"]
 EOF
 
@@ -49,7 +53,7 @@ log "building $image from $busybox ($version)"
 tar -C "$ctx" -cf - . | curl -sf --unix-socket "$socket" -X POST \
   -H 'Content-Type: application/x-tar' --data-binary @- \
   "http://engine/build?t=${image}&rm=1&forcerm=1" >"$ctx/build.log"
-if grep -q '"error"' "$ctx/build.log" || ! image_exists; then
+if grep -q '"error"' "$ctx/build.log" || [ "$(image_recipe)" != "$recipe" ]; then
   cat "$ctx/build.log" >&2
   die "building $image failed"
 fi

@@ -1,15 +1,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../errors.js';
 import { packageVersion } from '../paths.js';
+import type { PublishFlags } from '../commands/publish.js';
 import type { PlanFlags } from './common-options.js';
 
 export interface PlanCommandFlags extends PlanFlags {
   json?: boolean;
 }
 
-/** What each command does once its flags are parsed; main wires these to the real work. */
+/** What each command does once its flags are parsed; each returns its exit code. */
 export interface Handlers {
-  plan(flags: PlanCommandFlags): Promise<void>;
+  plan(flags: PlanCommandFlags): Promise<number>;
+  publish(flags: PublishFlags): Promise<number>;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -29,7 +31,7 @@ function planOptions(command: Command): Command {
  * The command line, on commander. Usage mistakes surface as InputError (exit 2) with commander's
  * one-line message; --help and --version print and succeed.
  */
-export function buildProgram(handlers: Handlers, write: { out: (s: string) => void; err: (s: string) => void }): Command {
+export function buildProgram(handlers: Handlers, write: { out: (s: string) => void; err: (s: string) => void }, setExitCode: (code: number) => void): Command {
   const program = new Command('mesos-pipeline')
     .description('Builds, smoke-tests and publishes the mesos-centos and mesos-mini images for master and every release branch.')
     .version(packageVersion(), '--version')
@@ -40,7 +42,19 @@ export function buildProgram(handlers: Handlers, write: { out: (s: string) => vo
   planOptions(program.command('plan'))
     .description('resolve branches to exact commits and print what would be built and pushed')
     .addOption(new Option('--json', 'print the plan as one JSON document'))
-    .action((flags: PlanCommandFlags) => handlers.plan(flags));
+    .action(async (flags: PlanCommandFlags) => setExitCode(await handlers.plan(flags)));
+
+  planOptions(program.command('publish'))
+    .description('build, smoke-test and push every planned branch; only tested images are pushed')
+    .option('--dry-run', 'print the plan and touch nothing')
+    .option('--no-push', 'build and smoke-test only')
+    .option('--keep', 'keep the images built (default: remove them, keep the build cache)')
+    .option('--force', 'rebuild even branches whose published images are unchanged')
+    .option('--report <file>', 'write the run report as JSON to this file')
+    .option('--json', 'print the run report (or with --dry-run the plan) as JSON on stdout')
+    .option('--concurrency <n>', 'branches built and tested at once (default: 1; pushes always overlap with builds)')
+    .option('--retries <n>', 'retries of a failed registry call before giving up (default: 4)')
+    .action(async (flags: PublishFlags) => setExitCode(await handlers.publish(flags)));
 
   return program;
 }

@@ -1,6 +1,8 @@
 import { errorMessage, exitCodeOf, InternalError, PipelineError } from '../errors.js';
 import { StreamLogger } from '../log.js';
 import { buildPlan, printPlan } from '../commands/plan.js';
+import { runPublish } from '../commands/publish.js';
+import { smokeSpecProblems } from '../smoke/spec.js';
 import { buildProgram, CommanderError, fromCommanderError } from './program.js';
 import { resolvePlanSettings } from './common-options.js';
 import type { Runtime } from './runtime.js';
@@ -11,19 +13,25 @@ import type { Runtime } from './runtime.js';
  */
 export async function runCli(argv: readonly string[], runtime: Runtime): Promise<number> {
   const stderr = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor });
+  let exitCode = 0;
   const program = buildProgram(
     {
       plan: async (flags) => {
         const settings = resolvePlanSettings(flags, runtime);
-        const plan = await buildPlan(settings, runtime);
+        const plan = await buildPlan(settings, runtime, smokeSpecProblems);
         printPlan(plan, flags.json ?? false, runtime);
+        return 0;
       },
+      publish: (flags) => runPublish(flags, runtime),
     },
     { out: (text) => runtime.stdout.write(runtime.redactor.redact(text)), err: (text) => runtime.stderr.write(runtime.redactor.redact(text)) },
+    (code) => {
+      exitCode = code;
+    },
   );
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (caught) {
     let error = caught;
     if (error instanceof CommanderError) {

@@ -1,0 +1,84 @@
+import dockerignore from '@balena/dockerignore';
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import tar from 'tar-fs';
+
+/** Decides which paths of a context the engine gets: Docker's .dockerignore rules. */
+export interface ContextFilter {
+  /** True when `relative` (a path inside the context, `/`-separated) is sent. */
+  includes(relative: string, isDirectory: boolean): boolean;
+}
+
+// The engine always needs these two, whatever .dockerignore says (Docker's own CLI does the same).
+const ALWAYS = new Set(['Dockerfile', '.dockerignore']);
+
+export async function contextFilter(context: string): Promise<ContextFilter> {
+  const text = await readFile(path.join(context, '.dockerignore'), 'utf8').catch(() => '');
+  const patterns = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  // The package is CommonJS with a `default` property; under NodeNext that is what types see.
+  const rules = dockerignore.default({ ignorecase: false }).add(patterns);
+  // With an exception (`!keep/this`) inside an ignored folder, the folder must still be walked.
+  const hasExceptions = patterns.some((pattern) => pattern.startsWith('!'));
+  return {
+    includes(relative, isDirectory) {
+      if (ALWAYS.has(relative)) return true;
+      if (!rules.ignores(relative)) return true;
+      return isDirectory && hasExceptions;
+    },
+  };
+}
+
+/**
+ * The context as a tar stream, produced while it is read: files are streamed from disk one at a
+ * time, so memory stays flat however large the context is. Owners are zeroed like the docker CLI.
+ */
+export function packContext(context: string, filter: ContextFilter): Readable {
+  const pack = tar.pack(context, {
+    ignore: (name: string) => {
+      const relative = path.relative(context, name).split(path.sep).join('/');
+      if (relative === '') return false;
+      return !filter.includes(relative, statSync(name).isDirectory());
+    },
+    map: (header) => ({ ...header, uid: 0, gid: 0, uname: '', gname: '' }),
+  });
+  // tar-fs 3 yields a streamx stream; hand the engine client a plain Node stream.
+  const out = new PassThrough();
+  (pack as unknown as NodeJS.ReadableStream).pipe(out);
+  pack.on('error', (error: Error) => out.destroy(error));
+  return out;
+}
+
+/** Every file the engine would get, relative and sorted: what the context's digest covers. */
+export async function listContextFiles(context: string, filter: ContextFilter): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(path.join(context, dir), { withFileTypes: true })) {
+      const relative = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      if (!filter.includes(relative, entry.isDirectory())) continue;
+      if (entry.isDirectory()) await walk(relative);
+      else files.push(relative);
+    }
+  };
+  await walk('');
+  return files.filter((file) => filter.includes(file, false)).sort();
+}
+
+/**
+ * A digest of what a build sends: each file's path, executable bit and content. Streams every
+ * file, so it costs one read of the context and no memory beyond a buffer.
+ */
+export async function contextDigest(context: string): Promise<string> {
+  const filter = await contextFilter(context);
+  const total = createHash('sha256');
+  for (const file of await listContextFiles(context, filter)) {
+    const full = path.join(context, file);
+    const info = await stat(full);
+    const content = createHash('sha256');
+    for await (const chunk of createReadStream(full)) content.update(chunk as Buffer);
+    total.update(`${file}\0${info.mode & 0o111 ? 'x' : '-'}\0${content.digest('hex')}\n`);
+  }
+  return `sha256:${total.digest('hex')}`;
+}

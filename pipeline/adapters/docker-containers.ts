@@ -1,0 +1,285 @@
+import type Docker from 'dockerode';
+import { PassThrough } from 'node:stream';
+import { extract } from 'tar-stream';
+import { errorMessage, WorkError } from '../errors.js';
+import type { ContainerRuntime, ContainerSpec, ExecResult, PathStat, RunningContainer } from '../ports.js';
+import { engineErrorText } from './docker-engine.js';
+
+/** Every container the pipeline creates carries this label with the run's id. */
+export const RUN_LABEL = 'io.mesos-pipeline.run';
+
+/** Splits the engine's multiplexed (non-TTY) log format: 8-byte frame headers, stream 1 or 2. */
+export function demuxBuffer(buffer: Buffer): { stdout: string; stderr: string } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const type = buffer[offset];
+    const size = buffer.readUInt32BE(offset + 4);
+    const frame = buffer.subarray(offset + 8, offset + 8 + size);
+    (type === 2 ? err : out).push(frame);
+    offset += 8 + size;
+  }
+  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number })?.statusCode;
+}
+
+function portKey(port: string): string {
+  return port.includes('/') ? port : `${port}/tcp`;
+}
+
+function timeout(ms: number): { promise: Promise<'timeout'>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+/** A promise that rejects when `signal` aborts, and a way to stop listening. */
+function aborted(signal: AbortSignal | undefined): { promise: Promise<never>; cancel: () => void } {
+  let cancel = (): void => undefined;
+  const promise = new Promise<never>((_, reject) => {
+    if (!signal) return;
+    if (signal.aborted) return reject(signal.reason as Error);
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    cancel = () => signal.removeEventListener('abort', onAbort);
+  });
+  // Never unhandled: callers race it and may drop it.
+  promise.catch(() => undefined);
+  return { promise, cancel };
+}
+
+class DockerRunningContainer implements RunningContainer {
+  readonly id: string;
+  private readonly container: Docker.Container;
+  private readonly docker: Docker;
+  private readonly ports: Record<string, number>;
+
+  constructor(docker: Docker, container: Docker.Container, ports: Record<string, number>) {
+    this.docker = docker;
+    this.container = container;
+    this.id = container.id;
+    this.ports = ports;
+  }
+
+  hostPort(containerPort: string): number {
+    const port = this.ports[portKey(containerPort)];
+    if (port === undefined) throw new WorkError('smoke', `container port ${containerPort} is not published`);
+    return port;
+  }
+
+  async exec(command: string[], options: { user?: string | undefined; timeoutMs: number }, signal?: AbortSignal): Promise<ExecResult> {
+    const exec = await this.container.exec({ Cmd: command, AttachStdout: true, AttachStderr: true, ...(options.user ? { User: options.user } : {}) });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    this.docker.modem.demuxStream(stream, stdout, stderr);
+    const ended = new Promise<'done'>((resolve, reject) => {
+      stream.on('end', () => resolve('done'));
+      stream.on('close', () => resolve('done'));
+      stream.on('error', reject);
+    });
+    const limit = timeout(options.timeoutMs);
+    const stop = aborted(signal);
+    try {
+      const result = await Promise.race([ended, limit.promise, stop.promise]);
+      if (result === 'timeout') throw new WorkError('smoke', `\`${command.join(' ')}\` did not finish within ${Math.round(options.timeoutMs / 1000)}s`);
+    } finally {
+      limit.cancel();
+      stop.cancel();
+      // The hijacked connection stays half-open after the exec ends; close it or it pins the process.
+      stream.destroy();
+    }
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+  }
+
+  async state(): Promise<{ running: boolean; exitCode: number }> {
+    const info = await this.container.inspect();
+    return { running: info.State.Running, exitCode: info.State.ExitCode };
+  }
+
+  async logsTail(lines: number): Promise<string> {
+    try {
+      const buffer = await this.container.logs({ stdout: true, stderr: true, tail: lines, follow: false });
+      const { stdout, stderr } = demuxBuffer(buffer);
+      return `${stdout}${stderr}`;
+    } catch (error) {
+      return `(logs unavailable: ${errorMessage(error)})`;
+    }
+  }
+
+  async stop(timeoutSeconds: number): Promise<void> {
+    try {
+      await this.container.stop({ t: timeoutSeconds });
+    } catch (error) {
+      if (statusOf(error) !== 304) throw new WorkError('smoke', `cannot stop container ${this.id.slice(0, 12)}: ${engineErrorText(error)}`, { cause: error });
+    }
+  }
+}
+
+/** ContainerRuntime on dockerode; remembers every container it created until it removed it. */
+export class DockerContainers implements ContainerRuntime {
+  private readonly docker: Docker;
+  private readonly runId: string;
+  private readonly live = new Set<string>();
+
+  constructor(docker: Docker, runId: string) {
+    this.docker = docker;
+    this.runId = runId;
+  }
+
+  private async create(spec: ContainerSpec): Promise<Docker.Container> {
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const port of spec.ports ?? []) {
+      exposed[portKey(port)] = {};
+      // Loopback and an engine-chosen port: parallel tests never collide, nothing is exposed.
+      bindings[portKey(port)] = [{ HostIp: '127.0.0.1', HostPort: '' }];
+    }
+    const options: Docker.ContainerCreateOptions = {
+      Image: spec.image,
+      Labels: { [RUN_LABEL]: this.runId },
+      ExposedPorts: exposed,
+      Env: Object.entries(spec.env ?? {}).map(([key, value]) => `${key}=${value}`),
+      Volumes: Object.fromEntries((spec.volumes ?? []).map((volume) => [volume, {}])),
+      HostConfig: {
+        PortBindings: bindings,
+        Privileged: spec.privileged ?? false,
+        CapAdd: spec.capAdd ?? [],
+        CapDrop: spec.capDrop ?? [],
+        SecurityOpt: spec.securityOpt ?? [],
+        Tmpfs: spec.tmpfs ?? {},
+        ...(spec.cgroupns ? { CgroupnsMode: spec.cgroupns } : {}),
+      },
+    };
+    if (spec.cmd) options.Cmd = spec.cmd;
+    if (spec.entrypoint) options.Entrypoint = spec.entrypoint;
+    if (spec.user) options.User = spec.user;
+    try {
+      const container = await this.docker.createContainer(options);
+      this.live.add(container.id);
+      return container;
+    } catch (error) {
+      throw new WorkError('smoke', `cannot create a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, { cause: error });
+    }
+  }
+
+  async runToCompletion(spec: ContainerSpec, timeoutMs: number, signal?: AbortSignal): Promise<ExecResult & { timedOut: boolean }> {
+    const container = await this.create(spec);
+    const limit = timeout(timeoutMs);
+    const stop = aborted(signal);
+    try {
+      await container.start();
+      const waited = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, limit.promise, stop.promise]);
+      const timedOut = waited === 'timeout';
+      if (timedOut) await container.kill().catch(() => undefined);
+      const buffer = await container.logs({ stdout: true, stderr: true, follow: false });
+      const { stdout, stderr } = demuxBuffer(buffer);
+      return { exitCode: timedOut ? -1 : (waited).StatusCode, stdout, stderr, timedOut };
+    } catch (error) {
+      if (error instanceof WorkError || signal?.aborted) throw error;
+      throw new WorkError('smoke', `cannot run a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, { cause: error });
+    } finally {
+      limit.cancel();
+      stop.cancel();
+      await this.remove(container.id);
+    }
+  }
+
+  async start(spec: ContainerSpec, signal?: AbortSignal): Promise<RunningContainer> {
+    signal?.throwIfAborted();
+    const container = await this.create(spec);
+    try {
+      await container.start();
+    } catch (error) {
+      await this.remove(container.id).catch(() => undefined);
+      throw new WorkError('smoke', `cannot start a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, { cause: error });
+    }
+    const info = await container.inspect();
+    const ports: Record<string, number> = {};
+    for (const [key, bound] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+      const hostPort = bound?.[0]?.HostPort;
+      if (hostPort) ports[key] = Number(hostPort);
+    }
+    return new DockerRunningContainer(this.docker, container, ports);
+  }
+
+  async statPath(image: string, path: string): Promise<PathStat | undefined> {
+    // A created, never started container: its filesystem is the image's, nothing runs.
+    const container = await this.create({ image, entrypoint: [], cmd: ['/'] });
+    try {
+      const response = (await container.infoArchive({ path })) as { headers: Record<string, string | undefined>; destroy(): void };
+      // A HEAD answer arrives as a stream; it holds its socket (and the process) until closed.
+      response.destroy();
+      const header = response.headers['x-docker-container-path-stat'];
+      if (!header) return undefined;
+      return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw new WorkError('smoke', `cannot stat ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, { cause: error });
+    } finally {
+      await this.remove(container.id);
+    }
+  }
+
+  async readFile(image: string, path: string, limit: number): Promise<Buffer | undefined> {
+    const container = await this.create({ image, entrypoint: [], cmd: ['/'] });
+    try {
+      const archive = (await container.getArchive({ path }));
+      return await new Promise<Buffer | undefined>((resolve, reject) => {
+        const tar = extract();
+        let content: Buffer | undefined;
+        tar.on('entry', (header, stream, next) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          stream.on('data', (data: unknown) => {
+            const chunk = data as Buffer;
+            if (content === undefined && header.type === 'file' && size < limit) {
+              chunks.push(chunk);
+              size += chunk.length;
+            }
+          });
+          stream.on('end', () => {
+            if (content === undefined && header.type === 'file') content = Buffer.concat(chunks).subarray(0, limit);
+            next();
+          });
+          stream.resume();
+        });
+        tar.on('finish', () => resolve(content));
+        tar.on('error', reject);
+        archive.pipe(tar);
+      });
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw new WorkError('smoke', `cannot read ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, { cause: error });
+    } finally {
+      await this.remove(container.id);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+      this.live.delete(id);
+    } catch (error) {
+      if (statusOf(error) === 404) this.live.delete(id);
+      else throw new WorkError('cleanup', `cannot remove container ${id.slice(0, 12)}: ${engineErrorText(error)}`, { cause: error });
+    }
+  }
+
+  async removeAll(): Promise<void> {
+    const results = await Promise.allSettled([...this.live].map((id) => this.remove(id)));
+    const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed.length > 0) throw new WorkError('cleanup', failed.map((result) => errorMessage(result.reason)).join('; '));
+  }
+}

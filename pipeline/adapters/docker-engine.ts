@@ -1,0 +1,184 @@
+import type Docker from 'dockerode';
+import { errorMessage, WorkError } from '../errors.js';
+import type { BuildRequest, Credentials, EngineInfo, ImageDetails, ImageEngine, OutputListener } from '../ports.js';
+import { isTransientText, RegistryError } from '../retry.js';
+import { formatImageRef, type ImageRef } from '../../tags/index.js';
+import { contextFilter, packContext } from './build-context.js';
+import { messageError, readEngineStream, type EngineMessage } from './json-stream.js';
+
+interface DockerodeError extends Error {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: string } | string | null;
+  reason?: string;
+}
+
+/** The daemon's own words for a failed API call, when it gave any. */
+export function engineErrorText(error: unknown): string {
+  const e = error as DockerodeError;
+  if (e && typeof e.json === 'object' && e.json?.message) return e.json.message.trim();
+  if (e && typeof e.json === 'string' && e.json.trim() !== '') return e.json.trim();
+  return errorMessage(error).replace(/^\(HTTP code \d+\)\s*[\w ]+-\s*/, '').trim();
+}
+
+function isUnreachable(error: unknown): boolean {
+  const code = (error as DockerodeError)?.code;
+  return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH';
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as DockerodeError)?.statusCode;
+}
+
+/** Engine output worth showing: build `stream` text and push/pull `status` lines. */
+function outputLines(message: EngineMessage): string[] {
+  if (message.stream) return message.stream.split('\n').map((line) => line.trimEnd()).filter((line) => line !== '');
+  if (message.status && !message.progress) return [message.id ? `${message.id}: ${message.status}` : message.status];
+  return [];
+}
+
+function authConfig(credentials: Credentials | undefined, host: string): Record<string, string> | undefined {
+  if (!credentials) return undefined;
+  return { username: credentials.username, password: credentials.password, serveraddress: host };
+}
+
+/** ImageEngine on dockerode. All engine calls for images live here. */
+export class DockerImageEngine implements ImageEngine {
+  private readonly docker: Docker;
+  private readonly address: string;
+
+  constructor(docker: Docker, address: string) {
+    this.docker = docker;
+    this.address = address;
+  }
+
+  private unreachable(error: unknown): WorkError {
+    return new WorkError('engine', `cannot reach the Docker engine at ${this.address}: ${errorMessage(error)}; start one (scripts/engine-up.sh) or set DOCKER_HOST`, { cause: error });
+  }
+
+  async info(signal?: AbortSignal): Promise<EngineInfo> {
+    try {
+      signal?.throwIfAborted();
+      const info = (await this.docker.info()) as { ServerVersion?: string; CgroupVersion?: string; CgroupDriver?: string };
+      return {
+        address: this.address,
+        serverVersion: info.ServerVersion ?? 'unknown',
+        cgroupVersion: info.CgroupVersion ?? '1',
+        cgroupDriver: info.CgroupDriver ?? 'cgroupfs',
+      };
+    } catch (error) {
+      throw this.unreachable(error);
+    }
+  }
+
+  async build(request: BuildRequest, onOutput: OutputListener, signal?: AbortSignal): Promise<string> {
+    const filter = await contextFilter(request.context);
+    const context = packContext(request.context, filter);
+    let stream: NodeJS.ReadableStream;
+    try {
+      // rm/forcerm: intermediate containers go away even when a step fails; the layers they
+      // produced stay as the build cache.
+      stream = await this.docker.buildImage(context, { buildargs: request.buildArgs, labels: request.labels, rm: true, forcerm: true, abortSignal: signal });
+    } catch (error) {
+      context.destroy();
+      if (isUnreachable(error)) throw this.unreachable(error);
+      throw new WorkError('build', engineErrorText(error), { cause: error });
+    }
+    const messages = await readEngineStream(stream, (message) => outputLines(message).forEach(onOutput), signal);
+    const failure = messages.map(messageError).find((text) => text !== undefined);
+    if (failure) throw new WorkError('build', failure);
+    const id = messages.map((message) => message.aux?.ID).filter((value): value is string => value !== undefined).pop();
+    if (!id) throw new WorkError('build', 'the engine finished the build without reporting an image ID');
+    return id;
+  }
+
+  async inspectImage(idOrRef: string): Promise<ImageDetails | undefined> {
+    try {
+      const data = await this.docker.getImage(idOrRef).inspect();
+      const config = data.Config as typeof data.Config & { StopSignal?: string };
+      return {
+        id: data.Id,
+        layers: data.RootFS?.Layers ?? [],
+        labels: config.Labels ?? {},
+        env: config.Env ?? [],
+        entrypoint: (config.Entrypoint as string[] | null | undefined) ?? null,
+        cmd: (config.Cmd) ?? null,
+        exposedPorts: Object.keys(config.ExposedPorts ?? {}),
+        workdir: config.WorkingDir ?? '',
+        user: config.User ?? '',
+        stopSignal: config.StopSignal,
+        volumes: Object.keys(config.Volumes ?? {}),
+      };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      if (isUnreachable(error)) throw this.unreachable(error);
+      throw new WorkError('engine', `cannot inspect ${idOrRef}: ${engineErrorText(error)}`, { cause: error });
+    }
+  }
+
+  async tagImage(imageId: string, ref: ImageRef): Promise<void> {
+    try {
+      await this.docker.getImage(imageId).tag({ repo: `${ref.host}/${ref.repository}`, tag: ref.tag });
+    } catch (error) {
+      throw new WorkError('push', `cannot tag ${imageId} as ${formatImageRef(ref)}: ${engineErrorText(error)}`, { cause: error });
+    }
+  }
+
+  async push(ref: ImageRef, credentials: Credentials | undefined, onOutput: OutputListener, signal?: AbortSignal): Promise<string> {
+    const name = formatImageRef(ref);
+    let stream: NodeJS.ReadableStream;
+    try {
+      const auth = authConfig(credentials, ref.host);
+      stream = (await this.docker.getImage(`${ref.host}/${ref.repository}`).push({ tag: ref.tag, abortSignal: signal, ...(auth ? { authconfig: auth } : {}) }));
+    } catch (error) {
+      if (isUnreachable(error)) throw this.unreachable(error);
+      const text = engineErrorText(error);
+      throw new RegistryError('push', `push ${name} to ${ref.host}: ${text}`, { retryable: isTransientText(text), status: statusOf(error), cause: error });
+    }
+    let messages: EngineMessage[];
+    try {
+      messages = await readEngineStream(stream, (message) => outputLines(message).forEach(onOutput), signal);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new RegistryError('push', `push ${name} to ${ref.host}: the engine stream broke: ${errorMessage(error)}`, { retryable: true, cause: error });
+    }
+    const failure = messages.map(messageError).find((text) => text !== undefined);
+    if (failure) throw new RegistryError('push', `push ${name} to ${ref.host}: ${failure}`, { retryable: isTransientText(failure) });
+    const digest =
+      messages.map((message) => message.aux?.Digest).find((value) => value !== undefined) ??
+      messages.map((message) => /digest: (sha256:[0-9a-f]{64})/.exec(message.status ?? '')?.[1]).find((value) => value !== undefined);
+    if (!digest) throw new RegistryError('push', `push ${name} to ${ref.host}: the engine did not report a digest`, { retryable: false });
+    return digest;
+  }
+
+  async pull(ref: string, credentials: Credentials | undefined, onOutput: OutputListener, signal?: AbortSignal): Promise<string> {
+    let stream: NodeJS.ReadableStream;
+    const host = ref.slice(0, ref.indexOf('/'));
+    try {
+      const auth = authConfig(credentials, host);
+      stream = await this.docker.pull(ref, { abortSignal: signal, ...(auth ? { authconfig: auth } : {}) });
+    } catch (error) {
+      if (isUnreachable(error)) throw this.unreachable(error);
+      const text = engineErrorText(error);
+      throw new RegistryError('pull', `pull ${ref}: ${text}`, { retryable: isTransientText(text), status: statusOf(error), cause: error });
+    }
+    const messages = await readEngineStream(stream, (message) => outputLines(message).forEach(onOutput), signal);
+    const failure = messages.map(messageError).find((text) => text !== undefined);
+    if (failure) throw new RegistryError('pull', `pull ${ref}: ${failure}`, { retryable: isTransientText(failure) });
+    const details = await this.inspectImage(ref);
+    if (!details) throw new WorkError('pull', `pull ${ref}: the engine reported success but has no such image`);
+    return details.id;
+  }
+
+  async removeImage(idOrRef: string): Promise<void> {
+    try {
+      // noprune keeps the untagged parents: the classic builder's cache for the next run.
+      await this.docker.getImage(idOrRef).remove({ noprune: true });
+    } catch (error) {
+      if (statusOf(error) === 404) return;
+      // A base image stays while the child's build cache (its intermediate images) descends from it.
+      if (statusOf(error) === 409 && /dependent child images/.test(engineErrorText(error))) return;
+      throw new WorkError('cleanup', `cannot remove ${idOrRef}: ${engineErrorText(error)}`, { cause: error });
+    }
+  }
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { resolveCredentials } from '../adapters/credentials.js';
+import { dockerFromEnv } from '../adapters/docker-client.js';
+import { DockerContainers } from '../adapters/docker-containers.js';
+import { DockerImageEngine } from '../adapters/docker-engine.js';
+import { contextDigest } from '../adapters/build-context.js';
+import { LocalHostCgroups } from '../adapters/host-cgroups.js';
+import { RegistryHttp } from '../adapters/registry-http.js';
+import { acquireLock, type HeldLock } from '../adapters/run-lock.js';
+import { resolvePlanSettings, type PlanFlags } from '../cli/common-options.js';
+import type { Runtime } from '../cli/runtime.js';
+import { InputError, WorkError } from '../errors.js';
+import { StreamLogger } from '../log.js';
+import { loadFamily } from '../family/family.js';
+import type { Plan } from '../plan/plan.js';
+import type { PublishDeps, PublishOptions, RunShared } from '../publish/context.js';
+import { publish, runExitCode } from '../publish/publish.js';
+import type { RunReport } from '../publish/report.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
+import { parseSmokeSpec, smokeSpecProblems } from '../smoke/spec.js';
+import type { SmokeSpec } from '../smoke/spec-schema.js';
+import { parseRegistryTarget } from '../../tags/index.js';
+import { buildPlan, printPlan } from './plan.js';
+
+export interface PublishFlags extends PlanFlags {
+  dryRun?: boolean;
+  push: boolean;
+  keep?: boolean;
+  force?: boolean;
+  report?: string;
+  json?: boolean;
+  concurrency?: string;
+  retries?: string;
+}
+
+function wholeNumber(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InputError(`${name} "${value}" must be a whole number from ${min} to ${max}`);
+  return Number(value);
+}
+
+async function checkReportPath(file: string | undefined, cwd: string): Promise<string | undefined> {
+  if (file === undefined) return undefined;
+  const full = path.resolve(cwd, file);
+  const dir = await stat(path.dirname(full)).catch(() => undefined);
+  if (!dir?.isDirectory()) throw new InputError(`--report ${file}: folder ${path.dirname(full)} does not exist`);
+  return full;
+}
+
+async function loadSmokeSpecs(plan: Plan): Promise<Map<string, SmokeSpec>> {
+  const family = await loadFamily(plan.imagesDir, smokeSpecProblems);
+  const specs = new Map<string, SmokeSpec>();
+  for (const image of family.images) specs.set(image.name, parseSmokeSpec(await readFile(image.smokeFile, 'utf8')));
+  return specs;
+}
+
+function sharedOf(specs: Map<string, SmokeSpec>): RunShared {
+  const digests = new Map<string, Promise<string>>();
+  return {
+    smokeSpecs: specs,
+    contextDigest: (image, context) => {
+      let digest = digests.get(image);
+      if (!digest) {
+        digest = contextDigest(context);
+        digests.set(image, digest);
+      }
+      return digest;
+    },
+  };
+}
+
+function printResults(report: RunReport, json: boolean, runtime: Runtime): void {
+  if (json) {
+    runtime.stdout.write(`${runtime.redactor.redact(JSON.stringify(report, null, 2))}\n`);
+    return;
+  }
+  const lines: string[] = [];
+  for (const branch of report.branches) {
+    for (const image of branch.images) {
+      for (const tag of image.tags) lines.push(`${tag} ${image.digest ?? ''}`.trim());
+      if (branch.status === 'tested' && image.imageId) lines.push(`tested ${image.name}@${branch.branch} ${image.imageId}`);
+    }
+  }
+  if (lines.length > 0) runtime.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `mesos-pipeline publish`: plan, then build, smoke-test and push. Returns the exit code. */
+export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise<number> {
+  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
+  const settings = resolvePlanSettings(flags, runtime);
+  const options: PublishOptions = {
+    push: flags.push,
+    keep: flags.keep ?? false,
+    force: flags.force ?? false,
+    concurrency: wholeNumber('--concurrency', flags.concurrency, 1, 1, 16),
+  };
+  const retry: RetryPolicy = {
+    ...DEFAULT_RETRY,
+    retries: wholeNumber('--retries', flags.retries, DEFAULT_RETRY.retries, 0, 10),
+    // A tuning knob for tests and slow registries, not an option users need.
+    minDelayMs: wholeNumber('MESOS_PIPELINE_RETRY_MIN_MS', runtime.env.MESOS_PIPELINE_RETRY_MIN_MS, DEFAULT_RETRY.minDelayMs, 1, 600_000),
+  };
+  const reportFile = await checkReportPath(flags.report, runtime.cwd);
+  const target = parseRegistryTarget(`${settings.registry.host}/${settings.registry.namespace}`);
+  const credentials = options.push && !flags.dryRun ? await resolveCredentials(target.host, runtime.env) : undefined;
+  runtime.redactor.add(credentials?.password, credentials?.username);
+
+  const plan = await buildPlan(settings, runtime, smokeSpecProblems);
+  if (flags.dryRun) {
+    printPlan(plan, flags.json ?? false, runtime);
+    return 0;
+  }
+  const specs = await loadSmokeSpecs(plan);
+
+  const { docker, address } = dockerFromEnv(runtime.env);
+  const engine = new DockerImageEngine(docker, address);
+  const info = await engine.info(runtime.signal);
+  log.debug(`engine ${info.address}: Docker ${info.serverVersion}, cgroup v${info.cgroupVersion} (${info.cgroupDriver})`);
+
+  const locks: HeldLock[] = [];
+  try {
+    if (options.push) {
+      for (const branch of plan.branches) {
+        const lock = await acquireLock(`${plan.registry}|${branch.branch}`);
+        if ('heldBy' in lock) {
+          throw new WorkError('lock', `another publish of ${branch.branch} to ${plan.registry} is running (${lock.heldBy}); wait for it to finish`);
+        }
+        locks.push(lock);
+      }
+    }
+    // CI passes its own run id (GITHUB_RUN_ID) so containers and reports can be traced to a run.
+    const runId = runtime.env.MESOS_PIPELINE_RUN_ID ?? runtime.env.GITHUB_RUN_ID ?? randomUUID();
+    const deps: PublishDeps = {
+      engine,
+      containers: new DockerContainers(docker, runId),
+      cgroups: new LocalHostCgroups(),
+      registry: options.push ? new RegistryHttp({ host: target.host, credentials, retry: { policy: retry, log, clock: runtime.clock, signal: runtime.signal } }) : undefined,
+      credentials,
+      clock: runtime.clock,
+      log,
+      signal: runtime.signal,
+      retry,
+    };
+    log.info(`publishing ${plan.branches.map((b) => b.branch).join(', ') || 'no branches'} to ${plan.registry} for ${plan.date}${options.push ? '' : ' (build and test only: --no-push)'}`);
+    const report = await publish(plan, deps, options, sharedOf(specs), runId);
+    if (reportFile) await writeFile(reportFile, `${runtime.redactor.redact(JSON.stringify(report, null, 2))}\n`);
+    printResults(report, flags.json ?? false, runtime);
+    return runExitCode(report, runtime.signal);
+  } finally {
+    await Promise.all(locks.map((lock) => lock.release()));
+  }
+}

@@ -1,0 +1,35 @@
+import type { Logger } from '../log.js';
+import type { Clock, ContainerRuntime, Credentials, HostCgroups, ImageEngine, Registry } from '../ports.js';
+import type { TagDeleter } from '../registry/tag-deleter.js';
+import type { RetryPolicy } from '../retry.js';
+import type { SmokeSpec } from '../smoke/spec-schema.js';
+
+/** The outside world a publish run works with, each behind its port. */
+export interface PublishDeps {
+  engine: ImageEngine;
+  containers: ContainerRuntime;
+  cgroups: HostCgroups;
+  /** Needed only when pushing. */
+  registry?: Registry | undefined;
+  tagDeleter?: TagDeleter | undefined;
+  credentials: Credentials | undefined;
+  clock: Clock;
+  log: Logger;
+  signal: AbortSignal;
+  retry: RetryPolicy;
+}
+
+export interface PublishOptions {
+  push: boolean;
+  keep: boolean;
+  force: boolean;
+  /** Branches built and tested at the same time. Pushes overlap with the next branch's build. */
+  concurrency: number;
+}
+
+/** What every branch of a run shares: loaded once, not once per branch. */
+export interface RunShared {
+  smokeSpecs: ReadonlyMap<string, SmokeSpec>;
+  /** Digest of each image's build context, computed on first use. */
+  contextDigest(image: string, context: string): Promise<string>;
+}

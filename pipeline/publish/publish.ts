@@ -1,0 +1,132 @@
+import pLimit from 'p-limit';
+import { errorMessage, PipelineError, WorkError } from '../errors.js';
+import type { Plan, PlannedBranch } from '../plan/plan.js';
+import { BranchFailure, buildAndTestBranch, newBranchReport, type BuiltImage } from './branch-build.js';
+import type { PublishDeps, PublishOptions, RunShared } from './context.js';
+import { pushBranch, snapshotBranch, type Snapshot, type Source } from './push.js';
+import { REPORT_VERSION, type BranchReport, type RunReport } from './report.js';
+
+// Pushes are network-bound and overlap with the next branch's build; a few at once keep the
+// uplink busy without flooding the registry.
+const PUSH_CONCURRENCY = 3;
+
+function recordFailure(report: BranchReport, error: unknown, signal: AbortSignal): void {
+  if (signal.aborted) {
+    report.status = 'interrupted';
+    report.failure = { step: 'interrupted', message: errorMessage(signal.reason) };
+    return;
+  }
+  report.status = 'failed';
+  const image = error instanceof BranchFailure ? error.image : undefined;
+  report.failure = {
+    step: error instanceof WorkError ? error.step : 'internal',
+    ...(image ? { image } : {}),
+    message: errorMessage(error),
+    ...(error instanceof BranchFailure && error.tests ? { tests: error.tests } : {}),
+    ...(error instanceof BranchFailure && error.logTail ? { logTail: error.logTail } : {}),
+  };
+  const failed = report.images.find((candidate) => candidate.name === image);
+  if (failed) failed.status = 'failed';
+}
+
+async function removeLocalImages(branch: PlannedBranch, built: ReadonlyMap<string, BuiltImage>, deps: PublishDeps): Promise<void> {
+  // Children first: an image with a child cannot go before it.
+  for (const image of [...branch.images].reverse()) {
+    const entry = built.get(image.name);
+    if (!entry) continue;
+    for (const ref of [image.tags[0] as string, entry.imageId]) {
+      await deps.engine.removeImage(ref).catch((error: unknown) => deps.log.child(`${image.name}@${branch.branch}`).warn(errorMessage(error)));
+    }
+  }
+}
+
+/**
+ * Carries out a plan: per branch, build and smoke-test every image, then push. A failing branch
+ * stops alone and pushes nothing; the others go on. Every container the run started is removed at
+ * the end, whatever happened.
+ */
+export async function publish(plan: Plan, deps: PublishDeps, options: PublishOptions, shared: RunShared, runId: string): Promise<RunReport> {
+  const started = deps.clock.now();
+  const reports = plan.branches.map(newBranchReport);
+  const buildLane = pLimit(Math.max(1, options.concurrency));
+  const pushLane = pLimit(PUSH_CONCURRENCY);
+  const pushes: Promise<void>[] = [];
+
+  const finish = async (branch: PlannedBranch, report: BranchReport, built: Map<string, BuiltImage>, startedAt: number): Promise<void> => {
+    if (!options.keep) await removeLocalImages(branch, built, deps);
+    report.durationMs = deps.clock.now().getTime() - startedAt;
+    const log = deps.log.child(branch.branch);
+    const took = `${(report.durationMs / 1000).toFixed(1)}s`;
+    if (report.status === 'failed') log.error(`FAILED at ${report.failure?.step}${report.failure?.image ? ` (${report.failure.image})` : ''} after ${took}: ${report.failure?.message}`);
+    else log.info(`${report.status} in ${took}`);
+  };
+
+  const runBranch = async (branch: PlannedBranch, report: BranchReport): Promise<void> => {
+    const startedAt = deps.clock.now().getTime();
+    const built = new Map<string, BuiltImage>();
+    let snapshot: Snapshot | undefined;
+    try {
+      deps.signal.throwIfAborted();
+      if (options.push) {
+        if (!deps.registry) throw new WorkError('registry', 'pushing needs a registry client');
+        snapshot = await snapshotBranch(branch, deps.registry);
+      }
+      await buildAndTestBranch(branch, deps, shared, built, report, new Set());
+    } catch (error) {
+      recordFailure(report, error, deps.signal);
+      await finish(branch, report, built, startedAt);
+      return;
+    }
+    if (!options.push || !snapshot) {
+      report.status = 'tested';
+      await finish(branch, report, built, startedAt);
+      return;
+    }
+    const sources = new Map<string, Source>([...built].map(([name, image]) => [name, { kind: 'built', image }]));
+    const readySnapshot = snapshot;
+    pushes.push(
+      pushLane(async () => {
+        try {
+          await pushBranch(branch, sources, readySnapshot, deps, report);
+          report.status = 'published';
+          for (const image of report.images) image.status = 'pushed';
+        } catch (error) {
+          recordFailure(report, error, deps.signal);
+        } finally {
+          await finish(branch, report, built, startedAt);
+        }
+      }),
+    );
+  };
+
+  try {
+    await Promise.all(plan.branches.map((branch, index) => buildLane(() => runBranch(branch, reports[index] as BranchReport))));
+    await Promise.all(pushes);
+  } finally {
+    await deps.containers.removeAll().catch((error: unknown) => deps.log.warn(`could not remove every container of the run: ${errorMessage(error)}`));
+  }
+
+  const finished = deps.clock.now();
+  const interrupted = deps.signal.aborted;
+  const failed = reports.some((report) => report.status === 'failed' || report.status === 'interrupted');
+  return {
+    version: REPORT_VERSION,
+    command: 'publish',
+    runId,
+    date: plan.date,
+    registry: plan.registry,
+    repo: plan.repo,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    status: interrupted ? 'interrupted' : failed ? 'failed' : 'success',
+    options: { push: options.push, force: options.force, keep: options.keep },
+    branches: reports,
+  };
+}
+
+/** The exit code of a finished run: 0, 1 for a failed branch, the signal's code when interrupted. */
+export function runExitCode(report: RunReport, signal: AbortSignal): number {
+  if (report.status === 'interrupted') return signal.reason instanceof PipelineError ? signal.reason.exitCode : 130;
+  return report.status === 'success' ? 0 : 1;
+}

@@ -1,0 +1,95 @@
+import pRetry from 'p-retry';
+import { errorMessage, WorkError } from './errors.js';
+import type { Logger } from './log.js';
+import type { Clock } from './ports.js';
+
+/** A failure talking to a registry (directly or through the engine), with what retrying needs. */
+export class RegistryError extends WorkError {
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly status: number | undefined;
+  constructor(step: string, message: string, options: { retryable: boolean; retryAfterMs?: number | undefined; status?: number | undefined; cause?: unknown }) {
+    super(step, message, { cause: options.cause });
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+    this.status = options.status;
+  }
+}
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  retries: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 4, minDelayMs: 1000, maxDelayMs: 15_000 };
+
+// Registry error codes that mean "try again" (go-containerregistry's list); statuses likewise.
+const RETRYABLE_CODES = new Set(['UNAVAILABLE', 'TOOMANYREQUESTS', 'BLOB_UPLOAD_INVALID', 'UNKNOWN']);
+const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+export function isRetryableStatus(status: number, code?: string): boolean {
+  if (status === 401 || status === 403) return false;
+  return RETRYABLE_STATUSES.has(status) || (code !== undefined && RETRYABLE_CODES.has(code));
+}
+
+// What the engine writes into a push stream when a registry call failed. Permanent causes are
+// checked first: a 401 is never retried, even if the line also mentions a retryable word.
+const PERMANENT_TEXT = /unauthori[sz]ed|authentication required|no basic auth credentials|denied|forbidden|name[ _]invalid|manifest[ _]invalid|invalid reference|repository name must/i;
+const TRANSIENT_TEXT = /connection reset|broken pipe|\bEOF\b|i\/o timeout|timeout|timed out|connection refused|TLS handshake|toomanyrequests|too many requests|unavailable|blob upload invalid|\b(408|429|500|502|503|504)\b|server error|bad gateway|service unavailable|gateway timeout|no such host|network is unreachable|unexpected status/i;
+
+export function isTransientText(message: string): boolean {
+  return !PERMANENT_TEXT.test(message) && TRANSIENT_TEXT.test(message);
+}
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Whether a thrown value from fetch or a socket is a network failure worth retrying. */
+export function isNetworkError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 4; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+    if (current.name === 'TimeoutError' || /socket hang up|fetch failed|other side closed/i.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+export interface RetryContext {
+  policy: RetryPolicy;
+  log: Logger;
+  clock: Clock;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails permanently or the retries run out: exponential backoff
+ * with jitter, at least the registry's Retry-After. Every retry is logged, so it shows in progress.
+ * Only RegistryErrors marked retryable are retried; the run's signal stops it at once.
+ */
+export async function withRetry<T>(what: string, attempt: () => Promise<T>, context: RetryContext): Promise<T> {
+  const { policy, log, clock, signal } = context;
+  return pRetry(
+    async () => {
+      signal?.throwIfAborted();
+      return attempt();
+    },
+    {
+      retries: policy.retries,
+      minTimeout: policy.minDelayMs,
+      maxTimeout: policy.maxDelayMs,
+      factor: 2,
+      randomize: true,
+      ...(signal ? { signal } : {}),
+      shouldRetry: ({ error }) => !signal?.aborted && error instanceof RegistryError && error.retryable,
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        if (signal?.aborted || !(error instanceof RegistryError) || !error.retryable || retriesLeft === 0) return;
+        const wait = error.retryAfterMs ? `, waiting at least ${Math.ceil(error.retryAfterMs / 1000)}s as the registry asked` : '';
+        log.warn(`${what} failed (attempt ${attemptNumber} of ${policy.retries + 1}): ${errorMessage(error)}; retrying${wait}`);
+        if (error.retryAfterMs) await clock.sleep(Math.min(error.retryAfterMs, 60_000), signal);
+      },
+    },
+  );
+}
