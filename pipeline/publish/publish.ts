@@ -4,6 +4,7 @@ import type { Plan, PlannedBranch } from '../plan/plan.js';
 import { BranchFailure, buildAndTestBranch, newBranchReport, type BuiltImage } from './branch-build.js';
 import type { PublishDeps, PublishOptions, RunShared } from './context.js';
 import { pushBranch, snapshotBranch, type Snapshot, type Source } from './push.js';
+import { decideReuse, expectedInputsOf, readPublished, type Decision } from './reuse.js';
 import { REPORT_VERSION, type BranchReport, type RunReport } from './report.js';
 
 // Pushes are network-bound and overlap with the next branch's build; a few at once keep the
@@ -40,6 +41,43 @@ async function removeLocalImages(branch: PlannedBranch, built: ReadonlyMap<strin
   }
 }
 
+function noteDecisions(branch: PlannedBranch, decisions: ReadonlyMap<string, Decision>, report: BranchReport, deps: PublishDeps): void {
+  for (const image of report.images) {
+    const decision = decisions.get(image.name);
+    if (!decision) continue;
+    image.reason = decision.reason;
+    const log = deps.log.child(`${image.name}@${branch.branch}`);
+    if (decision.action === 'reuse') {
+      image.status = 'unchanged';
+      image.reusedDigest = decision.published.manifest.digest;
+      log.info(`unchanged: reusing ${decision.published.manifest.digest.slice(0, 19)} (${decision.reason})`);
+    } else {
+      log.info(`rebuilding: ${decision.reason}`);
+    }
+  }
+}
+
+/**
+ * A reused image that a rebuilt child stands on must be in the engine: pull it by digest (its
+ * image ID is then the published config digest), rather than rebuild and retest it.
+ */
+async function pullReusedBases(branch: PlannedBranch, decisions: ReadonlyMap<string, Decision>, built: Map<string, BuiltImage>, deps: PublishDeps): Promise<void> {
+  for (const image of branch.images) {
+    const base = image.base ? decisions.get(image.base) : undefined;
+    if (!image.base || base?.action !== 'reuse' || decisions.get(image.name)?.action === 'reuse' || built.has(image.base)) continue;
+    const baseImage = branch.images.find((candidate) => candidate.name === image.base);
+    const ref = baseImage?.tags[1] as string;
+    const byDigest = `${ref.slice(0, ref.lastIndexOf(':'))}@${base.published.manifest.digest}`;
+    const log = deps.log.child(`${image.base}@${branch.branch}`);
+    log.info(`pulling ${byDigest} for ${image.name} to build on`);
+    const imageId = await deps.engine.pull(byDigest, deps.credentials, (line) => log.detail(line), deps.signal).catch((error: unknown) => {
+      throw new BranchFailure('pull', image.base, errorMessage(error), { cause: error });
+    });
+    if (imageId !== base.published.imageId) throw new BranchFailure('pull', image.base, `pulled ${byDigest} as ${imageId}, expected ${base.published.imageId}`);
+    built.set(image.base, { name: image.base, imageId, inputs: base.published.labels['io.mesos-pipeline.inputs'] ?? '' });
+  }
+}
+
 /**
  * Carries out a plan: per branch, build and smoke-test every image, then push. A failing branch
  * stops alone and pushes nothing; the others go on. Every container the run started is removed at
@@ -65,13 +103,18 @@ export async function publish(plan: Plan, deps: PublishDeps, options: PublishOpt
     const startedAt = deps.clock.now().getTime();
     const built = new Map<string, BuiltImage>();
     let snapshot: Snapshot | undefined;
+    let decisions = new Map<string, Decision>();
     try {
       deps.signal.throwIfAborted();
       if (options.push) {
         if (!deps.registry) throw new WorkError('registry', 'pushing needs a registry client');
         snapshot = await snapshotBranch(branch, deps.registry);
+        if (!options.force) decisions = decideReuse(branch, await expectedInputsOf(branch, shared), await readPublished(branch, snapshot, deps.registry));
       }
-      await buildAndTestBranch(branch, deps, shared, built, report, new Set());
+      const reused = new Set([...decisions].filter(([, decision]) => decision.action === 'reuse').map(([name]) => name));
+      noteDecisions(branch, decisions, report, deps);
+      await pullReusedBases(branch, decisions, built, deps);
+      await buildAndTestBranch(branch, deps, shared, built, report, reused);
     } catch (error) {
       recordFailure(report, error, deps.signal);
       await finish(branch, report, built, startedAt);
@@ -82,14 +125,20 @@ export async function publish(plan: Plan, deps: PublishDeps, options: PublishOpt
       await finish(branch, report, built, startedAt);
       return;
     }
-    const sources = new Map<string, Source>([...built].map(([name, image]) => [name, { kind: 'built', image }]));
+    const sources = new Map<string, Source>(
+      branch.images.map((image): [string, Source] => {
+        const decision = decisions.get(image.name);
+        return decision?.action === 'reuse' ? [image.name, { kind: 'reused', manifest: decision.published.manifest }] : [image.name, { kind: 'built', image: built.get(image.name) as BuiltImage }];
+      }),
+    );
     const readySnapshot = snapshot;
     pushes.push(
       pushLane(async () => {
         try {
           await pushBranch(branch, sources, readySnapshot, deps, report);
-          report.status = 'published';
-          for (const image of report.images) image.status = 'pushed';
+          const unchanged = report.images.every((image) => image.status === 'unchanged');
+          report.status = unchanged ? 'unchanged' : 'published';
+          for (const image of report.images) if (image.status !== 'unchanged') image.status = 'pushed';
         } catch (error) {
           recordFailure(report, error, deps.signal);
         } finally {

@@ -88,26 +88,34 @@ export async function pushBranch(branch: PlannedBranch, sources: ReadonlyMap<str
         enginePushInFlight = false;
         fresh.add(digest);
       } else if (source?.kind === 'reused') {
-        digest = await registry.putManifest(dated.repository, dated.tag, source.manifest).catch((error: unknown) => {
-          throw new BranchFailure('retag', image.name, errorMessage(error), { cause: error });
-        });
+        // crane-tag style: the same manifest bytes under a new tag; no pull, no blob moves.
+        digest = source.manifest.digest;
+        if (snapshot.get(formatImageRef(dated))?.digest !== digest) {
+          await registry.putManifest(dated.repository, dated.tag, source.manifest).catch((error: unknown) => {
+            throw new BranchFailure('retag', image.name, errorMessage(error), { cause: error });
+          });
+        }
       } else {
         throw new BranchFailure('push', image.name, `nothing to publish for ${image.name}`);
       }
       digests.set(image.name, digest);
       imageReport.digest = digest;
       imageReport.durations.pushMs = deps.clock.now().getTime() - started;
-      log.info(`pushed ${formatImageRef(dated)} (${digest.slice(0, 19)}) in ${((imageReport.durations.pushMs ?? 0) / 1000).toFixed(1)}s`);
+      const verb = source.kind === 'built' ? 'pushed' : 'tagged';
+      log.info(`${verb} ${formatImageRef(dated)} (${digest.slice(0, 19)}) in ${((imageReport.durations.pushMs ?? 0) / 1000).toFixed(1)}s`);
     }
 
     // Every dated tag is in: only now do floating and version tags move, all in quick succession.
     for (const image of branch.images) {
       const log = deps.log.child(`${image.name}@${branch.branch}`);
       const digest = digests.get(image.name) as string;
+      const moving = refsOf(image).slice(1).filter((ref) => snapshot.get(formatImageRef(ref))?.digest !== digest);
+      if (moving.length === 0) continue;
+      const source = sources.get(image.name);
       const first = parseImageRef(image.tags[0] as string);
-      const manifest = await registry.getManifest(first.repository, digest);
+      const manifest = source?.kind === 'reused' ? source.manifest : await registry.getManifest(first.repository, digest);
       if (!manifest) throw new BranchFailure('retag', image.name, `${first.host}/${first.repository}@${digest} vanished from the registry right after the push`);
-      for (const ref of refsOf(image).slice(1)) {
+      for (const ref of moving) {
         deps.signal.throwIfAborted();
         await registry.putManifest(ref.repository, ref.tag, manifest).catch((error: unknown) => {
           throw new BranchFailure('retag', image.name, errorMessage(error), { cause: error });
