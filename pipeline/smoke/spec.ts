@@ -19,7 +19,7 @@ function* strings(node: unknown, path: PropertyKey[] = []): Generator<[string, P
   else if (node !== null && typeof node === 'object') for (const [key, child] of Object.entries(node)) yield* strings(child, [...path, key]);
 }
 
-function regexProblems(spec: SmokeSpec): string[] {
+function regexProblems(spec: unknown): string[] {
   const problems: string[] = [];
   const sample = expand(spec, SAMPLE_VALUES);
   for (const [text, path] of strings(sample)) {
@@ -39,7 +39,7 @@ function regexProblems(spec: SmokeSpec): string[] {
 function isRegexValue(root: unknown, path: PropertyKey[]): boolean {
   let node: unknown = root;
   for (const key of path.slice(0, -1)) node = (node as Record<PropertyKey, unknown>)[key];
-  return (node as { isRegex?: boolean }).isRegex === true;
+  return (node as { isRegex?: unknown } | null)?.isRegex === true;
 }
 
 function serviceProblems(spec: SmokeSpec): string[] {
@@ -77,7 +77,9 @@ export function smokeSpecProblems(file: string, text: string): string[] {
   }
   const parsed = smokeSpecSchema.safeParse(raw);
   if (!parsed.success) problems.push(...zodProblems(parsed.error));
-  else problems.push(...regexProblems(parsed.data), ...serviceProblems(parsed.data));
+  // Regexes are checked even when the shape is wrong elsewhere: every problem at once.
+  problems.push(...regexProblems(raw));
+  if (parsed.success) problems.push(...serviceProblems(parsed.data));
   return problems.map((problem) => `${file}: ${problem}`);
 }
 

@@ -1,0 +1,68 @@
+import { chmodSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { extract } from 'tar-stream';
+import { describe, expect, it } from 'vitest';
+import { contextDigest, contextFilter, listContextFiles, packContext } from '../../../pipeline/adapters/build-context.js';
+import { writeTree } from '../../helpers/temp-files.js';
+
+const tree = (dockerignore?: string): string =>
+  writeTree({
+    Dockerfile: 'FROM x\n',
+    ...(dockerignore === undefined ? {} : { '.dockerignore': dockerignore }),
+    'app/main.sh': 'echo hi\n',
+    'app/notes.md': '# notes\n',
+    '.git/HEAD': 'ref: refs/heads/master\n',
+    '.env': 'REGISTRY_PASSWORD=hunter2\n',
+    'big/keep.txt': 'keep\n',
+    'big/drop.bin': 'drop\n',
+  });
+
+async function tarNames(context: string): Promise<string[]> {
+  const names: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const tar = extract();
+    tar.on('entry', (header, stream, next) => {
+      if (header.type === 'file') names.push(header.name);
+      expect([header.uid, header.gid]).toEqual([0, 0]);
+      stream.on('end', next);
+      stream.resume();
+    });
+    tar.on('finish', resolve);
+    tar.on('error', reject);
+    packContext(context, contextFilterSync).pipe(tar);
+  });
+  return names.sort();
+}
+let contextFilterSync: Awaited<ReturnType<typeof contextFilter>>;
+
+describe('build context', () => {
+  it.each([
+    ['no .dockerignore', undefined, ['.env', '.git/HEAD', 'Dockerfile', 'app/main.sh', 'app/notes.md', 'big/drop.bin', 'big/keep.txt']],
+    ['.git and .env ignored', '.git\n.env\n', ['.dockerignore', 'Dockerfile', 'app/main.sh', 'app/notes.md', 'big/drop.bin', 'big/keep.txt']],
+    ['globs and comments', '# secrets\n.env\n.git\n**/*.md\n', ['.dockerignore', 'Dockerfile', 'app/main.sh', 'big/drop.bin', 'big/keep.txt']],
+    ['an exception inside an ignored folder', '.git\n.env\nbig\n!big/keep.txt\n', ['.dockerignore', 'Dockerfile', 'app/main.sh', 'app/notes.md', 'big/keep.txt']],
+    ['everything but the Dockerfile', '*\n', ['.dockerignore', 'Dockerfile']],
+  ])('with %s the engine gets exactly what .dockerignore allows', async (_, ignore, expected) => {
+    const context = tree(ignore);
+    contextFilterSync = await contextFilter(context);
+    expect(await listContextFiles(context, contextFilterSync)).toEqual(expected);
+    expect(await tarNames(context)).toEqual(expected);
+  });
+
+  it('digests content and the executable bit, not timestamps', async () => {
+    const context = tree('.git\n');
+    const first = await contextDigest(context);
+    utimesSync(path.join(context, 'app/main.sh'), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    expect(await contextDigest(context)).toBe(first);
+    chmodSync(path.join(context, 'app/main.sh'), 0o755);
+    const executable = await contextDigest(context);
+    expect(executable).not.toBe(first);
+    writeFileSync(path.join(context, 'app/main.sh'), 'echo changed\n');
+    expect(await contextDigest(context)).not.toBe(executable);
+    // An ignored file does not count.
+    writeFileSync(path.join(context, '.git/HEAD'), 'something else\n');
+    const ignored = await contextDigest(context);
+    writeFileSync(path.join(context, '.git/HEAD'), 'and again\n');
+    expect(await contextDigest(context)).toBe(ignored);
+  });
+});

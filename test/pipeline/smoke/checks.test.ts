@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { fileExistenceProblems, permissionString } from '../../../pipeline/smoke/file-tests.js';
+import { metadataProblems } from '../../../pipeline/smoke/metadata-test.js';
+import { outputProblems } from '../../../pipeline/smoke/output-checks.js';
+import { predicateFailure } from '../../../pipeline/smoke/predicates.js';
+import { expand, SAMPLE_VALUES, unknownVariables } from '../../../pipeline/smoke/template.js';
+import type { ImageDetails } from '../../../pipeline/ports.js';
+
+const state = { activated_slaves: 1, slaves: [{ id: 'a', active: true }], frameworks: [{ name: 'marathon', tasks: [{ state: 'TASK_RUNNING' }, { state: 'TASK_STAGING' }] }], version: '1.11.0' };
+
+describe('predicateFailure', () => {
+  it.each([
+    [{ path: '$.activated_slaves', equals: 1 }, true],
+    [{ path: '$.activated_slaves', equals: 2 }, false],
+    [{ path: '$.activated_slaves', gte: 1 }, true],
+    [{ path: '$.activated_slaves', lte: 0 }, false],
+    [{ path: '$.frameworks[*].tasks[*].state', equals: 'TASK_RUNNING' }, true],
+    [{ path: '$.frameworks[*].tasks[*].state', notEquals: 'TASK_FAILED' }, true],
+    [{ path: '$.frameworks[*].tasks[*].state', notEquals: 'TASK_STAGING' }, false],
+    [{ path: '$.frameworks[*].tasks[*]', count: 2 }, true],
+    [{ path: '$.frameworks[*].tasks[*]', minCount: 3 }, false],
+    [{ path: '$.slaves[?(@.active == true)]', minCount: 1 }, true],
+    [{ path: '$.version', matches: '^1\\.11\\.' }, true],
+    [{ path: '$.version', matches: '^1\\.10\\.' }, false],
+    [{ path: '$.missing', exists: false }, true],
+    [{ path: '$.missing', exists: true }, false],
+    [{ path: '$.slaves[0]', equals: { id: 'a', active: true } }, true],
+    [{ path: '$.missing', notEquals: 1 }, false],
+  ])('%o holds: %s', (predicate, holds) => {
+    const failure = predicateFailure(predicate, state);
+    if (holds) expect(failure).toBeUndefined();
+    else expect(failure).toMatch(new RegExp(`^\\${predicate.path.slice(0, 1)}.* does not hold \\(saw `));
+  });
+});
+
+describe('outputProblems', () => {
+  it.each([
+    ['mesos 1.11.0\n', ['^mesos 1\\.11\\.\\d+$'], [], 0],
+    ['mesos 1.11.0\n', ['^mesos 1\\.10'], [], 1],
+    ['line one\nERROR two\n', [], ['^ERROR'], 1],
+    ['ok\n', ['ok'], ['fail'], 0],
+  ])('%j with %o / %o -> %d problems', (text, expected, excluded, count) => {
+    expect(outputProblems('stdout', text, expected, excluded)).toHaveLength(count);
+  });
+});
+
+describe('permissionString and fileExistenceProblems', () => {
+  const DIR = 2 ** 31;
+  const LINK = 2 ** 27;
+  it.each([
+    [0o755, '-rwxr-xr-x'],
+    [0o644, '-rw-r--r--'],
+    [DIR + 0o755, 'drwxr-xr-x'],
+    [LINK + 0o777, 'Lrwxrwxrwx'],
+    [0o4755 % 0o1000, '-rwxr-xr-x'],
+  ])('mode %d is %s', (mode, text) => {
+    expect(permissionString(mode)).toBe(text);
+  });
+
+  const stat = (mode: number) => ({ name: 'x', size: 1, mode, linkTarget: '' });
+  it.each([
+    [{ name: 't', path: '/x' }, undefined, ['/x does not exist']],
+    [{ name: 't', path: '/x', shouldExist: false }, undefined, []],
+    [{ name: 't', path: '/x', shouldExist: false }, stat(0o644), ['/x exists but should not']],
+    [{ name: 't', path: '/x', permissions: '-rwxr-xr-x' }, stat(0o755), []],
+    [{ name: 't', path: '/x', permissions: '-rwxr-xr-x' }, stat(0o644), ['/x has permissions -rw-r--r--, expected -rwxr-xr-x']],
+    [{ name: 't', path: '/x', isExecutableBy: 'any' as const }, stat(0o744), []],
+    [{ name: 't', path: '/x', isExecutableBy: 'other' as const }, stat(0o744), ['/x is not executable by other (-rwxr--r--)']],
+    [{ name: 't', path: '/x', isExecutableBy: 'any' as const }, stat(0o644), ['/x is not executable by any (-rw-r--r--)']],
+    [{ name: 't', path: '/x', type: 'directory' as const }, stat(DIR + 0o755), []],
+    [{ name: 't', path: '/x', type: 'directory' as const }, stat(0o755), ['/x is a file, expected a directory']],
+  ])('%o on %o', (test, found, problems) => {
+    expect(fileExistenceProblems(test, found)).toEqual(problems);
+  });
+});
+
+describe('metadataProblems', () => {
+  const image: ImageDetails = {
+    id: 'sha256:1',
+    layers: [],
+    labels: { 'org.opencontainers.image.revision': 'abc', 'org.opencontainers.image.version': '1.11.x' },
+    env: ['PATH=/usr/bin:/bin', 'container=docker'],
+    entrypoint: ['/entrypoint.sh'],
+    cmd: null,
+    exposedPorts: ['5050/tcp', '5051/tcp', '8080/tcp'],
+    workdir: '',
+    user: '',
+    stopSignal: 'SIGRTMIN+3',
+    volumes: ['/var/lib/docker'],
+  };
+  it.each([
+    [{ labels: [{ key: 'org.opencontainers.image.revision', value: 'abc' }] }, []],
+    [{ labels: [{ key: 'org.opencontainers.image.revision', value: 'abd' }] }, ['label org.opencontainers.image.revision is "abc", expected "abd"']],
+    [{ labels: [{ key: 'org.opencontainers.image.version', value: '^1\\.11\\.', isRegex: true }] }, []],
+    [{ labels: [{ key: 'missing', value: 'x' }] }, ['label missing is missing']],
+    [{ env: [{ key: 'container', value: 'docker' }] }, []],
+    [{ env: [{ key: 'HOME', value: '/root' }] }, ['env HOME is not set']],
+    [{ exposedPorts: ['5050', '8080/tcp'] }, []],
+    [{ exposedPorts: ['9090'] }, ['port 9090/tcp is not exposed (exposed: 5050/tcp, 5051/tcp, 8080/tcp)']],
+    [{ unexposedPorts: ['5050'] }, ['port 5050/tcp is exposed']],
+    [{ entrypoint: ['/entrypoint.sh'] }, []],
+    [{ entrypoint: ['/init'] }, ['entrypoint is ["/entrypoint.sh"], expected ["/init"]']],
+    [{ cmd: ['x'] }, ['cmd is null, expected ["x"]']],
+    [{ stopSignal: 'SIGRTMIN+3' }, []],
+    [{ stopSignal: 'SIGTERM' }, ['stop signal is "SIGRTMIN+3", expected "SIGTERM"']],
+    [{ volumes: ['/var/lib/docker'] }, []],
+    [{ volumes: ['/data'] }, ['volume /data is not declared']],
+  ])('%o', (test, problems) => {
+    expect(metadataProblems(test, image)).toEqual(problems);
+  });
+});
+
+describe('template', () => {
+  it('expands every known variable in strings, keys and nested values, and leaves the rest', () => {
+    const spec = { a: 'v${VERSION}', list: ['${GIT_SHA}', 3, null], nested: { '${IMAGE_NAME}': '${UNKNOWN} $x ${GIT_BRANCH}' } };
+    expect(expand(spec, SAMPLE_VALUES)).toEqual({ a: 'v1.11.x', list: [SAMPLE_VALUES.GIT_SHA, 3, null], nested: { image: '${UNKNOWN} $x 1.11.x' } });
+  });
+  it.each([
+    ['${GIT_SHA} ${NOPE} ${VERSION_PATTERN}', ['NOPE']],
+    ['^mesos ${VERSION_PATTERN}$', []],
+    ['$GIT_SHA', []],
+  ])('unknownVariables(%j)', (text, unknown) => {
+    expect(unknownVariables(text)).toEqual(unknown);
+  });
+});
