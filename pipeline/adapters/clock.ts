@@ -4,6 +4,12 @@ import type { Clock } from '../ports.js';
 export const systemClock: Clock = {
   now: () => new Date(),
   sleep: async (ms, signal) => {
-    await delay(ms, undefined, signal ? { signal } : undefined);
+    try {
+      await delay(ms, undefined, signal ? { signal } : undefined);
+    } catch (error) {
+      // Node rejects with a generic AbortError; callers want the reason (which signal, why).
+      if (signal?.aborted) throw signal.reason;
+      throw error;
+    }
   },
 };

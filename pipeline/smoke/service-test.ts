@@ -71,6 +71,8 @@ class ServiceRun {
   }
 
   async run(step: Step): Promise<void> {
+    // A dead container has no published ports to talk to: say it died, not that a port is missing.
+    if (!step.stop) await assertRunning(this.container);
     if (step.waitHttp) {
       const s = step.waitHttp;
       const port = this.container.hostPort(String(s.port));
@@ -104,7 +106,6 @@ class ServiceRun {
       });
     } else if (step.exec) {
       const s = step.exec;
-      await assertRunning(this.container);
       const result = await this.container.exec(s.command, { user: s.user, timeoutMs: Math.min((s.timeoutSeconds ?? 60) * 1000, this.remaining()) }, this.ctx.signal);
       const problems = outputProblems('output', `${result.stdout}${result.stderr}`, s.expectedOutput, s.excludedOutput);
       const expected = s.exitCode ?? 0;
