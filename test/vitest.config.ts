@@ -16,6 +16,8 @@ export default defineConfig({
           exclude: ['test/**/*.itg.test.ts', 'node_modules/**'],
           restoreMocks: true,
           unstubEnvs: true,
+          // Unit tests first: they need nothing and fail fast.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -29,6 +31,7 @@ export default defineConfig({
           // Two workers on a two-core machine: Docker-bound tests mostly wait on the engine.
           maxWorkers: 2,
           unstubEnvs: true,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
