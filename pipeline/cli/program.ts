@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../errors.js';
 import { packageVersion } from '../paths.js';
 import type { PublishFlags } from '../commands/publish.js';
+import type { ReportFlags } from '../commands/report.js';
 import type { PlanFlags } from './common-options.js';
 
 export interface PlanCommandFlags extends PlanFlags {
@@ -12,6 +13,7 @@ export interface PlanCommandFlags extends PlanFlags {
 export interface Handlers {
   plan(flags: PlanCommandFlags): Promise<number>;
   publish(flags: PublishFlags): Promise<number>;
+  report(files: string[], flags: ReportFlags): Promise<number>;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -54,7 +56,17 @@ export function buildProgram(handlers: Handlers, write: { out: (s: string) => vo
     .option('--json', 'print the run report (or with --dry-run the plan) as JSON on stdout')
     .option('--concurrency <n>', 'branches built and tested at once (default: 1; pushes always overlap with builds)')
     .option('--retries <n>', 'retries of a failed registry call before giving up (default: 4)')
+    .option('--summary', 'print the Markdown run summary on stderr (under GitHub Actions it always goes to $GITHUB_STEP_SUMMARY)')
     .action(async (flags: PublishFlags) => setExitCode(await handlers.publish(flags)));
+
+  program
+    .command('report')
+    .description('summarize publish reports in Markdown ($GITHUB_STEP_SUMMARY, else stdout) and open, update or close the failure issue of each branch')
+    .argument('[reports...]', 'JSON files written by publish --report')
+    .option('--expect <branches>', 'branches that must have a report, comma-separated or repeated; a missing one counts as failed', collect, [])
+    .option('--no-issues', 'leave GitHub issues alone even with GITHUB_TOKEN and GITHUB_REPOSITORY set')
+    .option('-v, --verbose', 'show debug lines on stderr')
+    .action(async (files: string[], flags: ReportFlags) => setExitCode(await handlers.report(files, flags)));
 
   return program;
 }
