@@ -23,9 +23,9 @@ export interface RegistryScope {
 }
 
 /** `--branch` values name master or a release branch N.N.x; checked by form, not against git. */
-export function checkBranchNames(branches: readonly string[]): void {
+export function checkBranchNames(branches: readonly string[], option = '--branch'): void {
   for (const branch of branches) {
-    if (!isMesosBranch(branch)) throw new InputError(`--branch "${branch}" is not master or a release branch named N.N.x, for example 1.11.x`);
+    if (!isMesosBranch(branch)) throw new InputError(`${option} "${branch}" is not master or a release branch named N.N.x, for example 1.11.x`);
   }
 }
 

@@ -39,7 +39,7 @@ function octokitFor(token: string, runtime: Runtime, log: Logger): Octokit {
 export async function runReport(files: readonly string[], flags: ReportFlags, runtime: Runtime): Promise<number> {
   const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
   const expected = [...new Set(flags.expect.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean))];
-  checkBranchNames(expected);
+  checkBranchNames(expected, '--expect');
   if (files.length === 0 && expected.length === 0) throw new InputError('no report files given; name the JSON files publish --report wrote, or the branches to --expect');
   const token = runtime.env.GITHUB_TOKEN;
   const repository = runtime.env.GITHUB_REPOSITORY;

@@ -142,7 +142,7 @@ describe('mesos-pipeline report', () => {
   it.each([
     [['report'], {}, /^error: no report files given/],
     [['report', 'nope.json'], {}, /^error: nope\.json: no such file/],
-    [['report', '--expect', 'main'], {}, /^error: --branch "main" is not master or a release branch/],
+    [['report', '--expect', 'master,main'], {}, /^error: --expect "main" is not master or a release branch/],
     [['report', 'bad.json'], {}, /^error: bad\.json: 2 problems: version: .*; branches\[0\]\.status: /],
     [['report', 'good.json'], { GITHUB_REPOSITORY: 'mesos' }, /^error: GITHUB_REPOSITORY "mesos" is not OWNER\/NAME/],
   ])('refuses %o with exit 2, one line and no GitHub call', async (args, env, message) => {
