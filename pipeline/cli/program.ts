@@ -1,7 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../errors.js';
 import { packageVersion } from '../paths.js';
+import type { PruneFlags } from '../commands/prune.js';
 import type { PublishFlags } from '../commands/publish.js';
+import type { ReportFlags } from '../commands/report.js';
+import { DEFAULT_MAX_AGE, type StatusFlags } from '../commands/status.js';
 import type { PlanFlags } from './common-options.js';
 
 export interface PlanCommandFlags extends PlanFlags {
@@ -12,6 +15,9 @@ export interface PlanCommandFlags extends PlanFlags {
 export interface Handlers {
   plan(flags: PlanCommandFlags): Promise<number>;
   publish(flags: PublishFlags): Promise<number>;
+  report(files: string[], flags: ReportFlags): Promise<number>;
+  prune(flags: PruneFlags): Promise<number>;
+  status(flags: StatusFlags): Promise<number>;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -54,7 +60,41 @@ export function buildProgram(handlers: Handlers, write: { out: (s: string) => vo
     .option('--json', 'print the run report (or with --dry-run the plan) as JSON on stdout')
     .option('--concurrency <n>', 'branches built and tested at once (default: 1; pushes always overlap with builds)')
     .option('--retries <n>', 'retries of a failed registry call before giving up (default: 4)')
+    .option('--summary', 'print the Markdown run summary on stderr (under GitHub Actions it always goes to $GITHUB_STEP_SUMMARY)')
     .action(async (flags: PublishFlags) => setExitCode(await handlers.publish(flags)));
+
+  program
+    .command('report')
+    .description('summarize publish reports in Markdown ($GITHUB_STEP_SUMMARY, else stdout) and open, update or close the failure issue of each branch')
+    .argument('[reports...]', 'JSON files written by publish --report')
+    .option('--expect <branches>', 'branches that must have a report, comma-separated or repeated; a missing one counts as failed', collect, [])
+    .option('--no-issues', 'leave GitHub issues alone even with GITHUB_TOKEN and GITHUB_REPOSITORY set')
+    .option('-v, --verbose', 'show debug lines on stderr')
+    .action(async (files: string[], flags: ReportFlags) => setExitCode(await handlers.report(files, flags)));
+
+  program
+    .command('prune')
+    .description('delete dated tags older than --keep-days; floating and version tags, and images kept tags use, always stay')
+    .requiredOption('--keep-days <n>', 'delete dated tags whose UTC day is more than N days before today')
+    .option('--dry-run', 'list what would be deleted and delete nothing')
+    .option('--registry <host[:port]/namespace>', 'where the images are (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)')
+    .option('--images <dir>', 'folder with images.json, naming the repositories (default: the embedded dockerfiles/)')
+    .option('--branch <name>', 'prune only this branch (repeatable; default: every branch with dated tags)', collect, [])
+    .option('-v, --verbose', 'show debug lines on stderr')
+    .action(async (flags: PruneFlags) => setExitCode(await handlers.prune(flags)));
+
+  program
+    .command('status')
+    .description('list per branch and image the newest dated tag and its age; exit 1 when any is older than --max-age or missing')
+    .option('--repo <url-or-path>', 'Mesos git repository whose branches to check (default: $MESOS_PIPELINE_REPO or https://github.com/apache/mesos.git)')
+    .option('--branch <name>', 'check only this branch (repeatable; then git is not read)', collect, [])
+    .option('--registry <host[:port]/namespace>', 'where the images are (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)')
+    .option('--images <dir>', 'folder with images.json, naming the repositories (default: the embedded dockerfiles/)')
+    .option('--min-version <major.minor>', 'oldest release branch to check (default: 1.7)')
+    .option('-v, --verbose', 'show debug lines on stderr')
+    .option('--max-age <duration>', 'the oldest a newest dated tag may be: 36h, 2d, 1d12h', DEFAULT_MAX_AGE)
+    .option('--json', 'print the status as one JSON document')
+    .action(async (flags: StatusFlags) => setExitCode(await handlers.status(flags)));
 
   return program;
 }

@@ -1,7 +1,10 @@
 import { errorMessage, exitCodeOf, InternalError, PipelineError } from '../errors.js';
 import { StreamLogger } from '../log.js';
 import { buildPlan, printPlan } from '../commands/plan.js';
+import { runPrune } from '../commands/prune.js';
 import { runPublish } from '../commands/publish.js';
+import { runReport } from '../commands/report.js';
+import { runStatus } from '../commands/status.js';
 import { smokeSpecProblems } from '../smoke/spec.js';
 import { buildProgram, CommanderError, fromCommanderError } from './program.js';
 import { resolvePlanSettings } from './common-options.js';
@@ -23,6 +26,9 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
         return 0;
       },
       publish: (flags) => runPublish(flags, runtime),
+      report: (files, flags) => runReport(files, flags, runtime),
+      prune: (flags) => runPrune(flags, runtime),
+      status: (flags) => runStatus(flags, runtime),
     },
     { out: (text) => runtime.stdout.write(runtime.redactor.redact(text)), err: (text) => runtime.stderr.write(runtime.redactor.redact(text)) },
     (code) => {

@@ -18,6 +18,7 @@ import type { Plan } from '../plan/plan.js';
 import type { PublishDeps, PublishOptions, RunShared } from '../publish/context.js';
 import { publish, runExitCode } from '../publish/publish.js';
 import type { RunReport } from '../publish/report.js';
+import { writeRunSummary } from '../report/step-summary.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
 import { parseSmokeSpec, smokeSpecProblems } from '../smoke/spec.js';
 import type { SmokeSpec } from '../smoke/spec-schema.js';
@@ -33,6 +34,7 @@ export interface PublishFlags extends PlanFlags {
   json?: boolean;
   concurrency?: string;
   retries?: string;
+  summary?: boolean;
 }
 
 function wholeNumber(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
@@ -147,6 +149,7 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     const report = await publish(plan, deps, options, sharedOf(specs), runId);
     if (reportFile) await writeFile(reportFile, `${runtime.redactor.redact(JSON.stringify(report, null, 2))}\n`);
     printResults(report, flags.json ?? false, runtime);
+    await writeRunSummary([report], runtime, flags.summary ?? false, log);
     return runExitCode(report, runtime.signal);
   } finally {
     await Promise.all(locks.map((lock) => lock.release()));
