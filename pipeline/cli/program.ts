@@ -52,6 +52,7 @@ export function buildProgram(handlers: Handlers, write: { out: (s: string) => vo
 
   planOptions(program.command('publish'))
     .description('build, smoke-test and push every planned branch; only tested images are pushed')
+    .option('--plan <file>', 'apply a plan written by `plan --json` (its shas, date and registry) instead of planning now')
     .option('--dry-run', 'print the plan and touch nothing')
     .option('--no-push', 'build and smoke-test only')
     .option('--keep', 'keep the images built (default: remove them, keep the build cache)')

@@ -23,6 +23,7 @@ import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
 import { parseSmokeSpec, smokeSpecProblems } from '../smoke/spec.js';
 import type { SmokeSpec } from '../smoke/spec-schema.js';
 import { parseRegistryTarget } from '../../tags/index.js';
+import { readPlanFile } from './plan-file.js';
 import { buildPlan, printPlan } from './plan.js';
 
 export interface PublishFlags extends PlanFlags {
@@ -34,6 +35,7 @@ export interface PublishFlags extends PlanFlags {
   json?: boolean;
   concurrency?: string;
   retries?: string;
+  plan?: string;
   summary?: boolean;
 }
 
@@ -91,7 +93,8 @@ function printResults(report: RunReport, json: boolean, runtime: Runtime): void 
 /** `mesos-pipeline publish`: plan, then build, smoke-test and push. Returns the exit code. */
 export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise<number> {
   const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
-  const settings = resolvePlanSettings(flags, runtime);
+  // Either resolve the plan now, or apply one made earlier (the nightly's plan job).
+  const settings = flags.plan === undefined ? resolvePlanSettings(flags, runtime) : undefined;
   const options: PublishOptions = {
     push: flags.push,
     keep: flags.keep ?? false,
@@ -105,11 +108,10 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     minDelayMs: wholeNumber('MESOS_PIPELINE_RETRY_MIN_MS', runtime.env.MESOS_PIPELINE_RETRY_MIN_MS, DEFAULT_RETRY.minDelayMs, 1, 600_000),
   };
   const reportFile = await checkReportPath(flags.report, runtime.cwd);
-  const target = parseRegistryTarget(`${settings.registry.host}/${settings.registry.namespace}`);
+  const plan = settings ? await buildPlan(settings, runtime, smokeSpecProblems) : await readPlanFile(flags.plan as string, flags, runtime.cwd);
+  const target = parseRegistryTarget(plan.registry);
   const credentials = options.push && !flags.dryRun ? await resolveCredentials(target.host, runtime.env) : undefined;
   runtime.redactor.add(credentials?.password, credentials?.username);
-
-  const plan = await buildPlan(settings, runtime, smokeSpecProblems);
   if (flags.dryRun) {
     printPlan(plan, flags.json ?? false, runtime);
     return 0;

@@ -108,15 +108,19 @@ describe('nightly.yml', () => {
     expect(publish.concurrency?.['cancel-in-progress']).toBe(false);
   });
 
-  it('fixes the date once, in the plan job, and hands it to every publish', () => {
+  it('plans once, in the plan job, and every publish applies that plan (its shas and date)', () => {
     expect(job('plan').outputs?.date).toBe('${{ steps.plan.outputs.date }}');
+    const upload = job('plan').steps.find((step) => step.uses?.startsWith('actions/upload-artifact@'));
+    expect(upload?.with).toMatchObject({ name: 'plan', path: '${{ runner.temp }}/plan.json' });
+    const download = job('publish').steps.find((step) => step.uses?.startsWith('actions/download-artifact@'));
+    expect(download?.with).toMatchObject({ name: 'plan', path: '${{ runner.temp }}/plan' });
     const publishes = runs(nightly).filter((entry) => /main\.js publish\b/.test(entry.run));
     expect(publishes.map((entry) => entry.job)).toEqual(['publish']);
-    for (const { step, run } of publishes) {
-      expect(run).toContain('--date "$RUN_DATE"');
+    for (const { run } of publishes) {
+      expect(run).toContain('--plan "$RUNNER_TEMP/plan/plan.json"');
       expect(run).toContain('--branch "$BRANCH"');
       expect(run).toContain('--report "$RUNNER_TEMP/report.json"');
-      expect(step.env?.RUN_DATE).toBe('${{ needs.plan.outputs.date }}');
+      expect(run).not.toContain('--date');
     }
     // Nothing else reads a clock: no shell `date`, no second plan.
     for (const { run } of runs(nightly)) expect(run).not.toMatch(/\$\(\s*date\b|`date\b|^\s*date\b/m);

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { PLAN_VERSION } from './plan.js';
+
+// A plan file as `plan --json` writes it; `publish --plan FILE` applies it (changesets'
+// publish-plan idea): the plan job of the nightly fixes shas and the date once for every job.
+const sha = z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/, 'must be a full commit sha');
+
+const plannedImageSchema = z.object({
+  name: z.string().min(1),
+  base: z.string().optional(),
+  context: z.string().min(1),
+  tags: z.array(z.string()).min(2),
+  buildArgs: z.record(z.string(), z.string()),
+  labels: z.record(z.string(), z.string()),
+});
+
+export const planSchema = z.object({
+  version: z.literal(PLAN_VERSION, { message: `must be ${PLAN_VERSION}; this plan was made by another version of mesos-pipeline` }),
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  registry: z.string().min(1),
+  repo: z.string().min(1),
+  createdAt: z.string().min(1),
+  imagesDir: z.string().min(1),
+  branches: z.array(
+    z.object({
+      branch: z.string().min(1),
+      sha,
+      releaseTag: z.string().optional(),
+      version: z.string().min(1),
+      versionPattern: z.string(),
+      images: z.array(plannedImageSchema).min(1),
+    }),
+  ),
+});

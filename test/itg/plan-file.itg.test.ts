@@ -1,0 +1,61 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runBuiltCli } from '../helpers/cli.js';
+import { GitRepo } from '../helpers/git-repo.js';
+import { fixtureFamily } from '../helpers/paths.js';
+import { configOf, listTags, manifestOf } from '../helpers/registry.js';
+import { readStack, uniqueId } from '../helpers/stack.js';
+
+// Plan once, apply later (the nightly's plan job and its per-branch publish jobs): what is built is
+// the commit the plan resolved, even when the branch moves in between.
+const stack = readStack();
+const open = { host: stack.registry };
+const repo = new GitRepo();
+repo.commit('1.10.x');
+afterAll(() => repo.remove());
+
+describe('publish --plan', () => {
+  it('builds the planned sha and date, not what the branch points at by then', async () => {
+    const namespace = `planfile-${uniqueId()}`;
+    const planned = repo.sha('1.10.x');
+    const made = await runBuiltCli(['plan', '--json', '--repo', repo.dir, '--images', fixtureFamily, '--registry', `${stack.registry}/${namespace}`, '--date', '2026-11-27']);
+    expect(made.code).toBe(0);
+    const file = `/tmp/${namespace}.json`;
+    writeFileSync(file, made.stdout);
+    const moved = repo.commit('1.10.x', 'pushed while the nightly runs');
+    expect(moved).not.toBe(planned);
+
+    const result = await runBuiltCli(['publish', '--plan', file, '--branch', '1.10.x', '--images', fixtureFamily], { DOCKER_HOST: stack.dockerHost });
+    expect(result.stderr).toContain('[1.10.x] published');
+    expect(result.code).toBe(0);
+    expect(await listTags(open, `${namespace}/fixture-app`)).toEqual(['1.10.x', '1.10.x-2026-11-27']);
+    expect(await listTags(open, `${namespace}/fixture-base`)).toEqual(['1.10.x', '1.10.x-2026-11-27']);
+    const manifest = await manifestOf(open, `${namespace}/fixture-app`, '1.10.x');
+    const config = await configOf(open, `${namespace}/fixture-app`, manifest?.config as string);
+    expect(config.config.Labels?.['org.opencontainers.image.revision']).toBe(planned);
+    // master was planned too, but this job was asked for 1.10.x only.
+    const plan = JSON.parse(readFileSync(file, 'utf8')) as { branches: { branch: string }[] };
+    expect(plan.branches.map((b) => b.branch)).toEqual(['1.10.x', 'master']);
+  });
+
+  it.each([
+    [['--date', '2026-11-28'], /^error: --plan fixes the repository, shas, date and registry; drop --date\n$/],
+    [['--registry', '127.0.0.1:5000/x', '--repo', '/x'], /drop --repo, --registry\n$/],
+    [['--branch', '1.7.x'], /--branch "1.7.x" is not in the plan .*; planned branches: 1.10.x, master/],
+  ])('refuses %o with exit 2', async (extra, message) => {
+    const made = await runBuiltCli(['plan', '--json', '--repo', repo.dir, '--images', fixtureFamily, '--registry', `${stack.registry}/x`]);
+    const file = `/tmp/plan-${uniqueId()}.json`;
+    writeFileSync(file, made.stdout);
+    const result = await runBuiltCli(['publish', '--plan', file, ...extra], { DOCKER_HOST: stack.dockerHost });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('refuses a file that is not a plan, naming what is wrong', async () => {
+    const file = `/tmp/plan-${uniqueId()}.json`;
+    writeFileSync(file, JSON.stringify({ version: 2, date: '2026-11-27', registry: 'r/x', repo: 'x', createdAt: 'x', imagesDir: '/x', branches: [{ branch: 'master', sha: 'abc', version: 'master', versionPattern: '', images: [] }] }));
+    const result = await runBuiltCli(['publish', '--plan', file], { DOCKER_HOST: stack.dockerHost });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: --plan .*: 3 problems: version: must be 1; .*branches\[0\].sha: must be a full commit sha; branches\[0\].images: /);
+  });
+});
