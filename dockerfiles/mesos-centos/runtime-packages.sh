@@ -15,8 +15,8 @@ export LD_LIBRARY_PATH
 
 find "$root" -type f | while IFS= read -r file; do
   [ "$(od -An -tx1 -N4 "$file" | tr -d ' \n')" = 7f454c46 ] || continue
-  # ldd exits non-zero for static executables; they need nothing.
-  ldd "$file" 2>/dev/null | while IFS= read -r line; do
+  # ldd exits non-zero for static executables; they need nothing. `read` drops the leading tab.
+  ldd "$file" 2>/dev/null | while read -r line; do
     case "$line" in
       *'not found'*) printf '%s: %s\n' "${file#"$root"}" "$line" >>"$work/missing" ;;
       *'=> /'*) path=${line#*=> }; printf '%s\n' "${path%% (*}" ;;

@@ -65,11 +65,11 @@ if [ "$cgroup" != / ]; then
     if awk -v target="$target" '$5 == target { found = 1 } END { exit !found }' "$mountinfo"; then
       continue
     fi
-    if [ ! -w "$hierarchy" ]; then
-      say "$hierarchy is read-only: run mesos-mini with \`docker run --privileged\`."
+    # Without --privileged Docker mounts the hierarchies read-only: explain, not just EROFS.
+    if ! mkdir -p "$target" 2>/dev/null; then
+      say "cannot create $target: mesos-mini needs \`docker run --privileged\` (without it the cgroup hierarchies are read-only)."
       exit 1
     fi
-    mkdir -p "$target"
     mount --bind "$hierarchy" "$target"
   done <<EOF
 $hierarchies
