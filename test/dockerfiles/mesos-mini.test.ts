@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { writeTree } from '../helpers/temp-files.js';
 import { argDefaults, readContextFile, readDockerfile, runs } from './dockerfile-facts.js';
 
 const facts = readDockerfile('mesos-mini');
@@ -97,5 +99,40 @@ describe('the services of mesos-mini', () => {
     }
     const docker = readContextFile('mesos-mini', 'systemd/docker.service.d/mesos-mini.conf');
     expect(docker).toMatch(/^ExecStart=$\n^ExecStart=\/usr\/bin\/dockerd .*--cgroup-parent=\$\{DOCKER_CGROUP_PARENT\}$/m);
+  });
+});
+
+describe('the Docker key check before yum may use the key', () => {
+  // The awk of the RUN itself, run on `gpg --with-colons --fingerprint` listings of the keyring
+  // the fetched key file was imported into.
+  const docker = runs(facts).find((step) => step.text.includes('$DOCKER_KEY_URL'))?.text ?? '';
+  const check = /awk -F: [^\n]*?"\$GNUPGHOME\/listing"/.exec(docker)?.[0] ?? '';
+  const DOCKER = '060A61C51B558A7F742B77AAC52FEB6B621E9F35';
+  const OTHER = '9DC858229FC7DD38854AE2D88D81803C0EBFCD88';
+  const key = (fingerprint: string): string[] => [
+    `pub:-:4096:1:${fingerprint.slice(-16)}:1487788586:::-:::scESA::::::23::0:`,
+    `fpr:::::::::${fingerprint}:`,
+    'uid:-::::1487792064::0::Docker Release (CE rpm) <docker@docker.com>::::::::::0:',
+    'sub:-:4096:1:7EA0A9C3F273FCD8:1487788586::::::s::::::23:',
+  ];
+  const accepted = (listing: string[]): boolean => {
+    const home = writeTree({ listing: ['tru::1:1700000000:0:3:1:5', ...listing].join('\n') + '\n' });
+    try {
+      execFileSync('sh', ['-c', check], { env: { PATH: process.env.PATH, GNUPGHOME: home, DOCKER_KEY_FINGERPRINT: DOCKER }, stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it.each([
+    ['exactly Docker’s key', key(DOCKER), true],
+    ['another key', key(OTHER), false],
+    ['Docker’s key and another one', [...key(DOCKER), ...key(OTHER)], false],
+    ['another key, then Docker’s', [...key(OTHER), ...key(DOCKER)], false],
+    ['no key at all', [], false],
+  ])('%s: %s', (_, listing, ok) => {
+    expect(check).not.toBe('');
+    expect(accepted(listing)).toBe(ok);
   });
 });
