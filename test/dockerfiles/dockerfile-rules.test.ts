@@ -1,0 +1,122 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers/paths.js';
+import { argDefaults, contextOf, readDockerfile, runs, withDefaults, type Step } from './dockerfile-facts.js';
+
+// Rules every production Dockerfile keeps, checked statically: these images cannot be built here.
+const IMAGES = ['mesos-centos', 'mesos-mini'] as const;
+
+// Digests nobody could give us a trusted value for yet: the build refuses to run until they are
+// pinned (the Dockerfile says so). Pinning one must remove it from here.
+const AWAITING_DIGEST = new Set(['MARATHON_SHA256']);
+
+const DIGEST_LENGTH: Record<string, number> = { SHA256: 64, SHA512: 128, FINGERPRINT: 40 };
+
+/** Problems with one downloading RUN: where the URL comes from and how the file is verified. */
+function downloadProblems(step: Step, defaults: Map<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const downloads = [...step.text.matchAll(/\b(?:curl|wget)\b[^&|;]*?(\S+:\/\/\S+|"\$\{?(\w+)\}?")[^&|;]*?-[oO] (\S+)/g)];
+  if (downloads.length === 0) problems.push(`cannot tell what \`${step.text.slice(0, 60)}…\` downloads to; use curl "$X_URL" -o FILE`);
+  for (const [, source, urlArg, file] of downloads) {
+    if (!urlArg) {
+      problems.push(`${source} is written into the RUN; the download URL must be a build arg`);
+      continue;
+    }
+    const prefix = urlArg.replace(/_URL$/, '');
+    const sum = new RegExp(`"\\$(${prefix}_(SHA256|SHA512))  ${file?.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" \\| sha(256|512)sum -c -`).exec(step.text);
+    const fingerprint = new RegExp(`\\$${prefix}_FINGERPRINT\\b`).test(step.text) ? `${prefix}_FINGERPRINT` : undefined;
+    const digestArg = sum?.[1] ?? fingerprint;
+    if (!digestArg) {
+      problems.push(`${urlArg}: the file is not verified in the same RUN (sha256sum -c / sha512sum -c against ${prefix}_SHA256 or a key fingerprint)`);
+      continue;
+    }
+    if (sum && sum[2] !== `SHA${sum[3]}`) problems.push(`${digestArg} is checked with sha${sum[3]}sum`);
+    const value = defaults.get(digestArg) ?? '';
+    const length = DIGEST_LENGTH[digestArg.split('_').pop() ?? ''] ?? 0;
+    if (AWAITING_DIGEST.has(digestArg)) {
+      if (value !== '') problems.push(`${digestArg} is pinned now: remove it from AWAITING_DIGEST`);
+      if (!step.text.includes(`printf '%s' "$${digestArg}" | grep -Eqx '[0-9a-f]{${length}}'`)) problems.push(`${digestArg} is not pinned and the RUN does not refuse to go on without it`);
+    } else if (!new RegExp(`^[0-9A-Fa-f]{${length}}$`).test(value)) {
+      problems.push(`${digestArg} must default to a ${length}-digit hex digest, not ${JSON.stringify(value)}`);
+    }
+  }
+  return problems;
+}
+
+describe.each(IMAGES)('dockerfiles/%s/Dockerfile', (image) => {
+  const facts = readDockerfile(image);
+  const defaults = argDefaults(facts);
+  const stageNames = new Set(facts.stages.map((stage) => stage.name).filter(Boolean));
+
+  it('builds every external base from a pinned tag or digest, never latest', () => {
+    for (const stage of facts.stages) {
+      if (stageNames.has(stage.from) || stage.from === '${BASE_IMAGE}') continue;
+      const ref = withDefaults(stage.from, defaults);
+      expect(ref, `FROM ${stage.from}`).toMatch(/^[\w./-]+:[\w.-]+(@sha256:[0-9a-f]{64})?$/);
+      expect(ref).not.toMatch(/:latest(@|$)/);
+    }
+  });
+
+  it('copies only files that exist in its build context, with no wildcards', () => {
+    for (const step of facts.all.filter((s) => s.keyword === 'COPY' && !s.from)) {
+      const sources = step.args.filter((arg) => !arg.startsWith('--')).slice(0, -1);
+      for (const source of sources) {
+        expect(source, 'a glob such as mesos-?.?.?-*.rpm silently matches nothing').not.toMatch(/[*?[]/);
+        expect(existsSync(path.join(contextOf(image), source)), `${source} exists in dockerfiles/${image}`).toBe(true);
+      }
+    }
+    expect(facts.all.filter((s) => s.keyword === 'ADD'), 'ADD fetches URLs unverified and unpacks archives implicitly; use RUN curl + sha256sum or COPY').toEqual([]);
+  });
+
+  it('assumes nothing about the number of digits in a version', () => {
+    const text = facts.all.map((s) => s.text).join('\n');
+    expect(text).not.toMatch(/\?\.\?|\[0-9\]\\?\.\[0-9\]\\?\.|\d\.\?/);
+    expect(text).not.toMatch(/\.rpm\b/);
+  });
+
+  it('verifies every file it downloads against a pinned digest or key fingerprint', () => {
+    // A command, not a package name in a yum line: curl or wget with options.
+    const downloading = runs(facts).filter((step) => /\b(curl|wget)\s+-/.test(step.text));
+    expect(downloading.length).toBeGreaterThan(0);
+    expect(downloading.flatMap((step) => downloadProblems(step, defaults))).toEqual([]);
+  });
+
+  it('leaves no package cache behind', () => {
+    for (const step of runs(facts).filter((s) => /\byum (-\S+ )*(install|update)\b/.test(s.text))) {
+      expect(step.text, 'yum clean all in the same RUN').toMatch(/yum clean all/);
+    }
+    const last = facts.stages[facts.stages.length - 1];
+    for (const step of runs(last ?? facts).filter((s) => /\byum (-\S+ )*(install|update)\b/.test(s.text))) {
+      expect(step.text).toMatch(/rm -rf \/var\/cache\/yum/);
+    }
+  });
+
+  it('describes itself but leaves the build facts to the pipeline', () => {
+    const labels = facts.all.filter((s) => s.keyword === 'LABEL').flatMap((s) => s.args.filter((arg) => arg.includes('=')).map((arg) => arg.slice(0, arg.indexOf('='))));
+    expect(labels).toEqual(expect.arrayContaining(['org.opencontainers.image.description', 'org.opencontainers.image.licenses']));
+    // revision, source, created, version, ref.name and title come from the plan at build time.
+    for (const owned of ['revision', 'source', 'created', 'version', 'ref.name', 'title']) expect(labels).not.toContain(`org.opencontainers.image.${owned}`);
+    expect(labels.filter((label) => label.startsWith('io.mesos-pipeline.'))).toEqual([]);
+  });
+});
+
+describe('the shell scripts of the build contexts', () => {
+  const scripts = IMAGES.flatMap((image) =>
+    readdirSync(contextOf(image), { recursive: true, encoding: 'utf8' })
+      .map((file) => path.join(contextOf(image), file))
+      .filter((file) => statSync(file).isFile() && readFileSync(file, 'utf8').startsWith('#!')),
+  );
+
+  it('are POSIX sh, executable, and named *.sh at the top of a context, where `npm run lint` shellchecks them', () => {
+    expect(scripts.length).toBeGreaterThanOrEqual(3);
+    for (const script of scripts) {
+      expect(path.relative(path.dirname(path.dirname(script)), script), 'matches dockerfiles/*/*.sh in the lint script').toMatch(/^[\w-]+\/[\w.-]+\.sh$/);
+      expect(readFileSync(script, 'utf8').split('\n')[0], `${script} runs on CentOS and in the busybox tests alike`).toBe('#!/bin/sh');
+      expect(statSync(script).mode & 0o111, `${script} is executable`).not.toBe(0);
+    }
+    const lint = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.lint;
+    expect(lint).toContain('shellcheck');
+    expect(lint).toContain('dockerfiles/*/*.sh');
+  });
+});

@@ -1,0 +1,138 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { writeTree } from '../helpers/temp-files.js';
+import { argDefaults, readContextFile, readDockerfile, runs } from './dockerfile-facts.js';
+
+const facts = readDockerfile('mesos-mini');
+const defaults = argDefaults(facts);
+const steps = (keyword: string): string[] => facts.all.filter((step) => step.keyword === keyword).map((step) => step.text);
+const allRuns = runs(facts)
+  .map((step) => step.text)
+  .join('\n');
+
+/** KEY=value lines of an environment file. */
+function envFile(file: string): Map<string, string> {
+  const lines = readContextFile('mesos-mini', file).split('\n');
+  return new Map(lines.filter((line) => /^\w+=/.test(line)).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+
+describe('dockerfiles/mesos-mini/Dockerfile', () => {
+  it('is built FROM exactly the mesos-centos image of the same run, with no fallback', () => {
+    expect([...facts.globalArgs]).toEqual([['BASE_IMAGE', undefined]]);
+    expect(facts.stages.map((stage) => stage.from)).toEqual(['${BASE_IMAGE}']);
+  });
+
+  it('runs systemd as PID 1 behind the cgroup entrypoint, stops it the systemd way and exposes the three ports', () => {
+    expect(steps('ENV')).toEqual(['container=docker']);
+    expect(steps('STOPSIGNAL')).toEqual(['SIGRTMIN+3']);
+    expect(steps('ENTRYPOINT')).toEqual(['["/entrypoint.sh"]']);
+    expect(steps('CMD')).toEqual(['["/usr/sbin/init"]']);
+    expect(steps('EXPOSE').join(' ').split(/\s+/).sort()).toEqual(['5050', '5051', '8080']);
+    expect(steps('VOLUME')).toEqual(['/var/lib/docker']);
+  });
+
+  it('trims the units a container cannot run and enables the four services', () => {
+    expect(allRuns).toContain('if [ "$unit" != sysinit.target.wants/systemd-tmpfiles-setup.service ]; then rm -f "$unit"; fi');
+    expect(allRuns).toMatch(/systemctl mask [^&]*\bgetty\.target\b[^&]*\bsystemd-logind\.service\b/);
+    const enable = /systemctl enable ([^&\n]+)/.exec(allRuns)?.[1]?.trim().split(/\s+/).sort();
+    expect(enable).toEqual(['docker.service', 'marathon.service', 'mesos-agent.service', 'mesos-master.service']);
+  });
+
+  it('installs Marathon 1.6.322 from a URL build arg, refusing to build without its pinned digest', () => {
+    expect(defaults.get('MARATHON_URL')).toBe('https://downloads.mesosphere.com/marathon/releases/1.6.322/marathon-1.6.322-2bf46b341.tgz');
+    const marathon = runs(facts).find((step) => step.text.includes('$MARATHON_URL'))?.text ?? '';
+    expect(marathon.indexOf('grep -Eqx')).toBeLessThan(marathon.indexOf('curl'));
+    expect(marathon).toContain('echo "$MARATHON_SHA256  /tmp/marathon.tgz" | sha256sum -c -');
+  });
+
+  it('runs Marathon in memory, without ZooKeeper, against the local master', () => {
+    const unit = readContextFile('mesos-mini', 'systemd/marathon.service');
+    expect(unit).toMatch(/--internal_store_backend mem\b/);
+    expect(unit).toMatch(/--disable_ha\b/);
+    expect(unit).toMatch(/--master 127\.0\.0\.1:5050\b/);
+    expect(unit).toMatch(/--http_port 8080\b/);
+    expect(unit).not.toMatch(/--zk\b/);
+    expect(unit).toMatch(/^Environment=MESOS_NATIVE_JAVA_LIBRARY=\/usr\/lib64\/libmesos\.so$/m);
+  });
+
+  it('installs Docker only after checking the repository key against Docker’s fingerprint', () => {
+    expect(defaults.get('DOCKER_KEY_FINGERPRINT')).toBe('060A61C51B558A7F742B77AAC52FEB6B621E9F35');
+    const docker = runs(facts).find((step) => step.text.includes('$DOCKER_KEY_URL'))?.text ?? '';
+    expect(docker.indexOf('want="$DOCKER_KEY_FINGERPRINT"')).toBeLessThan(docker.indexOf('yum install'));
+    expect(docker).toContain('"docker-ce-$DOCKER_VERSION"');
+    expect(readContextFile('mesos-mini', 'docker/docker-ce.repo')).toMatch(/^gpgcheck=1$[\s\S]*^gpgkey=file:\/\/\/etc\/pki\/rpm-gpg\/docker-ce\.gpg$/m);
+  });
+});
+
+describe('the services of mesos-mini', () => {
+  it('has a standalone master that keeps its registry across a restart', () => {
+    const master = envFile('mesos/mesos-master');
+    expect(master.get('MESOS_PORT')).toBe('5050');
+    expect(master.get('MESOS_WORK_DIR')).toBe('/var/lib/mesos/master');
+    expect([...master.keys()].filter((key) => /ZK|REGISTRY$/.test(key))).toEqual([]);
+  });
+
+  it('has one agent with both containerizers, the seed’s isolators and the CNI directories', () => {
+    const agent = envFile('mesos/mesos-agent');
+    expect(agent.get('MESOS_PORT')).toBe('5051');
+    expect(agent.get('MESOS_MASTER')).toBe('127.0.0.1:5050');
+    expect(agent.get('MESOS_CONTAINERIZERS')?.split(',').sort()).toEqual(['docker', 'mesos']);
+    expect(agent.get('MESOS_ISOLATION')?.split(',')).toEqual(
+      expect.arrayContaining(['filesystem/linux', 'network/cni', 'cgroups/cpu', 'cgroups/mem', 'cgroups/blkio', 'cgroups/devices', 'disk/du', 'docker/runtime', 'namespaces/pid', 'linux/capabilities']),
+    );
+    expect(agent.get('MESOS_NETWORK_CNI_CONFIG_DIR')).toBe('/etc/mesos/cni');
+    expect(agent.get('MESOS_NETWORK_CNI_PLUGINS_DIR')?.split(':')).toContain('/usr/libexec/mesos/cni');
+    expect(agent.has('MESOS_CGROUPS_ROOT'), 'the entrypoint decides it at start').toBe(false);
+  });
+
+  it('gives UCR a default bridge network that the plugins in the image implement', () => {
+    const network = JSON.parse(readContextFile('mesos-mini', 'mesos/ucr-default-bridge.json')) as { name: string; type: string; delegate: { type: string; ipam: { type: string } } };
+    expect([network.name, network.type, network.delegate.type, network.delegate.ipam.type]).toEqual(['mesos-bridge', 'mesos-cni-port-mapper', 'bridge', 'host-local']);
+    expect(facts.all.find((step) => step.keyword === 'COPY' && step.text.startsWith('mesos/ucr-default-bridge.json'))?.args[1]).toBe('/etc/mesos/cni/ucr-default-bridge.json');
+  });
+
+  it('hands the cgroups the entrypoint prepared to the agent and the inner Docker daemon', () => {
+    const written = /MINI_CGROUPS_ENV:-([^}]+)\}/.exec(readContextFile('mesos-mini', 'entrypoint.sh'))?.[1];
+    expect(written).toBe('/etc/mesos-mini/cgroups.env');
+    for (const dropIn of ['systemd/mesos-agent.service.d/mesos-mini.conf', 'systemd/docker.service.d/mesos-mini.conf']) {
+      expect(readContextFile('mesos-mini', dropIn)).toMatch(new RegExp(`^EnvironmentFile=${written}$`, 'm'));
+    }
+    const docker = readContextFile('mesos-mini', 'systemd/docker.service.d/mesos-mini.conf');
+    expect(docker).toMatch(/^ExecStart=$\n^ExecStart=\/usr\/bin\/dockerd .*--cgroup-parent=\$\{DOCKER_CGROUP_PARENT\}$/m);
+  });
+});
+
+describe('the Docker key check before yum may use the key', () => {
+  // The awk of the RUN itself, run on `gpg --with-colons --fingerprint` listings of the keyring
+  // the fetched key file was imported into.
+  const docker = runs(facts).find((step) => step.text.includes('$DOCKER_KEY_URL'))?.text ?? '';
+  const check = /awk -F: [^\n]*?"\$GNUPGHOME\/listing"/.exec(docker)?.[0] ?? '';
+  const DOCKER = '060A61C51B558A7F742B77AAC52FEB6B621E9F35';
+  const OTHER = '9DC858229FC7DD38854AE2D88D81803C0EBFCD88';
+  const key = (fingerprint: string): string[] => [
+    `pub:-:4096:1:${fingerprint.slice(-16)}:1487788586:::-:::scESA::::::23::0:`,
+    `fpr:::::::::${fingerprint}:`,
+    'uid:-::::1487792064::0::Docker Release (CE rpm) <docker@docker.com>::::::::::0:',
+    'sub:-:4096:1:7EA0A9C3F273FCD8:1487788586::::::s::::::23:',
+  ];
+  const accepted = (listing: string[]): boolean => {
+    const home = writeTree({ listing: ['tru::1:1700000000:0:3:1:5', ...listing].join('\n') + '\n' });
+    try {
+      execFileSync('sh', ['-c', check], { env: { PATH: process.env.PATH, GNUPGHOME: home, DOCKER_KEY_FINGERPRINT: DOCKER }, stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it.each([
+    ['exactly Docker’s key', key(DOCKER), true],
+    ['another key', key(OTHER), false],
+    ['Docker’s key and another one', [...key(DOCKER), ...key(OTHER)], false],
+    ['another key, then Docker’s', [...key(OTHER), ...key(DOCKER)], false],
+    ['no key at all', [], false],
+  ])('%s: %s', (_, listing, ok) => {
+    expect(check).not.toBe('');
+    expect(accepted(listing)).toBe(ok);
+  });
+});
