@@ -388,10 +388,11 @@ function buildRows(state, config) {
     for (const mb of [config.contextSmallMb, config.contextLargeMb]) {
       const baseline = rss('baseline', mb);
       const pipeline = rss('pipeline', mb);
+      if (baseline === undefined || pipeline === undefined) continue;
       rows.push({ scenario: `context ${formatMb(mb)} (1 branch, cold)`, measure: 'peak RSS, MiB', baseline: round(baseline, 0), pipeline: round(pipeline, 0), ratio: round(pipeline / baseline, 2), target: '', met: undefined, problems: samplesOf(state, 'context', 'pipeline', mb).flatMap((s) => s.problems) });
     }
     const scale = rss('pipeline', config.contextLargeMb) / rss('pipeline', config.contextSmallMb);
-    rows.push({ scenario: `context scale: pipeline RSS ${formatMb(config.contextLargeMb)} ÷ ${formatMb(config.contextSmallMb)}`, measure: 'ratio', baseline: undefined, pipeline: undefined, ratio: round(scale, 2), target: '≤ 1.2', met: scale <= 1.2, problems: [] });
+    if (Number.isFinite(scale)) rows.push({ scenario: `context scale: pipeline RSS ${formatMb(config.contextLargeMb)} ÷ ${formatMb(config.contextSmallMb)}`, measure: 'ratio', baseline: undefined, pipeline: undefined, ratio: round(scale, 2), target: '≤ 1.2', met: scale <= 1.2, problems: [] });
   }
   return rows.filter(Boolean);
 }
@@ -432,6 +433,10 @@ async function main() {
     ? Object.fromEntries([config.contextSmallMb, config.contextLargeMb].map((mb) => [mb, makeFamily(path.join(work, `family-${mb}mb`), config, mb)]))
     : {};
 
+  // Ctrl-C reaches the measured command too, which stops and fails the night; the images are
+  // still removed below and what was measured so far is still written.
+  process.on('SIGINT', () => say('interrupted: stopping after the current command'));
+  let failure;
   try {
     for (let rep = 1; rep <= config.reps; rep += 1) {
       // Alternate which tool goes first, so drift on the machine does not favour one of them.
@@ -456,8 +461,14 @@ async function main() {
         }
       }
     }
+  } catch (error) {
+    failure = error instanceof Error ? error.message : String(error);
   } finally {
-    removeBenchImages(config);
+    try {
+      removeBenchImages(config);
+    } catch (error) {
+      failure = [failure, `cleanup: ${error instanceof Error ? error.message : String(error)}`].filter(Boolean).join('; ');
+    }
     if (!config.keepWork) rmSync(work, { recursive: true, force: true });
   }
 
@@ -469,7 +480,7 @@ async function main() {
   const label = full ? 'Full run' : 'REDUCED run (smaller than the issue asks; targets are for the full run)';
   const docker = run(config.docker, ['version', '--format', '{{.Server.Version}}'], { allowFailure: true }).stdout.trim();
   const heading = `${label}: ${config.branches} branches, ${config.reps} repetition(s), base build ${config.cpuSeconds} s CPU + ${config.layerMb} MiB layer, context ${formatMb(config.contextSmallMb)} vs ${formatMb(config.contextLargeMb)}; ${cpus().length} CPUs, Docker ${docker}; ${startedAt.toISOString()} – ${finishedAt.toISOString()}`;
-  const problems = rows.flatMap((row) => row.problems);
+  const problems = [...(failure ? [`the run stopped early: ${failure}`] : []), ...rows.flatMap((row) => row.problems)];
   const text = `${heading}\n\n${table}\n${problems.length ? `\nProblems:\n${problems.map((p) => `- ${p}`).join('\n')}\n` : ''}`;
   process.stdout.write(`\n${text}`);
   const commit = run('git', ['rev-parse', 'HEAD'], { cwd: root, allowFailure: true }).stdout.trim();
@@ -480,6 +491,7 @@ async function main() {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     commit,
+    ...(failure ? { error: failure } : {}),
     machine: { cpus: cpus().length, memoryMb: Math.round(totalmem() / 1048576), docker },
     config: { ...config, registryLog: undefined },
     rows,
@@ -488,6 +500,11 @@ async function main() {
   writeFileSync(path.join(config.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(path.join(config.out, 'results.md'), text);
   say(`wrote ${path.relative(root, path.join(config.out, 'results.json'))} and results.md`);
+  if (failure) {
+    say(`FAILED: ${failure}`);
+    // eslint-disable-next-line no-restricted-syntax -- the bench runner is its own process edge
+    process.exit(1);
+  }
 }
 
 await main();
