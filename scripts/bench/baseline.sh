@@ -16,6 +16,8 @@
 set -euo pipefail
 
 die() { printf 'baseline: %s\n' "$*" >&2; exit 2; }
+# Milliseconds since the epoch, without a subprocess: for the per-branch timing line.
+now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
 say() { printf '[baseline] %s\n' "$*" >&2; }
 
 repo='' registry='' images='' day='' base=bench-base child=bench-app min_version=1.7
@@ -79,14 +81,19 @@ for index in "${!branches[@]}"; do
   child_ref="$registry/$child"
   say "$branch at ${sha:0:12}: building $base_ref:$dated and $child_ref:$dated"
   args=(--build-arg "GIT_REPO=$repo" --build-arg "GIT_SHA=$sha" --build-arg "GIT_BRANCH=$branch" --build-arg "VERSION=$branch")
+  started=$(now_ms)
   "$docker" build --rm --force-rm "${args[@]}" -t "$base_ref:$dated" "$images/$base"
   "$docker" build --rm --force-rm "${args[@]}" --build-arg "BASE_IMAGE=$base_ref:$dated" -t "$child_ref:$dated" "$images/$child"
+  built=$(now_ms)
   for ref in "$base_ref" "$child_ref"; do
     "$docker" push "$ref:$dated"
     "$docker" tag "$ref:$dated" "$ref:$branch"
     "$docker" push "$ref:$branch"
   done
-  # The old scripts' EXIT trap: drop the tags, keep whatever build cache is left.
+  pushed=$(now_ms)
+  # The old scripts' EXIT trap: drop the tags; docker rmi also drops the untagged parents.
   "$docker" rmi "$child_ref:$branch" "$child_ref:$dated" "$base_ref:$branch" "$base_ref:$dated" >/dev/null || true
+  # One line per branch that scripts/bench/bench.js reads for the phase times in results.json.
+  say "timing branch=$branch build_ms=$((built - started)) push_ms=$((pushed - built)) cleanup_ms=$(($(now_ms) - pushed))"
 done
 say "pushed ${#branches[@]} branch(es): ${branches[*]}"
