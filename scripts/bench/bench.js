@@ -1,0 +1,535 @@
+// The benchmark runner behind `npm run bench` (started by scripts/bench/run.sh, which brings up the
+// engine and builds dist/). It measures the pipeline against scripts/bench/baseline.sh on the bench
+// image family (test/fixtures/bench-family) and a local repository of N eligible branches, both
+// tools alternately in the same run, and reports medians and ratios. BENCHMARKS.md has the method.
+//
+// Knobs (environment; defaults are the issue's numbers, `--reduced` picks small ones for checking
+// the harness, explicit variables win over both):
+//   BENCH_BRANCHES=6  BENCH_REPS=3  BENCH_CPU_SECONDS=10  BENCH_LAYER_MB=50
+//   BENCH_CONTEXT_SMALL_MB=10  BENCH_CONTEXT_LARGE_MB=1024  BENCH_SCENARIOS=nights,context
+//   BENCH_MOVED_BRANCH=master  BENCH_CONCURRENCY=(pipeline default)  BENCH_OUT=.bench
+//   BENCH_DOCKER=docker  BENCH_KEEP_WORK=0
+/* global fetch -- Node 20's own */
+import { Buffer } from 'node:buffer';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const FAMILY = path.join(root, 'test/fixtures/bench-family');
+const BENCH_LABEL = 'io.mesos-pipeline.bench-family';
+const IMAGES = ['bench-base', 'bench-app'];
+const TOOLS = ['baseline', 'pipeline'];
+const MANIFEST_TYPES = ['application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.oci.image.manifest.v1+json'].join(', ');
+
+const HELP = `npm run bench [-- --reduced]
+
+Runs the pipeline and the docker-CLI baseline alternately, N repetitions of:
+  nights   cold (empty registry) -> warm (next night, nothing moved) -> one moved (one branch has a
+           new commit), each night after removing the bench's own images and build cache;
+  context  one branch, cold, with the base context grown to BENCH_CONTEXT_SMALL_MB and
+           BENCH_CONTEXT_LARGE_MB of files: peak RSS of each tool's process.
+Prints one table and writes it to BENCH_OUT/results.md and, with every sample, results.json.
+
+Environment (defaults: the issue's numbers; --reduced: a quick harness check):
+  BENCH_BRANCHES          eligible branches in the bench repository   6   (reduced 2)
+  BENCH_REPS              repetitions of every scenario                3   (reduced 1)
+  BENCH_CPU_SECONDS       CPU seconds of the base's RUN step           10  (reduced 3)
+  BENCH_LAYER_MB          MiB of the base's per-commit layer           50  (reduced 10)
+  BENCH_CONTEXT_SMALL_MB  base context, small                          10  (reduced 10)
+  BENCH_CONTEXT_LARGE_MB  base context, large                          1024 (reduced 100)
+  BENCH_SCENARIOS         nights,context (either or both)
+  BENCH_MOVED_BRANCH      the branch that gets a new commit            master
+  BENCH_CONCURRENCY       passed to the pipeline as --concurrency      (its default)
+  BENCH_OUT               output folder                                .bench
+  BENCH_DOCKER            docker CLI for the baseline and the cleanup  docker
+  BENCH_KEEP_WORK         1 keeps BENCH_OUT/work (repositories, contexts)`;
+
+const FULL = { BENCH_BRANCHES: 6, BENCH_REPS: 3, BENCH_CPU_SECONDS: 10, BENCH_LAYER_MB: 50, BENCH_CONTEXT_SMALL_MB: 10, BENCH_CONTEXT_LARGE_MB: 1024 };
+const REDUCED = { BENCH_BRANCHES: 2, BENCH_REPS: 1, BENCH_CPU_SECONDS: 3, BENCH_LAYER_MB: 10, BENCH_CONTEXT_SMALL_MB: 10, BENCH_CONTEXT_LARGE_MB: 100 };
+
+function fail(message) {
+  process.stderr.write(`bench: ${message}\n`);
+  // eslint-disable-next-line no-restricted-syntax -- the bench runner is its own process edge
+  process.exit(2);
+}
+
+function say(message) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function readConfig(argv, env) {
+  const unknown = argv.filter((arg) => !['--reduced', '--help', '-h'].includes(arg));
+  if (unknown.length > 0) fail(`unknown argument ${unknown[0]}; see --help`);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${HELP}\n`);
+    // eslint-disable-next-line no-restricted-syntax -- the bench runner is its own process edge
+    process.exit(0);
+  }
+  const reduced = argv.includes('--reduced');
+  const preset = reduced ? REDUCED : FULL;
+  const number = (name, min) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return preset[name];
+    if (!/^\d+$/.test(raw) || Number(raw) < min) fail(`${name}=${raw} must be a whole number >= ${min}`);
+    return Number(raw);
+  };
+  const branches = number('BENCH_BRANCHES', 1);
+  if (branches > 20) fail('BENCH_BRANCHES must be at most 20');
+  const scenarios = (env.BENCH_SCENARIOS || 'nights,context').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const scenario of scenarios) if (!['nights', 'context'].includes(scenario)) fail(`BENCH_SCENARIOS: unknown scenario ${scenario} (nights, context)`);
+  const concurrency = env.BENCH_CONCURRENCY || undefined;
+  if (concurrency !== undefined && !/^\d+$/.test(concurrency)) fail(`BENCH_CONCURRENCY=${concurrency} must be a whole number`);
+  if (!env.DOCKER_HOST) fail('DOCKER_HOST is not set; run through scripts/bench/run.sh (npm run bench), which starts the engine');
+  const registryLog = env.MP_REGISTRY_LOG;
+  if (!registryLog || !existsSync(registryLog)) fail('MP_REGISTRY_LOG does not name the registry access log; run through scripts/bench/run.sh');
+  const branchNames = eligibleNames(branches);
+  const moved = env.BENCH_MOVED_BRANCH || 'master';
+  if (!branchNames.includes(moved)) fail(`BENCH_MOVED_BRANCH=${moved} is not one of ${branchNames.join(', ')}`);
+  return {
+    preset: reduced ? 'reduced' : 'full',
+    branches,
+    branchNames,
+    reps: number('BENCH_REPS', 1),
+    cpuSeconds: number('BENCH_CPU_SECONDS', 0),
+    layerMb: number('BENCH_LAYER_MB', 1),
+    contextSmallMb: number('BENCH_CONTEXT_SMALL_MB', 1),
+    contextLargeMb: number('BENCH_CONTEXT_LARGE_MB', 1),
+    scenarios,
+    moved,
+    concurrency,
+    out: path.resolve(root, env.BENCH_OUT || '.bench'),
+    docker: env.BENCH_DOCKER || 'docker',
+    keepWork: env.BENCH_KEEP_WORK === '1',
+    registry: env.MP_REGISTRY || '127.0.0.1:5000',
+    registryLog,
+  };
+}
+
+/** N eligible branch names, oldest release first, master last: 1.7.x … 1.11.x, master for N = 6. */
+function eligibleNames(count) {
+  const names = [];
+  for (let i = 0; i < count - 1; i += 1) names.push(`1.${7 + i}.x`);
+  return [...names, 'master'];
+}
+
+// --- processes ----------------------------------------------------------------------------------
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
+  if (result.error) throw result.error;
+  if (result.status !== 0 && !options.allowFailure) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${(result.stderr || '').trim().slice(0, 2000)}`);
+  return result;
+}
+
+/**
+ * Runs one measured command under GNU time, its output to `logFile`. Wall time is measured here;
+ * peak RSS (%M, KiB) is what the kernel reports for the process (the largest of it and its
+ * descendants), read from outside the process.
+ */
+function measure(command, args, env, logFile) {
+  const timeFile = `${logFile}.time`;
+  const log = openSync(logFile, 'w');
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, command, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      closeSync(log);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const [, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ');
+      resolve({ code, seconds, rssKb: Number(rss) });
+    });
+  });
+}
+
+// --- the engine: only the bench's own images ------------------------------------------------------
+
+/**
+ * Empties the engine of everything the bench built, as a fresh nightly runner would be: every
+ * image (tagged, intermediate build cache, pulled) that carries the bench family's label, and any
+ * container left on one. Images of anyone else, and the shared busybox base, stay.
+ */
+function removeBenchImages(config) {
+  const docker = (args, allowFailure = false) => run(config.docker, args, { allowFailure });
+  const containers = docker(['ps', '-a', '-q', '--filter', `label=${BENCH_LABEL}`]).stdout.split('\n').filter(Boolean);
+  if (containers.length > 0) docker(['rm', '-f', ...containers], true);
+  let previous = Infinity;
+  for (;;) {
+    const ids = [...new Set(docker(['images', '-a', '-q', '--no-trunc', '--filter', `label=${BENCH_LABEL}`]).stdout.split('\n').filter(Boolean))];
+    if (ids.length === 0) return;
+    // A parent cannot go before its children: remove what can go, then go again.
+    if (ids.length >= previous) throw new Error(`cannot remove the bench's images: ${ids.length} left (${ids.slice(0, 3).join(' ')} …)`);
+    previous = ids.length;
+    docker(['rmi', '-f', ...ids], true);
+  }
+}
+
+// --- the registry ---------------------------------------------------------------------------------
+
+function logSize(file) {
+  return existsSync(file) ? statSync(file).size : 0;
+}
+
+/** Blob upload starts (`POST /v2/<ns>/…/blobs/uploads/`) in the access log since `offset`. */
+function blobUploadsSince(file, offset, namespace) {
+  const size = logSize(file);
+  const start = size < offset ? 0 : offset; // the log was truncated by a registry restart
+  const length = size - start;
+  if (length <= 0) return 0;
+  const buffer = Buffer.alloc(length);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buffer, 0, length, start);
+  } finally {
+    closeSync(fd);
+  }
+  const needle = `"POST /v2/${namespace}/`;
+  return buffer.toString('utf8').split('\n').filter((line) => line.includes(needle) && line.includes('/blobs/uploads/')).length;
+}
+
+async function digestOf(registry, repository, tag) {
+  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: MANIFEST_TYPES } });
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new Error(`HEAD ${repository}:${tag}: ${response.status}`);
+  return response.headers.get('docker-content-digest') ?? undefined;
+}
+
+/** Problems with what a night left in the registry: every dated and floating tag, equal digests. */
+async function checkPublished(config, namespace, branches, day) {
+  const problems = [];
+  for (const branch of branches) {
+    for (const image of IMAGES) {
+      const repository = `${namespace}/${image}`;
+      const dated = await digestOf(config.registry, repository, `${branch}-${day}`);
+      const floating = await digestOf(config.registry, repository, branch);
+      if (!dated) problems.push(`${repository}:${branch}-${day} is missing`);
+      else if (dated !== floating) problems.push(`${repository}:${branch} is ${floating ?? 'missing'}, not the dated tag's ${dated}`);
+    }
+  }
+  return problems;
+}
+
+// --- inputs: repository and family copies -------------------------------------------------------
+
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'bench@mesos-pipeline.invalid',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'bench@mesos-pipeline.invalid',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+};
+
+function git(dir, ...args) {
+  return run('git', args, { cwd: dir, env: GIT_ENV }).stdout.trim();
+}
+
+/** A repository with the eligible branches, each at a commit of its own. */
+function makeRepo(dir, branches) {
+  mkdirSync(dir, { recursive: true });
+  git(dir, 'init', '-q', '-b', 'master');
+  git(dir, 'commit', '-q', '--allow-empty', '-m', 'start');
+  for (const branch of branches) {
+    if (branch !== 'master') git(dir, 'branch', branch, 'master');
+  }
+  for (const branch of branches) commitOn(dir, branch, `work on ${branch}`);
+}
+
+function commitOn(dir, branch, message) {
+  git(dir, 'checkout', '-q', branch);
+  writeFileSync(path.join(dir, 'work.txt'), `${message} ${Date.now()} ${randomBytes(4).toString('hex')}\n`);
+  git(dir, 'add', 'work.txt');
+  git(dir, 'commit', '-q', '-m', message);
+  const sha = git(dir, 'rev-parse', 'HEAD');
+  git(dir, 'checkout', '-q', 'master');
+  return sha;
+}
+
+/** A copy of the bench family with this run's compile cost and, optionally, padding in the base context. */
+function makeFamily(dir, config, padMb) {
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(FAMILY, dir, { recursive: true });
+  writeFileSync(path.join(dir, 'bench-base/bench.conf'), `# written by scripts/bench/bench.js\nCPU_SECONDS=${config.cpuSeconds}\nLAYER_MB=${config.layerMb}\n`);
+  if (padMb > 0) {
+    // Files of 1 MiB (random, so nothing on the way can shrink them) that the build sends but
+    // does not COPY: the context grows, the image does not.
+    const pad = path.join(dir, 'bench-base/pad');
+    for (let i = 0; i < padMb; i += 1) {
+      const sub = path.join(pad, String(Math.floor(i / 100)).padStart(3, '0'));
+      mkdirSync(sub, { recursive: true });
+      writeFileSync(path.join(sub, `part-${String(i).padStart(5, '0')}.bin`), randomBytes(1024 * 1024));
+    }
+  }
+  return dir;
+}
+
+function dayPlus(days) {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+// --- one measured run -------------------------------------------------------------------------------
+
+function toolCommand(tool, config, { repo, family, namespace, day, branch, report }) {
+  const registry = `${config.registry}/${namespace}`;
+  if (tool === 'baseline') {
+    const args = ['scripts/bench/baseline.sh', '--repo', repo, '--registry', registry, '--images', family, '--date', day];
+    if (branch) args.push('--branch', branch);
+    return { command: 'bash', args, env: { BASELINE_DOCKER: config.docker } };
+  }
+  const args = ['dist/pipeline/main.js', 'publish', '--repo', repo, '--registry', registry, '--images', family, '--date', day, '--report', report];
+  if (branch) args.push('--branch', branch);
+  if (config.concurrency) args.push('--concurrency', config.concurrency);
+  return { command: process.execPath, args, env: {} };
+}
+
+/** What the pipeline's own report says about a run: per-branch status and where the time went. */
+function pipelineSummary(reportFile) {
+  if (!existsSync(reportFile)) return undefined;
+  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  const sum = (key) => report.branches.flatMap((b) => b.images).reduce((total, image) => total + (image.durations?.[key] ?? 0), 0);
+  return {
+    status: report.status,
+    durationMs: report.durationMs,
+    branches: Object.fromEntries(report.branches.map((b) => [b.branch, b.status])),
+    buildMs: sum('buildMs'),
+    smokeMs: sum('smokeMs'),
+    pushMs: sum('pushMs'),
+  };
+}
+
+/** The baseline's own per-branch timing lines (`[baseline] timing branch=… build_ms=… push_ms=…`), summed. */
+function baselineSummary(logFile) {
+  const totals = { buildMs: 0, pushMs: 0, cleanupMs: 0 };
+  for (const match of readFileSync(logFile, 'utf8').matchAll(/^\[baseline\] timing branch=\S+ build_ms=(\d+) push_ms=(\d+) cleanup_ms=(\d+)$/gm)) {
+    totals.buildMs += Number(match[1]);
+    totals.pushMs += Number(match[2]);
+    totals.cleanupMs += Number(match[3]);
+  }
+  return totals;
+}
+
+/**
+ * One "night" of one tool: clean the engine of the bench's images, run, then read the registry's
+ * log and state. A failed run stops the bench: its time would mean nothing.
+ */
+async function night(config, state, tool, scenario, rep, options) {
+  removeBenchImages(config);
+  const name = `${scenario}-r${rep}-${tool}`;
+  const logFile = path.join(state.logs, `${name}.log`);
+  const report = path.join(state.logs, `${name}.report.json`);
+  const { command, args, env } = toolCommand(tool, config, { ...options, report });
+  const offset = logSize(config.registryLog);
+  // The machine is shared: the load when a sample starts helps to read an outlier.
+  const load = round(loadavg()[0], 2);
+  say(`${name}: ${tool} → ${options.namespace} (${options.day}), load ${load}`);
+  const result = await measure(command, args, env, logFile);
+  if (result.code !== 0) throw new Error(`${name} exited ${result.code}; see ${logFile}`);
+  await sleep(1000); // the registry writes its access log line after answering
+  const uploads = blobUploadsSince(config.registryLog, offset, options.namespace);
+  const branches = options.branch ? [options.branch] : config.branchNames;
+  const problems = await checkPublished(config, options.namespace, branches, options.day);
+  const summary = tool === 'pipeline' ? pipelineSummary(report) : undefined;
+  const baselinePhases = tool === 'baseline' ? baselineSummary(logFile) : undefined;
+  if (summary && options.expect) {
+    for (const branch of branches) {
+      const expected = options.expect(branch);
+      if (summary.branches[branch] !== expected) problems.push(`pipeline: ${branch} was ${summary.branches[branch]}, expected ${expected}`);
+    }
+  }
+  const sample = { scenario, tool, rep, namespace: options.namespace, day: options.day, load, seconds: round(result.seconds, 2), rssKb: result.rssKb, blobUploads: uploads, log: path.relative(root, logFile), ...(summary ? { pipeline: summary } : {}), ...(baselinePhases ? { baseline: baselinePhases } : {}), ...(options.contextMb ? { contextMb: options.contextMb } : {}), problems };
+  state.samples.push(sample);
+  say(`${name}: ${sample.seconds}s, peak RSS ${(result.rssKb / 1024).toFixed(0)} MiB, ${uploads} blob uploads${problems.length ? `, PROBLEMS: ${problems.join('; ')}` : ''}`);
+  return sample;
+}
+
+// --- statistics and the table ---------------------------------------------------------------------
+
+function round(value, digits) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+function median(values) {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function samplesOf(state, scenario, tool, contextMb) {
+  return state.samples.filter((s) => s.scenario === scenario && s.tool === tool && (contextMb === undefined || s.contextMb === contextMb));
+}
+
+function timeRow(state, scenario, label, target, limit, extra = {}) {
+  const baseline = median(samplesOf(state, scenario, 'baseline').map((s) => s.seconds));
+  const pipeline = median(samplesOf(state, scenario, 'pipeline').map((s) => s.seconds));
+  if (baseline === undefined || pipeline === undefined) return undefined;
+  const ratio = pipeline / baseline;
+  const problems = [...samplesOf(state, scenario, 'baseline'), ...samplesOf(state, scenario, 'pipeline')].flatMap((s) => s.problems);
+  let met = ratio <= limit;
+  if (extra.maxUploads !== undefined && extra.pipelineUploads > extra.maxUploads) met = false;
+  // Where the time went (medians of sums over branches and images, seconds): the pipeline's from
+  // its report (its pushes overlap the next build), the baseline's from its timing lines.
+  const phase = (tool, key) => round(median(samplesOf(state, scenario, tool).map((s) => s[tool]?.[key] ?? 0)) / 1000, 1);
+  const pipelinePhases = { buildS: phase('pipeline', 'buildMs'), smokeS: phase('pipeline', 'smokeMs'), pushS: phase('pipeline', 'pushMs') };
+  const baselinePhases = { buildS: phase('baseline', 'buildMs'), pushS: phase('baseline', 'pushMs'), cleanupS: phase('baseline', 'cleanupMs') };
+  return { scenario: label, measure: 'wall time, s', baseline: round(baseline, 1), pipeline: round(pipeline, 1), ratio: round(ratio, 3), target, met: problems.length === 0 && met, problems, baselinePhases, pipelinePhases, ...extra };
+}
+
+function buildRows(state, config) {
+  const rows = [];
+  const nights = config.scenarios.includes('nights');
+  if (nights) {
+    rows.push(timeRow(state, 'cold', 'cold (empty registry)', '≤ 1.0', 1.0));
+    const uploads = (tool) => samplesOf(state, 'warm', tool).map((s) => s.blobUploads);
+    rows.push(
+      timeRow(state, 'warm', 'warm (next night, nothing moved)', '≤ 0.05, 0 uploads', 0.05, {
+        baselineUploads: median(uploads('baseline')),
+        pipelineUploads: Math.max(...uploads('pipeline')),
+        maxUploads: 0,
+      }),
+    );
+    rows.push(timeRow(state, 'moved', `one moved (${config.moved}: 1 of ${config.branches} branches)`, '≤ 0.3', 0.3));
+  }
+  if (config.scenarios.includes('context')) {
+    const rss = (tool, mb) => median(samplesOf(state, 'context', tool, mb).map((s) => s.rssKb / 1024));
+    for (const mb of [config.contextSmallMb, config.contextLargeMb]) {
+      const baseline = rss('baseline', mb);
+      const pipeline = rss('pipeline', mb);
+      if (baseline === undefined || pipeline === undefined) continue;
+      const wall = (tool) => round(median(samplesOf(state, 'context', tool, mb).map((s) => s.seconds)), 1);
+      rows.push({
+        scenario: `context ${formatMb(mb)} (1 branch, cold)`,
+        measure: 'peak RSS, MiB',
+        baseline: round(baseline, 0),
+        pipeline: round(pipeline, 0),
+        ratio: round(pipeline / baseline, 2),
+        target: '',
+        met: undefined,
+        problems: [...samplesOf(state, 'context', 'baseline', mb), ...samplesOf(state, 'context', 'pipeline', mb)].flatMap((s) => s.problems),
+        wallS: { baseline: wall('baseline'), pipeline: wall('pipeline') },
+      });
+    }
+    const scale = rss('pipeline', config.contextLargeMb) / rss('pipeline', config.contextSmallMb);
+    if (Number.isFinite(scale)) rows.push({ scenario: `context scale: pipeline RSS ${formatMb(config.contextLargeMb)} ÷ ${formatMb(config.contextSmallMb)}`, measure: 'ratio', baseline: undefined, pipeline: undefined, ratio: round(scale, 2), target: '≤ 1.2', met: scale <= 1.2, problems: [] });
+  }
+  return rows.filter(Boolean);
+}
+
+function formatMb(mb) {
+  return mb >= 1024 && mb % 1024 === 0 ? `${mb / 1024} GB` : `${mb} MB`;
+}
+
+function renderTable(rows) {
+  const cell = (value) => (value === undefined || value === null || value === '' ? '—' : String(value));
+  const lines = [
+    '| scenario | measure | baseline (median) | pipeline (median) | pipeline ÷ baseline | blob uploads, warm (baseline median / pipeline max) | target | met |',
+    '|---|---|---:|---:|---:|---|---|---|',
+  ];
+  for (const row of rows) {
+    const uploads = row.baselineUploads !== undefined ? `${row.baselineUploads} / ${row.pipelineUploads}` : '';
+    const met = row.met === undefined ? '' : row.met ? 'yes' : row.problems.length ? 'NO (see problems)' : 'NO';
+    lines.push(`| ${row.scenario} | ${row.measure} | ${cell(row.baseline)} | ${cell(row.pipeline)} | ${cell(row.ratio)} | ${cell(uploads)} | ${cell(row.target)} | ${cell(met)} |`);
+  }
+  return lines.join('\n');
+}
+
+// --- the run ---------------------------------------------------------------------------------------
+
+async function main() {
+  const config = readConfig(process.argv.slice(2), process.env);
+  const runId = `${Date.now().toString(36)}`;
+  const work = path.join(config.out, 'work', runId);
+  const logs = path.join(config.out, 'runs', runId);
+  mkdirSync(work, { recursive: true });
+  mkdirSync(logs, { recursive: true });
+  const state = { logs, samples: [] };
+  const startedAt = new Date();
+  say(`run ${runId} (${config.preset}): ${config.branches} branches, ${config.reps} repetition(s), ${config.cpuSeconds}s CPU and ${config.layerMb} MiB per base build; scenarios ${config.scenarios.join(', ')}; logs in ${path.relative(root, logs)}`);
+
+  const family = makeFamily(path.join(work, 'family'), config, 0);
+  const contextFamilies = config.scenarios.includes('context')
+    ? Object.fromEntries([config.contextSmallMb, config.contextLargeMb].map((mb) => [mb, makeFamily(path.join(work, `family-${mb}mb`), config, mb)]))
+    : {};
+
+  // Ctrl-C reaches the measured command too, which stops and fails the night; the images are
+  // still removed below and what was measured so far is still written.
+  process.on('SIGINT', () => say('interrupted: stopping after the current command'));
+  let failure;
+  try {
+    for (let rep = 1; rep <= config.reps; rep += 1) {
+      // Alternate which tool goes first, so drift on the machine does not favour one of them.
+      const order = rep % 2 === 1 ? TOOLS : [...TOOLS].reverse();
+      const ns = (tool, suffix = '') => `bench-${runId}-r${rep}-${tool}${suffix}`;
+      if (config.scenarios.includes('nights')) {
+        const repo = path.join(work, `repo-r${rep}`);
+        makeRepo(repo, config.branchNames);
+        const common = (tool, day) => ({ repo, family, namespace: ns(tool), day });
+        for (const tool of order) await night(config, state, tool, 'cold', rep, { ...common(tool, dayPlus(0)), expect: () => 'published' });
+        for (const tool of order) await night(config, state, tool, 'warm', rep, { ...common(tool, dayPlus(1)), expect: () => 'unchanged' });
+        commitOn(repo, config.moved, `a new commit on ${config.moved}`);
+        for (const tool of order) await night(config, state, tool, 'moved', rep, { ...common(tool, dayPlus(2)), expect: (branch) => (branch === config.moved ? 'published' : 'unchanged') });
+      }
+      if (config.scenarios.includes('context')) {
+        const repo = path.join(work, `repo-r${rep}-context`);
+        makeRepo(repo, config.branchNames);
+        for (const mb of [config.contextSmallMb, config.contextLargeMb]) {
+          for (const tool of order) {
+            await night(config, state, tool, 'context', rep, { repo, family: contextFamilies[mb], namespace: ns(tool, `-ctx${mb}`), day: dayPlus(0), branch: config.moved, contextMb: mb, expect: () => 'published' });
+          }
+        }
+      }
+    }
+  } catch (error) {
+    failure = error instanceof Error ? error.message : String(error);
+  } finally {
+    try {
+      removeBenchImages(config);
+    } catch (error) {
+      failure = [failure, `cleanup: ${error instanceof Error ? error.message : String(error)}`].filter(Boolean).join('; ');
+    }
+    if (!config.keepWork) rmSync(work, { recursive: true, force: true });
+  }
+
+  const rows = buildRows(state, config);
+  const table = renderTable(rows);
+  const finishedAt = new Date();
+  const knobs = { BENCH_BRANCHES: config.branches, BENCH_REPS: config.reps, BENCH_CPU_SECONDS: config.cpuSeconds, BENCH_LAYER_MB: config.layerMb, BENCH_CONTEXT_SMALL_MB: config.contextSmallMb, BENCH_CONTEXT_LARGE_MB: config.contextLargeMb };
+  const full = Object.entries(FULL).every(([key, value]) => knobs[key] >= value) && config.scenarios.length === 2;
+  const label = full ? 'Full run' : 'REDUCED run (smaller than the issue asks; targets are for the full run)';
+  const docker = run(config.docker, ['version', '--format', '{{.Server.Version}}'], { allowFailure: true }).stdout.trim();
+  const heading = `${label}: ${config.branches} branches, ${config.reps} repetition(s), base build ${config.cpuSeconds} s CPU + ${config.layerMb} MiB layer, context ${formatMb(config.contextSmallMb)} vs ${formatMb(config.contextLargeMb)}; ${cpus().length} CPUs, Docker ${docker}; ${startedAt.toISOString()} – ${finishedAt.toISOString()}`;
+  const problems = [...(failure ? [`the run stopped early: ${failure}`] : []), ...rows.flatMap((row) => row.problems)];
+  const text = `${heading}\n\n${table}\n${problems.length ? `\nProblems:\n${problems.map((p) => `- ${p}`).join('\n')}\n` : ''}`;
+  process.stdout.write(`\n${text}`);
+  const commit = run('git', ['rev-parse', 'HEAD'], { cwd: root, allowFailure: true }).stdout.trim();
+  const results = {
+    version: 1,
+    runId,
+    label,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    commit,
+    ...(failure ? { error: failure } : {}),
+    machine: { cpus: cpus().length, memoryMb: Math.round(totalmem() / 1048576), docker },
+    config: { ...config, registryLog: undefined },
+    rows,
+    samples: state.samples,
+  };
+  writeFileSync(path.join(config.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(path.join(config.out, 'results.md'), text);
+  say(`wrote ${path.relative(root, path.join(config.out, 'results.json'))} and results.md`);
+  if (failure) {
+    say(`FAILED: ${failure}`);
+    // eslint-disable-next-line no-restricted-syntax -- the bench runner is its own process edge
+    process.exit(1);
+  }
+}
+
+await main();
