@@ -3,7 +3,9 @@ import { errorMessage, WorkError } from '../errors.js';
 import type { BuildRequest, Credentials, EngineInfo, ImageDetails, ImageEngine, OutputListener } from '../ports.js';
 import { isTransientText, RegistryError } from '../retry.js';
 import { formatImageRef, type ImageRef } from '../../tags/index.js';
-import { contextFilter, packContext } from './build-context.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { contextFilter, LABELLED_DOCKERFILE, labelledDockerfile, packContext } from './build-context.js';
 import { messageError, readEngineStream, type EngineMessage } from './json-stream.js';
 
 interface DockerodeError extends Error {
@@ -73,12 +75,14 @@ export class DockerImageEngine implements ImageEngine {
 
   async build(request: BuildRequest, onOutput: OutputListener, signal?: AbortSignal): Promise<string> {
     const filter = await contextFilter(request.context);
-    const context = packContext(request.context, filter);
+    const dockerfile = labelledDockerfile(await readFile(path.join(request.context, 'Dockerfile'), 'utf8'), request.labels);
+    const context = packContext(request.context, filter, dockerfile === undefined ? undefined : { name: LABELLED_DOCKERFILE, content: dockerfile });
+    const labelling = dockerfile === undefined ? { labels: request.labels } : { dockerfile: LABELLED_DOCKERFILE };
     let stream: NodeJS.ReadableStream;
     try {
       // rm/forcerm: intermediate containers go away even when a step fails; the layers they
       // produced stay as the build cache.
-      stream = await this.docker.buildImage(context, { buildargs: request.buildArgs, labels: request.labels, rm: true, forcerm: true, abortSignal: signal });
+      stream = await this.docker.buildImage(context, { buildargs: request.buildArgs, ...labelling, rm: true, forcerm: true, abortSignal: signal });
     } catch (error) {
       context.destroy();
       if (isUnreachable(error)) throw this.unreachable(error);

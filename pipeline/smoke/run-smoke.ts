@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { errorMessage } from '../errors.js';
 import type { ImageDetails } from '../ports.js';
 import { fileExistenceProblems } from './file-tests.js';
@@ -13,6 +14,9 @@ export interface SmokeResult {
 }
 
 const CONTENT_LIMIT = 1024 * 1024;
+// Command and file tests each use a container of their own and share nothing: a few at once
+// overlap their container start-up; service tests publish ports and run alone, one after another.
+const STATIC_CONCURRENCY = 4;
 
 async function timed(kind: TestKind, name: string, ctx: SmokeContext, check: () => Promise<string[]>): Promise<TestOutcome> {
   const started = ctx.clock.now().getTime();
@@ -40,16 +44,17 @@ export async function runSmokeTests(spec: SmokeSpec, image: ImageDetails, ctx: S
     else ctx.log.error(`  FAIL ${outcome.kind} test "${outcome.name}" (${seconds}s): ${outcome.problems.join('; ')}`);
   };
 
+  const tests: (() => Promise<TestOutcome>)[] = [];
   if (spec.metadataTest) {
     const test = spec.metadataTest;
-    record(await timed('metadata', 'metadata', ctx, () => Promise.resolve(metadataProblems(test, image))));
+    tests.push(() => timed('metadata', 'metadata', ctx, () => Promise.resolve(metadataProblems(test, image))));
   }
   for (const test of spec.fileExistenceTests ?? []) {
-    record(await timed('file', test.name, ctx, async () => fileExistenceProblems(test, await ctx.runtime.statPath(image.id, test.path))));
+    tests.push(() => timed('file', test.name, ctx, async () => fileExistenceProblems(test, await ctx.runtime.statPath(image.id, test.path))));
   }
   for (const test of spec.fileContentTests ?? []) {
-    record(
-      await timed('content', test.name, ctx, async () => {
+    tests.push(() =>
+      timed('content', test.name, ctx, async () => {
         const content = await ctx.runtime.readFile(image.id, test.path, CONTENT_LIMIT);
         if (content === undefined) return [`${test.path} does not exist`];
         return outputProblems(`${test.path}`, content.toString('utf8'), test.expectedContents, test.excludedContents);
@@ -57,8 +62,8 @@ export async function runSmokeTests(spec: SmokeSpec, image: ImageDetails, ctx: S
     );
   }
   for (const test of spec.commandTests ?? []) {
-    record(
-      await timed('command', test.name, ctx, async () => {
+    tests.push(() =>
+      timed('command', test.name, ctx, async () => {
         const result = await ctx.runtime.runToCompletion(
           // The entrypoint is cleared unless the test sets one, so `command` runs as written.
           { image: image.id, cmd: test.command, entrypoint: test.entrypoint ?? [], env: test.env, user: test.user },
@@ -76,6 +81,9 @@ export async function runSmokeTests(spec: SmokeSpec, image: ImageDetails, ctx: S
       }),
     );
   }
+  const limit = pLimit(STATIC_CONCURRENCY);
+  // Reported in the order the spec declares them, whatever order they finish in.
+  for (const outcome of await Promise.all(tests.map((test) => limit(test)))) record(outcome);
   for (const test of spec.serviceTests ?? []) {
     ctx.log.info(`  running service test "${test.name}"`);
     record(await runServiceTest(test, image.id, ctx));

@@ -2,7 +2,7 @@ import { chmodSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { extract } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { contextDigest, contextFilter, listContextFiles, packContext } from '../../../pipeline/adapters/build-context.js';
+import { contextDigest, contextFilter, labelledDockerfile, listContextFiles, packContext } from '../../../pipeline/adapters/build-context.js';
 import { writeTree } from '../../helpers/temp-files.js';
 
 const tree = (dockerignore?: string): string =>
@@ -64,5 +64,17 @@ describe('build context', () => {
     const ignored = await contextDigest(context);
     writeFileSync(path.join(context, '.git/HEAD'), 'and again\n');
     expect(await contextDigest(context)).toBe(ignored);
+  });
+});
+
+describe('labelledDockerfile', () => {
+  it.each([
+    ['FROM x\nRUN y\n', { a: 'b' }, 'FROM x\nRUN y\n\n# Added by mesos-pipeline: the run\'s labels, in one step.\nLABEL "a"="b"\n'],
+    ['FROM x', { 'k.1': 'v$HOME "q" \\' }, 'FROM x\n\n# Added by mesos-pipeline: the run\'s labels, in one step.\nLABEL "k.1"="v\\$HOME \\"q\\" \\\\"\n'],
+    ['FROM x\n', {}, 'FROM x\n'],
+    ['# escape=`\nFROM x\n', { a: 'b' }, undefined],
+    ['# syntax=docker/dockerfile:1\n#  Escape = `\nFROM x\n', { a: 'b' }, undefined],
+  ])('%j with %o', (dockerfile, labels, expected) => {
+    expect(labelledDockerfile(dockerfile, labels)).toBe(expected);
   });
 });
