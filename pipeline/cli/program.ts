@@ -59,7 +59,7 @@ export function buildProgram(handlers: Handlers, write: { out: (s: string) => vo
     .option('--force', 'rebuild even branches whose published images are unchanged')
     .option('--report <file>', 'write the run report as JSON to this file')
     .option('--json', 'print the run report (or with --dry-run the plan) as JSON on stdout')
-    .option('--concurrency <n>', 'branches built and tested at once (default: 1; pushes always overlap with builds)')
+    .option('--concurrency <n>', 'branches built and tested at once (default: 2, or 1 on a one-core machine; pushes overlap with builds)')
     .option('--retries <n>', 'retries of a failed registry call before giving up (default: 4)')
     .option('--summary', 'print the Markdown run summary on stderr (under GitHub Actions it always goes to $GITHUB_STEP_SUMMARY)')
     .action(async (flags: PublishFlags) => setExitCode(await handlers.publish(flags)));

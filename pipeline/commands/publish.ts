@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveCredentials } from '../adapters/credentials.js';
@@ -38,6 +39,11 @@ export interface PublishFlags extends PlanFlags {
   plan?: string;
   summary?: boolean;
 }
+
+// Two branches build at once where there are two cores: a build's single-threaded steps (and
+// its waits on the network and on smoke tests) leave the other core idle otherwise. More would
+// only share the same cores, and each Mesos compile uses all of them already.
+const DEFAULT_CONCURRENCY = Math.min(2, availableParallelism());
 
 function wholeNumber(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -99,7 +105,7 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     push: flags.push,
     keep: flags.keep ?? false,
     force: flags.force ?? false,
-    concurrency: wholeNumber('--concurrency', flags.concurrency, 1, 1, 16),
+    concurrency: wholeNumber('--concurrency', flags.concurrency, DEFAULT_CONCURRENCY, 1, 16),
   };
   const retry: RetryPolicy = {
     ...DEFAULT_RETRY,
