@@ -102,6 +102,9 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     // A tuning knob for tests and slow registries, not an option users need.
     minDelayMs: wholeNumber('MESOS_PIPELINE_RETRY_MIN_MS', runtime.env.MESOS_PIPELINE_RETRY_MIN_MS, DEFAULT_RETRY.minDelayMs, 1, 600_000),
   };
+  // How long to wait for a registry: an answer to one request, and progress of an engine push.
+  const requestTimeoutMs = wholeNumber('MESOS_PIPELINE_REGISTRY_TIMEOUT_MS', runtime.env.MESOS_PIPELINE_REGISTRY_TIMEOUT_MS, 30_000, 100, 600_000);
+  const stallTimeoutMs = wholeNumber('MESOS_PIPELINE_PUSH_STALL_MS', runtime.env.MESOS_PIPELINE_PUSH_STALL_MS, 120_000, 100, 3_600_000);
   const reportFile = await checkReportPath(flags.report, runtime.cwd);
   const target = parseRegistryTarget(`${settings.registry.host}/${settings.registry.namespace}`);
   const credentials = options.push && !flags.dryRun ? await resolveCredentials(target.host, runtime.env) : undefined;
@@ -115,7 +118,7 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
   const specs = await loadSmokeSpecs(plan);
 
   const { docker, address } = dockerFromEnv(runtime.env);
-  const engine = new DockerImageEngine(docker, address);
+  const engine = new DockerImageEngine(docker, address, { stallTimeoutMs });
   const info = await engine.info(runtime.signal);
   log.debug(`engine ${info.address}: Docker ${info.serverVersion}, cgroup v${info.cgroupVersion} (${info.cgroupDriver})`);
 
@@ -136,7 +139,7 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
       engine,
       containers: new DockerContainers(docker, runId),
       cgroups: new LocalHostCgroups(),
-      registry: options.push ? new RegistryHttp({ host: target.host, credentials, retry: { policy: retry, log, clock: runtime.clock, signal: runtime.signal } }) : undefined,
+      registry: options.push ? new RegistryHttp({ host: target.host, credentials, requestTimeoutMs, retry: { policy: retry, log, clock: runtime.clock, signal: runtime.signal } }) : undefined,
       credentials,
       clock: runtime.clock,
       log,

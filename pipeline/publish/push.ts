@@ -1,7 +1,7 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PlannedBranch, PlannedImage } from '../plan/plan.js';
-import type { Manifest, Registry } from '../ports.js';
+import type { Manifest, OutputListener, Registry } from '../ports.js';
 import { RegistryApiTagDeleter } from '../registry/tag-deleter.js';
 import { withRetry } from '../retry.js';
 import { formatImageRef, parseImageRef, type ImageRef } from '../../tags/index.js';
@@ -19,6 +19,24 @@ const CLEANUP_TIMEOUT_MS = 8000;
 
 function refsOf(image: PlannedImage): ImageRef[] {
   return image.tags.map(parseImageRef);
+}
+
+/**
+ * Engine output of a push or pull for the log: the engine retries a failed layer upload on its own
+ * (counting down "Retrying in N seconds"); each such retry is a warning, so retries always show.
+ */
+export function engineOutput(log: Logger): OutputListener {
+  const countdowns = new Map<string, number>();
+  return (line) => {
+    const retry = /^(?:(\S+): )?Retrying in (\d+) seconds?$/.exec(line);
+    if (!retry) return log.detail(line);
+    const layer = retry[1] ?? '';
+    const seconds = Number(retry[2]);
+    const last = countdowns.get(layer);
+    countdowns.set(layer, seconds);
+    if (last === undefined || seconds > last) log.warn(`the registry failed ${layer ? `layer ${layer}` : 'a layer'}; the engine retries it in ${seconds}s`);
+    else log.detail(line);
+  };
 }
 
 /** Reads what every planned tag of the branch points at now, so a failure can put it back. */
@@ -82,7 +100,7 @@ export async function pushBranch(branch: PlannedBranch, sources: ReadonlyMap<str
       if (source?.kind === 'built') {
         await deps.engine.tagImage(source.image.imageId, dated);
         enginePushInFlight = true;
-        digest = await withRetry(`push ${formatImageRef(dated)}`, () => deps.engine.push(dated, deps.credentials, (line) => log.detail(line), deps.signal), { ...retry, log }).catch((error: unknown) => {
+        digest = await withRetry(`push ${formatImageRef(dated)}`, () => deps.engine.push(dated, deps.credentials, engineOutput(log), deps.signal), { ...retry, log }).catch((error: unknown) => {
           throw new BranchFailure('push', image.name, errorMessage(error), { cause: error });
         });
         enginePushInFlight = false;
