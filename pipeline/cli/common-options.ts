@@ -34,6 +34,23 @@ function isUrl(repo: string): boolean {
 }
 
 /**
+ * A repository URL with a password or token in it would be printed in logs and baked into every
+ * image (the source label and the GIT_REPO build arg): refuse it. A bare user name in an ssh URL
+ * (`ssh://git@host/...`) is no secret and passes.
+ */
+function credentialsProblem(repo: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(repo);
+  } catch {
+    return undefined;
+  }
+  const web = url.protocol === 'http:' || url.protocol === 'https:';
+  if (url.password === '' && (url.username === '' || !web)) return undefined;
+  return `--repo ${url.protocol}//***@${url.host}${url.pathname}: the URL carries credentials, which would end up in image labels, build args and logs; give it without them and let git's credential helper supply them`;
+}
+
+/**
  * Checks every option value before anything touches git, an engine or a registry, so bad input
  * always ends with exit 2 and nothing done. The run's instant is read once, here.
  */
@@ -49,6 +66,8 @@ export function resolvePlanSettings(flags: PlanFlags, runtime: Runtime): PlanSet
   const minVersion = parseMinVersion(flags.minVersion ?? DEFAULT_MIN_VERSION);
   const rawRepo = flags.repo ?? runtime.env.MESOS_PIPELINE_REPO ?? DEFAULT_REPO;
   if (rawRepo.trim() === '') throw new InputError('--repo is empty; give a git URL or a local repository path');
+  const leak = credentialsProblem(rawRepo);
+  if (leak) throw new InputError(leak);
   const repo = isUrl(rawRepo) ? rawRepo : path.resolve(runtime.cwd, rawRepo);
   for (const branch of flags.branch) {
     if (branch.trim() === '') throw new InputError('--branch is empty; give master or a release branch such as 1.11.x');

@@ -109,15 +109,17 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
   const target = parseRegistryTarget(`${settings.registry.host}/${settings.registry.namespace}`);
   const credentials = options.push && !flags.dryRun ? await resolveCredentials(target.host, runtime.env) : undefined;
   runtime.redactor.add(credentials?.password, credentials?.username);
+  // DOCKER_HOST is input too: check it before git is asked anything (a dry run needs no engine).
+  const engineClient = flags.dryRun ? undefined : dockerFromEnv(runtime.env);
 
   const plan = await buildPlan(settings, runtime, smokeSpecProblems);
-  if (flags.dryRun) {
+  if (!engineClient) {
     printPlan(plan, flags.json ?? false, runtime);
     return 0;
   }
   const specs = await loadSmokeSpecs(plan);
 
-  const { docker, address } = dockerFromEnv(runtime.env);
+  const { docker, address } = engineClient;
   const engine = new DockerImageEngine(docker, address, { stallTimeoutMs });
   const info = await engine.info(runtime.signal);
   log.debug(`engine ${info.address}: Docker ${info.serverVersion}, cgroup v${info.cgroupVersion} (${info.cgroupDriver})`);

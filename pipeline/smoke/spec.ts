@@ -76,7 +76,7 @@ export function smokeSpecProblems(file: string, text: string): string[] {
     }
   }
   const parsed = smokeSpecSchema.safeParse(raw);
-  if (!parsed.success) problems.push(...zodProblems(parsed.error));
+  if (!parsed.success) problems.push(...zodProblems(parsed.error, [], smokeSpecSchema));
   else problems.push(...regexProblems(parsed.data), ...serviceProblems(parsed.data));
   return problems.map((problem) => `${file}: ${problem}`);
 }
