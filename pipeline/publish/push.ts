@@ -51,28 +51,43 @@ export async function snapshotBranch(branch: PlannedBranch, registry: Registry):
 /**
  * Puts every planned tag of the branch back to its snapshot: a moved tag gets its old manifest
  * again, a tag that did not exist is deleted. `fresh` digests were built in this run, so no tag
- * outside the branch shares them and they can go as whole manifests.
+ * outside the branch shares them and they can go as whole manifests. It goes on past a tag it
+ * cannot put back, and judges by reading the registry, not by answers: a PUT whose answer never
+ * came may well have landed. Returns what it did, and what it could not confirm, if anything.
  */
-export async function restoreSnapshot(branch: PlannedBranch, snapshot: Snapshot, registry: Registry, fresh: ReadonlySet<string>, log: Logger): Promise<string[]> {
+export async function restoreSnapshot(branch: PlannedBranch, snapshot: Snapshot, registry: Registry, fresh: ReadonlySet<string>, log: Logger): Promise<{ actions: string[]; problem?: string }> {
   const actions: string[] = [];
+  const unsure = new Map<string, { ref: ImageRef; cause: string }>();
   const deleter = new RegistryApiTagDeleter(registry);
   for (const image of branch.images) {
     for (const ref of refsOf(image)) {
       const name = formatImageRef(ref);
       const before = snapshot.get(name);
-      const now = await registry.digestOf(ref.repository, ref.tag);
-      if (now === (before?.digest ?? undefined)) continue;
-      if (before) {
-        await registry.putManifest(ref.repository, ref.tag, before);
-        actions.push(`restored ${name} to ${before.digest}`);
-      } else {
-        await deleter.deleteTags(ref.repository, [ref.tag], fresh);
-        actions.push(`deleted ${name}`);
+      try {
+        const now = await registry.digestOf(ref.repository, ref.tag);
+        if (now === before?.digest) continue;
+        if (before) {
+          await registry.putManifest(ref.repository, ref.tag, before);
+          actions.push(`restored ${name} to ${before.digest}`);
+        } else {
+          await deleter.deleteTags(ref.repository, [ref.tag], fresh);
+          actions.push(`deleted ${name}`);
+        }
+        log.warn(actions[actions.length - 1] as string);
+      } catch (error) {
+        unsure.set(name, { ref, cause: errorMessage(error) });
       }
-      log.warn(actions[actions.length - 1] as string);
     }
   }
-  return actions;
+  for (const [name, { ref }] of unsure) {
+    const now = await registry.digestOf(ref.repository, ref.tag).catch(() => 'unknown');
+    if (now !== snapshot.get(name)?.digest) continue;
+    unsure.delete(name);
+    actions.push(`put back ${name} (confirmed by reading it back)`);
+    log.warn(actions[actions.length - 1] as string);
+  }
+  if (unsure.size === 0) return { actions };
+  return { actions, problem: `could not check or put back ${[...unsure.keys()].join(', ')}: ${[...unsure.values()][0]?.cause ?? ''}` };
 }
 
 /**
@@ -156,11 +171,17 @@ export async function pushBranch(branch: PlannedBranch, sources: ReadonlyMap<str
     // A push cut off by a signal may still land its manifest PUT a moment later: let it settle
     // before reading what to undo.
     if (enginePushInFlight) await new Promise((resolve) => setTimeout(resolve, 1000));
+    let problem: string | undefined;
     try {
       // Its own short deadline: this must run even when the run was interrupted.
-      report.rollback = await restoreSnapshot(branch, snapshot, registry.forCleanup(CLEANUP_TIMEOUT_MS), fresh, log);
+      const undone = await restoreSnapshot(branch, snapshot, registry.forCleanup(CLEANUP_TIMEOUT_MS), fresh, log);
+      report.rollback = undone.actions;
+      problem = undone.problem;
     } catch (rollbackError) {
-      const message = `the registry may be left half-published: undoing the push failed: ${errorMessage(rollbackError)}`;
+      problem = errorMessage(rollbackError);
+    }
+    if (problem) {
+      const message = `the registry may be left half-published: ${problem}`;
       log.error(message);
       report.rollback = [...(report.rollback ?? []), message];
     }
