@@ -15,7 +15,11 @@ export type Snapshot = Map<string, Manifest | undefined>;
 /** What a branch's images will be published as: built now, or an existing manifest reused. */
 export type Source = { kind: 'built'; image: BuiltImage } | { kind: 'reused'; manifest: Manifest };
 
-const CLEANUP_TIMEOUT_MS = 8000;
+// How long putting tags back may take: after a failure, and after a signal (the run has 10 s to
+// stop in all, the engine's settling included).
+const CLEANUP_TIMEOUT_MS = 15_000;
+const INTERRUPTED_CLEANUP_TIMEOUT_MS = 6000;
+const ENGINE_SETTLE_MS = 2000;
 
 function refsOf(image: PlannedImage): ImageRef[] {
   return image.tags.map(parseImageRef);
@@ -168,13 +172,15 @@ export async function pushBranch(branch: PlannedBranch, sources: ReadonlyMap<str
   } catch (error) {
     const log = deps.log.child(branch.branch);
     log.warn(`putting the tags of ${branch.branch} back as they were before the run`);
-    // A push cut off by a signal may still land its manifest PUT a moment later: let it settle
-    // before reading what to undo.
-    if (enginePushInFlight) await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The engine stops a push when its client goes, but a manifest PUT it already sent still
+    // lands (seen 20 ms after the signal on a local registry): let it settle before reading what
+    // to undo. Within the 10 s a signalled run has to stop.
+    if (enginePushInFlight) await new Promise((resolve) => setTimeout(resolve, ENGINE_SETTLE_MS));
     let problem: string | undefined;
     try {
-      // Its own short deadline: this must run even when the run was interrupted.
-      const undone = await restoreSnapshot(branch, snapshot, registry.forCleanup(CLEANUP_TIMEOUT_MS), fresh, log);
+      // Its own deadline, not the run's signal: this must run even when the run was interrupted.
+      const cleanup = registry.forCleanup(deps.signal.aborted ? INTERRUPTED_CLEANUP_TIMEOUT_MS : CLEANUP_TIMEOUT_MS);
+      const undone = await restoreSnapshot(branch, snapshot, cleanup, fresh, log);
       report.rollback = undone.actions;
       problem = undone.problem;
     } catch (rollbackError) {
