@@ -68,6 +68,17 @@ describe('mesos-pipeline plan', () => {
     expect(runtime.stderr.text).not.toContain('s3cret');
   });
 
+  it.each([
+    [{ MESOS_PIPELINE_REGISTRY: 'Mesos/x' }, /^error: MESOS_PIPELINE_REGISTRY "Mesos\/x": "Mesos" is not a valid repository path component/],
+    [{ MESOS_PIPELINE_REPO: ' ' }, /^error: MESOS_PIPELINE_REPO is empty/],
+    [{ MESOS_PIPELINE_REPO: 'https://u:s3cret@example.invalid/mesos.git' }, /^error: MESOS_PIPELINE_REPO https:\/\/\*\*\*@example.invalid\/mesos.git: the URL carries credentials/],
+  ])('names the environment variable a bad value came from: %o', async (env, message) => {
+    const runtime = testRuntime({ env });
+    expect(await runCli(['plan', '--images', fixtureFamily], runtime)).toBe(2);
+    expect(runtime.stderr.text).toMatch(message);
+    expect(runtime.stderr.text).not.toContain('s3cret');
+  });
+
   it('accepts a user name without a secret in an ssh URL', async () => {
     const runtime = testRuntime();
     // Refused by git (nothing listens there), not as input: exit 1, not 2.
