@@ -6,7 +6,7 @@ import path from 'node:path';
 /** One HTTP request the pipeline sent to the engine, as it went over the socket. */
 export interface EngineRequest {
   method: string;
-  /** Path and query, URL-decoded. */
+  /** Path and query, as sent (URL-encoded). */
   target: string;
   headers: Record<string, string>;
   body: Buffer;
@@ -90,7 +90,7 @@ function parseRequests(data: Buffer): EngineRequest[] {
       body = data.subarray(offset, offset + length);
       offset += length;
     }
-    requests.push({ method, target: decodeURIComponent(target), headers, body });
+    requests.push({ method, target, headers, body });
     // After an upgrade (exec, attach) the connection carries a raw stream, not HTTP.
     if (headers.upgrade) break;
   }
