@@ -4,6 +4,7 @@ import { killLeftoverClis, runBuiltCli, type CliResult } from '../helpers/cli.js
 import { copyFamily } from '../helpers/family-copy.js';
 import { FaultProxy, isBlobUpload, isBlobUploadWithBody, isManifestPut, type Rule, type SeenRequest } from '../helpers/fault-proxy.js';
 import { GitRepo } from '../helpers/git-repo.js';
+import { registryState } from '../helpers/registry.js';
 import { uniqueId } from '../helpers/stack.js';
 import {
   BRANCH,
@@ -11,9 +12,11 @@ import {
   expectNoCanary,
   expectPublished,
   expectUntouched,
+  open,
   publishSeed,
   readReport,
   releaseBranch,
+  reposOf,
   stack,
   startFrom,
   TODAY,
@@ -48,13 +51,16 @@ interface Run {
   runId: string;
 }
 
-/** Today's publish of 1.7.x through the proxy with `rules`, rebuilt (--force) so the engine pushes. */
-async function publishThrough(namespace: string, rules: Rule[], options: { retries?: number; env?: Record<string, string>; during?: () => Promise<void> } = {}): Promise<Run> {
+/**
+ * Today's publish of 1.7.x through the proxy with `rules`: rebuilt (--force) so the engine pushes,
+ * or with `warm`, the nightly's path for an unchanged branch (dated tags added in the registry).
+ */
+async function publishThrough(namespace: string, rules: Rule[], options: { retries?: number; env?: Record<string, string>; during?: () => Promise<void>; warm?: boolean } = {}): Promise<Run> {
   proxy.setRules(rules);
   const runId = `run-${uniqueId()}`;
   const reportFile = `/tmp/${runId}.json`;
   const running = runBuiltCli(
-    ['publish', '--repo', repo.dir, '--images', family, '--registry', `${proxy.host}/${namespace}`, '--date', TODAY, '--branch', BRANCH, '--force', '--retries', String(options.retries ?? 3), '--report', reportFile],
+    ['publish', '--repo', repo.dir, '--images', family, '--registry', `${proxy.host}/${namespace}`, '--date', TODAY, '--branch', BRANCH, ...(options.warm ? [] : ['--force']), '--retries', String(options.retries ?? 3), '--report', reportFile],
     { DOCKER_HOST: stack.dockerHost, MESOS_PIPELINE_RUN_ID: runId, MESOS_PIPELINE_RETRY_MIN_MS: '200', ...canaryEnv(), ...options.env },
   );
   await options.during?.();
@@ -226,6 +232,33 @@ describe('persistent registry faults end in exit 1, a message naming registry, i
     expect(run.result.code, run.result.stderr).toBe(1);
     expect(run.result.stderr).toMatch(new RegExp(`FAILED at push \\(fixture-base\\) .*: push ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27 to ${proxy.host}: .*connection refused`));
     expect(run.result.stderr).toMatch(new RegExp(`error: the registry may be left half-published: could not check or put back ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27, .*: .*cannot reach`));
+    await expectUntouched(namespace, before);
+  });
+});
+
+describe('the warm path: an unchanged branch gets its dated tags in the registry, without a build', () => {
+  const todaysDated = (namespace: string, name: string) => (r: SeenRequest): boolean => forNamespace(namespace)(r) && isManifestPut({ tag: `${BRANCH}-${TODAY}`, name })(r);
+
+  it('a 503 on a dated tag PUT is retried and the branch is complete, on the same digests', async () => {
+    const { namespace, before } = await startFrom(seed);
+    const run = await publishThrough(namespace, [{ name: 'dated-503', match: todaysDated(namespace, 'fixture-app'), fault: { kind: 'status', status: 503 }, times: 1 }], { warm: true });
+    expect(run.result.code, run.result.stderr).toBe(0);
+    expect(run.report.branches[0]?.status).toBe('unchanged');
+    expect(run.result.stderr).toMatch(/warning: PUT manifest .*fixture-app:1\.7\.x-2026-11-27 failed \(attempt 1 of 4\): .*503 Service Unavailable.*; retrying/);
+    const expected = { ...before };
+    for (const image of ['fixture-base', 'fixture-app']) expected[`${namespace}/${image}:${BRANCH}-${TODAY}`] = before[`${namespace}/${image}:${BRANCH}`] as string;
+    expect(await registryState(open, reposOf(namespace))).toEqual(expected);
+  });
+
+  it('a persistent 503 removes the dated tag already added, and none of the tags that share its digest', async () => {
+    const { namespace, before } = await startFrom(seed);
+    const appDated = todaysDated(namespace, 'fixture-app');
+    const run = await publishThrough(namespace, [{ name: 'dated-503', match: appDated, fault: { kind: 'status', status: 503 } }], { warm: true, retries: 1 });
+    expect(run.result.code, run.result.stderr).toBe(1);
+    expect(run.result.stderr).toMatch(new RegExp(`FAILED at retag \\(fixture-app\\) .*: manifest ${proxy.host}/${namespace}/fixture-app:1\\.7\\.x-2026-11-27: 503 Service Unavailable`));
+    // fixture-base's new dated tag was in: it went again, on its own (its digest is yesterday's too).
+    expect(proxy.requests.filter(todaysDated(namespace, 'fixture-base')).map((r) => r.status)).toEqual([201, 201]);
+    expect(run.report.branches[0]?.rollback).toEqual([expect.stringMatching(/^deleted .*fixture-base:1\.7\.x-2026-11-27$/)]);
     await expectUntouched(namespace, before);
   });
 });
