@@ -189,7 +189,7 @@ export class DockerImageEngine implements ImageEngine {
    */
   private async removeBuildContainer(id: string): Promise<void> {
     const container = this.docker.getContainer(id);
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
       try {
         await container.remove({ force: true });
