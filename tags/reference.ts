@@ -58,6 +58,8 @@ export function parseRegistryTarget(text: string): RegistryTarget {
     host = first;
     namespace = text.slice(slash + 1);
     if (!DOMAIN.test(host)) throw new InputError(`--registry "${text}": "${host}" is not a valid registry host; ${hint}`);
+    const port = /:(\d+)$/.exec(host)?.[1];
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) throw new InputError(`--registry "${text}": port ${port} is not a TCP port (1 to 65535); ${hint}`);
   } else if (slash < 0 && looksLikeHost(text)) {
     throw new InputError(`--registry "${text}": a namespace is missing; ${hint}`);
   } else {

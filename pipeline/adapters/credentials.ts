@@ -46,11 +46,15 @@ export async function resolveCredentials(host: string, env: Readonly<Record<stri
   if (password && !username) throw new InputError('REGISTRY_PASSWORD is set but REGISTRY_USERNAME is not; set both, or neither to use docker login');
 
   const dir = env.DOCKER_CONFIG ?? path.join(env.HOME ?? homedir(), '.docker');
+  const file = path.join(dir, 'config.json');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
   let config: DockerConfig;
   try {
-    config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as DockerConfig;
-  } catch {
-    return undefined;
+    config = JSON.parse(text) as DockerConfig;
+  } catch (error) {
+    // Ignoring it would end in a registry's "credentials are needed", which sends people the wrong way.
+    throw new InputError(`${file} is not valid JSON (${errorMessage(error)}); fix it (docker login writes it), or set REGISTRY_USERNAME and REGISTRY_PASSWORD`);
   }
   const keys = configKeys(host);
   const helper = keys.map((key) => config.credHelpers?.[key]).find(Boolean) ?? config.credsStore;

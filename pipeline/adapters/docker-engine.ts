@@ -44,14 +44,24 @@ function authConfig(credentials: Credentials | undefined, host: string): Record<
   return { username: credentials.username, password: credentials.password, serveraddress: host };
 }
 
+export interface DockerImageEngineOptions {
+  /**
+   * A push or pull whose engine stream stays silent this long is given up (and may be retried):
+   * the engine itself never times out a registry that stopped answering. Default two minutes.
+   */
+  stallTimeoutMs?: number;
+}
+
 /** ImageEngine on dockerode. All engine calls for images live here. */
 export class DockerImageEngine implements ImageEngine {
   private readonly docker: Docker;
   private readonly address: string;
+  private readonly stallTimeoutMs: number;
 
-  constructor(docker: Docker, address: string) {
+  constructor(docker: Docker, address: string, options: DockerImageEngineOptions = {}) {
     this.docker = docker;
     this.address = address;
+    this.stallTimeoutMs = options.stallTimeoutMs ?? 120_000;
   }
 
   private unreachable(error: unknown): WorkError {
@@ -88,7 +98,25 @@ export class DockerImageEngine implements ImageEngine {
       if (isUnreachable(error)) throw this.unreachable(error);
       throw new WorkError('build', engineErrorText(error), { cause: error });
     }
-    const messages = await readEngineStream(stream, (message) => outputLines(message).forEach(onOutput), signal);
+    // The container of the step running now: an interrupted build must not leave it behind.
+    let stepContainer: string | undefined;
+    let messages: EngineMessage[];
+    try {
+      messages = await readEngineStream(
+        stream,
+        (message) => {
+          const text = message.stream ?? '';
+          const running = /Running in ([0-9a-f]{12,64})/.exec(text)?.[1];
+          if (running) stepContainer = running;
+          else if (stepContainer && text.includes(`Removing intermediate container ${stepContainer}`)) stepContainer = undefined;
+          outputLines(message).forEach(onOutput);
+        },
+        signal,
+      );
+    } catch (error) {
+      if (stepContainer) await this.removeBuildContainer(stepContainer);
+      throw error;
+    }
     const failure = messages.map(messageError).find((text) => text !== undefined);
     if (failure) throw new WorkError('build', failure);
     const id = messages.map((message) => message.aux?.ID).filter((value): value is string => value !== undefined).pop();
@@ -130,48 +158,96 @@ export class DockerImageEngine implements ImageEngine {
 
   async push(ref: ImageRef, credentials: Credentials | undefined, onOutput: OutputListener, signal?: AbortSignal): Promise<string> {
     const name = formatImageRef(ref);
-    let stream: NodeJS.ReadableStream;
-    try {
-      const auth = authConfig(credentials, ref.host);
-      stream = (await this.docker.getImage(`${ref.host}/${ref.repository}`).push({ tag: ref.tag, abortSignal: signal, ...(auth ? { authconfig: auth } : {}) }));
-    } catch (error) {
-      if (isUnreachable(error)) throw this.unreachable(error);
-      const text = engineErrorText(error);
-      throw new RegistryError('push', `push ${name} to ${ref.host}: ${text}`, { retryable: isTransientText(text), status: statusOf(error), cause: error });
-    }
-    let messages: EngineMessage[];
-    try {
-      messages = await readEngineStream(stream, (message) => outputLines(message).forEach(onOutput), signal);
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      throw new RegistryError('push', `push ${name} to ${ref.host}: the engine stream broke: ${errorMessage(error)}`, { retryable: true, cause: error });
-    }
+    const what = `push ${name} to ${ref.host}`;
+    const auth = authConfig(credentials, ref.host);
+    const messages = await this.followRegistryStream(
+      'push',
+      what,
+      (both) => this.docker.getImage(`${ref.host}/${ref.repository}`).push({ tag: ref.tag, abortSignal: both, ...(auth ? { authconfig: auth } : {}) }),
+      onOutput,
+      signal,
+    );
     const failure = messages.map(messageError).find((text) => text !== undefined);
-    if (failure) throw new RegistryError('push', `push ${name} to ${ref.host}: ${failure}`, { retryable: isTransientText(failure) });
+    if (failure) throw new RegistryError('push', `${what}: ${failure}`, { retryable: isTransientText(failure) });
     const digest =
       messages.map((message) => message.aux?.Digest).find((value) => value !== undefined) ??
       messages.map((message) => /digest: (sha256:[0-9a-f]{64})/.exec(message.status ?? '')?.[1]).find((value) => value !== undefined);
-    if (!digest) throw new RegistryError('push', `push ${name} to ${ref.host}: the engine did not report a digest`, { retryable: false });
+    if (!digest) throw new RegistryError('push', `${what}: the engine did not report a digest`, { retryable: false });
     return digest;
   }
 
   async pull(ref: string, credentials: Credentials | undefined, onOutput: OutputListener, signal?: AbortSignal): Promise<string> {
-    let stream: NodeJS.ReadableStream;
     const host = ref.slice(0, ref.indexOf('/'));
-    try {
-      const auth = authConfig(credentials, host);
-      stream = await this.docker.pull(ref, { abortSignal: signal, ...(auth ? { authconfig: auth } : {}) });
-    } catch (error) {
-      if (isUnreachable(error)) throw this.unreachable(error);
-      const text = engineErrorText(error);
-      throw new RegistryError('pull', `pull ${ref}: ${text}`, { retryable: isTransientText(text), status: statusOf(error), cause: error });
-    }
-    const messages = await readEngineStream(stream, (message) => outputLines(message).forEach(onOutput), signal);
+    const auth = authConfig(credentials, host);
+    const messages = await this.followRegistryStream('pull', `pull ${ref}`, (both) => this.docker.pull(ref, { abortSignal: both, ...(auth ? { authconfig: auth } : {}) }), onOutput, signal);
     const failure = messages.map(messageError).find((text) => text !== undefined);
     if (failure) throw new RegistryError('pull', `pull ${ref}: ${failure}`, { retryable: isTransientText(failure) });
     const details = await this.inspectImage(ref);
     if (!details) throw new WorkError('pull', `pull ${ref}: the engine reported success but has no such image`);
     return details.id;
+  }
+
+  /**
+   * The engine kills and removes a cancelled build's step container on its own, but only after the
+   * client is gone; remove it now and wait until it is gone, so nothing the run started outlives it.
+   */
+  private async removeBuildContainer(id: string): Promise<void> {
+    const container = this.docker.getContainer(id);
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      try {
+        await container.remove({ force: true });
+      } catch (error) {
+        if (statusOf(error) === 404) return;
+        // 409: the engine is removing it already; wait for that.
+      }
+      try {
+        await container.inspect();
+      } catch (error) {
+        if (statusOf(error) === 404) return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /**
+   * Reads a push or pull stream, giving up when the engine reports nothing for stallTimeoutMs: a
+   * registry that accepted a connection and then went silent would otherwise hold the run forever.
+   */
+  private async followRegistryStream(step: 'push' | 'pull', what: string, start: (signal: AbortSignal) => Promise<NodeJS.ReadableStream>, onOutput: OutputListener, signal: AbortSignal | undefined): Promise<EngineMessage[]> {
+    const stall = new AbortController();
+    const stalled = (): RegistryError => new RegistryError(step, `${what}: no progress for ${Math.round(this.stallTimeoutMs / 1000)}s; the registry stopped answering`, { retryable: true });
+    let timer = setTimeout(() => stall.abort(stalled()), this.stallTimeoutMs);
+    const both = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
+    try {
+      let stream: NodeJS.ReadableStream;
+      try {
+        stream = await start(both);
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (stall.signal.aborted) throw stall.signal.reason;
+        if (isUnreachable(error)) throw this.unreachable(error);
+        const text = engineErrorText(error);
+        throw new RegistryError(step, `${what}: ${text}`, { retryable: isTransientText(text), status: statusOf(error), cause: error });
+      }
+      try {
+        return await readEngineStream(
+          stream,
+          (message) => {
+            clearTimeout(timer);
+            timer = setTimeout(() => stall.abort(stalled()), this.stallTimeoutMs);
+            outputLines(message).forEach(onOutput);
+          },
+          both,
+        );
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (stall.signal.aborted) throw stall.signal.reason;
+        throw new RegistryError(step, `${what}: the engine stream broke: ${errorMessage(error)}`, { retryable: true, cause: error });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async removeImage(idOrRef: string): Promise<void> {

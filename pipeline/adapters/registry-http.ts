@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { deadline } from '../deadline.js';
 import { errorMessage } from '../errors.js';
 import type { Credentials, Manifest, Registry } from '../ports.js';
 import { isNetworkError, isRetryableStatus, RegistryError, withRetry, type RetryContext } from '../retry.js';
@@ -34,6 +35,9 @@ interface RequestOptions {
   /** Statuses that are answers, not failures (404 for "no such tag"). */
   accept: number[];
 }
+
+// Statuses a Response cannot carry a body with.
+const NULL_BODY_STATUSES = new Set([204, 205, 304]);
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
 
@@ -94,9 +98,19 @@ export class RegistryHttp implements Registry {
     return this.basic ? this.basicHeader() : undefined;
   }
 
-  private signal(): AbortSignal {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    return this.retry.signal ? AbortSignal.any([this.retry.signal, timeout]) : timeout;
+  /**
+   * One HTTP exchange, answered and read in full within the request timeout (or until the run's
+   * signal aborts): a registry that sends headers and then stalls the body is a timeout too.
+   */
+  private async exchange(url: string | URL, init: RequestInit): Promise<Response> {
+    const limit = deadline(this.timeoutMs, this.retry.signal);
+    try {
+      const response = await this.fetch(url, { ...init, signal: limit.signal });
+      const body = NULL_BODY_STATUSES.has(response.status) ? null : Buffer.from(await response.arrayBuffer());
+      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    } finally {
+      limit.dispose();
+    }
   }
 
   /** Answers a 401 challenge; returns false when there is nothing more to try. */
@@ -112,7 +126,7 @@ export class RegistryHttp implements Registry {
     if (params.service) url.searchParams.set('service', params.service);
     url.searchParams.set('scope', scope);
     const basic = this.basicHeader();
-    const response = await this.fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: this.signal() });
+    const response = await this.exchange(url, { headers: basic ? { Authorization: basic } : {} });
     if (!response.ok) {
       throw new RegistryError('registry', `${subject}: the token service ${url.host} refused credentials (${response.status})`, { retryable: isRetryableStatus(response.status), status: response.status });
     }
@@ -153,19 +167,19 @@ export class RegistryHttp implements Registry {
           const auth = this.authorization(scope);
           let response: Response;
           try {
-            response = await this.fetch(path.startsWith('http') ? path : `${this.base}${path}`, {
+            response = await this.exchange(path.startsWith('http') ? path : `${this.base}${path}`, {
               method,
               headers: { ...options.headers, ...(auth ? { Authorization: auth } : {}) },
               ...(options.body ? { body: options.body } : {}),
-              signal: this.signal(),
               redirect: 'follow',
             });
           } catch (error) {
             if (this.retry.signal?.aborted) throw this.retry.signal.reason;
-            throw new RegistryError('registry', `${options.subject}: cannot reach ${this.host}: ${errorMessage(error)}${error instanceof Error && error.cause ? ` (${errorMessage(error.cause)})` : ''}`, {
-              retryable: isNetworkError(error),
-              cause: error,
-            });
+            const why =
+              error instanceof Error && error.name === 'TimeoutError'
+                ? `${this.host} did not answer within ${this.timeoutMs / 1000}s`
+                : `cannot reach ${this.host}: ${errorMessage(error)}${error instanceof Error && error.cause ? ` (${errorMessage(error.cause)})` : ''}`;
+            throw new RegistryError('registry', `${options.subject}: ${why}`, { retryable: isNetworkError(error), cause: error });
           }
           if (response.status === 401) {
             const challenge = response.headers.get('www-authenticate');
@@ -186,7 +200,8 @@ export class RegistryHttp implements Registry {
   }
 
   forCleanup(timeoutMs: number): Registry {
-    const signal = AbortSignal.timeout(timeoutMs);
+    // Deliberately not linked to the run's signal; never disposed, its timer does not hold the process.
+    const { signal } = deadline(timeoutMs);
     const sibling = new RegistryHttp({
       host: this.host,
       credentials: this.credentials,

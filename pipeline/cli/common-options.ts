@@ -29,8 +29,35 @@ export interface PlanSettings {
   createdAt: string;
 }
 
+/** Runs `parse`; its input error names `--registry`, so say where the value came from instead. */
+function asOption<T>(source: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof InputError && source !== '--registry') throw new InputError(error.message.replace(/^--registry /, `${source} `), { cause: error });
+    throw error;
+  }
+}
+
 function isUrl(repo: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\s]+@[^:\s]+:/.test(repo);
+}
+
+/**
+ * A repository URL with a password or token in it would be printed in logs and baked into every
+ * image (the source label and the GIT_REPO build arg): refuse it. A bare user name in an ssh URL
+ * (`ssh://git@host/...`) is no secret and passes.
+ */
+function credentialsProblem(repo: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(repo);
+  } catch {
+    return undefined;
+  }
+  const web = url.protocol === 'http:' || url.protocol === 'https:';
+  if (url.password === '' && (url.username === '' || !web)) return undefined;
+  return `--repo ${url.protocol}//***@${url.host}${url.pathname}: the URL carries credentials, which would end up in image labels, build args and logs; give it without them and let git's credential helper supply them`;
 }
 
 /**
@@ -45,10 +72,15 @@ export function resolvePlanSettings(flags: PlanFlags, runtime: Runtime): PlanSet
     if (problem) throw new InputError(`--date ${problem}`);
     date = flags.date;
   }
-  const registry = parseRegistryTarget(flags.registry ?? runtime.env.MESOS_PIPELINE_REGISTRY ?? DEFAULT_REGISTRY);
+  const registry = asOption(flags.registry === undefined && runtime.env.MESOS_PIPELINE_REGISTRY !== undefined ? 'MESOS_PIPELINE_REGISTRY' : '--registry', () =>
+    parseRegistryTarget(flags.registry ?? runtime.env.MESOS_PIPELINE_REGISTRY ?? DEFAULT_REGISTRY),
+  );
   const minVersion = parseMinVersion(flags.minVersion ?? DEFAULT_MIN_VERSION);
   const rawRepo = flags.repo ?? runtime.env.MESOS_PIPELINE_REPO ?? DEFAULT_REPO;
-  if (rawRepo.trim() === '') throw new InputError('--repo is empty; give a git URL or a local repository path');
+  const repoSource = flags.repo === undefined && runtime.env.MESOS_PIPELINE_REPO !== undefined ? 'MESOS_PIPELINE_REPO' : '--repo';
+  if (rawRepo.trim() === '') throw new InputError(`${repoSource} is empty; give a git URL or a local repository path`);
+  const leak = credentialsProblem(rawRepo);
+  if (leak) throw new InputError(leak.replace(/^--repo /, `${repoSource} `));
   const repo = isUrl(rawRepo) ? rawRepo : path.resolve(runtime.cwd, rawRepo);
   for (const branch of flags.branch) {
     if (branch.trim() === '') throw new InputError('--branch is empty; give master or a release branch such as 1.11.x');

@@ -103,8 +103,10 @@ export function buildProgram(handlers: Handlers, write: { out: (s: string) => vo
 /** Commander's own errors, as our error type: usage problems are exit 2, help/version exit 0. */
 export function fromCommanderError(error: CommanderError): InputError | undefined {
   if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return undefined;
-  const message = error.message.replace(/^error:\s*/, '').replace(/\n[\s\S]*$/, '');
-  return new InputError(`${message}; see mesos-pipeline --help`);
+  const [first = '', ...rest] = error.message.replace(/^error:\s*/, '').split('\n');
+  // Commander's suggestion comes on a line of its own; keep it on the one line users see.
+  const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join(' '))?.[1];
+  return new InputError(`${first}${suggestion ? ` (did you mean ${suggestion}?)` : ''}; see mesos-pipeline --help`);
 }
 
 export { CommanderError };

@@ -113,19 +113,24 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     // A tuning knob for tests and slow registries, not an option users need.
     minDelayMs: wholeNumber('MESOS_PIPELINE_RETRY_MIN_MS', runtime.env.MESOS_PIPELINE_RETRY_MIN_MS, DEFAULT_RETRY.minDelayMs, 1, 600_000),
   };
+  // How long to wait for a registry: an answer to one request, and progress of an engine push.
+  const requestTimeoutMs = wholeNumber('MESOS_PIPELINE_REGISTRY_TIMEOUT_MS', runtime.env.MESOS_PIPELINE_REGISTRY_TIMEOUT_MS, 30_000, 100, 600_000);
+  const stallTimeoutMs = wholeNumber('MESOS_PIPELINE_PUSH_STALL_MS', runtime.env.MESOS_PIPELINE_PUSH_STALL_MS, 120_000, 100, 3_600_000);
   const reportFile = await checkReportPath(flags.report, runtime.cwd);
+  // DOCKER_HOST is input too: check it before git is asked anything (a dry run needs no engine).
+  const engineClient = flags.dryRun ? undefined : dockerFromEnv(runtime.env);
   const plan = settings ? await buildPlan(settings, runtime, smokeSpecProblems) : await readPlanFile(flags.plan as string, flags, runtime.cwd);
   const target = parseRegistryTarget(plan.registry);
   const credentials = options.push && !flags.dryRun ? await resolveCredentials(target.host, runtime.env) : undefined;
   runtime.redactor.add(credentials?.password, credentials?.username);
-  if (flags.dryRun) {
+  if (!engineClient) {
     printPlan(plan, flags.json ?? false, runtime);
     return 0;
   }
   const specs = await loadSmokeSpecs(plan);
 
-  const { docker, address } = dockerFromEnv(runtime.env);
-  const engine = new DockerImageEngine(docker, address);
+  const { docker, address } = engineClient;
+  const engine = new DockerImageEngine(docker, address, { stallTimeoutMs });
   const info = await engine.info(runtime.signal);
   log.debug(`engine ${info.address}: Docker ${info.serverVersion}, cgroup v${info.cgroupVersion} (${info.cgroupDriver})`);
 
@@ -146,7 +151,7 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
       engine,
       containers: new DockerContainers(docker, runId),
       cgroups: new LocalHostCgroups(),
-      registry: options.push ? new RegistryHttp({ host: target.host, credentials, retry: { policy: retry, log, clock: runtime.clock, signal: runtime.signal } }) : undefined,
+      registry: options.push ? new RegistryHttp({ host: target.host, credentials, requestTimeoutMs, retry: { policy: retry, log, clock: runtime.clock, signal: runtime.signal } }) : undefined,
       credentials,
       clock: runtime.clock,
       log,

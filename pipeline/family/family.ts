@@ -102,7 +102,7 @@ export async function loadFamily(dirArg: string, validateSmoke?: SmokeValidator)
     throw new ConfigError(file, [`not valid JSON: ${errorMessage(error)}`]);
   }
   const parsed = familySchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
+  if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error, [], familySchema));
   const entries = parsed.data.images;
   const problems = structuralProblems(entries);
   const perContext = await Promise.all(entries.map((entry, index) => contextProblems(dir, entry, index, validateSmoke)));

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** `images[1].base`, `serviceTests[0].steps[2].waitHttp.port`: the path users see in messages. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -10,7 +10,33 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(top level)' : out;
 }
 
-/** Every problem zod found, one `path: message` each, prefixed by `base` when given. */
-export function zodProblems(error: z.ZodError, base: readonly PropertyKey[] = []): string[] {
-  return error.issues.map((issue) => `${formatPath([...base, ...issue.path])}: ${issue.message}`);
+/** The keys an object at `path` of `schema` may have, when the path leads to an object. */
+function keysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] | undefined {
+  let node: z.core.$ZodType | undefined = schema;
+  for (const key of [...path, undefined]) {
+    while (node instanceof z.ZodOptional || node instanceof z.ZodNullable) node = node.unwrap();
+    if (key === undefined) break;
+    if (node instanceof z.ZodArray && typeof key === 'number') node = node.element;
+    else if (node instanceof z.ZodObject && typeof key === 'string') node = (node.shape as Record<string, z.core.$ZodType>)[key];
+    else return undefined;
+  }
+  return node instanceof z.ZodObject ? Object.keys(node.shape) : undefined;
+}
+
+/** Zod's message, said so that it also tells what would be valid. */
+function explain(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): string {
+  if (issue.code === 'unrecognized_keys' && schema) {
+    const keys = keysAt(schema, issue.path);
+    if (keys) return `${issue.message}; the keys here are ${keys.join(', ')}`;
+  }
+  if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) return `is missing; it must be a ${issue.expected}`;
+  return issue.message;
+}
+
+/**
+ * Every problem zod found, one `path: message` each, prefixed by `base` when given. With the
+ * `schema` that was parsed, an unknown key comes with the keys that are allowed there.
+ */
+export function zodProblems(error: z.ZodError, base: readonly PropertyKey[] = [], schema?: z.ZodType): string[] {
+  return error.issues.map((issue) => `${formatPath([...base, ...issue.path])}: ${explain(issue, schema)}`);
 }

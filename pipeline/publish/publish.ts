@@ -3,7 +3,7 @@ import { errorMessage, PipelineError, WorkError } from '../errors.js';
 import type { Plan, PlannedBranch } from '../plan/plan.js';
 import { BranchFailure, buildAndTestBranch, newBranchReport, type BuiltImage } from './branch-build.js';
 import type { PublishDeps, PublishOptions, RunShared } from './context.js';
-import { pushBranch, snapshotBranch, type Snapshot, type Source } from './push.js';
+import { engineOutput, pushBranch, snapshotBranch, type Snapshot, type Source } from './push.js';
 import { decideReuse, expectedInputsOf, readPublished, type Decision } from './reuse.js';
 import { REPORT_VERSION, type BranchReport, type RunReport } from './report.js';
 
@@ -70,7 +70,7 @@ async function pullReusedBases(branch: PlannedBranch, decisions: ReadonlyMap<str
     const byDigest = `${ref.slice(0, ref.lastIndexOf(':'))}@${base.published.manifest.digest}`;
     const log = deps.log.child(`${image.base}@${branch.branch}`);
     log.info(`pulling ${byDigest} for ${image.name} to build on`);
-    const imageId = await deps.engine.pull(byDigest, deps.credentials, (line) => log.detail(line), deps.signal).catch((error: unknown) => {
+    const imageId = await deps.engine.pull(byDigest, deps.credentials, engineOutput(log), deps.signal).catch((error: unknown) => {
       throw new BranchFailure('pull', image.base, errorMessage(error), { cause: error });
     });
     if (imageId !== base.published.imageId) throw new BranchFailure('pull', image.base, `pulled ${byDigest} as ${imageId}, expected ${base.published.imageId}`);

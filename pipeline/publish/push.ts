@@ -1,7 +1,7 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PlannedBranch, PlannedImage } from '../plan/plan.js';
-import type { Manifest, Registry } from '../ports.js';
+import type { Manifest, OutputListener, Registry } from '../ports.js';
 import { RegistryApiTagDeleter } from '../registry/tag-deleter.js';
 import { withRetry } from '../retry.js';
 import { formatImageRef, parseImageRef, type ImageRef } from '../../tags/index.js';
@@ -15,10 +15,32 @@ export type Snapshot = Map<string, Manifest | undefined>;
 /** What a branch's images will be published as: built now, or an existing manifest reused. */
 export type Source = { kind: 'built'; image: BuiltImage } | { kind: 'reused'; manifest: Manifest };
 
-const CLEANUP_TIMEOUT_MS = 8000;
+// How long putting tags back may take: after a failure, and after a signal (the run has 10 s to
+// stop in all, the engine's settling included).
+const CLEANUP_TIMEOUT_MS = 15_000;
+const INTERRUPTED_CLEANUP_TIMEOUT_MS = 6000;
+const ENGINE_SETTLE_MS = 2000;
 
 function refsOf(image: PlannedImage): ImageRef[] {
   return image.tags.map(parseImageRef);
+}
+
+/**
+ * Engine output of a push or pull for the log: the engine retries a failed layer upload on its own
+ * (counting down "Retrying in N seconds"); each such retry is a warning, so retries always show.
+ */
+export function engineOutput(log: Logger): OutputListener {
+  const countdowns = new Map<string, number>();
+  return (line) => {
+    const retry = /^(?:(\S+): )?Retrying in (\d+) seconds?$/.exec(line);
+    if (!retry) return log.detail(line);
+    const layer = retry[1] ?? '';
+    const seconds = Number(retry[2]);
+    const last = countdowns.get(layer);
+    countdowns.set(layer, seconds);
+    if (last === undefined || seconds > last) log.warn(`the registry failed ${layer ? `layer ${layer}` : 'a layer'}; the engine retries it in ${seconds}s`);
+    else log.detail(line);
+  };
 }
 
 /** Reads what every planned tag of the branch points at now, so a failure can put it back. */
@@ -33,28 +55,43 @@ export async function snapshotBranch(branch: PlannedBranch, registry: Registry):
 /**
  * Puts every planned tag of the branch back to its snapshot: a moved tag gets its old manifest
  * again, a tag that did not exist is deleted. `fresh` digests were built in this run, so no tag
- * outside the branch shares them and they can go as whole manifests.
+ * outside the branch shares them and they can go as whole manifests. It goes on past a tag it
+ * cannot put back, and judges by reading the registry, not by answers: a PUT whose answer never
+ * came may well have landed. Returns what it did, and what it could not confirm, if anything.
  */
-export async function restoreSnapshot(branch: PlannedBranch, snapshot: Snapshot, registry: Registry, fresh: ReadonlySet<string>, log: Logger): Promise<string[]> {
+export async function restoreSnapshot(branch: PlannedBranch, snapshot: Snapshot, registry: Registry, fresh: ReadonlySet<string>, log: Logger): Promise<{ actions: string[]; problem?: string }> {
   const actions: string[] = [];
+  const unsure = new Map<string, { ref: ImageRef; cause: string }>();
   const deleter = new RegistryApiTagDeleter(registry);
   for (const image of branch.images) {
     for (const ref of refsOf(image)) {
       const name = formatImageRef(ref);
       const before = snapshot.get(name);
-      const now = await registry.digestOf(ref.repository, ref.tag);
-      if (now === (before?.digest ?? undefined)) continue;
-      if (before) {
-        await registry.putManifest(ref.repository, ref.tag, before);
-        actions.push(`restored ${name} to ${before.digest}`);
-      } else {
-        await deleter.deleteTags(ref.repository, [ref.tag], fresh);
-        actions.push(`deleted ${name}`);
+      try {
+        const now = await registry.digestOf(ref.repository, ref.tag);
+        if (now === before?.digest) continue;
+        if (before) {
+          await registry.putManifest(ref.repository, ref.tag, before);
+          actions.push(`restored ${name} to ${before.digest}`);
+        } else {
+          await deleter.deleteTags(ref.repository, [ref.tag], fresh);
+          actions.push(`deleted ${name}`);
+        }
+        log.warn(actions[actions.length - 1] as string);
+      } catch (error) {
+        unsure.set(name, { ref, cause: errorMessage(error) });
       }
-      log.warn(actions[actions.length - 1] as string);
     }
   }
-  return actions;
+  for (const [name, { ref }] of unsure) {
+    const now = await registry.digestOf(ref.repository, ref.tag).catch(() => 'unknown');
+    if (now !== snapshot.get(name)?.digest) continue;
+    unsure.delete(name);
+    actions.push(`put back ${name} (confirmed by reading it back)`);
+    log.warn(actions[actions.length - 1] as string);
+  }
+  if (unsure.size === 0) return { actions };
+  return { actions, problem: `could not check or put back ${[...unsure.keys()].join(', ')}: ${[...unsure.values()][0]?.cause ?? ''}` };
 }
 
 /**
@@ -82,7 +119,7 @@ export async function pushBranch(branch: PlannedBranch, sources: ReadonlyMap<str
       if (source?.kind === 'built') {
         await deps.engine.tagImage(source.image.imageId, dated);
         enginePushInFlight = true;
-        digest = await withRetry(`push ${formatImageRef(dated)}`, () => deps.engine.push(dated, deps.credentials, (line) => log.detail(line), deps.signal), { ...retry, log }).catch((error: unknown) => {
+        digest = await withRetry(`push ${formatImageRef(dated)}`, () => deps.engine.push(dated, deps.credentials, engineOutput(log), deps.signal), { ...retry, log }).catch((error: unknown) => {
           throw new BranchFailure('push', image.name, errorMessage(error), { cause: error });
         });
         enginePushInFlight = false;
@@ -135,14 +172,22 @@ export async function pushBranch(branch: PlannedBranch, sources: ReadonlyMap<str
   } catch (error) {
     const log = deps.log.child(branch.branch);
     log.warn(`putting the tags of ${branch.branch} back as they were before the run`);
-    // A push cut off by a signal may still land its manifest PUT a moment later: let it settle
-    // before reading what to undo.
-    if (enginePushInFlight) await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The engine stops a push when its client goes, but a manifest PUT it already sent still
+    // lands (seen 20 ms after the signal on a local registry): let it settle before reading what
+    // to undo. Within the 10 s a signalled run has to stop.
+    if (enginePushInFlight) await new Promise((resolve) => setTimeout(resolve, ENGINE_SETTLE_MS));
+    let problem: string | undefined;
     try {
-      // Its own short deadline: this must run even when the run was interrupted.
-      report.rollback = await restoreSnapshot(branch, snapshot, registry.forCleanup(CLEANUP_TIMEOUT_MS), fresh, log);
+      // Its own deadline, not the run's signal: this must run even when the run was interrupted.
+      const cleanup = registry.forCleanup(deps.signal.aborted ? INTERRUPTED_CLEANUP_TIMEOUT_MS : CLEANUP_TIMEOUT_MS);
+      const undone = await restoreSnapshot(branch, snapshot, cleanup, fresh, log);
+      report.rollback = undone.actions;
+      problem = undone.problem;
     } catch (rollbackError) {
-      const message = `the registry may be left half-published: undoing the push failed: ${errorMessage(rollbackError)}`;
+      problem = errorMessage(rollbackError);
+    }
+    if (problem) {
+      const message = `the registry may be left half-published: ${problem}`;
       log.error(message);
       report.rollback = [...(report.rollback ?? []), message];
     }

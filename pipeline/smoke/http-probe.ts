@@ -1,3 +1,4 @@
+import { deadline } from '../deadline.js';
 import { errorMessage } from '../errors.js';
 
 export interface HttpCall {
@@ -16,25 +17,27 @@ export interface HttpAnswer {
 
 /** One HTTP request to a published container port on 127.0.0.1; network failures are answers too. */
 export async function probe(call: HttpCall, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer | { error: string }> {
-  const timeout = AbortSignal.timeout(Math.max(100, timeoutMs));
   const headers: Record<string, string> = { ...call.headers };
   let body: string | undefined = call.body;
   if (call.json !== undefined) {
     body = JSON.stringify(call.json);
     headers['Content-Type'] ??= 'application/json';
   }
+  const limit = deadline(Math.max(100, timeoutMs), signal);
   try {
     const response = await fetch(`http://127.0.0.1:${call.port}${call.path}`, {
       method: call.method ?? (body === undefined ? 'GET' : 'POST'),
       headers,
       ...(body === undefined ? {} : { body }),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      signal: limit.signal,
     });
     return { status: response.status, text: await response.text() };
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     const cause = error instanceof Error && error.cause ? `: ${errorMessage(error.cause)}` : '';
     return { error: `${errorMessage(error)}${cause}` };
+  } finally {
+    limit.dispose();
   }
 }
 

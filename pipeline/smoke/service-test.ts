@@ -1,3 +1,4 @@
+import { deadline as deadlineSignal } from '../deadline.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Clock, ContainerRuntime, HostCgroups, RunningContainer } from '../ports.js';
@@ -149,7 +150,8 @@ export async function runServiceTest(test: ServiceTest, image: string, ctx: Smok
   const outcome: TestOutcome = { kind: 'service', name: test.name, ok: false, durationMs: 0, problems: [] };
   let container: RunningContainer | undefined;
   // The test's own deadline aborts a step that hangs (a stuck exec, a slow answer).
-  const testSignal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutSeconds * 1000)]);
+  const limit = deadlineSignal(timeoutSeconds * 1000, ctx.signal);
+  const testSignal = limit.signal;
   const stepCtx = { ...ctx, signal: testSignal };
   try {
     container = await ctx.runtime.start(
@@ -189,6 +191,7 @@ export async function runServiceTest(test: ServiceTest, image: string, ctx: Smok
     if (ctx.signal.aborted) throw error;
     outcome.problems.push(errorMessage(error));
   } finally {
+    limit.dispose();
     if (container) {
       await ctx.runtime.remove(container.id).catch((error: unknown) => ctx.log.warn(`could not remove container ${container?.id.slice(0, 12)}: ${errorMessage(error)}`));
     }

@@ -76,7 +76,7 @@ export function smokeSpecProblems(file: string, text: string): string[] {
     }
   }
   const parsed = smokeSpecSchema.safeParse(raw);
-  if (!parsed.success) problems.push(...zodProblems(parsed.error));
+  if (!parsed.success) problems.push(...zodProblems(parsed.error, [], smokeSpecSchema));
   // Regexes are checked even when the shape is wrong elsewhere: every problem at once.
   problems.push(...regexProblems(raw));
   if (parsed.success) problems.push(...serviceProblems(parsed.data));

@@ -52,3 +52,32 @@ export function blobUploads(logFile: string, repository: string): number {
   const needle = `"POST /v2/${repository}/blobs/uploads/`;
   return readFileSync(logFile, 'utf8').split('\n').filter((line) => line.includes(needle)).length;
 }
+
+/** The raw bytes of a blob. */
+export async function blobOf(access: RegistryAccess, repository: string, digest: string): Promise<Buffer> {
+  const response = await fetch(`http://${access.host}/v2/${repository}/blobs/${digest}`, { headers: headers(access) });
+  if (!response.ok) throw new Error(`blob ${repository}@${digest}: ${response.status}`);
+  return Buffer.from(await response.arrayBuffer());
+}
+
+/**
+ * Copies `tags` of `from` to `to` in the same registry (blobs mounted, manifests put byte for
+ * byte): a cheap way to give a scenario a registry state to start from.
+ */
+export async function copyTags(access: RegistryAccess, from: string, to: string, tags: string[]): Promise<void> {
+  for (const tag of tags) {
+    const response = await fetch(`http://${access.host}/v2/${from}/manifests/${tag}`, { headers: headers(access, { Accept: ACCEPT }) });
+    if (!response.ok) throw new Error(`manifest ${from}:${tag}: ${response.status}`);
+    const mediaType = response.headers.get('content-type') ?? 'application/vnd.docker.distribution.manifest.v2+json';
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const manifest = JSON.parse(bytes.toString('utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+    for (const digest of [manifest.config.digest, ...manifest.layers.map((layer) => layer.digest)]) {
+      const mount = await fetch(`http://${access.host}/v2/${to}/blobs/uploads/?mount=${digest}&from=${from}`, { method: 'POST', headers: headers(access) });
+      await mount.body?.cancel();
+      if (mount.status !== 201) throw new Error(`mount ${digest} from ${from} into ${to}: ${mount.status}`);
+    }
+    const put = await fetch(`http://${access.host}/v2/${to}/manifests/${tag}`, { method: 'PUT', headers: headers(access, { 'Content-Type': mediaType }), body: bytes });
+    await put.body?.cancel();
+    if (put.status !== 201) throw new Error(`put ${to}:${tag}: ${put.status}`);
+  }
+}

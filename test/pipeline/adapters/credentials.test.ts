@@ -2,6 +2,7 @@ import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveCredentials } from '../../../pipeline/adapters/credentials.js';
+import { InputError } from '../../../pipeline/errors.js';
 import { writeTree } from '../../helpers/temp-files.js';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
@@ -38,6 +39,13 @@ describe('resolveCredentials', () => {
     vi.stubEnv('PATH', `${bin}:${process.env.PATH ?? ''}`);
     const config = writeTree({ 'config.json': JSON.stringify({ credHelpers: { 'r.io': 'fake' } }) });
     expect(await resolveCredentials('r.io', { DOCKER_CONFIG: config })).toEqual({ username: 'helper', password: 'from-helper' });
+  });
+
+  it('refuses a config file that is not JSON, naming it, rather than going on without credentials', async () => {
+    const dir = writeTree({ 'config.json': '{ "auths": ' });
+    const refused = resolveCredentials('127.0.0.1:5001', { DOCKER_CONFIG: dir });
+    await expect(refused).rejects.toBeInstanceOf(InputError);
+    await expect(refused).rejects.toThrow(`${dir}/config.json is not valid JSON`);
   });
 
   it('has none without a config', async () => {

@@ -54,12 +54,36 @@ describe('mesos-pipeline plan', () => {
     [['--frobnicate'], /^error: unknown option '--frobnicate'; see mesos-pipeline --help\n$/],
     [['--images', '/nonexistent'], /images.json not found/],
     [['--date'], /option '--date <YYYY-MM-DD>' argument missing/],
+    [['--brnch', '1.9.x'], /^error: unknown option '--brnch' \(did you mean --branch\?\); see mesos-pipeline --help\n$/],
+    [['--registry', '127.0.0.1:70000/mesos'], /--registry "127.0.0.1:70000\/mesos": port 70000 is not a TCP port \(1 to 65535\)/],
+    // A token in the URL would be printed and baked into the source label and GIT_REPO of every image.
+    [['--repo', 'https://x-access-token:ghs_s3cret@github.com/apache/mesos.git'], /^error: --repo https:\/\/\*\*\*@github.com\/apache\/mesos.git: the URL carries credentials.*let git's credential helper supply them\n$/],
+    [['--repo', 'https://ghp_s3cret@github.com/apache/mesos.git'], /--repo https:\/\/\*\*\*@github.com\/apache\/mesos.git: the URL carries credentials/],
   ])('refuses %o with exit code 2 and one line', async (extra, message) => {
     const runtime = testRuntime();
     expect(await runCli([...base, ...extra], runtime)).toBe(2);
     expect(runtime.stderr.text).toMatch(message);
     expect(runtime.stderr.text.trimEnd().split('\n')).toHaveLength(1);
     expect(runtime.stdout.text).toBe('');
+    expect(runtime.stderr.text).not.toContain('s3cret');
+  });
+
+  it.each([
+    [{ MESOS_PIPELINE_REGISTRY: 'Mesos/x' }, /^error: MESOS_PIPELINE_REGISTRY "Mesos\/x": "Mesos" is not a valid repository path component/],
+    [{ MESOS_PIPELINE_REPO: ' ' }, /^error: MESOS_PIPELINE_REPO is empty/],
+    [{ MESOS_PIPELINE_REPO: 'https://u:s3cret@example.invalid/mesos.git' }, /^error: MESOS_PIPELINE_REPO https:\/\/\*\*\*@example.invalid\/mesos.git: the URL carries credentials/],
+  ])('names the environment variable a bad value came from: %o', async (env, message) => {
+    const runtime = testRuntime({ env });
+    expect(await runCli(['plan', '--images', fixtureFamily], runtime)).toBe(2);
+    expect(runtime.stderr.text).toMatch(message);
+    expect(runtime.stderr.text).not.toContain('s3cret');
+  });
+
+  it('accepts a user name without a secret in an ssh URL', async () => {
+    const runtime = testRuntime();
+    // Refused by git (nothing listens there), not as input: exit 1, not 2.
+    expect(await runCli(['plan', '--repo', 'ssh://git@127.0.0.1:1/mesos.git', '--images', fixtureFamily], runtime)).toBe(1);
+    expect(runtime.stderr.text).toMatch(/cannot read the branches of ssh:\/\/git@127.0.0.1:1\/mesos.git/);
   });
 
   it('exits 1 and names the repository when git cannot read it', async () => {

@@ -41,8 +41,8 @@ describe('loadFamily', () => {
   it.each([
     ['not JSON', '{images:', [/^not valid JSON/]],
     ['no images', { images: [] }, [/^images: must list at least one image/]],
-    ['an unknown field', { images: [{ name: 'base', context: 'base', from: 'x' }] }, [/^images\[0\]: Unrecognized key: "from"/]],
-    ['a missing context', { images: [{ name: 'base' }] }, [/^images\[0\].context: /]],
+    ['an unknown field', { images: [{ name: 'base', context: 'base', from: 'x' }] }, [/^images\[0\]: Unrecognized key: "from"; the keys here are name, context, base$/]],
+    ['a missing context', { images: [{ name: 'base' }] }, [/^images\[0\].context: is missing; it must be a string$/]],
     ['a name that is no repository name', { images: [{ name: 'Base', context: 'base' }] }, [/^images\[0\].name: must be a Docker repository name/]],
     ['a wrong type', { images: [{ name: 'base', context: 3 }] }, [/^images\[0\].context: Invalid input: expected string/]],
     ['an unknown base', { images: [{ name: 'base', context: 'base' }, { name: 'child', context: 'child', base: 'centos' }] }, [/^images\[1\].base: unknown image "centos"; the images are base, child/]],

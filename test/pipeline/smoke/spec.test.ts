@@ -36,7 +36,7 @@ describe('smokeSpecProblems', () => {
     ['a predicate with two comparisons', service([{ pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.a', equals: 1, gte: 1 }] } }]), /until\[0\]: needs exactly one of equals/],
     ['a predicate path that is not JSONPath', service([{ pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: 'a.b', exists: true }] } }]), /until\[0\].path: must be a JSONPath starting with \$/],
     ['a negative timeout', service([{ waitHttp: { port: 8080, path: '/', timeoutSeconds: -1 } }]), /timeoutSeconds: must be a positive number of seconds/],
-    ['a missing timeout on a wait', service([{ waitHttp: { port: 8080, path: '/' } }]), /waitHttp.timeoutSeconds: Invalid input: expected number/],
+    ['a missing timeout on a wait', service([{ waitHttp: { port: 8080, path: '/' } }]), /waitHttp.timeoutSeconds: is missing; it must be a number/],
     ['json and body together', service([{ http: { port: 8080, path: '/', json: {}, body: 'x' } }]), /steps\[0\].http: give json or body, not both/],
     ['a service test without steps', { serviceTests: [{ name: 's', steps: [] }] }, /serviceTests\[0\].steps: a service test needs at least one step/],
   ])('reports %s', (_, spec, expected) => {

@@ -1,0 +1,29 @@
+/** A signal for one piece of work: it aborts when `parent` does, or after `ms`. */
+export interface Deadline {
+  readonly signal: AbortSignal;
+  /** Stops the timer and the link to the parent; call it when the work is done. */
+  dispose(this: void): void;
+}
+
+/**
+ * Not `AbortSignal.any([parent, AbortSignal.timeout(ms)])`: on Node 20 the timeout signal inside
+ * a composite is held only weakly and can be garbage-collected, and then it never fires
+ * (nodejs/node#57736) — a request to a registry that stopped answering would wait forever. Here the
+ * timer holds the controller itself.
+ */
+export function deadline(ms: number, parent?: AbortSignal): Deadline {
+  const controller = new AbortController();
+  const onParentAbort = (): void => controller.abort(parent?.reason);
+  if (parent?.aborted) onParentAbort();
+  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${ms}ms`, 'TimeoutError')), ms);
+  // Like AbortSignal.timeout: the timer alone does not keep the process alive; the work does.
+  timer.unref();
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParentAbort);
+    },
+  };
+}

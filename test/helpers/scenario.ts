@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import type { RunReport } from '../../pipeline/publish/report.js';
+import { leaks } from './canary.js';
+import { runBuiltCli, type CliResult } from './cli.js';
+import type { GitRepo } from './git-repo.js';
+import { configOf, copyTags, manifestOf, registryState } from './registry.js';
+import { dockerOf, readStack, uniqueId } from './stack.js';
+
+// What the failure scenarios share: a registry state to start from (yesterday's complete publish
+// of 1.7.x, a release branch whose head is 1.7.0, so every image has a dated, a floating and a
+// version tag), and the two outcomes a run may have per branch: published completely, or the
+// registry left exactly as it was.
+
+export const stack = readStack();
+export const open = { host: stack.registry };
+export const YESTERDAY = '2026-11-26';
+export const TODAY = '2026-11-27';
+export const IMAGES = ['fixture-base', 'fixture-app'];
+export const BRANCH = '1.7.x';
+export const VERSION = '1.7.0';
+
+export function reposOf(namespace: string): string[] {
+  return IMAGES.map((image) => `${namespace}/${image}`);
+}
+
+/** A release branch 1.7.x whose head is the release 1.7.0. */
+export function releaseBranch(repo: GitRepo): void {
+  repo.commit(BRANCH);
+  repo.tag(VERSION, BRANCH);
+}
+
+/** Publishes yesterday's images of `repo` into `namespace` on the real registry, directly. */
+export async function publishSeed(repo: GitRepo, family: string, namespace: string): Promise<void> {
+  const result = await runBuiltCli(['publish', '--repo', repo.dir, '--images', family, '--registry', `${stack.registry}/${namespace}`, '--date', YESTERDAY, '--branch', BRANCH], { DOCKER_HOST: stack.dockerHost });
+  expect(result.stderr).not.toMatch(/error:/);
+  expect(result.code).toBe(0);
+}
+
+/** A new namespace holding a copy of the seed's tags: each scenario starts from the same state. */
+export async function startFrom(seed: string): Promise<{ namespace: string; before: Record<string, string> }> {
+  const namespace = `${seed.replace(/-seed-.*$/, '')}-${uniqueId()}`;
+  for (const image of IMAGES) await copyTags(open, `${seed}/${image}`, `${namespace}/${image}`, [`${BRANCH}-${YESTERDAY}`, BRANCH, VERSION]);
+  const before = await registryState(open, reposOf(namespace));
+  expect(Object.keys(before)).toHaveLength(6);
+  return { namespace, before };
+}
+
+export function readReport(file: string): RunReport {
+  return JSON.parse(readFileSync(file, 'utf8')) as RunReport;
+}
+
+/**
+ * The branch published completely: for every image, today's dated tag, the floating and the
+ * version tag all point at one new digest, the image the run built and smoke-tested (its config
+ * is the tested image ID, its revision the branch's sha); yesterday's dated tag is untouched and
+ * nothing else changed.
+ */
+export async function expectPublished(namespace: string, before: Record<string, string>, report: RunReport, sha: string): Promise<void> {
+  const after = await registryState(open, reposOf(namespace));
+  const branch = report.branches.find((candidate) => candidate.branch === BRANCH);
+  expect(branch?.status).toBe('published');
+  const expected: Record<string, string> = { ...before };
+  for (const image of branch?.images ?? []) {
+    const repository = `${namespace}/${image.name}`;
+    expect(image.status).toBe('pushed');
+    expect(image.smoke?.length).toBeGreaterThan(0);
+    expect(image.smoke?.every((outcome) => outcome.ok)).toBe(true);
+    expect(image.digest).not.toBe(before[`${repository}:${BRANCH}`]);
+    for (const tag of [`${BRANCH}-${TODAY}`, BRANCH, VERSION]) expected[`${repository}:${tag}`] = image.digest as string;
+    const manifest = await manifestOf(open, repository, BRANCH);
+    expect(manifest?.config).toBe(image.imageId);
+    expect((await configOf(open, repository, manifest?.config as string)).config.Labels?.['org.opencontainers.image.revision']).toBe(sha);
+  }
+  expect(after).toEqual(expected);
+}
+
+/** The registry is exactly as it was before the run: same tags, same digests. */
+export async function expectUntouched(namespace: string, before: Record<string, string>): Promise<void> {
+  expect(await registryState(open, reposOf(namespace))).toEqual(before);
+}
+
+/** Containers of a run (by its label), running or stopped. */
+export async function containersOf(runId: string): Promise<number> {
+  return (await dockerOf(stack).listContainers({ all: true, filters: { label: [`io.mesos-pipeline.run=${runId}`] } })).length;
+}
+
+/** Nothing a run wrote (stdout, stderr, its report) holds the canary password in any form. */
+export function expectNoCanary(result: CliResult, reportFile?: string): void {
+  expect(leaks(result.stdout)).toEqual([]);
+  expect(leaks(result.stderr)).toEqual([]);
+  if (reportFile) expect(leaks(readFileSync(reportFile))).toEqual([]);
+}
