@@ -53,10 +53,10 @@ function familyWithStraySecrets(): string {
   return family;
 }
 
-async function publish(namespace: string, family: string, reportFile: string, extra: string[] = []): Promise<CliResult> {
+async function publish(namespace: string, family: string, reportFile: string, extra: string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
   return runBuiltCli(
     ['publish', '--verbose', '--json', '--repo', repo.dir, '--images', family, '--registry', `${proxy.host}/${namespace}`, '--date', TODAY, '--branch', BRANCH, '--report', reportFile, ...extra],
-    { DOCKER_HOST: tap.dockerHost, MESOS_PIPELINE_RUN_ID: `run-${uniqueId()}`, MESOS_PIPELINE_RETRY_MIN_MS: '100', GITHUB_TOKEN: GITHUB_CANARY, ...canaryEnv() },
+    { DOCKER_HOST: tap.dockerHost, MESOS_PIPELINE_RUN_ID: `run-${uniqueId()}`, MESOS_PIPELINE_RETRY_MIN_MS: '100', GITHUB_TOKEN: GITHUB_CANARY, ...canaryEnv(), ...env },
   );
 }
 
@@ -94,13 +94,16 @@ describe('secrets', () => {
   it('never leave the push requests: not in output, report, build args, build context, labels or layers', async () => {
     const namespace = `secrets-${uniqueId()}`;
     const reportFile = `/tmp/${namespace}.json`;
-    const result = await publish(namespace, familyWithStraySecrets(), reportFile);
+    const summaryFile = `/tmp/${namespace}-summary.md`;
+    const result = await publish(namespace, familyWithStraySecrets(), reportFile, ['--summary'], { GITHUB_STEP_SUMMARY: summaryFile });
     expect(result.code, result.stderr).toBe(0);
 
     // Outputs.
     expect(found(result.stdout)).toEqual([]);
     expect(found(result.stderr)).toEqual([]);
     expect(found(readFileSync(reportFile))).toEqual([]);
+    expect(readFileSync(summaryFile, 'utf8')).toContain(BRANCH);
+    expect(found(readFileSync(summaryFile))).toEqual([]);
 
     // What went to the engine: the credentials only with pushes, and there they did go.
     const requests = tap.requests();
@@ -118,9 +121,13 @@ describe('secrets', () => {
       expect(args.every((name) => ['BASE_IMAGE', 'GIT_BRANCH', 'GIT_REPO', 'GIT_SHA', 'VERSION'].includes(name))).toBe(true);
       expect(build.headers['x-registry-config']).toBeUndefined();
     }
-    const baseBuild = builds.find((build) => (JSON.parse(query(build).get('labels') ?? '{}') as Record<string, string>)['org.opencontainers.image.title'] === 'fixture-base') as EngineRequest;
-    const sent = await tarEntries(baseBuild.body);
-    expect([...sent.keys()].sort()).toEqual(['.dockerignore', 'Dockerfile', 'fixture-version', 'notes/readme.txt', 'smoke.json']);
+    const contexts = await Promise.all(builds.map((build) => tarEntries(build.body)));
+    const baseIndex = contexts.findIndex((entries) => entries.has('fixture-version'));
+    const baseBuild = builds[baseIndex] as EngineRequest;
+    const sent = contexts[baseIndex] as Map<string, Buffer>;
+    // The context's own files as .dockerignore allows, plus the Dockerfile with the run's labels.
+    expect([...sent.keys()].sort()).toEqual(['.dockerignore', '.mesos-pipeline.Dockerfile', 'Dockerfile', 'fixture-version', 'notes/readme.txt', 'smoke.json']);
+    expect(sent.get('.mesos-pipeline.Dockerfile')?.toString()).toContain('"org.opencontainers.image.title"="fixture-base"');
     expect(found(baseBuild.body)).toEqual([]);
 
     // What the run pushed: manifests, configs (labels, env, history with the build args) and layers.
