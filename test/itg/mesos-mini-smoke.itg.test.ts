@@ -10,7 +10,7 @@ import { Redactor } from '../../pipeline/redact.js';
 import { runSmokeTests, type SmokeResult } from '../../pipeline/smoke/run-smoke.js';
 import type { ServiceTest } from '../../pipeline/smoke/spec-schema.js';
 import { parseSmokeSpec } from '../../pipeline/smoke/spec.js';
-import { expand, type TemplateValues } from '../../pipeline/smoke/template.js';
+import { expand, SAMPLE_VALUES, type TemplateValues } from '../../pipeline/smoke/template.js';
 import { readContextFile } from '../dockerfiles/dockerfile-facts.js';
 import { PRIVILEGES } from '../dockerfiles/script-image.js';
 import { fixtures } from '../helpers/paths.js';
@@ -26,15 +26,7 @@ const engine = new DockerImageEngine(docker, stack.dockerHost);
 const testId = uniqueId();
 
 // What the plan of a 1.11.x build hands the spec; the stand-in reports 1.11.1 like that build.
-const VALUES: TemplateValues = {
-  GIT_REPO: 'https://github.com/apache/mesos.git',
-  GIT_SHA: '0123456789abcdef0123456789abcdef01234567',
-  GIT_SHORT_SHA: '0123456789ab',
-  GIT_BRANCH: '1.11.x',
-  VERSION: '1.11.x',
-  VERSION_PATTERN: '1\\.11\\.\\d+',
-  IMAGE_NAME: 'mesos-mini',
-};
+const VALUES: TemplateValues = { ...SAMPLE_VALUES, IMAGE_NAME: 'mesos-mini' };
 
 const productionTest = ((): ServiceTest => {
   const [test] = expand(parseSmokeSpec(readContextFile('mesos-mini', 'smoke.json')), VALUES).serviceTests ?? [];
