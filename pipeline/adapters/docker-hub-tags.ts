@@ -1,3 +1,4 @@
+import { deadline } from '../deadline.js';
 import { errorMessage } from '../errors.js';
 import type { Credentials } from '../ports.js';
 import type { TagDeleter } from '../registry/tag-deleter.js';
@@ -36,12 +37,18 @@ export class DockerHubTagDeleter implements TagDeleter {
   }
 
   private async send(what: string, url: string, init: RequestInit): Promise<Response> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const limit = deadline(this.timeoutMs, this.retry.signal);
     try {
-      return await this.fetch(url, { ...init, signal: this.retry.signal ? AbortSignal.any([this.retry.signal, timeout]) : timeout });
+      const response = await this.fetch(url, { ...init, signal: limit.signal });
+      // Read within the deadline too: a Hub that stops mid-answer must not hold the run.
+      const body = await response.arrayBuffer();
+      const nullBody = [204, 205, 304].includes(response.status);
+      return new Response(nullBody ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
       if (this.retry.signal?.aborted) throw this.retry.signal.reason;
       throw new RegistryError('prune', `${what}: cannot reach ${new URL(url).host}: ${errorMessage(error)}`, { retryable: isNetworkError(error), cause: error });
+    } finally {
+      limit.dispose();
     }
   }
 

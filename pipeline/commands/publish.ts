@@ -4,6 +4,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveCredentials } from '../adapters/credentials.js';
 import { dockerFromEnv } from '../adapters/docker-client.js';
+import { DockerHubTagDeleter } from '../adapters/docker-hub-tags.js';
 import { DockerContainers } from '../adapters/docker-containers.js';
 import { DockerImageEngine } from '../adapters/docker-engine.js';
 import { contextDigest } from '../adapters/build-context.js';
@@ -23,7 +24,7 @@ import { writeRunSummary } from '../report/step-summary.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
 import { parseSmokeSpec, smokeSpecProblems } from '../smoke/spec.js';
 import type { SmokeSpec } from '../smoke/spec-schema.js';
-import { parseRegistryTarget } from '../../tags/index.js';
+import { DOCKER_HUB, parseRegistryTarget } from '../../tags/index.js';
 import { readPlanFile } from './plan-file.js';
 import { buildPlan, printPlan } from './plan.js';
 
@@ -152,6 +153,12 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
       containers: new DockerContainers(docker, runId),
       cgroups: new LocalHostCgroups(),
       registry: options.push ? new RegistryHttp({ host: target.host, credentials, requestTimeoutMs, retry: { policy: retry, log, clock: runtime.clock, signal: runtime.signal } }) : undefined,
+      // Docker Hub refuses manifest deletes: a rollback deletes a new tag through the Hub API,
+      // on the rollback's own short deadline rather than the (maybe interrupted) run's signal.
+      tagDeleterFor:
+        target.host === DOCKER_HUB && credentials
+          ? () => new DockerHubTagDeleter({ credentials, requestTimeoutMs: 5000, retry: { policy: { retries: 1, minDelayMs: 200, maxDelayMs: 1000 }, log, clock: runtime.clock } })
+          : undefined,
       credentials,
       clock: runtime.clock,
       log,

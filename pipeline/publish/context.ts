@@ -11,7 +11,11 @@ export interface PublishDeps {
   cgroups: HostCgroups;
   /** Needed only when pushing. */
   registry?: Registry | undefined;
-  tagDeleter?: TagDeleter | undefined;
+  /**
+   * How a rollback deletes a tag that did not exist before the run, given the registry client of
+   * the rollback. Default: the Registry API (manifest deletes); Docker Hub needs its own API.
+   */
+  tagDeleterFor?: ((registry: Registry) => TagDeleter) | undefined;
   credentials: Credentials | undefined;
   clock: Clock;
   log: Logger;

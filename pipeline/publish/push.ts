@@ -2,7 +2,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PlannedBranch, PlannedImage } from '../plan/plan.js';
 import type { Manifest, OutputListener, Registry } from '../ports.js';
-import { RegistryApiTagDeleter } from '../registry/tag-deleter.js';
+import { RegistryApiTagDeleter, type TagDeleter } from '../registry/tag-deleter.js';
 import { withRetry } from '../retry.js';
 import { formatImageRef, parseImageRef, type ImageRef } from '../../tags/index.js';
 import { BranchFailure, type BuiltImage } from './branch-build.js';
@@ -59,10 +59,9 @@ export async function snapshotBranch(branch: PlannedBranch, registry: Registry):
  * cannot put back, and judges by reading the registry, not by answers: a PUT whose answer never
  * came may well have landed. Returns what it did, and what it could not confirm, if anything.
  */
-export async function restoreSnapshot(branch: PlannedBranch, snapshot: Snapshot, registry: Registry, fresh: ReadonlySet<string>, log: Logger): Promise<{ actions: string[]; problem?: string }> {
+export async function restoreSnapshot(branch: PlannedBranch, snapshot: Snapshot, registry: Registry, fresh: ReadonlySet<string>, log: Logger, deleter: TagDeleter = new RegistryApiTagDeleter(registry)): Promise<{ actions: string[]; problem?: string }> {
   const actions: string[] = [];
   const unsure = new Map<string, { ref: ImageRef; cause: string }>();
-  const deleter = new RegistryApiTagDeleter(registry);
   for (const image of branch.images) {
     for (const ref of refsOf(image)) {
       const name = formatImageRef(ref);
@@ -180,7 +179,7 @@ export async function pushBranch(branch: PlannedBranch, sources: ReadonlyMap<str
     try {
       // Its own deadline, not the run's signal: this must run even when the run was interrupted.
       const cleanup = registry.forCleanup(deps.signal.aborted ? INTERRUPTED_CLEANUP_TIMEOUT_MS : CLEANUP_TIMEOUT_MS);
-      const undone = await restoreSnapshot(branch, snapshot, cleanup, fresh, log);
+      const undone = await restoreSnapshot(branch, snapshot, cleanup, fresh, log, deps.tagDeleterFor?.(cleanup));
       report.rollback = undone.actions;
       problem = undone.problem;
     } catch (rollbackError) {

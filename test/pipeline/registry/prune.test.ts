@@ -1,56 +1,10 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Manifest, Registry } from '../../../pipeline/ports.js';
+import { MemoryRegistry } from '../../helpers/memory-registry.js';
 import { pruneRepository } from '../../../pipeline/registry/prune.js';
 import { RegistryApiTagDeleter } from '../../../pipeline/registry/tag-deleter.js';
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';
 const IMAGE = 'application/vnd.oci.image.manifest.v1+json';
-
-/** An in-memory registry with the Registry API's semantics: deleting a manifest drops its tags. */
-class MemoryRegistry implements Registry {
-  readonly host = 'memory';
-  readonly tags = new Map<string, string>();
-  readonly manifests = new Map<string, Manifest>();
-
-  add(tag: string, mediaType: string, body: object): string {
-    const bytes = Buffer.from(JSON.stringify(body));
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    this.manifests.set(digest, { digest, mediaType, bytes });
-    this.tags.set(tag, digest);
-    return digest;
-  }
-  digestOf(_repository: string, reference: string): Promise<string | undefined> {
-    return Promise.resolve(reference.startsWith('sha256:') ? (this.manifests.has(reference) ? reference : undefined) : this.tags.get(reference));
-  }
-  async getManifest(repository: string, reference: string): Promise<Manifest | undefined> {
-    const digest = await this.digestOf(repository, reference);
-    return digest ? this.manifests.get(digest) : undefined;
-  }
-  putManifest(_repository: string, tag: string, manifest: Manifest): Promise<string> {
-    const digest = `sha256:${createHash('sha256').update(manifest.bytes).digest('hex')}`;
-    this.manifests.set(digest, { ...manifest, digest });
-    this.tags.set(tag, digest);
-    return Promise.resolve(digest);
-  }
-  getBlob(): Promise<Buffer> {
-    return Promise.resolve(Buffer.alloc(0));
-  }
-  listTags(): Promise<string[]> {
-    return Promise.resolve([...this.tags.keys()].sort());
-  }
-  deleteManifest(_repository: string, digest: string): Promise<void> {
-    this.manifests.delete(digest);
-    for (const [tag, target] of this.tags) if (target === digest) this.tags.delete(tag);
-    return Promise.resolve();
-  }
-  putBlob(_repository: string, bytes: Buffer): Promise<string> {
-    return Promise.resolve(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
-  }
-  forCleanup(): Registry {
-    return this;
-  }
-}
 
 const now = new Date('2026-11-27T10:00:00Z');
 
