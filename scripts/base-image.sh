@@ -17,7 +17,7 @@ recipe=2
 
 image_recipe() {
   curl -sf --max-time 5 --unix-socket "$socket" "http://engine/images/${image}/json" 2>/dev/null |
-    grep -o '"io.mesos-pipeline.base-recipe":"[0-9]*"' | head -n 1 | grep -o '[0-9]*' || true
+    grep -o '"io.mesos-pipeline.base-recipe":"[0-9]*"' | sed -n '1s/[^0-9]//gp' || true
 }
 
 if [ "$(image_recipe)" = "$recipe" ] && [ "${1:-}" != "--rebuild" ]; then
@@ -25,7 +25,8 @@ if [ "$(image_recipe)" = "$recipe" ] && [ "${1:-}" != "--rebuild" ]; then
 fi
 
 busybox=/bin/busybox
-if ! { ldd "$busybox" 2>&1 || true; } | grep -q 'not a dynamic executable'; then
+linkage=$(ldd "$busybox" 2>&1 || true)
+if [[ "$linkage" != *'not a dynamic executable'* ]]; then
   die "$busybox is not static; install Debian's busybox-static (engine-up.sh does)"
 fi
 
@@ -39,7 +40,7 @@ done
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$ctx/rootfs/etc/passwd"
 printf 'root:x:0:\nnobody:x:65534:\n' >"$ctx/rootfs/etc/group"
 chmod 1777 "$ctx/rootfs/tmp"
-version=$("$busybox" 2>&1 | head -n 1 | awk '{print $2}')
+version=$("$busybox" 2>&1 | awk 'NR == 1 { print $2 }')
 cat >"$ctx/Dockerfile" <<EOF
 FROM scratch
 COPY rootfs/ /

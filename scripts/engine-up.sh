@@ -38,7 +38,7 @@ install_missing() {
     else command -v "$what" >/dev/null 2>&1 || missing+=("$pkg"); fi
   done
   # The dynamic busybox package also provides /bin/busybox; fixture images need the static one.
-  dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || missing+=(busybox-static)
+  [[ "$(dpkg-query -W -f='${Status}' busybox-static 2>/dev/null || true)" == *'install ok installed'* ]] || missing+=(busybox-static)
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -48,6 +48,15 @@ install_missing() {
   if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created_policy=1; fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   if [ "$created_policy" = 1 ]; then rm -f "$policy"; fi
+}
+
+ensure_bridge() {
+  # Our own bridge, so this engine never touches docker0 of an engine already on the machine.
+  if ! ip link show "$MP_BRIDGE" >/dev/null 2>&1; then
+    ip link add name "$MP_BRIDGE" type bridge
+  fi
+  [[ "$(ip addr show dev "$MP_BRIDGE")" == *"inet ${MP_BRIDGE_CIDR%/*}/"* ]] || ip addr add "$MP_BRIDGE_CIDR" dev "$MP_BRIDGE"
+  ip link set "$MP_BRIDGE" up
 }
 
 start_engine() {

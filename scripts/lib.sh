@@ -26,7 +26,9 @@ pid_alive() {
   pid=$(cat "$file" 2>/dev/null) || return 1
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$pattern"
+  # No `| grep -q` here or anywhere in these scripts: with pipefail, grep leaving early can kill
+  # the writer with SIGPIPE and turn a match into a failure.
+  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == *"$pattern"* ]]
 }
 
 engine_answers() {

@@ -1,0 +1,87 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers/paths.js';
+
+// engine-up.sh and engine-down.sh on a second, private stack (own state folder, socket, bridge and
+// ports), so the shared one is never touched: up twice is a no-op, a killed session's leftovers
+// are survived, and down stops exactly what up started.
+const stateDir = mkdtempSync(path.join(tmpdir(), 'mp-engine-'));
+const suffix = Math.floor(Math.random() * 90 + 10);
+const env = {
+  ...process.env,
+  MP_STATE_DIR: stateDir,
+  MP_BRIDGE: `mptest${suffix}`,
+  MP_BRIDGE_CIDR: `172.30.${100 + suffix}.1/24`,
+};
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function script(name: string, extra: Record<string, string>): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync('bash', [path.join(repoRoot, 'scripts', name)], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 180_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const pidOf = (file: string): number => Number(readFileSync(path.join(stateDir, file), 'utf8').trim());
+const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/status`, 'utf8').includes('State:') && !/State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+const pidFiles = ['dockerd.pid', 'registry-open/registry.pid', 'registry-auth/registry.pid'];
+const mountsUnder = (): string[] => readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? '').filter((mount) => mount.startsWith(`${stateDir}/`));
+const answers = (socket: string): boolean => spawnSync('curl', ['-sf', '--max-time', '3', '--unix-socket', socket, 'http://engine/_ping']).status === 0;
+
+afterAll(() => {
+  script('engine-down.sh', {});
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe('engine-up.sh and engine-down.sh', () => {
+  it('start a stack, leave it alone the second time, recover from a killed session, and stop exactly it', async () => {
+    const ports = { MP_REGISTRY_PORT: String(await freePort()), MP_AUTH_REGISTRY_PORT: String(await freePort()) };
+    const first = script('engine-up.sh', ports);
+    expect(first.stderr).toContain('dockerd is up');
+    expect(first.code).toBe(0);
+    const socket = `${stateDir}/docker.sock`;
+    expect(first.stdout).toContain(`export DOCKER_HOST=unix://${socket}`);
+    expect(first.stdout).toContain(`export MP_REGISTRY=127.0.0.1:${ports.MP_REGISTRY_PORT}`);
+    expect(first.stdout).not.toContain(readFileSync(`${stateDir}/auth/password`, 'utf8').trim());
+    expect(answers(socket)).toBe(true);
+    const pids = pidFiles.map(pidOf);
+    expect(pids.every(alive)).toBe(true);
+
+    // Twice in a row: a no-op, the same processes, nothing started.
+    const second = script('engine-up.sh', ports);
+    expect(second.code).toBe(0);
+    expect(second.stderr).not.toContain('starting');
+    expect(pidFiles.map(pidOf)).toEqual(pids);
+
+    // A killed session: every process gone at once, pid files, socket and mounts left behind.
+    const containerd = pidOf('exec/containerd/containerd.pid');
+    execFileSync('kill', ['-9', ...pids.map(String), String(containerd)]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(answers(socket)).toBe(false);
+    const recovered = script('engine-up.sh', ports);
+    expect(recovered.stderr).toContain('dockerd is up');
+    expect(recovered.code).toBe(0);
+    expect(answers(socket)).toBe(true);
+    const restarted = pidFiles.map(pidOf);
+    expect(restarted.every(alive)).toBe(true);
+    expect(restarted).not.toEqual(pids);
+
+    const down = script('engine-down.sh', {});
+    expect(down.code).toBe(0);
+    expect(restarted.some(alive)).toBe(false);
+    for (const file of pidFiles) expect(existsSync(path.join(stateDir, file))).toBe(false);
+    expect(answers(socket)).toBe(false);
+    expect(mountsUnder()).toEqual([]);
+    expect(spawnSync('ip', ['link', 'show', env.MP_BRIDGE]).status).not.toBe(0);
+  });
+});
