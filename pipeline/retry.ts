@@ -37,7 +37,7 @@ export function isRetryableStatus(status: number, code?: string): boolean {
 // What the engine writes into a push stream when a registry call failed. Permanent causes are
 // checked first: a 401 is never retried, even if the line also mentions a retryable word.
 const PERMANENT_TEXT = /unauthori[sz]ed|authentication required|no basic auth credentials|denied|forbidden|name[ _]invalid|manifest[ _]invalid|invalid reference|repository name must/i;
-const TRANSIENT_TEXT = /connection reset|broken pipe|\bEOF\b|i\/o timeout|timeout|timed out|connection refused|TLS handshake|toomanyrequests|too many requests|unavailable|blob upload invalid|\b(408|429|500|502|503|504)\b|server error|bad gateway|service unavailable|gateway timeout|no such host|network is unreachable|unexpected status/i;
+const TRANSIENT_TEXT = /connection reset|use of closed network connection|server closed idle connection|unexpected EOF|broken pipe|\bEOF\b|i\/o timeout|timeout|timed out|connection refused|TLS handshake|toomanyrequests|too many requests|unavailable|blob upload invalid|\b(408|429|500|502|503|504)\b|server error|bad gateway|service unavailable|gateway timeout|no such host|network is unreachable|unexpected status/i;
 
 export function isTransientText(message: string): boolean {
   return !PERMANENT_TEXT.test(message) && TRANSIENT_TEXT.test(message);

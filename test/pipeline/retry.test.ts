@@ -30,6 +30,8 @@ describe('what is worth retrying', () => {
     ['read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer', true],
     ['Put "http://127.0.0.1:5000/v2/x/blobs/uploads/1": EOF', true],
     ['net/http: TLS handshake timeout', true],
+    ['Patch "http://127.0.0.1:1/v2/x/blobs/uploads/u": write tcp 127.0.0.1:2->127.0.0.1:1: use of closed network connection', true],
+    ['http: server closed idle connection', true],
     ['blob upload invalid', true],
     ['no basic auth credentials', false],
     ['unauthorized: authentication required', false],
