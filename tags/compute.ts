@@ -24,11 +24,3 @@ export function computeTags(input: TagInput): string[] {
   }
   return tags;
 }
-
-/** The dated tags of a branch look like `<branch>-YYYY-MM-DD`; returns the day, if `tag` is one. */
-export function datedTagDay(tag: string, branch: string): string | undefined {
-  const prefix = `${branch}-`;
-  if (!tag.startsWith(prefix)) return undefined;
-  const rest = tag.slice(prefix.length);
-  return /^\d{4}-\d{2}-\d{2}$/.test(rest) ? rest : undefined;
-}

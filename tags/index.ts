@@ -1,4 +1,4 @@
-export { computeTags, datedTagDay, type TagInput } from './compute.js';
+export { computeTags, type TagInput } from './compute.js';
 export { ageInDays, dayProblem, utcDay } from './date.js';
 export {
   DOCKER_HUB,

@@ -12,6 +12,7 @@ import { LocalHostCgroups } from '../adapters/host-cgroups.js';
 import { RegistryHttp } from '../adapters/registry-http.js';
 import { acquireLock, type HeldLock } from '../adapters/run-lock.js';
 import { resolvePlanSettings, type PlanFlags } from '../cli/common-options.js';
+import { registryRetryPolicy, wholeNumberOption } from '../cli/registry-options.js';
 import type { Runtime } from '../cli/runtime.js';
 import { InputError, WorkError } from '../errors.js';
 import { StreamLogger } from '../log.js';
@@ -47,9 +48,7 @@ export interface PublishFlags extends PlanFlags {
 const DEFAULT_CONCURRENCY = Math.min(2, availableParallelism());
 
 function wholeNumber(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InputError(`${name} "${value}" must be a whole number from ${min} to ${max}`);
-  return Number(value);
+  return value === undefined ? fallback : wholeNumberOption(name, value, min, max);
 }
 
 async function checkReportPath(file: string | undefined, cwd: string): Promise<string | undefined> {
@@ -109,10 +108,8 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     concurrency: wholeNumber('--concurrency', flags.concurrency, DEFAULT_CONCURRENCY, 1, 16),
   };
   const retry: RetryPolicy = {
-    ...DEFAULT_RETRY,
+    ...registryRetryPolicy(runtime.env),
     retries: wholeNumber('--retries', flags.retries, DEFAULT_RETRY.retries, 0, 10),
-    // A tuning knob for tests and slow registries, not an option users need.
-    minDelayMs: wholeNumber('MESOS_PIPELINE_RETRY_MIN_MS', runtime.env.MESOS_PIPELINE_RETRY_MIN_MS, DEFAULT_RETRY.minDelayMs, 1, 600_000),
   };
   // How long to wait for a registry: an answer to one request, and progress of an engine push.
   const requestTimeoutMs = wholeNumber('MESOS_PIPELINE_REGISTRY_TIMEOUT_MS', runtime.env.MESOS_PIPELINE_REGISTRY_TIMEOUT_MS, 30_000, 100, 600_000);

@@ -3,6 +3,7 @@ import { errorMessage, PipelineError, WorkError } from '../errors.js';
 import type { Plan, PlannedBranch } from '../plan/plan.js';
 import { BranchFailure, buildAndTestBranch, newBranchReport, type BuiltImage } from './branch-build.js';
 import type { PublishDeps, PublishOptions, RunShared } from './context.js';
+import { INPUTS_LABEL } from './inputs.js';
 import { engineOutput, pushBranch, snapshotBranch, type Snapshot, type Source } from './push.js';
 import { decideReuse, expectedInputsOf, readPublished, type Decision } from './reuse.js';
 import { REPORT_VERSION, type BranchReport, type RunReport } from './report.js';
@@ -74,7 +75,7 @@ async function pullReusedBases(branch: PlannedBranch, decisions: ReadonlyMap<str
       throw new BranchFailure('pull', image.base, errorMessage(error), { cause: error });
     });
     if (imageId !== base.published.imageId) throw new BranchFailure('pull', image.base, `pulled ${byDigest} as ${imageId}, expected ${base.published.imageId}`);
-    built.set(image.base, { name: image.base, imageId, inputs: base.published.labels['io.mesos-pipeline.inputs'] ?? '' });
+    built.set(image.base, { name: image.base, imageId, inputs: base.published.labels[INPUTS_LABEL] ?? '' });
   }
 }
 

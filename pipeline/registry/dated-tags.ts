@@ -1,3 +1,4 @@
+import { branchVersion } from '../plan/branches.js';
 import { dayProblem } from '../../tags/index.js';
 
 /** A dated snapshot tag, `<branch>-YYYY-MM-DD`, taken apart. */
@@ -7,12 +8,11 @@ export interface DatedTag {
   day: string;
 }
 
-// master or any release branch N.N.x (older ones too: their tags still need pruning).
-const BRANCH = /^(?:master|(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.x)$/;
-const DATED = /^(master|(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.x)-(\d{4}-\d{2}-\d{2})$/;
+const DATED = /^(.+)-(\d{4}-\d{2}-\d{2})$/;
 
+/** master or any release branch N.N.x, the planner's rule (older ones too: their tags still need pruning). */
 export function isMesosBranch(name: string): boolean {
-  return BRANCH.test(name);
+  return name === 'master' || branchVersion(name) !== undefined;
 }
 
 /**
@@ -23,6 +23,6 @@ export function parseDatedTag(tag: string): DatedTag | undefined {
   const match = DATED.exec(tag);
   if (!match) return undefined;
   const [, branch, day] = match as unknown as [string, string, string];
-  if (dayProblem(day) !== undefined) return undefined;
+  if (!isMesosBranch(branch) || dayProblem(day) !== undefined) return undefined;
   return { tag, branch, day };
 }

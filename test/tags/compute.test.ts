@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeTags, datedTagDay } from '../../tags/compute.js';
+import { computeTags } from '../../tags/compute.js';
 
 describe('computeTags', () => {
   it.each([
@@ -25,18 +25,5 @@ describe('computeTags', () => {
   it('accepts the longest valid tag, 128 characters', () => {
     const branch = 'a'.repeat(128 - '-2026-11-27'.length);
     expect(computeTags({ branch, day: '2026-11-27' })[0]).toHaveLength(128);
-  });
-});
-
-describe('datedTagDay', () => {
-  it.each([
-    ['master-2026-11-27', 'master', '2026-11-27'],
-    ['1.11.x-2026-01-02', '1.11.x', '2026-01-02'],
-    ['1.11.x', '1.11.x', undefined],
-    ['1.11.0', '1.11.x', undefined],
-    ['1.1.x-2026-01-02', '1.11.x', undefined],
-    ['master-latest', 'master', undefined],
-  ])('%s of %s -> %s', (tag, branch, day) => {
-    expect(datedTagDay(tag, branch)).toBe(day);
   });
 });

@@ -16,6 +16,8 @@ describe('parseDatedTag', () => {
     ['01.7.x-2026-11-27', undefined],
     ['master-2026-11-27-rc', undefined],
     ['master-20261127', undefined],
+    ['master-latest', undefined],
+    ['1.1.x-2026-01-02', { branch: '1.1.x', day: '2026-01-02' }],
   ])('%s -> %o', (tag, expected) => {
     expect(parseDatedTag(tag)).toEqual(expected ? { tag, ...expected } : undefined);
   });
