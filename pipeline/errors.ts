@@ -25,7 +25,10 @@ export class InputError extends PipelineError {
 export class ConfigError extends InputError {
   readonly problems: readonly string[];
   constructor(file: string, problems: readonly string[]) {
-    const head = problems.length === 1 ? `${file}: ${problems[0]}` : `${file}: ${problems.length} problems: ${problems.join('; ')}`;
+    const head =
+      problems.length === 1
+        ? `${file}: ${problems[0]}`
+        : `${file}: ${problems.length} problems: ${problems.join('; ')}`;
     super(head);
     this.problems = problems;
   }

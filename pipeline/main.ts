@@ -24,7 +24,8 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 const redactor = new Redactor();
-for (const name of ['REGISTRY_PASSWORD', 'GITHUB_TOKEN']) redactor.add(process.env[name], name === 'REGISTRY_PASSWORD' ? process.env.REGISTRY_USERNAME : undefined);
+for (const name of ['REGISTRY_PASSWORD', 'GITHUB_TOKEN'])
+  redactor.add(process.env[name], name === 'REGISTRY_PASSWORD' ? process.env.REGISTRY_USERNAME : undefined);
 
 process.exitCode = await runCli(process.argv.slice(2), {
   env: process.env,

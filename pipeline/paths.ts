@@ -7,7 +7,11 @@ export function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'mesos-pipeline') return dir;
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'mesos-pipeline'
+    )
+      return dir;
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('cannot find the mesos-pipeline package root');
     dir = parent;

@@ -65,9 +65,19 @@ export interface ImageEngine {
   inspectImage(idOrRef: string): Promise<ImageDetails | undefined>;
   tagImage(imageId: string, ref: ImageRef): Promise<void>;
   /** Pushes one tag and returns the manifest digest the registry stored. */
-  push(ref: ImageRef, credentials: Credentials | undefined, onOutput: OutputListener, signal?: AbortSignal): Promise<string>;
+  push(
+    ref: ImageRef,
+    credentials: Credentials | undefined,
+    onOutput: OutputListener,
+    signal?: AbortSignal,
+  ): Promise<string>;
   /** Pulls `ref` (a tag or a digest reference) and returns the local image ID. */
-  pull(ref: string, credentials: Credentials | undefined, onOutput: OutputListener, signal?: AbortSignal): Promise<string>;
+  pull(
+    ref: string,
+    credentials: Credentials | undefined,
+    onOutput: OutputListener,
+    signal?: AbortSignal,
+  ): Promise<string>;
   /** Removes a tag or an image; keeps parent layers (the build cache). Missing is fine. */
   removeImage(idOrRef: string): Promise<void>;
 }
@@ -109,7 +119,11 @@ export interface RunningContainer {
   readonly id: string;
   /** The 127.0.0.1 port a published container port landed on. */
   hostPort(containerPort: string): number;
-  exec(command: string[], options: { user?: string | undefined; timeoutMs: number }, signal?: AbortSignal): Promise<ExecResult>;
+  exec(
+    command: string[],
+    options: { user?: string | undefined; timeoutMs: number },
+    signal?: AbortSignal,
+  ): Promise<ExecResult>;
   /** Running, or the exit code it stopped with. */
   state(): Promise<{ running: boolean; exitCode: number }>;
   logsTail(lines: number): Promise<string>;
@@ -122,7 +136,11 @@ export interface RunningContainer {
  */
 export interface ContainerRuntime {
   /** Runs to completion and returns exit code and output; the container is removed. */
-  runToCompletion(spec: ContainerSpec, timeoutMs: number, signal?: AbortSignal): Promise<ExecResult & { timedOut: boolean }>;
+  runToCompletion(
+    spec: ContainerSpec,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ExecResult & { timedOut: boolean }>;
   /** Creates and starts a container that keeps running until stopped or removed. */
   start(spec: ContainerSpec, signal?: AbortSignal): Promise<RunningContainer>;
   /** Stat of a path inside the image (without running it), or undefined when it is missing. */

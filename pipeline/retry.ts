@@ -8,7 +8,11 @@ export class RegistryError extends WorkError {
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
   readonly status: number | undefined;
-  constructor(step: string, message: string, options: { retryable: boolean; retryAfterMs?: number | undefined; status?: number | undefined; cause?: unknown }) {
+  constructor(
+    step: string,
+    message: string,
+    options: { retryable: boolean; retryAfterMs?: number | undefined; status?: number | undefined; cause?: unknown },
+  ) {
     super(step, message, { cause: options.cause });
     this.retryable = options.retryable;
     this.retryAfterMs = options.retryAfterMs;
@@ -36,14 +40,29 @@ export function isRetryableStatus(status: number, code?: string): boolean {
 
 // What the engine writes into a push stream when a registry call failed. Permanent causes are
 // checked first: a 401 is never retried, even if the line also mentions a retryable word.
-const PERMANENT_TEXT = /unauthori[sz]ed|authentication required|no basic auth credentials|denied|forbidden|name[ _]invalid|manifest[ _]invalid|invalid reference|repository name must/i;
-const TRANSIENT_TEXT = /connection reset|use of closed network connection|server closed idle connection|unexpected EOF|broken pipe|\bEOF\b|i\/o timeout|timeout|timed out|connection refused|TLS handshake|toomanyrequests|too many requests|unavailable|blob upload invalid|\b(408|429|500|502|503|504)\b|server error|bad gateway|service unavailable|gateway timeout|no such host|network is unreachable|unexpected status/i;
+const PERMANENT_TEXT =
+  /unauthori[sz]ed|authentication required|no basic auth credentials|denied|forbidden|name[ _]invalid|manifest[ _]invalid|invalid reference|repository name must/i;
+const TRANSIENT_TEXT =
+  /connection reset|use of closed network connection|server closed idle connection|unexpected EOF|broken pipe|\bEOF\b|i\/o timeout|timeout|timed out|connection refused|TLS handshake|toomanyrequests|too many requests|unavailable|blob upload invalid|\b(408|429|500|502|503|504)\b|server error|bad gateway|service unavailable|gateway timeout|no such host|network is unreachable|unexpected status/i;
 
 export function isTransientText(message: string): boolean {
   return !PERMANENT_TEXT.test(message) && TRANSIENT_TEXT.test(message);
 }
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
 /** Whether a thrown value from fetch or a socket is a network failure worth retrying. */
 export function isNetworkError(error: unknown): boolean {
@@ -51,7 +70,8 @@ export function isNetworkError(error: unknown): boolean {
   for (let depth = 0; current instanceof Error && depth < 4; depth += 1) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-    if (current.name === 'TimeoutError' || /socket hang up|fetch failed|other side closed/i.test(current.message)) return true;
+    if (current.name === 'TimeoutError' || /socket hang up|fetch failed|other side closed/i.test(current.message))
+      return true;
     current = current.cause;
   }
   return false;
@@ -86,8 +106,12 @@ export async function withRetry<T>(what: string, attempt: () => Promise<T>, cont
       shouldRetry: ({ error }) => !signal?.aborted && error instanceof RegistryError && error.retryable,
       onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
         if (signal?.aborted || !(error instanceof RegistryError) || !error.retryable || retriesLeft === 0) return;
-        const wait = error.retryAfterMs ? `, waiting at least ${Math.ceil(error.retryAfterMs / 1000)}s as the registry asked` : '';
-        log.warn(`${what} failed (attempt ${attemptNumber} of ${policy.retries + 1}): ${errorMessage(error)}; retrying${wait}`);
+        const wait = error.retryAfterMs
+          ? `, waiting at least ${Math.ceil(error.retryAfterMs / 1000)}s as the registry asked`
+          : '';
+        log.warn(
+          `${what} failed (attempt ${attemptNumber} of ${policy.retries + 1}): ${errorMessage(error)}; retrying${wait}`,
+        );
         if (error.retryAfterMs) await clock.sleep(Math.min(error.retryAfterMs, 60_000), signal);
       },
     },

@@ -11,7 +11,8 @@ export function utcDay(now: Date): string {
  * Returns the problem, or undefined when the day is valid.
  */
 export function dayProblem(text: string): string | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return `"${text}" is not a date in the form YYYY-MM-DD (for example 2026-11-27)`;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text))
+    return `"${text}" is not a date in the form YYYY-MM-DD (for example 2026-11-27)`;
   const parsed = parse(text, 'yyyy-MM-dd', new UTCDate(0));
   if (!isValid(parsed) || format(parsed, 'yyyy-MM-dd') !== text) return `"${text}" is not a real calendar day`;
   return undefined;

@@ -4,7 +4,8 @@ import { InputError } from '../pipeline/errors.js';
 // alphanumerics joined by `.`, `_`, `__` or dashes; a domain is a host name or [IPv6] with an
 // optional port; a tag is a word character then up to 127 of [\w.-].
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const DOMAIN = /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]{1,5})?$/;
+const DOMAIN =
+  /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]{1,5})?$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const MAX_NAME = 255;
 
@@ -57,9 +58,11 @@ export function parseRegistryTarget(text: string): RegistryTarget {
   if (slash > 0 && looksLikeHost(first)) {
     host = first;
     namespace = text.slice(slash + 1);
-    if (!DOMAIN.test(host)) throw new InputError(`--registry "${text}": "${host}" is not a valid registry host; ${hint}`);
+    if (!DOMAIN.test(host))
+      throw new InputError(`--registry "${text}": "${host}" is not a valid registry host; ${hint}`);
     const port = /:(\d+)$/.exec(host)?.[1];
-    if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) throw new InputError(`--registry "${text}": port ${port} is not a TCP port (1 to 65535); ${hint}`);
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535))
+      throw new InputError(`--registry "${text}": port ${port} is not a TCP port (1 to 65535); ${hint}`);
   } else if (slash < 0 && looksLikeHost(text)) {
     throw new InputError(`--registry "${text}": a namespace is missing; ${hint}`);
   } else {
@@ -85,11 +88,13 @@ export function parseImageRef(text: string): ImageRef {
   const host = text.slice(0, slash);
   const repository = text.slice(slash + 1, colon);
   const tag = text.slice(colon + 1);
-  if (!looksLikeHost(host) || !DOMAIN.test(host)) throw new InputError(`image reference "${text}": "${host}" is not a registry host; ${hint}`);
+  if (!looksLikeHost(host) || !DOMAIN.test(host))
+    throw new InputError(`image reference "${text}": "${host}" is not a registry host; ${hint}`);
   if (!repository.includes('/')) throw new InputError(`image reference "${text}": the namespace is missing; ${hint}`);
   const problem = pathProblem(repository) ?? tagProblem(tag);
   if (problem) throw new InputError(`image reference "${text}": ${problem}`);
-  if (`${host}/${repository}`.length > MAX_NAME) throw new InputError(`image reference "${text}": the name is longer than ${MAX_NAME} characters`);
+  if (`${host}/${repository}`.length > MAX_NAME)
+    throw new InputError(`image reference "${text}": the name is longer than ${MAX_NAME} characters`);
   return { host, repository, tag };
 }
 

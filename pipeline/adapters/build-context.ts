@@ -17,7 +17,10 @@ const ALWAYS = new Set(['Dockerfile', '.dockerignore']);
 
 export async function contextFilter(context: string): Promise<ContextFilter> {
   const text = await readFile(path.join(context, '.dockerignore'), 'utf8').catch(() => '');
-  const patterns = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  const patterns = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
   // The package is CommonJS with a `default` property; under NodeNext that is what types see.
   const rules = dockerignore.default({ ignorecase: false }).add(patterns);
   // With an exception (`!keep/this`) inside an ignored folder, the folder must still be walked.
@@ -46,7 +49,15 @@ function quote(text: string): string {
  * one instruction is one step.
  */
 export function labelledDockerfile(dockerfile: string, labels: Record<string, string>): string | undefined {
-  if (/^#\s*escape\s*=/im.test(dockerfile.split(/\r?\n/).filter((line) => /^#/.test(line.trim()) || line.trim() === '').join('\n'))) return undefined;
+  if (
+    /^#\s*escape\s*=/im.test(
+      dockerfile
+        .split(/\r?\n/)
+        .filter((line) => /^#/.test(line.trim()) || line.trim() === '')
+        .join('\n'),
+    )
+  )
+    return undefined;
   const entries = Object.entries(labels);
   if (entries.length === 0) return dockerfile;
   const label = entries.map(([key, value]) => `${quote(key)}=${quote(value)}`).join(' \\\n      ');
@@ -58,7 +69,11 @@ export function labelledDockerfile(dockerfile: string, labels: Record<string, st
  * time, so memory stays flat however large the context is. Owners are zeroed like the docker CLI.
  * `extra` adds one generated file at the end (the labelled Dockerfile).
  */
-export function packContext(context: string, filter: ContextFilter, extra?: { name: string; content: string }): Readable {
+export function packContext(
+  context: string,
+  filter: ContextFilter,
+  extra?: { name: string; content: string },
+): Readable {
   const pack = tar.pack(context, {
     ...(extra
       ? {

@@ -14,7 +14,14 @@ interface DockerConfig {
 
 /** The keys `docker login` may have stored a registry under. */
 function configKeys(host: string): string[] {
-  if (host === DOCKER_HUB) return ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io', 'https://registry-1.docker.io'];
+  if (host === DOCKER_HUB)
+    return [
+      'https://index.docker.io/v1/',
+      'index.docker.io',
+      'docker.io',
+      'registry-1.docker.io',
+      'https://registry-1.docker.io',
+    ];
   return [host, `https://${host}`, `http://${host}`, `https://${host}/v1/`, `https://${host}/v2/`];
 }
 
@@ -24,7 +31,12 @@ function runHelper(helper: string, server: string): Promise<Credentials | undefi
       if (error) {
         // Helpers exit non-zero with "credentials not found": that is "no credentials", not a failure.
         if (/not found/i.test(stdout) || /not found/i.test(errorMessage(error))) return resolve(undefined);
-        return reject(new WorkError('credentials', `docker-credential-${helper} failed for ${server}: ${errorMessage(error).split('\n')[0]}`));
+        return reject(
+          new WorkError(
+            'credentials',
+            `docker-credential-${helper} failed for ${server}: ${errorMessage(error).split('\n')[0]}`,
+          ),
+        );
       }
       const parsed = JSON.parse(stdout) as { Username?: string; Secret?: string };
       resolve(parsed.Username && parsed.Secret ? { username: parsed.Username, password: parsed.Secret } : undefined);
@@ -38,12 +50,21 @@ function runHelper(helper: string, server: string): Promise<Credentials | undefi
  * Credentials for `host`: REGISTRY_USERNAME/REGISTRY_PASSWORD from the environment first, else
  * what `docker login` stored in $DOCKER_CONFIG/config.json (inline or through a credential helper).
  */
-export async function resolveCredentials(host: string, env: Readonly<Record<string, string | undefined>>): Promise<Credentials | undefined> {
+export async function resolveCredentials(
+  host: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Credentials | undefined> {
   const username = env.REGISTRY_USERNAME;
   const password = env.REGISTRY_PASSWORD;
   if (username && password) return { username, password };
-  if (username && !password) throw new InputError('REGISTRY_USERNAME is set but REGISTRY_PASSWORD is not; set both, or neither to use docker login');
-  if (password && !username) throw new InputError('REGISTRY_PASSWORD is set but REGISTRY_USERNAME is not; set both, or neither to use docker login');
+  if (username && !password)
+    throw new InputError(
+      'REGISTRY_USERNAME is set but REGISTRY_PASSWORD is not; set both, or neither to use docker login',
+    );
+  if (password && !username)
+    throw new InputError(
+      'REGISTRY_PASSWORD is set but REGISTRY_USERNAME is not; set both, or neither to use docker login',
+    );
 
   const dir = env.DOCKER_CONFIG ?? path.join(env.HOME ?? homedir(), '.docker');
   const file = path.join(dir, 'config.json');
@@ -54,7 +75,9 @@ export async function resolveCredentials(host: string, env: Readonly<Record<stri
     config = JSON.parse(text) as DockerConfig;
   } catch (error) {
     // Ignoring it would end in a registry's "credentials are needed", which sends people the wrong way.
-    throw new InputError(`${file} is not valid JSON (${errorMessage(error)}); fix it (docker login writes it), or set REGISTRY_USERNAME and REGISTRY_PASSWORD`);
+    throw new InputError(
+      `${file} is not valid JSON (${errorMessage(error)}); fix it (docker login writes it), or set REGISTRY_USERNAME and REGISTRY_PASSWORD`,
+    );
   }
   const keys = configKeys(host);
   const helper = keys.map((key) => config.credHelpers?.[key]).find(Boolean) ?? config.credsStore;

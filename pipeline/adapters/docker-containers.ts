@@ -73,8 +73,17 @@ class DockerRunningContainer implements RunningContainer {
     return port;
   }
 
-  async exec(command: string[], options: { user?: string | undefined; timeoutMs: number }, signal?: AbortSignal): Promise<ExecResult> {
-    const exec = await this.container.exec({ Cmd: command, AttachStdout: true, AttachStderr: true, ...(options.user ? { User: options.user } : {}) });
+  async exec(
+    command: string[],
+    options: { user?: string | undefined; timeoutMs: number },
+    signal?: AbortSignal,
+  ): Promise<ExecResult> {
+    const exec = await this.container.exec({
+      Cmd: command,
+      AttachStdout: true,
+      AttachStderr: true,
+      ...(options.user ? { User: options.user } : {}),
+    });
     const stream = await exec.start({ hijack: true, stdin: false });
     const stdout = new PassThrough();
     const stderr = new PassThrough();
@@ -92,7 +101,11 @@ class DockerRunningContainer implements RunningContainer {
     const stop = aborted(signal);
     try {
       const result = await Promise.race([ended, limit.promise, stop.promise]);
-      if (result === 'timeout') throw new WorkError('smoke', `\`${command.join(' ')}\` did not finish within ${Math.round(options.timeoutMs / 1000)}s`);
+      if (result === 'timeout')
+        throw new WorkError(
+          'smoke',
+          `\`${command.join(' ')}\` did not finish within ${Math.round(options.timeoutMs / 1000)}s`,
+        );
     } finally {
       limit.cancel();
       stop.cancel();
@@ -100,7 +113,11 @@ class DockerRunningContainer implements RunningContainer {
       stream.destroy();
     }
     const info = await exec.inspect();
-    return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+    return {
+      exitCode: info.ExitCode ?? -1,
+      stdout: Buffer.concat(out).toString('utf8'),
+      stderr: Buffer.concat(err).toString('utf8'),
+    };
   }
 
   async state(): Promise<{ running: boolean; exitCode: number }> {
@@ -122,7 +139,10 @@ class DockerRunningContainer implements RunningContainer {
     try {
       await this.container.stop({ t: timeoutSeconds });
     } catch (error) {
-      if (statusOf(error) !== 304) throw new WorkError('smoke', `cannot stop container ${this.id.slice(0, 12)}: ${engineErrorText(error)}`, { cause: error });
+      if (statusOf(error) !== 304)
+        throw new WorkError('smoke', `cannot stop container ${this.id.slice(0, 12)}: ${engineErrorText(error)}`, {
+          cause: error,
+        });
     }
   }
 }
@@ -170,25 +190,39 @@ export class DockerContainers implements ContainerRuntime {
       this.live.add(container.id);
       return container;
     } catch (error) {
-      throw new WorkError('smoke', `cannot create a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, { cause: error });
+      throw new WorkError(
+        'smoke',
+        `cannot create a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`,
+        { cause: error },
+      );
     }
   }
 
-  async runToCompletion(spec: ContainerSpec, timeoutMs: number, signal?: AbortSignal): Promise<ExecResult & { timedOut: boolean }> {
+  async runToCompletion(
+    spec: ContainerSpec,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ExecResult & { timedOut: boolean }> {
     const container = await this.create(spec);
     const limit = timeout(timeoutMs);
     const stop = aborted(signal);
     try {
       await container.start();
-      const waited = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, limit.promise, stop.promise]);
+      const waited = await Promise.race([
+        container.wait() as Promise<{ StatusCode: number }>,
+        limit.promise,
+        stop.promise,
+      ]);
       const timedOut = waited === 'timeout';
       if (timedOut) await container.kill().catch(() => undefined);
       const buffer = await container.logs({ stdout: true, stderr: true, follow: false });
       const { stdout, stderr } = demuxBuffer(buffer);
-      return { exitCode: timedOut ? -1 : (waited).StatusCode, stdout, stderr, timedOut };
+      return { exitCode: timedOut ? -1 : waited.StatusCode, stdout, stderr, timedOut };
     } catch (error) {
       if (error instanceof WorkError || signal?.aborted) throw error;
-      throw new WorkError('smoke', `cannot run a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, { cause: error });
+      throw new WorkError('smoke', `cannot run a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, {
+        cause: error,
+      });
     } finally {
       limit.cancel();
       stop.cancel();
@@ -203,7 +237,11 @@ export class DockerContainers implements ContainerRuntime {
       await container.start();
     } catch (error) {
       await this.remove(container.id).catch(() => undefined);
-      throw new WorkError('smoke', `cannot start a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, { cause: error });
+      throw new WorkError(
+        'smoke',
+        `cannot start a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`,
+        { cause: error },
+      );
     }
     const info = await container.inspect();
     const ports: Record<string, number> = {};
@@ -218,7 +256,10 @@ export class DockerContainers implements ContainerRuntime {
     // A created, never started container: its filesystem is the image's, nothing runs.
     const container = await this.create({ image, entrypoint: [], cmd: ['/'] });
     try {
-      const response = (await container.infoArchive({ path })) as { headers: Record<string, string | undefined>; destroy(): void };
+      const response = (await container.infoArchive({ path })) as {
+        headers: Record<string, string | undefined>;
+        destroy(): void;
+      };
       // A HEAD answer arrives as a stream; it holds its socket (and the process) until closed.
       response.destroy();
       const header = response.headers['x-docker-container-path-stat'];
@@ -226,7 +267,9 @@ export class DockerContainers implements ContainerRuntime {
       return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw new WorkError('smoke', `cannot stat ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, { cause: error });
+      throw new WorkError('smoke', `cannot stat ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
+        cause: error,
+      });
     } finally {
       await this.remove(container.id);
     }
@@ -235,7 +278,7 @@ export class DockerContainers implements ContainerRuntime {
   async readFile(image: string, path: string, limit: number): Promise<Buffer | undefined> {
     const container = await this.create({ image, entrypoint: [], cmd: ['/'] });
     try {
-      const archive = (await container.getArchive({ path }));
+      const archive = await container.getArchive({ path });
       return await new Promise<Buffer | undefined>((resolve, reject) => {
         const tar = extract();
         let content: Buffer | undefined;
@@ -261,7 +304,9 @@ export class DockerContainers implements ContainerRuntime {
       });
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw new WorkError('smoke', `cannot read ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, { cause: error });
+      throw new WorkError('smoke', `cannot read ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
+        cause: error,
+      });
     } finally {
       await this.remove(container.id);
     }
@@ -273,13 +318,17 @@ export class DockerContainers implements ContainerRuntime {
       this.live.delete(id);
     } catch (error) {
       if (statusOf(error) === 404) this.live.delete(id);
-      else throw new WorkError('cleanup', `cannot remove container ${id.slice(0, 12)}: ${engineErrorText(error)}`, { cause: error });
+      else
+        throw new WorkError('cleanup', `cannot remove container ${id.slice(0, 12)}: ${engineErrorText(error)}`, {
+          cause: error,
+        });
     }
   }
 
   async removeAll(): Promise<void> {
     const results = await Promise.allSettled([...this.live].map((id) => this.remove(id)));
     const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failed.length > 0) throw new WorkError('cleanup', failed.map((result) => errorMessage(result.reason)).join('; '));
+    if (failed.length > 0)
+      throw new WorkError('cleanup', failed.map((result) => errorMessage(result.reason)).join('; '));
   }
 }

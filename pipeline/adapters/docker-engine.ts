@@ -20,12 +20,16 @@ export function engineErrorText(error: unknown): string {
   const e = error as DockerodeError;
   if (e && typeof e.json === 'object' && e.json?.message) return e.json.message.trim();
   if (e && typeof e.json === 'string' && e.json.trim() !== '') return e.json.trim();
-  return errorMessage(error).replace(/^\(HTTP code \d+\)\s*[\w ]+-\s*/, '').trim();
+  return errorMessage(error)
+    .replace(/^\(HTTP code \d+\)\s*[\w ]+-\s*/, '')
+    .trim();
 }
 
 function isUnreachable(error: unknown): boolean {
   const code = (error as DockerodeError)?.code;
-  return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH';
+  return (
+    code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH'
+  );
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -34,7 +38,11 @@ function statusOf(error: unknown): number | undefined {
 
 /** Engine output worth showing: build `stream` text and push/pull `status` lines. */
 function outputLines(message: EngineMessage): string[] {
-  if (message.stream) return message.stream.split('\n').map((line) => line.trimEnd()).filter((line) => line !== '');
+  if (message.stream)
+    return message.stream
+      .split('\n')
+      .map((line) => line.trimEnd())
+      .filter((line) => line !== '');
   if (message.status && !message.progress) return [message.id ? `${message.id}: ${message.status}` : message.status];
   return [];
 }
@@ -65,13 +73,21 @@ export class DockerImageEngine implements ImageEngine {
   }
 
   private unreachable(error: unknown): WorkError {
-    return new WorkError('engine', `cannot reach the Docker engine at ${this.address}: ${errorMessage(error)}; start one (scripts/engine-up.sh) or set DOCKER_HOST`, { cause: error });
+    return new WorkError(
+      'engine',
+      `cannot reach the Docker engine at ${this.address}: ${errorMessage(error)}; start one (scripts/engine-up.sh) or set DOCKER_HOST`,
+      { cause: error },
+    );
   }
 
   async info(signal?: AbortSignal): Promise<EngineInfo> {
     try {
       signal?.throwIfAborted();
-      const info = (await this.docker.info()) as { ServerVersion?: string; CgroupVersion?: string; CgroupDriver?: string };
+      const info = (await this.docker.info()) as {
+        ServerVersion?: string;
+        CgroupVersion?: string;
+        CgroupDriver?: string;
+      };
       return {
         address: this.address,
         serverVersion: info.ServerVersion ?? 'unknown',
@@ -85,14 +101,27 @@ export class DockerImageEngine implements ImageEngine {
 
   async build(request: BuildRequest, onOutput: OutputListener, signal?: AbortSignal): Promise<string> {
     const filter = await contextFilter(request.context);
-    const dockerfile = labelledDockerfile(await readFile(path.join(request.context, 'Dockerfile'), 'utf8'), request.labels);
-    const context = packContext(request.context, filter, dockerfile === undefined ? undefined : { name: LABELLED_DOCKERFILE, content: dockerfile });
+    const dockerfile = labelledDockerfile(
+      await readFile(path.join(request.context, 'Dockerfile'), 'utf8'),
+      request.labels,
+    );
+    const context = packContext(
+      request.context,
+      filter,
+      dockerfile === undefined ? undefined : { name: LABELLED_DOCKERFILE, content: dockerfile },
+    );
     const labelling = dockerfile === undefined ? { labels: request.labels } : { dockerfile: LABELLED_DOCKERFILE };
     let stream: NodeJS.ReadableStream;
     try {
       // rm/forcerm: intermediate containers go away even when a step fails; the layers they
       // produced stay as the build cache.
-      stream = await this.docker.buildImage(context, { buildargs: request.buildArgs, ...labelling, rm: true, forcerm: true, abortSignal: signal });
+      stream = await this.docker.buildImage(context, {
+        buildargs: request.buildArgs,
+        ...labelling,
+        rm: true,
+        forcerm: true,
+        abortSignal: signal,
+      });
     } catch (error) {
       context.destroy();
       if (isUnreachable(error)) throw this.unreachable(error);
@@ -108,7 +137,8 @@ export class DockerImageEngine implements ImageEngine {
           const text = message.stream ?? '';
           const running = /Running in ([0-9a-f]{12,64})/.exec(text)?.[1];
           if (running) stepContainer = running;
-          else if (stepContainer && text.includes(`Removing intermediate container ${stepContainer}`)) stepContainer = undefined;
+          else if (stepContainer && text.includes(`Removing intermediate container ${stepContainer}`))
+            stepContainer = undefined;
           outputLines(message).forEach(onOutput);
         },
         signal,
@@ -119,7 +149,10 @@ export class DockerImageEngine implements ImageEngine {
     }
     const failure = messages.map(messageError).find((text) => text !== undefined);
     if (failure) throw new WorkError('build', failure);
-    const id = messages.map((message) => message.aux?.ID).filter((value): value is string => value !== undefined).pop();
+    const id = messages
+      .map((message) => message.aux?.ID)
+      .filter((value): value is string => value !== undefined)
+      .pop();
     if (!id) throw new WorkError('build', 'the engine finished the build without reporting an image ID');
     return id;
   }
@@ -134,7 +167,7 @@ export class DockerImageEngine implements ImageEngine {
         labels: config.Labels ?? {},
         env: config.Env ?? [],
         entrypoint: (config.Entrypoint as string[] | null | undefined) ?? null,
-        cmd: (config.Cmd) ?? null,
+        cmd: config.Cmd ?? null,
         exposedPorts: Object.keys(config.ExposedPorts ?? {}),
         workdir: config.WorkingDir ?? '',
         user: config.User ?? '',
@@ -152,18 +185,28 @@ export class DockerImageEngine implements ImageEngine {
     try {
       await this.docker.getImage(imageId).tag({ repo: `${ref.host}/${ref.repository}`, tag: ref.tag });
     } catch (error) {
-      throw new WorkError('push', `cannot tag ${imageId} as ${formatImageRef(ref)}: ${engineErrorText(error)}`, { cause: error });
+      throw new WorkError('push', `cannot tag ${imageId} as ${formatImageRef(ref)}: ${engineErrorText(error)}`, {
+        cause: error,
+      });
     }
   }
 
-  async push(ref: ImageRef, credentials: Credentials | undefined, onOutput: OutputListener, signal?: AbortSignal): Promise<string> {
+  async push(
+    ref: ImageRef,
+    credentials: Credentials | undefined,
+    onOutput: OutputListener,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const name = formatImageRef(ref);
     const what = `push ${name} to ${ref.host}`;
     const auth = authConfig(credentials, ref.host);
     const messages = await this.followRegistryStream(
       'push',
       what,
-      (both) => this.docker.getImage(`${ref.host}/${ref.repository}`).push({ tag: ref.tag, abortSignal: both, ...(auth ? { authconfig: auth } : {}) }),
+      (both) =>
+        this.docker
+          .getImage(`${ref.host}/${ref.repository}`)
+          .push({ tag: ref.tag, abortSignal: both, ...(auth ? { authconfig: auth } : {}) }),
       onOutput,
       signal,
     );
@@ -171,15 +214,28 @@ export class DockerImageEngine implements ImageEngine {
     if (failure) throw new RegistryError('push', `${what}: ${failure}`, { retryable: isTransientText(failure) });
     const digest =
       messages.map((message) => message.aux?.Digest).find((value) => value !== undefined) ??
-      messages.map((message) => /digest: (sha256:[0-9a-f]{64})/.exec(message.status ?? '')?.[1]).find((value) => value !== undefined);
+      messages
+        .map((message) => /digest: (sha256:[0-9a-f]{64})/.exec(message.status ?? '')?.[1])
+        .find((value) => value !== undefined);
     if (!digest) throw new RegistryError('push', `${what}: the engine did not report a digest`, { retryable: false });
     return digest;
   }
 
-  async pull(ref: string, credentials: Credentials | undefined, onOutput: OutputListener, signal?: AbortSignal): Promise<string> {
+  async pull(
+    ref: string,
+    credentials: Credentials | undefined,
+    onOutput: OutputListener,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const host = ref.slice(0, ref.indexOf('/'));
     const auth = authConfig(credentials, host);
-    const messages = await this.followRegistryStream('pull', `pull ${ref}`, (both) => this.docker.pull(ref, { abortSignal: both, ...(auth ? { authconfig: auth } : {}) }), onOutput, signal);
+    const messages = await this.followRegistryStream(
+      'pull',
+      `pull ${ref}`,
+      (both) => this.docker.pull(ref, { abortSignal: both, ...(auth ? { authconfig: auth } : {}) }),
+      onOutput,
+      signal,
+    );
     const failure = messages.map(messageError).find((text) => text !== undefined);
     if (failure) throw new RegistryError('pull', `pull ${ref}: ${failure}`, { retryable: isTransientText(failure) });
     const details = await this.inspectImage(ref);
@@ -214,9 +270,20 @@ export class DockerImageEngine implements ImageEngine {
    * Reads a push or pull stream, giving up when the engine reports nothing for stallTimeoutMs: a
    * registry that accepted a connection and then went silent would otherwise hold the run forever.
    */
-  private async followRegistryStream(step: 'push' | 'pull', what: string, start: (signal: AbortSignal) => Promise<NodeJS.ReadableStream>, onOutput: OutputListener, signal: AbortSignal | undefined): Promise<EngineMessage[]> {
+  private async followRegistryStream(
+    step: 'push' | 'pull',
+    what: string,
+    start: (signal: AbortSignal) => Promise<NodeJS.ReadableStream>,
+    onOutput: OutputListener,
+    signal: AbortSignal | undefined,
+  ): Promise<EngineMessage[]> {
     const stall = new AbortController();
-    const stalled = (): RegistryError => new RegistryError(step, `${what}: no progress for ${Math.round(this.stallTimeoutMs / 1000)}s; the registry stopped answering`, { retryable: true });
+    const stalled = (): RegistryError =>
+      new RegistryError(
+        step,
+        `${what}: no progress for ${Math.round(this.stallTimeoutMs / 1000)}s; the registry stopped answering`,
+        { retryable: true },
+      );
     let timer = setTimeout(() => stall.abort(stalled()), this.stallTimeoutMs);
     const both = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
     try {
@@ -228,7 +295,11 @@ export class DockerImageEngine implements ImageEngine {
         if (stall.signal.aborted) throw stall.signal.reason;
         if (isUnreachable(error)) throw this.unreachable(error);
         const text = engineErrorText(error);
-        throw new RegistryError(step, `${what}: ${text}`, { retryable: isTransientText(text), status: statusOf(error), cause: error });
+        throw new RegistryError(step, `${what}: ${text}`, {
+          retryable: isTransientText(text),
+          status: statusOf(error),
+          cause: error,
+        });
       }
       try {
         return await readEngineStream(
@@ -243,7 +314,10 @@ export class DockerImageEngine implements ImageEngine {
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         if (stall.signal.aborted) throw stall.signal.reason;
-        throw new RegistryError(step, `${what}: the engine stream broke: ${errorMessage(error)}`, { retryable: true, cause: error });
+        throw new RegistryError(step, `${what}: the engine stream broke: ${errorMessage(error)}`, {
+          retryable: true,
+          cause: error,
+        });
       }
     } finally {
       clearTimeout(timer);

@@ -43,10 +43,17 @@ export class DockerHubTagDeleter implements TagDeleter {
       // Read within the deadline too: a Hub that stops mid-answer must not hold the run.
       const body = await response.arrayBuffer();
       const nullBody = [204, 205, 304].includes(response.status);
-      return new Response(nullBody ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      return new Response(nullBody ? null : body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
     } catch (error) {
       if (this.retry.signal?.aborted) throw this.retry.signal.reason;
-      throw new RegistryError('prune', `${what}: cannot reach ${new URL(url).host}: ${errorMessage(error)}`, { retryable: isNetworkError(error), cause: error });
+      throw new RegistryError('prune', `${what}: cannot reach ${new URL(url).host}: ${errorMessage(error)}`, {
+        retryable: isNetworkError(error),
+        cause: error,
+      });
     } finally {
       limit.dispose();
     }
@@ -65,8 +72,14 @@ export class DockerHubTagDeleter implements TagDeleter {
         });
         if (response.ok) return ((await response.json()) as { token?: string }).token;
         await response.body?.cancel();
-        const hint = response.status === 401 ? '; check REGISTRY_USERNAME and REGISTRY_PASSWORD (with two-factor authentication, a personal access token with delete scope)' : '';
-        throw new RegistryError('prune', `${what}: ${response.status} ${response.statusText}${hint}`, { retryable: isRetryableStatus(response.status), status: response.status });
+        const hint =
+          response.status === 401
+            ? '; check REGISTRY_USERNAME and REGISTRY_PASSWORD (with two-factor authentication, a personal access token with delete scope)'
+            : '';
+        throw new RegistryError('prune', `${what}: ${response.status} ${response.statusText}${hint}`, {
+          retryable: isRetryableStatus(response.status),
+          status: response.status,
+        });
       },
       this.retry,
     );
@@ -78,7 +91,9 @@ export class DockerHubTagDeleter implements TagDeleter {
   async deleteTags(repository: string, tags: readonly string[]): Promise<void> {
     const slash = repository.indexOf('/');
     if (slash <= 0 || repository.indexOf('/', slash + 1) >= 0) {
-      throw new RegistryError('prune', `docker.io/${repository}: Docker Hub repositories are NAMESPACE/NAME`, { retryable: false });
+      throw new RegistryError('prune', `docker.io/${repository}: Docker Hub repositories are NAMESPACE/NAME`, {
+        retryable: false,
+      });
     }
     for (const tag of tags) {
       const what = `delete tag docker.io/${repository}:${tag}`;
@@ -86,12 +101,22 @@ export class DockerHubTagDeleter implements TagDeleter {
         what,
         async () => {
           const token = await this.login();
-          const response = await this.send(what, `${this.base}/v2/repositories/${repository}/tags/${encodeURIComponent(tag)}/`, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+          const response = await this.send(
+            what,
+            `${this.base}/v2/repositories/${repository}/tags/${encodeURIComponent(tag)}/`,
+            { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } },
+          );
           await response.body?.cancel();
           // 404: already gone, which is what was wanted.
           if (response.ok || response.status === 404) return;
-          const hint = response.status === 401 || response.status === 403 ? `; ${this.credentials.username} may not delete tags of ${repository} (a personal access token needs the delete scope)` : '';
-          throw new RegistryError('prune', `${what}: ${response.status} ${response.statusText}${hint}`, { retryable: isRetryableStatus(response.status), status: response.status });
+          const hint =
+            response.status === 401 || response.status === 403
+              ? `; ${this.credentials.username} may not delete tags of ${repository} (a personal access token needs the delete scope)`
+              : '';
+          throw new RegistryError('prune', `${what}: ${response.status} ${response.statusText}${hint}`, {
+            retryable: isRetryableStatus(response.status),
+            status: response.status,
+          });
         },
         this.retry,
       );

@@ -22,7 +22,25 @@ export function parseLsRemote(output: string): RemoteRefs {
 
 // What git needs to reach a remote, and nothing that could run code (simple-git refuses EDITOR,
 // GIT_SSH_COMMAND and the like, and so do we).
-const PASSED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'XDG_CONFIG_HOME', 'SSH_AUTH_SOCK', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'GIT_SSL_CAINFO', 'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_NOSYSTEM'];
+const PASSED_ENV = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LANG',
+  'LC_ALL',
+  'TMPDIR',
+  'XDG_CONFIG_HOME',
+  'SSH_AUTH_SOCK',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'GIT_SSL_CAINFO',
+  'GIT_CONFIG_GLOBAL',
+  'GIT_CONFIG_NOSYSTEM',
+];
 
 function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' };
@@ -47,7 +65,10 @@ export class SimpleGitRemote implements GitRemote {
     try {
       output = await this.git.listRemote(['--heads', '--tags', '--', repo]);
     } catch (error) {
-      const reason = errorMessage(error).split('\n').find((line) => /fatal|error|not found|unable|could not/i.test(line)) ?? errorMessage(error).split('\n')[0];
+      const reason =
+        errorMessage(error)
+          .split('\n')
+          .find((line) => /fatal|error|not found|unable|could not/i.test(line)) ?? errorMessage(error).split('\n')[0];
       throw new WorkError('resolve', `cannot read the branches of ${repo}: ${reason?.trim()}`, { cause: error });
     }
     return parseLsRemote(output);

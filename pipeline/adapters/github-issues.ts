@@ -6,7 +6,8 @@ const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 /** `owner/name` as GITHUB_REPOSITORY gives it; anything else is bad input. */
 export function parseRepository(text: string): { owner: string; repo: string } {
-  if (!REPOSITORY.test(text)) throw new InputError(`GITHUB_REPOSITORY "${text}" is not OWNER/NAME, for example apache/mesos`);
+  if (!REPOSITORY.test(text))
+    throw new InputError(`GITHUB_REPOSITORY "${text}" is not OWNER/NAME, for example apache/mesos`);
   const [owner, repo] = text.split('/') as [string, string];
   return { owner, repo };
 }
@@ -44,13 +45,22 @@ export class OctokitIssueTracker implements IssueTracker {
       else if (status === 404) hint = `; does ${this.owner}/${this.repo} exist and can the token see it?`;
       else if (status === 410) hint = '; issues are disabled in this repository';
       const first = errorMessage(error).split('\n')[0] ?? '';
-      throw new WorkError('github', `GitHub ${what} in ${this.owner}/${this.repo}: ${status ?? 'no answer'} ${first}${hint}`.replace(/\s+/g, ' '), { cause: error });
+      throw new WorkError(
+        'github',
+        `GitHub ${what} in ${this.owner}/${this.repo}: ${status ?? 'no answer'} ${first}${hint}`.replace(/\s+/g, ' '),
+        { cause: error },
+      );
     }
   }
 
   async findOpenIssue(title: string): Promise<TrackedIssue | undefined> {
     return this.call('listing open issues', async () => {
-      const pages = this.octokit.paginate.iterator(this.octokit.rest.issues.listForRepo, { owner: this.owner, repo: this.repo, state: 'open', per_page: 100 });
+      const pages = this.octokit.paginate.iterator(this.octokit.rest.issues.listForRepo, {
+        owner: this.owner,
+        repo: this.repo,
+        state: 'open',
+        per_page: 100,
+      });
       for await (const page of pages) {
         const match = page.data.find((issue) => !issue.pull_request && issue.title === title);
         if (match) return { number: match.number, title: match.title, url: match.html_url };
@@ -67,11 +77,21 @@ export class OctokitIssueTracker implements IssueTracker {
   }
 
   async comment(issue: number, body: string): Promise<void> {
-    await this.call(`commenting on #${issue}`, () => this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: issue, body }));
+    await this.call(`commenting on #${issue}`, () =>
+      this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: issue, body }),
+    );
   }
 
   async close(issue: number, comment: string): Promise<void> {
     await this.comment(issue, comment);
-    await this.call(`closing #${issue}`, () => this.octokit.rest.issues.update({ owner: this.owner, repo: this.repo, issue_number: issue, state: 'closed', state_reason: 'completed' }));
+    await this.call(`closing #${issue}`, () =>
+      this.octokit.rest.issues.update({
+        owner: this.owner,
+        repo: this.repo,
+        issue_number: issue,
+        state: 'closed',
+        state_reason: 'completed',
+      }),
+    );
   }
 }

@@ -53,7 +53,11 @@ function parseLine(line: string): EngineMessage[] {
  * at the end of the stream; rejects when the stream fails or is aborted. It does not judge the
  * messages: callers look for error lines with messageError.
  */
-export function readEngineStream(stream: NodeJS.ReadableStream, onMessage: (message: EngineMessage) => void, signal?: AbortSignal): Promise<EngineMessage[]> {
+export function readEngineStream(
+  stream: NodeJS.ReadableStream,
+  onMessage: (message: EngineMessage) => void,
+  signal?: AbortSignal,
+): Promise<EngineMessage[]> {
   return new Promise((resolve, reject) => {
     const parser = new JsonLineParser();
     const all: EngineMessage[] = [];

@@ -52,7 +52,8 @@ export function parseChallenge(header: string): { scheme: string; params: Record
   const space = header.indexOf(' ');
   const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
   const params: Record<string, string> = {};
-  for (const match of header.slice(space + 1).matchAll(/(\w+)="([^"]*)"/g)) params[match[1] as string] = match[2] as string;
+  for (const match of header.slice(space + 1).matchAll(/(\w+)="([^"]*)"/g))
+    params[match[1] as string] = match[2] as string;
   return { scheme, params };
 }
 
@@ -107,7 +108,11 @@ export class RegistryHttp implements Registry {
     try {
       const response = await this.fetch(url, { ...init, signal: limit.signal });
       const body = NULL_BODY_STATUSES.has(response.status) ? null : Buffer.from(await response.arrayBuffer());
-      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      return new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
     } finally {
       limit.dispose();
     }
@@ -128,7 +133,11 @@ export class RegistryHttp implements Registry {
     const basic = this.basicHeader();
     const response = await this.exchange(url, { headers: basic ? { Authorization: basic } : {} });
     if (!response.ok) {
-      throw new RegistryError('registry', `${subject}: the token service ${url.host} refused credentials (${response.status})`, { retryable: isRetryableStatus(response.status), status: response.status });
+      throw new RegistryError(
+        'registry',
+        `${subject}: the token service ${url.host} refused credentials (${response.status})`,
+        { retryable: isRetryableStatus(response.status), status: response.status },
+      );
     }
     const body = (await response.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
@@ -150,7 +159,10 @@ export class RegistryHttp implements Registry {
     }
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.retry.clock.now().getTime());
     let hint = '';
-    if (response.status === 401) hint = this.credentials ? '; the credentials were refused' : '; credentials are needed: set REGISTRY_USERNAME and REGISTRY_PASSWORD, or docker login';
+    if (response.status === 401)
+      hint = this.credentials
+        ? '; the credentials were refused'
+        : '; credentials are needed: set REGISTRY_USERNAME and REGISTRY_PASSWORD, or docker login';
     return new RegistryError('registry', `${subject}: ${response.status} ${response.statusText}${detail}${hint}`, {
       retryable: isRetryableStatus(response.status, code),
       retryAfterMs,
@@ -179,7 +191,10 @@ export class RegistryHttp implements Registry {
               error instanceof Error && error.name === 'TimeoutError'
                 ? `${this.host} did not answer within ${this.timeoutMs / 1000}s`
                 : `cannot reach ${this.host}: ${errorMessage(error)}${error instanceof Error && error.cause ? ` (${errorMessage(error.cause)})` : ''}`;
-            throw new RegistryError('registry', `${options.subject}: ${why}`, { retryable: isNetworkError(error), cause: error });
+            throw new RegistryError('registry', `${options.subject}: ${why}`, {
+              retryable: isNetworkError(error),
+              cause: error,
+            });
           }
           if (response.status === 401) {
             const challenge = response.headers.get('www-authenticate');
@@ -188,7 +203,9 @@ export class RegistryHttp implements Registry {
           if (response.ok || options.accept.includes(response.status)) return response;
           throw await this.failure(response, options.subject);
         }
-        throw new RegistryError('registry', `${options.subject}: ${this.host} kept asking for authentication`, { retryable: false });
+        throw new RegistryError('registry', `${options.subject}: ${this.host} kept asking for authentication`, {
+          retryable: false,
+        });
       },
       this.retry,
     );
@@ -239,8 +256,11 @@ export class RegistryHttp implements Registry {
       return undefined;
     }
     const bytes = Buffer.from(await response.arrayBuffer());
-    const digest = response.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() || ((JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? DOCKER_MANIFEST);
+    const digest =
+      response.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const mediaType =
+      (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ||
+      ((JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? DOCKER_MANIFEST);
     return { digest, mediaType, bytes };
   }
 
@@ -254,11 +274,19 @@ export class RegistryHttp implements Registry {
       accept: [],
     });
     await response.body?.cancel();
-    return response.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(manifest.bytes).digest('hex')}`;
+    return (
+      response.headers.get('docker-content-digest') ??
+      `sha256:${createHash('sha256').update(manifest.bytes).digest('hex')}`
+    );
   }
 
   async getBlob(repository: string, digest: string): Promise<Buffer> {
-    const response = await this.request('GET', `/v2/${repository}/blobs/${digest}`, { repository, action: 'pull', subject: this.subject('blob', repository, digest), accept: [] });
+    const response = await this.request('GET', `/v2/${repository}/blobs/${digest}`, {
+      repository,
+      action: 'pull',
+      subject: this.subject('blob', repository, digest),
+      accept: [],
+    });
     return Buffer.from(await response.arrayBuffer());
   }
 
@@ -266,7 +294,12 @@ export class RegistryHttp implements Registry {
     const tags: string[] = [];
     let next: string | undefined = `/v2/${repository}/tags/list?n=1000`;
     while (next) {
-      const response: Response = await this.request('GET', next, { repository, action: 'pull', subject: this.subject('tags of', repository), accept: [404] });
+      const response: Response = await this.request('GET', next, {
+        repository,
+        action: 'pull',
+        subject: this.subject('tags of', repository),
+        accept: [404],
+      });
       if (response.status === 404) {
         await response.body?.cancel();
         return [];
@@ -293,10 +326,16 @@ export class RegistryHttp implements Registry {
   async putBlob(repository: string, bytes: Buffer): Promise<string> {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     const subject = this.subject('blob', repository, digest);
-    const start = await this.request('POST', `/v2/${repository}/blobs/uploads/`, { repository, action: 'pull,push', subject, accept: [] });
+    const start = await this.request('POST', `/v2/${repository}/blobs/uploads/`, {
+      repository,
+      action: 'pull,push',
+      subject,
+      accept: [],
+    });
     await start.body?.cancel();
     const location = start.headers.get('location');
-    if (!location) throw new RegistryError('registry', `${subject}: the registry gave no upload location`, { retryable: false });
+    if (!location)
+      throw new RegistryError('registry', `${subject}: the registry gave no upload location`, { retryable: false });
     const url = new URL(location, this.base);
     url.searchParams.set('digest', digest);
     const done = await this.request('PUT', url.toString(), {

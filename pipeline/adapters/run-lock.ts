@@ -16,13 +16,16 @@ export interface HeldLock {
  */
 export async function acquireLock(key: string): Promise<HeldLock | { heldBy: string }> {
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 32);
-  const address = process.platform === 'linux' ? `\0mesos-pipeline-${hash}` : path.join(tmpdir(), `mesos-pipeline-${hash}.sock`);
+  const address =
+    process.platform === 'linux' ? `\0mesos-pipeline-${hash}` : path.join(tmpdir(), `mesos-pipeline-${hash}.sock`);
   const holder = JSON.stringify({ pid: process.pid, key });
 
   const listen = (): Promise<net.Server | 'busy'> =>
     new Promise((resolve, reject) => {
       const server = net.createServer((socket) => socket.end(holder));
-      server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve('busy') : reject(error)));
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        error.code === 'EADDRINUSE' ? resolve('busy') : reject(error),
+      );
       server.listen({ path: address }, () => {
         server.unref();
         resolve(server);

@@ -34,7 +34,8 @@ function asOption<T>(source: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof InputError && source !== '--registry') throw new InputError(error.message.replace(/^--registry /, `${source} `), { cause: error });
+    if (error instanceof InputError && source !== '--registry')
+      throw new InputError(error.message.replace(/^--registry /, `${source} `), { cause: error });
     throw error;
   }
 }
@@ -72,12 +73,16 @@ export function resolvePlanSettings(flags: PlanFlags, runtime: Runtime): PlanSet
     if (problem) throw new InputError(`--date ${problem}`);
     date = flags.date;
   }
-  const registry = asOption(flags.registry === undefined && runtime.env.MESOS_PIPELINE_REGISTRY !== undefined ? 'MESOS_PIPELINE_REGISTRY' : '--registry', () =>
-    parseRegistryTarget(flags.registry ?? runtime.env.MESOS_PIPELINE_REGISTRY ?? DEFAULT_REGISTRY),
+  const registry = asOption(
+    flags.registry === undefined && runtime.env.MESOS_PIPELINE_REGISTRY !== undefined
+      ? 'MESOS_PIPELINE_REGISTRY'
+      : '--registry',
+    () => parseRegistryTarget(flags.registry ?? runtime.env.MESOS_PIPELINE_REGISTRY ?? DEFAULT_REGISTRY),
   );
   const minVersion = parseMinVersion(flags.minVersion ?? DEFAULT_MIN_VERSION);
   const rawRepo = flags.repo ?? runtime.env.MESOS_PIPELINE_REPO ?? DEFAULT_REPO;
-  const repoSource = flags.repo === undefined && runtime.env.MESOS_PIPELINE_REPO !== undefined ? 'MESOS_PIPELINE_REPO' : '--repo';
+  const repoSource =
+    flags.repo === undefined && runtime.env.MESOS_PIPELINE_REPO !== undefined ? 'MESOS_PIPELINE_REPO' : '--repo';
   if (rawRepo.trim() === '') throw new InputError(`${repoSource} is empty; give a git URL or a local repository path`);
   const leak = credentialsProblem(rawRepo);
   if (leak) throw new InputError(leak.replace(/^--repo /, `${repoSource} `));

@@ -8,8 +8,14 @@ const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$/;
 /** `36h`, `2d`, `90m`, `1d12h` -> milliseconds; anything else is bad input for `option`. */
 export function parseDuration(option: string, text: string): number {
   const match = DURATION.exec(text);
-  const ms = match && text !== '' ? Number(match[1] ?? 0) * DAY + Number(match[2] ?? 0) * HOUR + Number(match[3] ?? 0) * MINUTE : 0;
-  if (!match || ms <= 0) throw new InputError(`${option} "${text}" is not a duration; use whole numbers with d, h or m, for example 36h, 2d or 1d12h`);
+  const ms =
+    match && text !== ''
+      ? Number(match[1] ?? 0) * DAY + Number(match[2] ?? 0) * HOUR + Number(match[3] ?? 0) * MINUTE
+      : 0;
+  if (!match || ms <= 0)
+    throw new InputError(
+      `${option} "${text}" is not a duration; use whole numbers with d, h or m, for example 36h, 2d or 1d12h`,
+    );
   return ms;
 }
 

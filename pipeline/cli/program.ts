@@ -24,10 +24,16 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 function planOptions(command: Command): Command {
   return command
-    .option('--repo <url-or-path>', 'Mesos git repository (default: $MESOS_PIPELINE_REPO or https://github.com/apache/mesos.git)')
+    .option(
+      '--repo <url-or-path>',
+      'Mesos git repository (default: $MESOS_PIPELINE_REPO or https://github.com/apache/mesos.git)',
+    )
     .option('--branch <name>', 'plan only this branch (repeatable): master or N.N.x', collect, [])
     .option('--date <YYYY-MM-DD>', 'the UTC day for dated tags (default: today in UTC)')
-    .option('--registry <host[:port]/namespace>', 'where images go (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)')
+    .option(
+      '--registry <host[:port]/namespace>',
+      'where images go (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)',
+    )
     .option('--images <dir>', 'folder with images.json (default: the embedded dockerfiles/)')
     .option('--min-version <major.minor>', 'oldest release branch to include (default: 1.7)')
     .option('-v, --verbose', 'show engine output and debug lines on stderr');
@@ -37,9 +43,15 @@ function planOptions(command: Command): Command {
  * The command line, on commander. Usage mistakes surface as InputError (exit 2) with commander's
  * one-line message; --help and --version print and succeed.
  */
-export function buildProgram(handlers: Handlers, write: { out: (s: string) => void; err: (s: string) => void }, setExitCode: (code: number) => void): Command {
+export function buildProgram(
+  handlers: Handlers,
+  write: { out: (s: string) => void; err: (s: string) => void },
+  setExitCode: (code: number) => void,
+): Command {
   const program = new Command('mesos-pipeline')
-    .description('Builds, smoke-tests and publishes the mesos-centos and mesos-mini images for master and every release branch.')
+    .description(
+      'Builds, smoke-tests and publishes the mesos-centos and mesos-mini images for master and every release branch.',
+    )
     .version(packageVersion(), '--version')
     .exitOverride()
     .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: () => undefined })
@@ -52,44 +64,78 @@ export function buildProgram(handlers: Handlers, write: { out: (s: string) => vo
 
   planOptions(program.command('publish'))
     .description('build, smoke-test and push every planned branch; only tested images are pushed')
-    .option('--plan <file>', 'apply a plan written by `plan --json` (its shas, date and registry) instead of planning now')
+    .option(
+      '--plan <file>',
+      'apply a plan written by `plan --json` (its shas, date and registry) instead of planning now',
+    )
     .option('--dry-run', 'print the plan and touch nothing')
     .option('--no-push', 'build and smoke-test only')
     .option('--keep', 'keep the images built (default: remove them, keep the build cache)')
     .option('--force', 'rebuild even branches whose published images are unchanged')
     .option('--report <file>', 'write the run report as JSON to this file')
     .option('--json', 'print the run report (or with --dry-run the plan) as JSON on stdout')
-    .option('--concurrency <n>', 'branches built and tested at once (default: 2, or 1 on a one-core machine; pushes overlap with builds)')
+    .option(
+      '--concurrency <n>',
+      'branches built and tested at once (default: 2, or 1 on a one-core machine; pushes overlap with builds)',
+    )
     .option('--retries <n>', 'retries of a failed registry call before giving up (default: 4)')
-    .option('--summary', 'print the Markdown run summary on stderr (under GitHub Actions it always goes to $GITHUB_STEP_SUMMARY)')
+    .option(
+      '--summary',
+      'print the Markdown run summary on stderr (under GitHub Actions it always goes to $GITHUB_STEP_SUMMARY)',
+    )
     .action(async (flags: PublishFlags) => setExitCode(await handlers.publish(flags)));
 
   program
     .command('report')
-    .description('summarize publish reports in Markdown ($GITHUB_STEP_SUMMARY, else stdout) and open, update or close the failure issue of each branch')
+    .description(
+      'summarize publish reports in Markdown ($GITHUB_STEP_SUMMARY, else stdout) and open, update or close the failure issue of each branch',
+    )
     .argument('[reports...]', 'JSON files written by publish --report')
-    .option('--expect <branches>', 'branches that must have a report, comma-separated or repeated; a missing one counts as failed', collect, [])
+    .option(
+      '--expect <branches>',
+      'branches that must have a report, comma-separated or repeated; a missing one counts as failed',
+      collect,
+      [],
+    )
     .option('--no-issues', 'leave GitHub issues alone even with GITHUB_TOKEN and GITHUB_REPOSITORY set')
     .option('-v, --verbose', 'show debug lines on stderr')
     .action(async (files: string[], flags: ReportFlags) => setExitCode(await handlers.report(files, flags)));
 
   program
     .command('prune')
-    .description('delete dated tags older than --keep-days; floating and version tags, and images kept tags use, always stay')
+    .description(
+      'delete dated tags older than --keep-days; floating and version tags, and images kept tags use, always stay',
+    )
     .requiredOption('--keep-days <n>', 'delete dated tags whose UTC day is more than N days before today')
     .option('--dry-run', 'list what would be deleted and delete nothing')
-    .option('--registry <host[:port]/namespace>', 'where the images are (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)')
+    .option(
+      '--registry <host[:port]/namespace>',
+      'where the images are (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)',
+    )
     .option('--images <dir>', 'folder with images.json, naming the repositories (default: the embedded dockerfiles/)')
-    .option('--branch <name>', 'prune only this branch (repeatable; default: every branch with dated tags)', collect, [])
+    .option(
+      '--branch <name>',
+      'prune only this branch (repeatable; default: every branch with dated tags)',
+      collect,
+      [],
+    )
     .option('-v, --verbose', 'show debug lines on stderr')
     .action(async (flags: PruneFlags) => setExitCode(await handlers.prune(flags)));
 
   program
     .command('status')
-    .description('list per branch and image the newest dated tag and its age; exit 1 when any is older than --max-age or missing')
-    .option('--repo <url-or-path>', 'Mesos git repository whose branches to check (default: $MESOS_PIPELINE_REPO or https://github.com/apache/mesos.git)')
+    .description(
+      'list per branch and image the newest dated tag and its age; exit 1 when any is older than --max-age or missing',
+    )
+    .option(
+      '--repo <url-or-path>',
+      'Mesos git repository whose branches to check (default: $MESOS_PIPELINE_REPO or https://github.com/apache/mesos.git)',
+    )
     .option('--branch <name>', 'check only this branch (repeatable; then git is not read)', collect, [])
-    .option('--registry <host[:port]/namespace>', 'where the images are (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)')
+    .option(
+      '--registry <host[:port]/namespace>',
+      'where the images are (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)',
+    )
     .option('--images <dir>', 'folder with images.json, naming the repositories (default: the embedded dockerfiles/)')
     .option('--min-version <major.minor>', 'oldest release branch to check (default: 1.7)')
     .option('-v, --verbose', 'show debug lines on stderr')
@@ -102,7 +148,8 @@ export function buildProgram(handlers: Handlers, write: { out: (s: string) => vo
 
 /** Commander's own errors, as our error type: usage problems are exit 2, help/version exit 0. */
 export function fromCommanderError(error: CommanderError): InputError | undefined {
-  if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return undefined;
+  if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version')
+    return undefined;
   const [first = '', ...rest] = error.message.replace(/^error:\s*/, '').split('\n');
   // Commander's suggestion comes on a line of its own; keep it on the one line users see.
   const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join(' '))?.[1];

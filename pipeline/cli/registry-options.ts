@@ -25,7 +25,8 @@ export interface RegistryScope {
 /** `--branch` values name master or a release branch N.N.x; checked by form, not against git. */
 export function checkBranchNames(branches: readonly string[], option = '--branch'): void {
   for (const branch of branches) {
-    if (!isMesosBranch(branch)) throw new InputError(`${option} "${branch}" is not master or a release branch named N.N.x, for example 1.11.x`);
+    if (!isMesosBranch(branch))
+      throw new InputError(`${option} "${branch}" is not master or a release branch named N.N.x, for example 1.11.x`);
   }
 }
 
@@ -42,12 +43,17 @@ export function resolveRegistryScope(flags: RegistryFlags, runtime: Runtime): Re
 
 /** A whole number option within bounds; bad input names the option and the range. */
 export function wholeNumberOption(name: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InputError(`${name} "${value}" must be a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max)
+    throw new InputError(`${name} "${value}" must be a whole number from ${min} to ${max}`);
   return Number(value);
 }
 
 /** The registry retry policy; MESOS_PIPELINE_RETRY_MIN_MS tunes it as for publish (tests, slow registries). */
 export function registryRetryPolicy(env: Runtime['env']): RetryPolicy {
   const min = env.MESOS_PIPELINE_RETRY_MIN_MS;
-  return { ...DEFAULT_RETRY, minDelayMs: min === undefined ? DEFAULT_RETRY.minDelayMs : wholeNumberOption('MESOS_PIPELINE_RETRY_MIN_MS', min, 1, 600_000) };
+  return {
+    ...DEFAULT_RETRY,
+    minDelayMs:
+      min === undefined ? DEFAULT_RETRY.minDelayMs : wholeNumberOption('MESOS_PIPELINE_RETRY_MIN_MS', min, 1, 600_000),
+  };
 }

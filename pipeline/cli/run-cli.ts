@@ -30,7 +30,10 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
       prune: (flags) => runPrune(flags, runtime),
       status: (flags) => runStatus(flags, runtime),
     },
-    { out: (text) => runtime.stdout.write(runtime.redactor.redact(text)), err: (text) => runtime.stderr.write(runtime.redactor.redact(text)) },
+    {
+      out: (text) => runtime.stdout.write(runtime.redactor.redact(text)),
+      err: (text) => runtime.stderr.write(runtime.redactor.redact(text)),
+    },
     (code) => {
       exitCode = code;
     },
@@ -47,7 +50,8 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
     }
     if (!(error instanceof PipelineError)) error = new InternalError(errorMessage(error), { cause: error });
     stderr.error(errorMessage(error));
-    if (error instanceof InternalError && error.cause instanceof Error && error.cause.stack) stderr.debug(error.cause.stack);
+    if (error instanceof InternalError && error.cause instanceof Error && error.cause.stack)
+      stderr.debug(error.cause.stack);
     return exitCodeOf(error);
   }
 }

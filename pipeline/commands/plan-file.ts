@@ -33,24 +33,32 @@ export async function readPlanFile(file: string, flags: PlanFileFlags, cwd: stri
   try {
     raw = JSON.parse(await readFile(full, 'utf8'));
   } catch (error) {
-    throw new InputError(`--plan ${file}: cannot read a JSON plan (${errorMessage(error)}); make one with mesos-pipeline plan --json`);
+    throw new InputError(
+      `--plan ${file}: cannot read a JSON plan (${errorMessage(error)}); make one with mesos-pipeline plan --json`,
+    );
   }
   const parsed = planSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`--plan ${file}`, zodProblems(parsed.error));
   const plan = parsed.data;
 
   const family = await loadFamily(flags.images ? path.resolve(cwd, flags.images) : plan.imagesDir, smokeSpecProblems);
-  const shape = (images: readonly { name: string; base?: string | undefined }[]): string => images.map((i) => `${i.name}${i.base ? `<${i.base}` : ''}`).join(',');
+  const shape = (images: readonly { name: string; base?: string | undefined }[]): string =>
+    images.map((i) => `${i.name}${i.base ? `<${i.base}` : ''}`).join(',');
   const contexts = new Map(family.images.map((image) => [image.name, image.context]));
   for (const branch of plan.branches) {
     if (shape(branch.images) !== shape(family.images)) {
-      throw new InputError(`--plan ${file}: branch ${branch.branch} plans images ${shape(branch.images)}, but ${family.file} has ${shape(family.images)}; plan again`);
+      throw new InputError(
+        `--plan ${file}: branch ${branch.branch} plans images ${shape(branch.images)}, but ${family.file} has ${shape(family.images)}; plan again`,
+      );
     }
     for (const image of branch.images) image.context = contexts.get(image.name) as string;
   }
   const planned = plan.branches.map((b) => b.branch);
   const unknown = flags.branch.filter((name) => !planned.includes(name));
-  if (unknown.length > 0) throw new InputError(`--branch "${unknown[0]}" is not in the plan ${file}; planned branches: ${planned.join(', ') || '(none)'}`);
+  if (unknown.length > 0)
+    throw new InputError(
+      `--branch "${unknown[0]}" is not in the plan ${file}; planned branches: ${planned.join(', ') || '(none)'}`,
+    );
   return {
     ...plan,
     imagesDir: family.dir,

@@ -6,7 +6,11 @@ import type { PlanSettings } from '../cli/common-options.js';
 import type { Runtime } from '../cli/runtime.js';
 
 /** Resolves branches to exact commits and computes the plan. Reads git; touches no engine. */
-export async function buildPlan(settings: PlanSettings, runtime: Runtime, validateSmoke?: SmokeValidator): Promise<Plan> {
+export async function buildPlan(
+  settings: PlanSettings,
+  runtime: Runtime,
+  validateSmoke?: SmokeValidator,
+): Promise<Plan> {
   // The family is local input: validate it before reaching out to the network.
   const family = await loadFamily(settings.imagesDir, validateSmoke);
   const refs = await runtime.git.listRefs(settings.repo, runtime.signal);

@@ -1,7 +1,12 @@
 import { resolveCredentials } from '../adapters/credentials.js';
 import { DockerHubTagDeleter } from '../adapters/docker-hub-tags.js';
 import { RegistryHttp } from '../adapters/registry-http.js';
-import { registryRetryPolicy, resolveRegistryScope, wholeNumberOption, type RegistryFlags } from '../cli/registry-options.js';
+import {
+  registryRetryPolicy,
+  resolveRegistryScope,
+  wholeNumberOption,
+  type RegistryFlags,
+} from '../cli/registry-options.js';
 import type { Runtime } from '../cli/runtime.js';
 import { InputError, WorkError } from '../errors.js';
 import { loadFamily } from '../family/family.js';
@@ -21,10 +26,23 @@ export interface PruneFlags extends RegistryFlags {
  * How tags go on this host: Docker Hub deletes tags on its own API (it refuses manifest deletes);
  * every other registry through the Registry API, which deletes manifests.
  */
-export function chooseTagDeleter(host: string, registry: Registry, credentials: Credentials | undefined, retry: RetryContext, dryRun: boolean): PruneTarget {
+export function chooseTagDeleter(
+  host: string,
+  registry: Registry,
+  credentials: Credentials | undefined,
+  retry: RetryContext,
+  dryRun: boolean,
+): PruneTarget {
   if (host === DOCKER_HUB) {
-    if (!credentials && !dryRun) throw new InputError('pruning Docker Hub needs credentials: set REGISTRY_USERNAME and REGISTRY_PASSWORD (a personal access token with delete scope), or use --dry-run');
-    return { registry, deleter: credentials ? new DockerHubTagDeleter({ credentials, retry }) : undefined, deletesManifests: false };
+    if (!credentials && !dryRun)
+      throw new InputError(
+        'pruning Docker Hub needs credentials: set REGISTRY_USERNAME and REGISTRY_PASSWORD (a personal access token with delete scope), or use --dry-run',
+      );
+    return {
+      registry,
+      deleter: credentials ? new DockerHubTagDeleter({ credentials, retry }) : undefined,
+      deletesManifests: false,
+    };
   }
   return { registry, deleter: new RegistryApiTagDeleter(registry), deletesManifests: true };
 }
@@ -67,12 +85,18 @@ export async function runPrune(flags: PruneFlags, runtime: Runtime): Promise<num
       cutoff = result.cutoff;
     } catch (error) {
       if (error instanceof RegistryError && error.status === 405) {
-        throw new WorkError('prune', `${error.message}; the registry refuses deletes: enable them (REGISTRY_STORAGE_DELETE_ENABLED=true)`, { cause: error });
+        throw new WorkError(
+          'prune',
+          `${error.message}; the registry refuses deletes: enable them (REGISTRY_STORAGE_DELETE_ENABLED=true)`,
+          { cause: error },
+        );
       }
       throw error;
     }
   }
   const scopeText = scope.branches.length > 0 ? ` of ${scope.branches.join(', ')}` : '';
-  log.info(`${dryRun ? 'would delete' : 'deleted'} ${total} dated ${total === 1 ? 'tag' : 'tags'}${scopeText} from before ${cutoff} (keeping ${keepDays} days) in ${family.images.length} repositories of ${scope.registry.host}/${scope.registry.namespace}; ${kept} tags kept`);
+  log.info(
+    `${dryRun ? 'would delete' : 'deleted'} ${total} dated ${total === 1 ? 'tag' : 'tags'}${scopeText} from before ${cutoff} (keeping ${keepDays} days) in ${family.images.length} repositories of ${scope.registry.host}/${scope.registry.namespace}; ${kept} tags kept`,
+  );
   return 0;
 }

@@ -90,7 +90,8 @@ function printResults(report: RunReport, json: boolean, runtime: Runtime): void 
   for (const branch of report.branches) {
     for (const image of branch.images) {
       for (const tag of image.tags) lines.push(`${tag} ${image.digest ?? ''}`.trim());
-      if (branch.status === 'tested' && image.imageId) lines.push(`tested ${image.name}@${branch.branch} ${image.imageId}`);
+      if (branch.status === 'tested' && image.imageId)
+        lines.push(`tested ${image.name}@${branch.branch} ${image.imageId}`);
     }
   }
   if (lines.length > 0) runtime.stdout.write(`${lines.join('\n')}\n`);
@@ -112,12 +113,26 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     retries: wholeNumber('--retries', flags.retries, DEFAULT_RETRY.retries, 0, 10),
   };
   // How long to wait for a registry: an answer to one request, and progress of an engine push.
-  const requestTimeoutMs = wholeNumber('MESOS_PIPELINE_REGISTRY_TIMEOUT_MS', runtime.env.MESOS_PIPELINE_REGISTRY_TIMEOUT_MS, 30_000, 100, 600_000);
-  const stallTimeoutMs = wholeNumber('MESOS_PIPELINE_PUSH_STALL_MS', runtime.env.MESOS_PIPELINE_PUSH_STALL_MS, 120_000, 100, 3_600_000);
+  const requestTimeoutMs = wholeNumber(
+    'MESOS_PIPELINE_REGISTRY_TIMEOUT_MS',
+    runtime.env.MESOS_PIPELINE_REGISTRY_TIMEOUT_MS,
+    30_000,
+    100,
+    600_000,
+  );
+  const stallTimeoutMs = wholeNumber(
+    'MESOS_PIPELINE_PUSH_STALL_MS',
+    runtime.env.MESOS_PIPELINE_PUSH_STALL_MS,
+    120_000,
+    100,
+    3_600_000,
+  );
   const reportFile = await checkReportPath(flags.report, runtime.cwd);
   // DOCKER_HOST is input too: check it before git is asked anything (a dry run needs no engine).
   const engineClient = flags.dryRun ? undefined : dockerFromEnv(runtime.env);
-  const plan = settings ? await buildPlan(settings, runtime, smokeSpecProblems) : await readPlanFile(flags.plan as string, flags, runtime.cwd);
+  const plan = settings
+    ? await buildPlan(settings, runtime, smokeSpecProblems)
+    : await readPlanFile(flags.plan as string, flags, runtime.cwd);
   const target = parseRegistryTarget(plan.registry);
   const credentials = options.push && !flags.dryRun ? await resolveCredentials(target.host, runtime.env) : undefined;
   runtime.redactor.add(credentials?.password, credentials?.username);
@@ -130,7 +145,9 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
   const { docker, address } = engineClient;
   const engine = new DockerImageEngine(docker, address, { stallTimeoutMs });
   const info = await engine.info(runtime.signal);
-  log.debug(`engine ${info.address}: Docker ${info.serverVersion}, cgroup v${info.cgroupVersion} (${info.cgroupDriver})`);
+  log.debug(
+    `engine ${info.address}: Docker ${info.serverVersion}, cgroup v${info.cgroupVersion} (${info.cgroupDriver})`,
+  );
 
   const locks: HeldLock[] = [];
   try {
@@ -138,7 +155,10 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
       for (const branch of plan.branches) {
         const lock = await acquireLock(`${plan.registry}|${branch.branch}`);
         if ('heldBy' in lock) {
-          throw new WorkError('lock', `another publish of ${branch.branch} to ${plan.registry} is running (${lock.heldBy}); wait for it to finish`);
+          throw new WorkError(
+            'lock',
+            `another publish of ${branch.branch} to ${plan.registry} is running (${lock.heldBy}); wait for it to finish`,
+          );
         }
         locks.push(lock);
       }
@@ -149,12 +169,24 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
       engine,
       containers: new DockerContainers(docker, runId),
       cgroups: new LocalHostCgroups(),
-      registry: options.push ? new RegistryHttp({ host: target.host, credentials, requestTimeoutMs, retry: { policy: retry, log, clock: runtime.clock, signal: runtime.signal } }) : undefined,
+      registry: options.push
+        ? new RegistryHttp({
+            host: target.host,
+            credentials,
+            requestTimeoutMs,
+            retry: { policy: retry, log, clock: runtime.clock, signal: runtime.signal },
+          })
+        : undefined,
       // Docker Hub refuses manifest deletes: a rollback deletes a new tag through the Hub API,
       // on the rollback's own short deadline rather than the (maybe interrupted) run's signal.
       tagDeleterFor:
         target.host === DOCKER_HUB && credentials
-          ? () => new DockerHubTagDeleter({ credentials, requestTimeoutMs: 5000, retry: { policy: { retries: 1, minDelayMs: 200, maxDelayMs: 1000 }, log, clock: runtime.clock } })
+          ? () =>
+              new DockerHubTagDeleter({
+                credentials,
+                requestTimeoutMs: 5000,
+                retry: { policy: { retries: 1, minDelayMs: 200, maxDelayMs: 1000 }, log, clock: runtime.clock },
+              })
           : undefined,
       credentials,
       clock: runtime.clock,
@@ -162,7 +194,9 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
       signal: runtime.signal,
       retry,
     };
-    log.info(`publishing ${plan.branches.map((b) => b.branch).join(', ') || 'no branches'} to ${plan.registry} for ${plan.date}${options.push ? '' : ' (build and test only: --no-push)'}`);
+    log.info(
+      `publishing ${plan.branches.map((b) => b.branch).join(', ') || 'no branches'} to ${plan.registry} for ${plan.date}${options.push ? '' : ' (build and test only: --no-push)'}`,
+    );
     const report = await publish(plan, deps, options, sharedOf(specs), runId);
     if (reportFile) await writeFile(reportFile, `${runtime.redactor.redact(JSON.stringify(report, null, 2))}\n`);
     printResults(report, flags.json ?? false, runtime);

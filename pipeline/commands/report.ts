@@ -26,7 +26,12 @@ function octokitFor(token: string, runtime: Runtime, log: Logger): Octokit {
     // Set by GitHub Actions (GitHub Enterprise too); tests point it at a local stand-in.
     baseUrl: runtime.env.GITHUB_API_URL ?? 'https://api.github.com',
     userAgent: `mesos-pipeline/${packageVersion()}`,
-    log: { debug: (m: string) => log.debug(m), info: (m: string) => log.debug(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
+    log: {
+      debug: (m: string) => log.debug(m),
+      info: (m: string) => log.debug(m),
+      warn: (m: string) => log.warn(m),
+      error: (m: string) => log.error(m),
+    },
     request: { signal: runtime.signal },
   });
 }
@@ -38,13 +43,26 @@ function octokitFor(token: string, runtime: Runtime, log: Logger): Octokit {
  */
 export async function runReport(files: readonly string[], flags: ReportFlags, runtime: Runtime): Promise<number> {
   const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
-  const expected = [...new Set(flags.expect.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean))];
+  const expected = [
+    ...new Set(
+      flags.expect
+        .flatMap((value) => value.split(','))
+        .map((value) => value.trim())
+        .filter(Boolean),
+    ),
+  ];
   checkBranchNames(expected, '--expect');
-  if (files.length === 0 && expected.length === 0) throw new InputError('no report files given; name the JSON files publish --report wrote, or the branches to --expect');
+  if (files.length === 0 && expected.length === 0)
+    throw new InputError(
+      'no report files given; name the JSON files publish --report wrote, or the branches to --expect',
+    );
   const token = runtime.env.GITHUB_TOKEN;
   const repository = runtime.env.GITHUB_REPOSITORY;
   runtime.redactor.add(token);
-  const issues = flags.issues && token && repository ? new OctokitIssueTracker(octokitFor(token, runtime, log), repository) : undefined;
+  const issues =
+    flags.issues && token && repository
+      ? new OctokitIssueTracker(octokitFor(token, runtime, log), repository)
+      : undefined;
 
   const outcomes = gatherOutcomes(await readReports(files, runtime.cwd), expected);
   const runUrl = runUrlOf(runtime.env);
@@ -56,7 +74,12 @@ export async function runReport(files: readonly string[], flags: ReportFlags, ru
     if (flags.issues) log.info('failure issues: skipped; they need GITHUB_TOKEN and GITHUB_REPOSITORY');
     return 0;
   }
-  const changes = await syncFailureIssues(outcomes, issues, { runUrl, redact: (text) => runtime.redactor.redact(text) }, log);
+  const changes = await syncFailureIssues(
+    outcomes,
+    issues,
+    { runUrl, redact: (text) => runtime.redactor.redact(text) },
+    log,
+  );
   if (changes.length === 0) log.info('failure issues: nothing to open, update or close');
   return 0;
 }

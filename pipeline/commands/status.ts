@@ -24,9 +24,26 @@ export interface StatusFlags {
 }
 
 function renderTable(rows: readonly Freshness[]): string {
-  const lines = [['BRANCH', 'IMAGE', 'NEWEST DATED TAG', 'AGE', 'STATE'], ...rows.map((row) => [row.branch, row.image, row.newest?.tag ?? '-', row.ageMs === undefined ? '-' : formatAge(row.ageMs), row.state])];
+  const lines = [
+    ['BRANCH', 'IMAGE', 'NEWEST DATED TAG', 'AGE', 'STATE'],
+    ...rows.map((row) => [
+      row.branch,
+      row.image,
+      row.newest?.tag ?? '-',
+      row.ageMs === undefined ? '-' : formatAge(row.ageMs),
+      row.state,
+    ]),
+  ];
   const widths = lines[0]?.map((_, column) => Math.max(...lines.map((line) => (line[column] ?? '').length))) ?? [];
-  return lines.map((line) => line.map((value, column) => (column === line.length - 1 ? value : value.padEnd(widths[column] ?? 0))).join('  ')).join('\n') + '\n';
+  return (
+    lines
+      .map((line) =>
+        line
+          .map((value, column) => (column === line.length - 1 ? value : value.padEnd(widths[column] ?? 0)))
+          .join('  '),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /**
@@ -43,24 +60,44 @@ export async function runStatus(flags: StatusFlags, runtime: Runtime): Promise<n
   const settings = resolvePlanSettings(flags, runtime);
   const now = new Date(settings.createdAt);
   const family = await loadFamily(settings.imagesDir);
-  const branches = settings.branches.length > 0 ? settings.branches : eligibleBranches(await runtime.git.listRefs(settings.repo, runtime.signal), settings.minVersion).map((b) => b.branch);
+  const branches =
+    settings.branches.length > 0
+      ? settings.branches
+      : eligibleBranches(await runtime.git.listRefs(settings.repo, runtime.signal), settings.minVersion).map(
+          (b) => b.branch,
+        );
 
   const credentials = await resolveCredentials(settings.registry.host, runtime.env);
   runtime.redactor.add(credentials?.password, credentials?.username);
-  const registry = new RegistryHttp({ host: settings.registry.host, credentials, retry: { policy, log, clock: runtime.clock, signal: runtime.signal } });
+  const registry = new RegistryHttp({
+    host: settings.registry.host,
+    credentials,
+    retry: { policy, log, clock: runtime.clock, signal: runtime.signal },
+  });
   const tagsByImage = new Map<string, string[]>();
-  for (const image of family.images) tagsByImage.set(image.name, await registry.listTags(`${settings.registry.namespace}/${image.name}`));
+  for (const image of family.images)
+    tagsByImage.set(image.name, await registry.listTags(`${settings.registry.namespace}/${image.name}`));
 
   const rows = assessFreshness(tagsByImage, branches, now, maxAgeMs);
   if (flags.json) {
-    runtime.stdout.write(`${JSON.stringify({ registry: `${settings.registry.host}/${settings.registry.namespace}`, checkedAt: settings.createdAt, maxAge: flags.maxAge, rows }, null, 2)}\n`);
+    runtime.stdout.write(
+      `${JSON.stringify({ registry: `${settings.registry.host}/${settings.registry.namespace}`, checkedAt: settings.createdAt, maxAge: flags.maxAge, rows }, null, 2)}\n`,
+    );
   } else {
     runtime.stdout.write(renderTable(rows));
   }
   const bad = rows.filter((row) => row.state !== 'ok');
   if (bad.length > 0) {
-    const list = bad.map((row) => `${row.image}:${row.branch} (${row.state === 'missing' ? 'no dated tag' : `${formatAge(row.ageMs ?? 0)} old`})`).join(', ');
-    throw new WorkError('status', `${bad.length} of ${rows.length} images have no dated tag newer than ${flags.maxAge}: ${list}`);
+    const list = bad
+      .map(
+        (row) =>
+          `${row.image}:${row.branch} (${row.state === 'missing' ? 'no dated tag' : `${formatAge(row.ageMs ?? 0)} old`})`,
+      )
+      .join(', ');
+    throw new WorkError(
+      'status',
+      `${bad.length} of ${rows.length} images have no dated tag newer than ${flags.maxAge}: ${list}`,
+    );
   }
   log.info(`all ${rows.length} images of ${branches.length} branches have a dated tag newer than ${flags.maxAge}`);
   return 0;

@@ -12,7 +12,11 @@ export function dockerfileProblems(text: string, hasBase: boolean): string[] {
   const declared = dockerfile.getInitialARGs().some((arg) => arg.getProperty()?.getName() === 'BASE_IMAGE');
   const used = froms.some((from) => /^\$\{?BASE_IMAGE\}?$/.test(from.getImage() ?? ''));
   const problems: string[] = [];
-  if (!declared) problems.push('the image has a base, so the Dockerfile must declare `ARG BASE_IMAGE` before its first FROM');
-  if (!used) problems.push('the image has a base, so the Dockerfile must build FROM ${BASE_IMAGE} (the base image just built in the same run)');
+  if (!declared)
+    problems.push('the image has a base, so the Dockerfile must declare `ARG BASE_IMAGE` before its first FROM');
+  if (!used)
+    problems.push(
+      'the image has a base, so the Dockerfile must build FROM ${BASE_IMAGE} (the base image just built in the same run)',
+    );
   return problems;
 }

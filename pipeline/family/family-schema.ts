@@ -3,7 +3,10 @@ import { z } from 'zod';
 // Image names become repository path components, so they follow Docker's grammar.
 const imageName = z
   .string()
-  .regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/, 'must be a Docker repository name: lower-case letters, digits and single . _ or - between them');
+  .regex(
+    /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/,
+    'must be a Docker repository name: lower-case letters, digits and single . _ or - between them',
+  );
 
 export const imageEntrySchema = z
   .object({

@@ -29,11 +29,17 @@ export interface Family {
 export type SmokeValidator = (file: string, text: string) => string[];
 
 async function isFile(file: string): Promise<boolean> {
-  return stat(file).then((s) => s.isFile(), () => false);
+  return stat(file).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 async function isDirectory(dir: string): Promise<boolean> {
-  return stat(dir).then((s) => s.isDirectory(), () => false);
+  return stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 function structuralProblems(entries: readonly ImageEntry[]): string[] {
@@ -52,30 +58,42 @@ function structuralProblems(entries: readonly ImageEntry[]): string[] {
   });
   if (problems.length === 0) {
     const ordered = orderImages(entries);
-    if ('cycle' in ordered) problems.push(`images: the bases form a cycle: ${ordered.cycle.join(' -> ')}; every chain of bases must end at an image without one`);
+    if ('cycle' in ordered)
+      problems.push(
+        `images: the bases form a cycle: ${ordered.cycle.join(' -> ')}; every chain of bases must end at an image without one`,
+      );
   }
   return problems;
 }
 
-async function contextProblems(dir: string, entry: ImageEntry, index: number, validateSmoke?: SmokeValidator): Promise<string[]> {
+async function contextProblems(
+  dir: string,
+  entry: ImageEntry,
+  index: number,
+  validateSmoke?: SmokeValidator,
+): Promise<string[]> {
   const where = `images[${index}].context`;
   const context = path.resolve(dir, entry.context);
   const relative = path.relative(dir, context);
   if (relative.startsWith('..') || path.isAbsolute(relative)) {
     return [`${where}: "${entry.context}" leaves the folder of ${FAMILY_FILE}; a context must be a folder inside it`];
   }
-  if (!(await isDirectory(context))) return [`${where}: folder "${entry.context}" does not exist beside ${FAMILY_FILE}`];
+  if (!(await isDirectory(context)))
+    return [`${where}: folder "${entry.context}" does not exist beside ${FAMILY_FILE}`];
   const problems: string[] = [];
   const dockerfile = path.join(context, 'Dockerfile');
   if (!(await isFile(dockerfile))) {
     problems.push(`${where}: "${entry.context}/Dockerfile" is missing; every context holds a Dockerfile`);
   } else {
     const text = await readFile(dockerfile, 'utf8');
-    for (const problem of dockerfileProblems(text, entry.base !== undefined)) problems.push(`${entry.context}/Dockerfile: ${problem}`);
+    for (const problem of dockerfileProblems(text, entry.base !== undefined))
+      problems.push(`${entry.context}/Dockerfile: ${problem}`);
   }
   const smokeFile = path.join(context, SMOKE_FILE);
   if (!(await isFile(smokeFile))) {
-    problems.push(`${where}: "${entry.context}/${SMOKE_FILE}" is missing; every image is smoke-tested before it is pushed`);
+    problems.push(
+      `${where}: "${entry.context}/${SMOKE_FILE}" is missing; every image is smoke-tested before it is pushed`,
+    );
   } else if (validateSmoke) {
     problems.push(...validateSmoke(`${entry.context}/${SMOKE_FILE}`, await readFile(smokeFile, 'utf8')));
   }
@@ -93,7 +111,9 @@ export async function loadFamily(dirArg: string, validateSmoke?: SmokeValidator)
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new ConfigError(`--images ${dirArg}`, [`${FAMILY_FILE} not found in ${dir}; --images must name a folder that holds images.json`]);
+    throw new ConfigError(`--images ${dirArg}`, [
+      `${FAMILY_FILE} not found in ${dir}; --images must name a folder that holds images.json`,
+    ]);
   }
   let raw: unknown;
   try {
@@ -105,12 +125,15 @@ export async function loadFamily(dirArg: string, validateSmoke?: SmokeValidator)
   if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error, [], familySchema));
   const entries = parsed.data.images;
   const problems = structuralProblems(entries);
-  const perContext = await Promise.all(entries.map((entry, index) => contextProblems(dir, entry, index, validateSmoke)));
+  const perContext = await Promise.all(
+    entries.map((entry, index) => contextProblems(dir, entry, index, validateSmoke)),
+  );
   problems.push(...perContext.flat());
   if (problems.length > 0) throw new ConfigError(file, problems);
 
   const ordered = orderImages(entries);
-  if ('cycle' in ordered) throw new ConfigError(file, [`images: the bases form a cycle: ${ordered.cycle.join(' -> ')}`]);
+  if ('cycle' in ordered)
+    throw new ConfigError(file, [`images: the bases form a cycle: ${ordered.cycle.join(' -> ')}`]);
   const images = ordered.order.map((entry) => {
     const context = path.resolve(dir, entry.context);
     return {

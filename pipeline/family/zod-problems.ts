@@ -17,7 +17,8 @@ function keysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[]
     while (node instanceof z.ZodOptional || node instanceof z.ZodNullable) node = node.unwrap();
     if (key === undefined) break;
     if (node instanceof z.ZodArray && typeof key === 'number') node = node.element;
-    else if (node instanceof z.ZodObject && typeof key === 'string') node = (node.shape as Record<string, z.core.$ZodType>)[key];
+    else if (node instanceof z.ZodObject && typeof key === 'string')
+      node = (node.shape as Record<string, z.core.$ZodType>)[key];
     else return undefined;
   }
   return node instanceof z.ZodObject ? Object.keys(node.shape) : undefined;
@@ -29,7 +30,8 @@ function explain(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): string
     const keys = keysAt(schema, issue.path);
     if (keys) return `${issue.message}; the keys here are ${keys.join(', ')}`;
   }
-  if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) return `is missing; it must be a ${issue.expected}`;
+  if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message))
+    return `is missing; it must be a ${issue.expected}`;
   return issue.message;
 }
 

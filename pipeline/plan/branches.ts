@@ -74,7 +74,12 @@ export function eligibleBranches(refs: RemoteRefs, minVersion: string): Eligible
  * or not in the repository is an error that lists the eligible branches: never a silent fallback
  * to master (MESOS-9590).
  */
-export function selectBranches(eligible: readonly EligibleBranch[], requested: readonly string[], repo: string, minVersion: string): EligibleBranch[] {
+export function selectBranches(
+  eligible: readonly EligibleBranch[],
+  requested: readonly string[],
+  repo: string,
+  minVersion: string,
+): EligibleBranch[] {
   if (requested.length === 0) return [...eligible];
   const names = eligible.map((b) => b.branch);
   const list = names.length > 0 ? names.join(', ') : '(none)';
@@ -83,7 +88,8 @@ export function selectBranches(eligible: readonly EligibleBranch[], requested: r
     if (names.includes(name)) continue;
     const version = branchVersion(name);
     let why: string;
-    if (version && semver.lt(version, minVersion)) why = `is older than the oldest supported release branch ${minimum}.x`;
+    if (version && semver.lt(version, minVersion))
+      why = `is older than the oldest supported release branch ${minimum}.x`;
     else if (version || name === 'master') why = `is not a branch of ${repo}`;
     else why = `is not master or a release branch named N.N.x (${minimum}.x or later)`;
     throw new InputError(`--branch "${name}" ${why}; eligible branches: ${list}`);

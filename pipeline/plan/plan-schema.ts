@@ -15,7 +15,9 @@ const plannedImageSchema = z.object({
 });
 
 export const planSchema = z.object({
-  version: z.literal(PLAN_VERSION, { message: `must be ${PLAN_VERSION}; this plan was made by another version of mesos-pipeline` }),
+  version: z.literal(PLAN_VERSION, {
+    message: `must be ${PLAN_VERSION}; this plan was made by another version of mesos-pipeline`,
+  }),
   date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   registry: z.string().min(1),
   repo: z.string().min(1),

@@ -2,7 +2,14 @@ import type { Plan } from './plan.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** The plan as a table for people; `--json` prints the plan itself. */
@@ -14,7 +21,9 @@ export function renderPlan(plan: Plan): string {
     branch.images.forEach((image, index) => {
       const tags = image.tags.map((ref) => ref.slice(ref.lastIndexOf(':') + 1)).join(', ');
       const name = image.base ? `${image.name} (on ${image.base})` : image.name;
-      rows.push(index === 0 ? [branch.branch, branch.sha.slice(0, 12), branch.version, name, tags] : ['', '', '', name, tags]);
+      rows.push(
+        index === 0 ? [branch.branch, branch.sha.slice(0, 12), branch.version, name, tags] : ['', '', '', name, tags],
+      );
     });
   }
   return `${head}\n${table(rows)}\n`;

@@ -26,7 +26,12 @@ export class BranchFailure extends WorkError {
   readonly image: string | undefined;
   readonly tests: string[] | undefined;
   readonly logTail: string[] | undefined;
-  constructor(step: string, image: string | undefined, message: string, extra: { tests?: string[]; logTail?: string[]; cause?: unknown } = {}) {
+  constructor(
+    step: string,
+    image: string | undefined,
+    message: string,
+    extra: { tests?: string[]; logTail?: string[]; cause?: unknown } = {},
+  ) {
     super(step, message, { cause: extra.cause });
     this.image = image;
     this.tests = extra.tests;
@@ -53,7 +58,12 @@ export function newBranchReport(branch: PlannedBranch): BranchReport {
     version: branch.version,
     status: 'planned',
     durationMs: 0,
-    images: branch.images.map((image): ImageReport => ({ name: image.name, status: 'planned', tags: [], durations: {} })),
+    images: branch.images.map((image): ImageReport => ({
+      name: image.name,
+      status: 'planned',
+      tags: [],
+      durations: {},
+    })),
   };
 }
 
@@ -61,7 +71,15 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-async function buildImage(image: PlannedImage, branch: PlannedBranch, built: Map<string, BuiltImage>, deps: PublishDeps, shared: RunShared, log: Logger, report: ImageReport): Promise<BuiltImage> {
+async function buildImage(
+  image: PlannedImage,
+  branch: PlannedBranch,
+  built: Map<string, BuiltImage>,
+  deps: PublishDeps,
+  shared: RunShared,
+  log: Logger,
+  report: ImageReport,
+): Promise<BuiltImage> {
   const base = image.base ? built.get(image.base) : undefined;
   if (image.base && !base) throw new BranchFailure('build', image.name, `base image ${image.base} was not built`);
   const inputs = inputsDigest(image, await shared.contextDigest(image.name, image.context), base?.inputs);
@@ -69,17 +87,26 @@ async function buildImage(image: PlannedImage, branch: PlannedBranch, built: Map
   const labels = { ...image.labels, [INPUTS_LABEL]: inputs, ...(base ? { [BASE_IMAGE_LABEL]: base.imageId } : {}) };
   const tail = new LineTail(40);
   const started = deps.clock.now().getTime();
-  log.info(`building from ${image.context} at ${branch.sha.slice(0, 12)}${base ? ` on ${base.imageId.slice(0, 19)}` : ''}`);
+  log.info(
+    `building from ${image.context} at ${branch.sha.slice(0, 12)}${base ? ` on ${base.imageId.slice(0, 19)}` : ''}`,
+  );
   let imageId: string;
   try {
-    imageId = await deps.engine.build({ context: image.context, buildArgs, labels }, (line) => {
-      tail.push(line);
-      if (/^Step \d+\/\d+ :/.test(line)) log.info(line);
-      else log.detail(line);
-    }, deps.signal);
+    imageId = await deps.engine.build(
+      { context: image.context, buildArgs, labels },
+      (line) => {
+        tail.push(line);
+        if (/^Step \d+\/\d+ :/.test(line)) log.info(line);
+        else log.detail(line);
+      },
+      deps.signal,
+    );
   } catch (error) {
     if (deps.signal.aborted) throw error;
-    throw new BranchFailure('build', image.name, `build failed: ${errorMessage(error)}`, { logTail: tail.toArray(), cause: error });
+    throw new BranchFailure('build', image.name, `build failed: ${errorMessage(error)}`, {
+      logTail: tail.toArray(),
+      cause: error,
+    });
   }
   report.durations.buildMs = deps.clock.now().getTime() - started;
   report.imageId = imageId;
@@ -88,11 +115,20 @@ async function buildImage(image: PlannedImage, branch: PlannedBranch, built: Map
   return { name: image.name, imageId, inputs };
 }
 
-async function smokeTest(image: PlannedImage, branch: PlannedBranch, builtImage: BuiltImage, deps: PublishDeps, shared: RunShared, log: Logger, report: ImageReport): Promise<void> {
+async function smokeTest(
+  image: PlannedImage,
+  branch: PlannedBranch,
+  builtImage: BuiltImage,
+  deps: PublishDeps,
+  shared: RunShared,
+  log: Logger,
+  report: ImageReport,
+): Promise<void> {
   const spec = shared.smokeSpecs.get(image.name);
   if (!spec) throw new BranchFailure('smoke', image.name, `no smoke spec for ${image.name}`);
   const details = await deps.engine.inspectImage(builtImage.imageId);
-  if (!details) throw new BranchFailure('smoke', image.name, `the image ${builtImage.imageId} just built is gone from the engine`);
+  if (!details)
+    throw new BranchFailure('smoke', image.name, `the image ${builtImage.imageId} just built is gone from the engine`);
   const started = deps.clock.now().getTime();
   log.info('smoke-testing');
   const result = await runSmokeTests(expand(spec, templateValues(branch, image)), details, {
@@ -107,10 +143,15 @@ async function smokeTest(image: PlannedImage, branch: PlannedBranch, builtImage:
   if (!result.ok) {
     const failed = result.outcomes.filter((outcome) => !outcome.ok);
     const first = failed[0];
-    throw new BranchFailure('smoke', image.name, `${failed.length} smoke test${failed.length === 1 ? '' : 's'} failed: ${failed.map((f) => `"${f.name}"`).join(', ')}; first: ${first?.problems[0] ?? ''}`, {
-      tests: failed.map((f) => f.name),
-      logTail: failed.find((f) => f.logTail)?.logTail ?? [],
-    });
+    throw new BranchFailure(
+      'smoke',
+      image.name,
+      `${failed.length} smoke test${failed.length === 1 ? '' : 's'} failed: ${failed.map((f) => `"${f.name}"`).join(', ')}; first: ${first?.problems[0] ?? ''}`,
+      {
+        tests: failed.map((f) => f.name),
+        logTail: failed.find((f) => f.logTail)?.logTail ?? [],
+      },
+    );
   }
   report.status = 'tested';
   log.info(`smoke tests passed (${result.outcomes.length}) in ${seconds(report.durations.smokeMs)}`);
@@ -120,7 +161,14 @@ async function smokeTest(image: PlannedImage, branch: PlannedBranch, builtImage:
  * Builds every image of a branch in build order, each FROM the image its base just became, and
  * smoke-tests each right after its build, before anything is built on top of it.
  */
-export async function buildAndTestBranch(branch: PlannedBranch, deps: PublishDeps, shared: RunShared, built: Map<string, BuiltImage>, report: BranchReport, reuse: ReadonlySet<string>): Promise<void> {
+export async function buildAndTestBranch(
+  branch: PlannedBranch,
+  deps: PublishDeps,
+  shared: RunShared,
+  built: Map<string, BuiltImage>,
+  report: BranchReport,
+  reuse: ReadonlySet<string>,
+): Promise<void> {
   for (const [index, image] of branch.images.entries()) {
     if (reuse.has(image.name)) continue;
     deps.signal.throwIfAborted();

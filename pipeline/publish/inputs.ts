@@ -14,7 +14,8 @@ const VOLATILE_LABELS = new Set(['org.opencontainers.image.created']);
  * mean the same build; the skip-unchanged check compares it with the label of the published image.
  */
 export function inputsDigest(image: PlannedImage, contextDigest: string, baseInputs: string | undefined): string {
-  const sorted = (record: Record<string, string>): [string, string][] => Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+  const sorted = (record: Record<string, string>): [string, string][] =>
+    Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
   const document = {
     name: image.name,
     context: contextDigest,

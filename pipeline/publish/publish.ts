@@ -31,18 +31,29 @@ function recordFailure(report: BranchReport, error: unknown, signal: AbortSignal
   if (failed) failed.status = 'failed';
 }
 
-async function removeLocalImages(branch: PlannedBranch, built: ReadonlyMap<string, BuiltImage>, deps: PublishDeps): Promise<void> {
+async function removeLocalImages(
+  branch: PlannedBranch,
+  built: ReadonlyMap<string, BuiltImage>,
+  deps: PublishDeps,
+): Promise<void> {
   // Children first: an image with a child cannot go before it.
   for (const image of [...branch.images].reverse()) {
     const entry = built.get(image.name);
     if (!entry) continue;
     for (const ref of [image.tags[0] as string, entry.imageId]) {
-      await deps.engine.removeImage(ref).catch((error: unknown) => deps.log.child(`${image.name}@${branch.branch}`).warn(errorMessage(error)));
+      await deps.engine
+        .removeImage(ref)
+        .catch((error: unknown) => deps.log.child(`${image.name}@${branch.branch}`).warn(errorMessage(error)));
     }
   }
 }
 
-function noteDecisions(branch: PlannedBranch, decisions: ReadonlyMap<string, Decision>, report: BranchReport, deps: PublishDeps): void {
+function noteDecisions(
+  branch: PlannedBranch,
+  decisions: ReadonlyMap<string, Decision>,
+  report: BranchReport,
+  deps: PublishDeps,
+): void {
   for (const image of report.images) {
     const decision = decisions.get(image.name);
     if (!decision) continue;
@@ -62,19 +73,37 @@ function noteDecisions(branch: PlannedBranch, decisions: ReadonlyMap<string, Dec
  * A reused image that a rebuilt child stands on must be in the engine: pull it by digest (its
  * image ID is then the published config digest), rather than rebuild and retest it.
  */
-async function pullReusedBases(branch: PlannedBranch, decisions: ReadonlyMap<string, Decision>, built: Map<string, BuiltImage>, deps: PublishDeps): Promise<void> {
+async function pullReusedBases(
+  branch: PlannedBranch,
+  decisions: ReadonlyMap<string, Decision>,
+  built: Map<string, BuiltImage>,
+  deps: PublishDeps,
+): Promise<void> {
   for (const image of branch.images) {
     const base = image.base ? decisions.get(image.base) : undefined;
-    if (!image.base || base?.action !== 'reuse' || decisions.get(image.name)?.action === 'reuse' || built.has(image.base)) continue;
+    if (
+      !image.base ||
+      base?.action !== 'reuse' ||
+      decisions.get(image.name)?.action === 'reuse' ||
+      built.has(image.base)
+    )
+      continue;
     const baseImage = branch.images.find((candidate) => candidate.name === image.base);
     const ref = baseImage?.tags[1] as string;
     const byDigest = `${ref.slice(0, ref.lastIndexOf(':'))}@${base.published.manifest.digest}`;
     const log = deps.log.child(`${image.base}@${branch.branch}`);
     log.info(`pulling ${byDigest} for ${image.name} to build on`);
-    const imageId = await deps.engine.pull(byDigest, deps.credentials, engineOutput(log), deps.signal).catch((error: unknown) => {
-      throw new BranchFailure('pull', image.base, errorMessage(error), { cause: error });
-    });
-    if (imageId !== base.published.imageId) throw new BranchFailure('pull', image.base, `pulled ${byDigest} as ${imageId}, expected ${base.published.imageId}`);
+    const imageId = await deps.engine
+      .pull(byDigest, deps.credentials, engineOutput(log), deps.signal)
+      .catch((error: unknown) => {
+        throw new BranchFailure('pull', image.base, errorMessage(error), { cause: error });
+      });
+    if (imageId !== base.published.imageId)
+      throw new BranchFailure(
+        'pull',
+        image.base,
+        `pulled ${byDigest} as ${imageId}, expected ${base.published.imageId}`,
+      );
     built.set(image.base, { name: image.base, imageId, inputs: base.published.labels[INPUTS_LABEL] ?? '' });
   }
 }
@@ -84,19 +113,33 @@ async function pullReusedBases(branch: PlannedBranch, decisions: ReadonlyMap<str
  * stops alone and pushes nothing; the others go on. Every container the run started is removed at
  * the end, whatever happened.
  */
-export async function publish(plan: Plan, deps: PublishDeps, options: PublishOptions, shared: RunShared, runId: string): Promise<RunReport> {
+export async function publish(
+  plan: Plan,
+  deps: PublishDeps,
+  options: PublishOptions,
+  shared: RunShared,
+  runId: string,
+): Promise<RunReport> {
   const started = deps.clock.now();
   const reports = plan.branches.map(newBranchReport);
   const buildLane = pLimit(Math.max(1, options.concurrency));
   const pushLane = pLimit(PUSH_CONCURRENCY);
   const pushes: Promise<void>[] = [];
 
-  const finish = async (branch: PlannedBranch, report: BranchReport, built: Map<string, BuiltImage>, startedAt: number): Promise<void> => {
+  const finish = async (
+    branch: PlannedBranch,
+    report: BranchReport,
+    built: Map<string, BuiltImage>,
+    startedAt: number,
+  ): Promise<void> => {
     if (!options.keep) await removeLocalImages(branch, built, deps);
     report.durationMs = deps.clock.now().getTime() - startedAt;
     const log = deps.log.child(branch.branch);
     const took = `${(report.durationMs / 1000).toFixed(1)}s`;
-    if (report.status === 'failed') log.error(`FAILED at ${report.failure?.step}${report.failure?.image ? ` (${report.failure.image})` : ''} after ${took}: ${report.failure?.message}`);
+    if (report.status === 'failed')
+      log.error(
+        `FAILED at ${report.failure?.step}${report.failure?.image ? ` (${report.failure.image})` : ''} after ${took}: ${report.failure?.message}`,
+      );
     else log.info(`${report.status} in ${took}`);
   };
 
@@ -110,9 +153,16 @@ export async function publish(plan: Plan, deps: PublishDeps, options: PublishOpt
       if (options.push) {
         if (!deps.registry) throw new WorkError('registry', 'pushing needs a registry client');
         snapshot = await snapshotBranch(branch, deps.registry);
-        if (!options.force) decisions = decideReuse(branch, await expectedInputsOf(branch, shared), await readPublished(branch, snapshot, deps.registry));
+        if (!options.force)
+          decisions = decideReuse(
+            branch,
+            await expectedInputsOf(branch, shared),
+            await readPublished(branch, snapshot, deps.registry),
+          );
       }
-      const reused = new Set([...decisions].filter(([, decision]) => decision.action === 'reuse').map(([name]) => name));
+      const reused = new Set(
+        [...decisions].filter(([, decision]) => decision.action === 'reuse').map(([name]) => name),
+      );
       noteDecisions(branch, decisions, report, deps);
       await pullReusedBases(branch, decisions, built, deps);
       await buildAndTestBranch(branch, deps, shared, built, report, reused);
@@ -129,7 +179,9 @@ export async function publish(plan: Plan, deps: PublishDeps, options: PublishOpt
     const sources = new Map<string, Source>(
       branch.images.map((image): [string, Source] => {
         const decision = decisions.get(image.name);
-        return decision?.action === 'reuse' ? [image.name, { kind: 'reused', manifest: decision.published.manifest }] : [image.name, { kind: 'built', image: built.get(image.name) as BuiltImage }];
+        return decision?.action === 'reuse'
+          ? [image.name, { kind: 'reused', manifest: decision.published.manifest }]
+          : [image.name, { kind: 'built', image: built.get(image.name) as BuiltImage }];
       }),
     );
     const readySnapshot = snapshot;
@@ -150,10 +202,14 @@ export async function publish(plan: Plan, deps: PublishDeps, options: PublishOpt
   };
 
   try {
-    await Promise.all(plan.branches.map((branch, index) => buildLane(() => runBranch(branch, reports[index] as BranchReport))));
+    await Promise.all(
+      plan.branches.map((branch, index) => buildLane(() => runBranch(branch, reports[index] as BranchReport))),
+    );
     await Promise.all(pushes);
   } finally {
-    await deps.containers.removeAll().catch((error: unknown) => deps.log.warn(`could not remove every container of the run: ${errorMessage(error)}`));
+    await deps.containers
+      .removeAll()
+      .catch((error: unknown) => deps.log.warn(`could not remove every container of the run: ${errorMessage(error)}`));
   }
 
   const finished = deps.clock.now();

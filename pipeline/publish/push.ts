@@ -38,7 +38,8 @@ export function engineOutput(log: Logger): OutputListener {
     const seconds = Number(retry[2]);
     const last = countdowns.get(layer);
     countdowns.set(layer, seconds);
-    if (last === undefined || seconds > last) log.warn(`the registry failed ${layer ? `layer ${layer}` : 'a layer'}; the engine retries it in ${seconds}s`);
+    if (last === undefined || seconds > last)
+      log.warn(`the registry failed ${layer ? `layer ${layer}` : 'a layer'}; the engine retries it in ${seconds}s`);
     else log.detail(line);
   };
 }
@@ -47,7 +48,8 @@ export function engineOutput(log: Logger): OutputListener {
 export async function snapshotBranch(branch: PlannedBranch, registry: Registry): Promise<Snapshot> {
   const snapshot: Snapshot = new Map();
   for (const image of branch.images) {
-    for (const ref of refsOf(image)) snapshot.set(formatImageRef(ref), await registry.getManifest(ref.repository, ref.tag));
+    for (const ref of refsOf(image))
+      snapshot.set(formatImageRef(ref), await registry.getManifest(ref.repository, ref.tag));
   }
   return snapshot;
 }
@@ -59,7 +61,14 @@ export async function snapshotBranch(branch: PlannedBranch, registry: Registry):
  * cannot put back, and judges by reading the registry, not by answers: a PUT whose answer never
  * came may well have landed. Returns what it did, and what it could not confirm, if anything.
  */
-export async function restoreSnapshot(branch: PlannedBranch, snapshot: Snapshot, registry: Registry, fresh: ReadonlySet<string>, log: Logger, deleter: TagDeleter = new RegistryApiTagDeleter(registry)): Promise<{ actions: string[]; problem?: string }> {
+export async function restoreSnapshot(
+  branch: PlannedBranch,
+  snapshot: Snapshot,
+  registry: Registry,
+  fresh: ReadonlySet<string>,
+  log: Logger,
+  deleter: TagDeleter = new RegistryApiTagDeleter(registry),
+): Promise<{ actions: string[]; problem?: string }> {
   const actions: string[] = [];
   const unsure = new Map<string, { ref: ImageRef; cause: string }>();
   for (const image of branch.images) {
@@ -90,7 +99,10 @@ export async function restoreSnapshot(branch: PlannedBranch, snapshot: Snapshot,
     log.warn(actions[actions.length - 1] as string);
   }
   if (unsure.size === 0) return { actions };
-  return { actions, problem: `could not check or put back ${[...unsure.keys()].join(', ')}: ${[...unsure.values()][0]?.cause ?? ''}` };
+  return {
+    actions,
+    problem: `could not check or put back ${[...unsure.keys()].join(', ')}: ${[...unsure.values()][0]?.cause ?? ''}`,
+  };
 }
 
 /**
@@ -99,7 +111,13 @@ export async function restoreSnapshot(branch: PlannedBranch, snapshot: Snapshot,
  * them are in, the floating and version tags by manifest PUT, then a read-back that every tag of an
  * image has the same digest. Any failure puts the branch's tags back as they were.
  */
-export async function pushBranch(branch: PlannedBranch, sources: ReadonlyMap<string, Source>, snapshot: Snapshot, deps: PublishDeps, report: BranchReport): Promise<void> {
+export async function pushBranch(
+  branch: PlannedBranch,
+  sources: ReadonlyMap<string, Source>,
+  snapshot: Snapshot,
+  deps: PublishDeps,
+  report: BranchReport,
+): Promise<void> {
   const registry = deps.registry;
   if (!registry) throw new BranchFailure('push', undefined, 'no registry client to push with');
   const fresh = new Set<string>();
@@ -118,7 +136,11 @@ export async function pushBranch(branch: PlannedBranch, sources: ReadonlyMap<str
       if (source?.kind === 'built') {
         await deps.engine.tagImage(source.image.imageId, dated);
         enginePushInFlight = true;
-        digest = await withRetry(`push ${formatImageRef(dated)}`, () => deps.engine.push(dated, deps.credentials, engineOutput(log), deps.signal), { ...retry, log }).catch((error: unknown) => {
+        digest = await withRetry(
+          `push ${formatImageRef(dated)}`,
+          () => deps.engine.push(dated, deps.credentials, engineOutput(log), deps.signal),
+          { ...retry, log },
+        ).catch((error: unknown) => {
           throw new BranchFailure('push', image.name, errorMessage(error), { cause: error });
         });
         enginePushInFlight = false;
@@ -138,19 +160,29 @@ export async function pushBranch(branch: PlannedBranch, sources: ReadonlyMap<str
       imageReport.digest = digest;
       imageReport.durations.pushMs = deps.clock.now().getTime() - started;
       const verb = source.kind === 'built' ? 'pushed' : 'tagged';
-      log.info(`${verb} ${formatImageRef(dated)} (${digest.slice(0, 19)}) in ${((imageReport.durations.pushMs ?? 0) / 1000).toFixed(1)}s`);
+      log.info(
+        `${verb} ${formatImageRef(dated)} (${digest.slice(0, 19)}) in ${((imageReport.durations.pushMs ?? 0) / 1000).toFixed(1)}s`,
+      );
     }
 
     // Every dated tag is in: only now do floating and version tags move, all in quick succession.
     for (const image of branch.images) {
       const log = deps.log.child(`${image.name}@${branch.branch}`);
       const digest = digests.get(image.name) as string;
-      const moving = refsOf(image).slice(1).filter((ref) => snapshot.get(formatImageRef(ref))?.digest !== digest);
+      const moving = refsOf(image)
+        .slice(1)
+        .filter((ref) => snapshot.get(formatImageRef(ref))?.digest !== digest);
       if (moving.length === 0) continue;
       const source = sources.get(image.name);
       const first = parseImageRef(image.tags[0] as string);
-      const manifest = source?.kind === 'reused' ? source.manifest : await registry.getManifest(first.repository, digest);
-      if (!manifest) throw new BranchFailure('retag', image.name, `${first.host}/${first.repository}@${digest} vanished from the registry right after the push`);
+      const manifest =
+        source?.kind === 'reused' ? source.manifest : await registry.getManifest(first.repository, digest);
+      if (!manifest)
+        throw new BranchFailure(
+          'retag',
+          image.name,
+          `${first.host}/${first.repository}@${digest} vanished from the registry right after the push`,
+        );
       for (const ref of moving) {
         deps.signal.throwIfAborted();
         await registry.putManifest(ref.repository, ref.tag, manifest).catch((error: unknown) => {
@@ -164,7 +196,12 @@ export async function pushBranch(branch: PlannedBranch, sources: ReadonlyMap<str
       const digest = digests.get(image.name) as string;
       for (const ref of refsOf(image)) {
         const actual = await registry.digestOf(ref.repository, ref.tag);
-        if (actual !== digest) throw new BranchFailure('verify', image.name, `${formatImageRef(ref)} points at ${actual ?? 'nothing'}, expected ${digest}`);
+        if (actual !== digest)
+          throw new BranchFailure(
+            'verify',
+            image.name,
+            `${formatImageRef(ref)} points at ${actual ?? 'nothing'}, expected ${digest}`,
+          );
       }
       (report.images[index] as ImageReport).tags = [...image.tags];
     }

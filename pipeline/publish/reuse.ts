@@ -15,7 +15,10 @@ export interface Published {
 
 export type Decision = { action: 'build'; reason: string } | { action: 'reuse'; reason: string; published: Published };
 
-const SINGLE_IMAGE_TYPES = new Set(['application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.oci.image.manifest.v1+json']);
+const SINGLE_IMAGE_TYPES = new Set([
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+]);
 const REVISION = 'org.opencontainers.image.revision';
 
 /**
@@ -25,7 +28,11 @@ const REVISION = 'org.opencontainers.image.revision';
  *  - its revision label is the planned sha and its inputs label equals the inputs of this build;
  *  - for a child, its base is reused too and it was built on exactly that base image.
  */
-export function decideReuse(branch: PlannedBranch, expectedInputs: ReadonlyMap<string, string>, published: ReadonlyMap<string, Published | string>): Map<string, Decision> {
+export function decideReuse(
+  branch: PlannedBranch,
+  expectedInputs: ReadonlyMap<string, string>,
+  published: ReadonlyMap<string, Published | string>,
+): Map<string, Decision> {
   const decisions = new Map<string, Decision>();
   for (const image of branch.images) {
     const found = published.get(image.name);
@@ -33,14 +40,24 @@ export function decideReuse(branch: PlannedBranch, expectedInputs: ReadonlyMap<s
       if (found === undefined) return { action: 'build', reason: 'no floating tag published yet' };
       if (typeof found === 'string') return { action: 'build', reason: found };
       const revision = found.labels[REVISION];
-      if (revision !== branch.sha) return { action: 'build', reason: `the published image is of ${revision?.slice(0, 12) ?? 'an unknown commit'}, the branch is at ${branch.sha.slice(0, 12)}` };
-      if (found.labels[INPUTS_LABEL] !== expectedInputs.get(image.name)) return { action: 'build', reason: 'the build inputs changed (context, build args or labels)' };
+      if (revision !== branch.sha)
+        return {
+          action: 'build',
+          reason: `the published image is of ${revision?.slice(0, 12) ?? 'an unknown commit'}, the branch is at ${branch.sha.slice(0, 12)}`,
+        };
+      if (found.labels[INPUTS_LABEL] !== expectedInputs.get(image.name))
+        return { action: 'build', reason: 'the build inputs changed (context, build args or labels)' };
       if (image.base) {
         const base = decisions.get(image.base);
         if (base?.action !== 'reuse') return { action: 'build', reason: `its base ${image.base} is rebuilt` };
-        if (found.labels[BASE_IMAGE_LABEL] !== base.published.imageId) return { action: 'build', reason: `it was not built on the published ${image.base}` };
+        if (found.labels[BASE_IMAGE_LABEL] !== base.published.imageId)
+          return { action: 'build', reason: `it was not built on the published ${image.base}` };
       }
-      return { action: 'reuse', reason: `unchanged since ${found.labels['org.opencontainers.image.created'] ?? 'an earlier run'}`, published: found };
+      return {
+        action: 'reuse',
+        reason: `unchanged since ${found.labels['org.opencontainers.image.created'] ?? 'an earlier run'}`,
+        published: found,
+      };
     };
     decisions.set(image.name, decide());
   }
@@ -61,7 +78,11 @@ export async function expectedInputsOf(branch: PlannedBranch, shared: RunShared)
  * Reads the config of each floating tag from the snapshot already taken. A string says why there
  * is nothing to reuse (an index, an unreadable config); any read failure propagates.
  */
-export async function readPublished(branch: PlannedBranch, snapshot: Snapshot, registry: Registry): Promise<Map<string, Published | string>> {
+export async function readPublished(
+  branch: PlannedBranch,
+  snapshot: Snapshot,
+  registry: Registry,
+): Promise<Map<string, Published | string>> {
   const published = new Map<string, Published | string>();
   for (const image of branch.images) {
     const floating = image.tags[1];
@@ -78,7 +99,9 @@ export async function readPublished(branch: PlannedBranch, snapshot: Snapshot, r
       continue;
     }
     const ref = parseImageRef(floating);
-    const config = JSON.parse((await registry.getBlob(ref.repository, configDigest)).toString('utf8')) as { config?: { Labels?: Record<string, string> | null } };
+    const config = JSON.parse((await registry.getBlob(ref.repository, configDigest)).toString('utf8')) as {
+      config?: { Labels?: Record<string, string> | null };
+    };
     published.set(image.name, { manifest, imageId: configDigest, labels: config.config?.Labels ?? {} });
   }
   return published;

@@ -17,7 +17,12 @@ export interface Freshness {
  * of its UTC day, since the registry keeps no push time. Tags dated after today (a mistyped
  * `--date`) are ignored: they must not hide that the nightly stopped.
  */
-export function assessFreshness(tagsByImage: ReadonlyMap<string, readonly string[]>, branches: readonly string[], now: Date, maxAgeMs: number): Freshness[] {
+export function assessFreshness(
+  tagsByImage: ReadonlyMap<string, readonly string[]>,
+  branches: readonly string[],
+  now: Date,
+  maxAgeMs: number,
+): Freshness[] {
   const rows: Freshness[] = [];
   for (const branch of branches) {
     for (const [image, tags] of tagsByImage) {
@@ -29,7 +34,14 @@ export function assessFreshness(tagsByImage: ReadonlyMap<string, readonly string
         .sort((a, b) => a.ageMs - b.ageMs);
       const newest = dated[0];
       if (!newest) rows.push({ branch, image, state: 'missing' });
-      else rows.push({ branch, image, newest: newest.tag, ageMs: newest.ageMs, state: newest.ageMs > maxAgeMs ? 'stale' : 'ok' });
+      else
+        rows.push({
+          branch,
+          image,
+          newest: newest.tag,
+          ageMs: newest.ageMs,
+          state: newest.ageMs > maxAgeMs ? 'stale' : 'ok',
+        });
     }
   }
   return rows;

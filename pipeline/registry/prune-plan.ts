@@ -58,5 +58,7 @@ export function planPrune(tags: readonly TagDigest[], rule: PruneRule): PrunePla
  * no kept image index lists as one of its manifests (`protectedDigests`).
  */
 export function exclusiveDigests(plan: PrunePlan, protectedDigests: ReadonlySet<string>): Set<string> {
-  return new Set(plan.doomed.filter((entry) => !entry.shared && !protectedDigests.has(entry.digest)).map((entry) => entry.digest));
+  return new Set(
+    plan.doomed.filter((entry) => !entry.shared && !protectedDigests.has(entry.digest)).map((entry) => entry.digest),
+  );
 }

@@ -24,7 +24,11 @@ export class RegistryApiTagDeleter implements TagDeleter {
     this.registry = registry;
   }
 
-  async deleteTags(repository: string, tags: readonly string[], exclusive: ReadonlySet<string> = new Set()): Promise<void> {
+  async deleteTags(
+    repository: string,
+    tags: readonly string[],
+    exclusive: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
     for (const tag of tags) {
       const digest = await this.registry.digestOf(repository, tag);
       if (digest === undefined) continue;
@@ -32,10 +36,33 @@ export class RegistryApiTagDeleter implements TagDeleter {
         await this.registry.deleteManifest(repository, digest);
         continue;
       }
-      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [{ created_by: `mesos-pipeline: placeholder for deleting tag ${tag}`, comment: randomUUID() }] }));
+      const config = Buffer.from(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          config: {},
+          rootfs: { type: 'layers', diff_ids: [] },
+          history: [{ created_by: `mesos-pipeline: placeholder for deleting tag ${tag}`, comment: randomUUID() }],
+        }),
+      );
       const configDigest = await this.registry.putBlob(repository, config);
-      const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST_V2, config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: configDigest }, layers: [] }));
-      const placeholder = await this.registry.putManifest(repository, tag, { mediaType: MANIFEST_V2, bytes, digest: '' });
+      const bytes = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MANIFEST_V2,
+          config: {
+            mediaType: 'application/vnd.docker.container.image.v1+json',
+            size: config.length,
+            digest: configDigest,
+          },
+          layers: [],
+        }),
+      );
+      const placeholder = await this.registry.putManifest(repository, tag, {
+        mediaType: MANIFEST_V2,
+        bytes,
+        digest: '',
+      });
       await this.registry.deleteManifest(repository, placeholder);
     }
   }

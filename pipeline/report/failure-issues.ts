@@ -31,10 +31,18 @@ export function failureText(outcome: Outcome, context: IssueContext): string {
   const failure = failureOf(outcome);
   const facts = [`| Failing step | ${code(failure.step)}${failure.image ? ` (${failure.image})` : ''} |`];
   if (outcome.kind === 'reported') {
-    facts.push(`| Status | ${outcome.report.status} |`, `| Commit | ${code(outcome.report.sha)} |`, `| Date | ${outcome.run.date} |`, `| Registry | ${code(outcome.run.registry)} |`);
+    facts.push(
+      `| Status | ${outcome.report.status} |`,
+      `| Commit | ${code(outcome.report.sha)} |`,
+      `| Date | ${outcome.run.date} |`,
+      `| Registry | ${code(outcome.run.registry)} |`,
+    );
   }
   facts.push(`| Run | ${context.runUrl ?? 'unknown (GITHUB_RUN_ID not set)'} |`);
-  const parts = [`| | |\n|---|---|\n${facts.join('\n')}`, `**Message**\n\n${codeBlock(clip(failure.message, MESSAGE_CHARS))}`];
+  const parts = [
+    `| | |\n|---|---|\n${facts.join('\n')}`,
+    `**Message**\n\n${codeBlock(clip(failure.message, MESSAGE_CHARS))}`,
+  ];
   if (failure.tests.length > 0) parts.push(`**Failing tests:** ${failure.tests.map(code).join(', ')}`);
   if (failure.logTail.length > 0) {
     const lines = failure.logTail.slice(-TAIL_LINES).map((line) => clip(line, LINE_CHARS));
@@ -80,7 +88,12 @@ export interface IssueChange {
  * unchanged) again. Branches that were only tested change nothing. One branch's GitHub error does
  * not stop the others; all of them are raised together at the end.
  */
-export async function syncFailureIssues(outcomes: readonly Outcome[], tracker: IssueTracker, context: IssueContext, log: Logger): Promise<IssueChange[]> {
+export async function syncFailureIssues(
+  outcomes: readonly Outcome[],
+  tracker: IssueTracker,
+  context: IssueContext,
+  log: Logger,
+): Promise<IssueChange[]> {
   const changes: IssueChange[] = [];
   const errors: string[] = [];
   for (const outcome of outcomes) {
@@ -107,6 +120,10 @@ export async function syncFailureIssues(outcomes: readonly Outcome[], tracker: I
       errors.push(`${outcome.branch}: ${errorMessage(error)}`);
     }
   }
-  if (errors.length > 0) throw new WorkError('github', `could not update ${errors.length === 1 ? 'the failure issue' : `${errors.length} failure issues`}: ${errors.join('; ')}`);
+  if (errors.length > 0)
+    throw new WorkError(
+      'github',
+      `could not update ${errors.length === 1 ? 'the failure issue' : `${errors.length} failure issues`}: ${errors.join('; ')}`,
+    );
   return changes;
 }

@@ -14,7 +14,9 @@ export function isFailing(outcome: Outcome): boolean {
 
 /** Published, or unchanged and re-tagged: the branch's images are current again. */
 export function isPublished(outcome: Outcome): boolean {
-  return outcome.kind === 'reported' && (outcome.report.status === 'published' || outcome.report.status === 'unchanged');
+  return (
+    outcome.kind === 'reported' && (outcome.report.status === 'published' || outcome.report.status === 'unchanged')
+  );
 }
 
 /**
@@ -49,13 +51,16 @@ export function failureOf(outcome: Outcome): FailureDetails {
   if (outcome.kind === 'missing') {
     return {
       step: 'report',
-      message: 'no run report: the publish job of this branch ended before writing one (cancelled, timed out or crashed); see its log in the run',
+      message:
+        'no run report: the publish job of this branch ended before writing one (cancelled, timed out or crashed); see its log in the run',
       tests: [],
       logTail: [],
     };
   }
   const failure = outcome.report.failure;
-  const smokeTail = outcome.report.images.flatMap((image) => image.smoke ?? []).find((test) => !test.ok && test.logTail?.length)?.logTail;
+  const smokeTail = outcome.report.images
+    .flatMap((image) => image.smoke ?? [])
+    .find((test) => !test.ok && test.logTail?.length)?.logTail;
   return {
     step: failure?.step ?? outcome.report.status,
     image: failure?.image,

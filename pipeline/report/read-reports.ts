@@ -7,7 +7,12 @@ import { REPORT_VERSION, type RunReport } from '../publish/report.js';
 
 // Only what the summary and the issues rely on is checked; loose objects keep every other field,
 // so reports from a newer pipeline with more fields still read.
-const imageSchema = z.looseObject({ name: z.string(), status: z.string(), tags: z.array(z.string()), durations: z.looseObject({}) });
+const imageSchema = z.looseObject({
+  name: z.string(),
+  status: z.string(),
+  tags: z.array(z.string()),
+  durations: z.looseObject({}),
+});
 const branchSchema = z.looseObject({
   branch: z.string(),
   sha: z.string(),
@@ -35,7 +40,11 @@ export async function readReports(files: readonly string[], cwd: string): Promis
     try {
       raw = JSON.parse(await readFile(full, 'utf8'));
     } catch (error) {
-      throw new ConfigError(file, [(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file; give the files publish --report wrote' : `not a JSON run report: ${errorMessage(error)}`]);
+      throw new ConfigError(file, [
+        (error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'no such file; give the files publish --report wrote'
+          : `not a JSON run report: ${errorMessage(error)}`,
+      ]);
     }
     const parsed = reportSchema.safeParse(raw);
     if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));

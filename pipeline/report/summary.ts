@@ -14,7 +14,15 @@ export interface SummaryInput {
   runUrl?: string | undefined;
 }
 
-const ICONS: Record<string, string> = { published: '✅', unchanged: '♻️', tested: '🧪', planned: '⏸️', failed: '❌', interrupted: '⛔', missing: '❓' };
+const ICONS: Record<string, string> = {
+  published: '✅',
+  unchanged: '♻️',
+  tested: '🧪',
+  planned: '⏸️',
+  failed: '❌',
+  interrupted: '⛔',
+  missing: '❓',
+};
 
 function statusOf(outcome: Outcome): string {
   return outcome.kind === 'missing' ? 'missing' : outcome.report.status;
@@ -22,7 +30,8 @@ function statusOf(outcome: Outcome): string {
 
 function statusText(outcome: Outcome): string {
   const status = statusOf(outcome);
-  if (!isFailing(outcome)) return `${ICONS[status] ?? ''} ${status === 'tested' ? 'tested, not pushed' : status}`.trim();
+  if (!isFailing(outcome))
+    return `${ICONS[status] ?? ''} ${status === 'tested' ? 'tested, not pushed' : status}`.trim();
   const failure = failureOf(outcome);
   if (outcome.kind === 'missing') return `${ICONS.missing} no report`;
   const where = failure.step === status ? '' : ` at ${failure.step}`;
@@ -52,7 +61,14 @@ function rowsOf(outcome: Outcome): string[] {
   return images.map((image, index) => {
     const lead = index === 0 ? head(outcome.report) : ['', '', '', ''];
     const rest = image
-      ? [cell(image.name), image.tags.map((tag) => code(tagOf(tag))).join(' '), digestCell(image), duration(image.durations.buildMs), duration(image.durations.smokeMs), duration(image.durations.pushMs)]
+      ? [
+          cell(image.name),
+          image.tags.map((tag) => code(tagOf(tag))).join(' '),
+          digestCell(image),
+          duration(image.durations.buildMs),
+          duration(image.durations.smokeMs),
+          duration(image.durations.pushMs),
+        ]
       : ['', '', '', '', '', ''];
     return `| ${[...lead, ...rest].join(' | ')} |`;
   });
@@ -76,12 +92,15 @@ function headerOf(input: SummaryInput): string {
 function detailsOf(outcome: Outcome): string {
   const failure = failureOf(outcome);
   const parts = [`### ${cell(outcome.branch)}: ${statusText(outcome)}`];
-  if (outcome.kind === 'reported') parts.push(`Commit ${code(outcome.report.sha)} · date ${outcome.run.date} · run ${code(outcome.run.runId)}`);
+  if (outcome.kind === 'reported')
+    parts.push(`Commit ${code(outcome.report.sha)} · date ${outcome.run.date} · run ${code(outcome.run.runId)}`);
   parts.push(codeBlock(clip(failure.message, MESSAGE_CHARS)));
   if (failure.tests.length > 0) parts.push(`Failing tests: ${failure.tests.map(code).join(', ')}`);
   if (failure.logTail.length > 0) {
     const lines = failure.logTail.slice(-TAIL_LINES).map((line) => clip(line, LINE_CHARS));
-    parts.push(`<details><summary>Last ${lines.length} log lines</summary>\n\n${codeBlock(lines.join('\n'))}\n\n</details>`);
+    parts.push(
+      `<details><summary>Last ${lines.length} log lines</summary>\n\n${codeBlock(lines.join('\n'))}\n\n</details>`,
+    );
   }
   return `${parts.join('\n\n')}\n`;
 }
@@ -95,7 +114,8 @@ const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
  */
 export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES): string {
   const header = headerOf(input);
-  const tableHead = '| Branch | Status | Commit | Time | Image | Tags | Digest | Build | Smoke | Push |\n|---|---|---|---|---|---|---|---|---|---|\n';
+  const tableHead =
+    '| Branch | Status | Commit | Time | Image | Tags | Digest | Build | Smoke | Push |\n|---|---|---|---|---|---|---|---|---|---|\n';
   const rows = input.outcomes.flatMap(rowsOf);
   // Room for the notes below, whatever they end up saying.
   const reserve = 400;
@@ -106,7 +126,8 @@ export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES
     text += `${row}\n`;
     shownRows += 1;
   }
-  if (shownRows < rows.length) text += `\n_${rows.length - shownRows} table rows left out to stay under GitHub's step summary limit; the JSON reports have everything._\n`;
+  if (shownRows < rows.length)
+    text += `\n_${rows.length - shownRows} table rows left out to stay under GitHub's step summary limit; the JSON reports have everything._\n`;
 
   const failing = input.outcomes.filter(isFailing);
   let shownDetails = 0;
@@ -116,6 +137,7 @@ export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES
     text += section;
     shownDetails += 1;
   }
-  if (shownDetails < failing.length) text += `\n_Details of ${failing.length - shownDetails} failing branches left out to stay under GitHub's step summary limit; the JSON reports have everything._\n`;
+  if (shownDetails < failing.length)
+    text += `\n_Details of ${failing.length - shownDetails} failing branches left out to stay under GitHub's step summary limit; the JSON reports have everything._\n`;
   return text;
 }

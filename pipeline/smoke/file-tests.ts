@@ -30,12 +30,14 @@ export function fileExistenceProblems(test: FileExistenceTest, stat: PathStat | 
   if (!shouldExist) return [`${test.path} exists but should not`];
   const problems: string[] = [];
   const permissions = permissionString(stat.mode);
-  if (test.permissions && permissions !== test.permissions) problems.push(`${test.path} has permissions ${permissions}, expected ${test.permissions}`);
+  if (test.permissions && permissions !== test.permissions)
+    problems.push(`${test.path} has permissions ${permissions}, expected ${test.permissions}`);
   if (test.isExecutableBy) {
     const bits = EXECUTE_BITS[test.isExecutableBy];
     const executable = test.isExecutableBy === 'any' ? (stat.mode & bits) !== 0 : (stat.mode & bits) === bits;
     if (!executable) problems.push(`${test.path} is not executable by ${test.isExecutableBy} (${permissions})`);
   }
-  if (test.type && typeOf(stat) !== test.type) problems.push(`${test.path} is a ${typeOf(stat)}, expected a ${test.type}`);
+  if (test.type && typeOf(stat) !== test.type)
+    problems.push(`${test.path} is a ${typeOf(stat)}, expected a ${test.type}`);
   return problems;
 }

@@ -16,7 +16,11 @@ export interface HttpAnswer {
 }
 
 /** One HTTP request to a published container port on 127.0.0.1; network failures are answers too. */
-export async function probe(call: HttpCall, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer | { error: string }> {
+export async function probe(
+  call: HttpCall,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<HttpAnswer | { error: string }> {
   const headers: Record<string, string> = { ...call.headers };
   let body: string | undefined = call.body;
   if (call.json !== undefined) {

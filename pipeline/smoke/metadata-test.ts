@@ -15,22 +15,41 @@ export function metadataProblems(test: MetadataTest, image: ImageDetails): strin
   for (const { key, value, isRegex } of test.labels ?? []) {
     const actual = image.labels[key];
     if (actual === undefined) problems.push(`label ${key} is missing`);
-    else if (isRegex ? !new RegExp(value).test(actual) : actual !== value) problems.push(`label ${key} is ${JSON.stringify(actual)}, expected ${isRegex ? `/${value}/` : JSON.stringify(value)}`);
+    else if (isRegex ? !new RegExp(value).test(actual) : actual !== value)
+      problems.push(
+        `label ${key} is ${JSON.stringify(actual)}, expected ${isRegex ? `/${value}/` : JSON.stringify(value)}`,
+      );
   }
-  const env = new Map(image.env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+  const env = new Map(
+    image.env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
   for (const { key, value, isRegex } of test.env ?? []) {
     const actual = env.get(key);
     if (actual === undefined) problems.push(`env ${key} is not set`);
-    else if (isRegex ? !new RegExp(value).test(actual) : actual !== value) problems.push(`env ${key} is ${JSON.stringify(actual)}, expected ${isRegex ? `/${value}/` : JSON.stringify(value)}`);
+    else if (isRegex ? !new RegExp(value).test(actual) : actual !== value)
+      problems.push(
+        `env ${key} is ${JSON.stringify(actual)}, expected ${isRegex ? `/${value}/` : JSON.stringify(value)}`,
+      );
   }
   const exposed = new Set(image.exposedPorts);
-  for (const port of test.exposedPorts ?? []) if (!exposed.has(portKey(port))) problems.push(`port ${portKey(port)} is not exposed (exposed: ${[...exposed].join(', ') || 'none'})`);
-  for (const port of test.unexposedPorts ?? []) if (exposed.has(portKey(port))) problems.push(`port ${portKey(port)} is exposed`);
-  if (test.entrypoint && !sameList(image.entrypoint, test.entrypoint)) problems.push(`entrypoint is ${JSON.stringify(image.entrypoint)}, expected ${JSON.stringify(test.entrypoint)}`);
-  if (test.cmd && !sameList(image.cmd, test.cmd)) problems.push(`cmd is ${JSON.stringify(image.cmd)}, expected ${JSON.stringify(test.cmd)}`);
-  if (test.workdir !== undefined && image.workdir !== test.workdir) problems.push(`workdir is ${JSON.stringify(image.workdir)}, expected ${JSON.stringify(test.workdir)}`);
-  if (test.user !== undefined && image.user !== test.user) problems.push(`user is ${JSON.stringify(image.user)}, expected ${JSON.stringify(test.user)}`);
-  if (test.stopSignal !== undefined && image.stopSignal !== test.stopSignal) problems.push(`stop signal is ${JSON.stringify(image.stopSignal ?? null)}, expected ${JSON.stringify(test.stopSignal)}`);
-  for (const volume of test.volumes ?? []) if (!image.volumes.includes(volume)) problems.push(`volume ${volume} is not declared`);
+  for (const port of test.exposedPorts ?? [])
+    if (!exposed.has(portKey(port)))
+      problems.push(`port ${portKey(port)} is not exposed (exposed: ${[...exposed].join(', ') || 'none'})`);
+  for (const port of test.unexposedPorts ?? [])
+    if (exposed.has(portKey(port))) problems.push(`port ${portKey(port)} is exposed`);
+  if (test.entrypoint && !sameList(image.entrypoint, test.entrypoint))
+    problems.push(`entrypoint is ${JSON.stringify(image.entrypoint)}, expected ${JSON.stringify(test.entrypoint)}`);
+  if (test.cmd && !sameList(image.cmd, test.cmd))
+    problems.push(`cmd is ${JSON.stringify(image.cmd)}, expected ${JSON.stringify(test.cmd)}`);
+  if (test.workdir !== undefined && image.workdir !== test.workdir)
+    problems.push(`workdir is ${JSON.stringify(image.workdir)}, expected ${JSON.stringify(test.workdir)}`);
+  if (test.user !== undefined && image.user !== test.user)
+    problems.push(`user is ${JSON.stringify(image.user)}, expected ${JSON.stringify(test.user)}`);
+  if (test.stopSignal !== undefined && image.stopSignal !== test.stopSignal)
+    problems.push(
+      `stop signal is ${JSON.stringify(image.stopSignal ?? null)}, expected ${JSON.stringify(test.stopSignal)}`,
+    );
+  for (const volume of test.volumes ?? [])
+    if (!image.volumes.includes(volume)) problems.push(`volume ${volume} is not declared`);
   return problems;
 }

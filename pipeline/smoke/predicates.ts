@@ -11,14 +11,18 @@ export function predicateFailure(predicate: Predicate, json: unknown): string | 
   const values = JSONPath<unknown[]>({ path: predicate.path, json: json as object, wrap: true });
   const seen = values.length === 0 ? 'nothing' : JSON.stringify(values.length === 1 ? values[0] : values).slice(0, 200);
   const holds = ((): boolean => {
-    if ('exists' in predicate) return (values.length > 0) === predicate.exists;
+    if ('exists' in predicate) return values.length > 0 === predicate.exists;
     if (predicate.count !== undefined) return values.length === predicate.count;
     if (predicate.minCount !== undefined) return values.length >= predicate.minCount;
     if ('equals' in predicate) return values.some((value) => isDeepStrictEqual(value, predicate.equals));
-    if ('notEquals' in predicate) return values.length > 0 && values.every((value) => !isDeepStrictEqual(value, predicate.notEquals));
-    if (predicate.gte !== undefined) return values.some((value) => typeof value === 'number' && value >= (predicate.gte as number));
-    if (predicate.lte !== undefined) return values.some((value) => typeof value === 'number' && value <= (predicate.lte as number));
-    if (predicate.matches !== undefined) return values.some((value) => typeof value === 'string' && new RegExp(predicate.matches as string).test(value));
+    if ('notEquals' in predicate)
+      return values.length > 0 && values.every((value) => !isDeepStrictEqual(value, predicate.notEquals));
+    if (predicate.gte !== undefined)
+      return values.some((value) => typeof value === 'number' && value >= (predicate.gte as number));
+    if (predicate.lte !== undefined)
+      return values.some((value) => typeof value === 'number' && value <= (predicate.lte as number));
+    if (predicate.matches !== undefined)
+      return values.some((value) => typeof value === 'string' && new RegExp(predicate.matches as string).test(value));
     return false;
   })();
   if (holds) return undefined;

@@ -18,7 +18,12 @@ const CONTENT_LIMIT = 1024 * 1024;
 // overlap their container start-up; service tests publish ports and run alone, one after another.
 const STATIC_CONCURRENCY = 4;
 
-async function timed(kind: TestKind, name: string, ctx: SmokeContext, check: () => Promise<string[]>): Promise<TestOutcome> {
+async function timed(
+  kind: TestKind,
+  name: string,
+  ctx: SmokeContext,
+  check: () => Promise<string[]>,
+): Promise<TestOutcome> {
   const started = ctx.clock.now().getTime();
   let problems: string[];
   try {
@@ -50,7 +55,11 @@ export async function runSmokeTests(spec: SmokeSpec, image: ImageDetails, ctx: S
     tests.push(() => timed('metadata', 'metadata', ctx, () => Promise.resolve(metadataProblems(test, image))));
   }
   for (const test of spec.fileExistenceTests ?? []) {
-    tests.push(() => timed('file', test.name, ctx, async () => fileExistenceProblems(test, await ctx.runtime.statPath(image.id, test.path))));
+    tests.push(() =>
+      timed('file', test.name, ctx, async () =>
+        fileExistenceProblems(test, await ctx.runtime.statPath(image.id, test.path)),
+      ),
+    );
   }
   for (const test of spec.fileContentTests ?? []) {
     tests.push(() =>
@@ -70,13 +79,17 @@ export async function runSmokeTests(spec: SmokeSpec, image: ImageDetails, ctx: S
           (test.timeoutSeconds ?? 120) * 1000,
           ctx.signal,
         );
-        if (result.timedOut) return [`\`${test.command.join(' ')}\` did not finish within ${test.timeoutSeconds ?? 120}s`];
+        if (result.timedOut)
+          return [`\`${test.command.join(' ')}\` did not finish within ${test.timeoutSeconds ?? 120}s`];
         const problems = [
           ...outputProblems('stdout', result.stdout, test.expectedOutput, test.excludedOutput),
           ...outputProblems('stderr', result.stderr, test.expectedError, test.excludedError),
         ];
         const expected = test.exitCode ?? 0;
-        if (result.exitCode !== expected) problems.unshift(`exited with ${result.exitCode}, expected ${expected}; output: ${JSON.stringify(`${result.stdout}${result.stderr}`.slice(0, 300))}`);
+        if (result.exitCode !== expected)
+          problems.unshift(
+            `exited with ${result.exitCode}, expected ${expected}; output: ${JSON.stringify(`${result.stdout}${result.stderr}`.slice(0, 300))}`,
+          );
         return problems;
       }),
     );

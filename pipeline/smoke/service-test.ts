@@ -24,8 +24,10 @@ class StepFailed extends Error {}
 function describeStep(step: Step): string {
   if (step.name) return step.name;
   if (step.waitHttp) return `wait for ${step.waitHttp.method ?? 'GET'} :${step.waitHttp.port}${step.waitHttp.path}`;
-  if (step.http) return `${step.http.method ?? (step.http.json === undefined && step.http.body === undefined ? 'GET' : 'POST')} :${step.http.port}${step.http.path}`;
-  if (step.pollJson) return `poll :${step.pollJson.port}${step.pollJson.path} until ${step.pollJson.until.map((p) => p.path).join(', ')}`;
+  if (step.http)
+    return `${step.http.method ?? (step.http.json === undefined && step.http.body === undefined ? 'GET' : 'POST')} :${step.http.port}${step.http.path}`;
+  if (step.pollJson)
+    return `poll :${step.pollJson.port}${step.pollJson.path} until ${step.pollJson.until.map((p) => p.path).join(', ')}`;
   if (step.exec) return `exec ${step.exec.command.join(' ')}`;
   return 'stop the container';
 }
@@ -57,7 +59,11 @@ class ServiceRun {
   }
 
   /** Repeats `attempt` every `intervalMs` until it returns undefined (done) or time runs out. */
-  private async until(timeoutSeconds: number, intervalMs: number, attempt: () => Promise<string | undefined>): Promise<void> {
+  private async until(
+    timeoutSeconds: number,
+    intervalMs: number,
+    attempt: () => Promise<string | undefined>,
+  ): Promise<void> {
     const limit = Math.min(this.ctx.clock.now().getTime() + timeoutSeconds * 1000, this.deadline);
     let last: string;
     for (;;) {
@@ -66,7 +72,8 @@ class ServiceRun {
       const outcome = await attempt();
       if (outcome === undefined) return;
       last = outcome;
-      if (this.ctx.clock.now().getTime() + intervalMs > limit) throw new StepFailed(`not satisfied within ${timeoutSeconds}s; last: ${last}`);
+      if (this.ctx.clock.now().getTime() + intervalMs > limit)
+        throw new StepFailed(`not satisfied within ${timeoutSeconds}s; last: ${last}`);
       await this.ctx.clock.sleep(intervalMs, this.ctx.signal);
     }
   }
@@ -80,16 +87,23 @@ class ServiceRun {
       await this.until(s.timeoutSeconds, s.intervalMs ?? 1000, async () => {
         const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.signal);
         if ('error' in answer || !statusAccepted(answer.status, s.status)) return answerText(answer);
-        if (s.bodyMatches && !new RegExp(s.bodyMatches, 'm').test(answer.text)) return `body does not match /${s.bodyMatches}/: ${answerText(answer)}`;
+        if (s.bodyMatches && !new RegExp(s.bodyMatches, 'm').test(answer.text))
+          return `body does not match /${s.bodyMatches}/: ${answerText(answer)}`;
         return undefined;
       });
     } else if (step.http) {
       const s = step.http;
       const port = this.container.hostPort(String(s.port));
-      const answer = await probe({ ...s, port }, Math.min((s.timeoutSeconds ?? 30) * 1000, this.remaining()), this.ctx.signal);
+      const answer = await probe(
+        { ...s, port },
+        Math.min((s.timeoutSeconds ?? 30) * 1000, this.remaining()),
+        this.ctx.signal,
+      );
       if ('error' in answer) throw new StepFailed(`request failed: ${answer.error}`);
-      if (!statusAccepted(answer.status, s.status)) throw new StepFailed(`answered ${answerText(answer)}, expected status ${s.status?.join(' or ') ?? '2xx'}`);
-      if (s.bodyMatches && !new RegExp(s.bodyMatches, 'm').test(answer.text)) throw new StepFailed(`body does not match /${s.bodyMatches}/: ${answerText(answer)}`);
+      if (!statusAccepted(answer.status, s.status))
+        throw new StepFailed(`answered ${answerText(answer)}, expected status ${s.status?.join(' or ') ?? '2xx'}`);
+      if (s.bodyMatches && !new RegExp(s.bodyMatches, 'm').test(answer.text))
+        throw new StepFailed(`body does not match /${s.bodyMatches}/: ${answerText(answer)}`);
     } else if (step.pollJson) {
       const s = step.pollJson;
       const port = this.container.hostPort(String(s.port));
@@ -102,15 +116,24 @@ class ServiceRun {
         } catch {
           return `not JSON: ${answerText(answer)}`;
         }
-        const failures = s.until.map((predicate) => predicateFailure(predicate, json)).filter((failure) => failure !== undefined);
+        const failures = s.until
+          .map((predicate) => predicateFailure(predicate, json))
+          .filter((failure) => failure !== undefined);
         return failures.length > 0 ? failures.join('; ') : undefined;
       });
     } else if (step.exec) {
       const s = step.exec;
-      const result = await this.container.exec(s.command, { user: s.user, timeoutMs: Math.min((s.timeoutSeconds ?? 60) * 1000, this.remaining()) }, this.ctx.signal);
+      const result = await this.container.exec(
+        s.command,
+        { user: s.user, timeoutMs: Math.min((s.timeoutSeconds ?? 60) * 1000, this.remaining()) },
+        this.ctx.signal,
+      );
       const problems = outputProblems('output', `${result.stdout}${result.stderr}`, s.expectedOutput, s.excludedOutput);
       const expected = s.exitCode ?? 0;
-      if (result.exitCode !== expected) problems.unshift(`exited with ${result.exitCode}, expected ${expected}: ${JSON.stringify(`${result.stdout}${result.stderr}`.slice(0, 300))}`);
+      if (result.exitCode !== expected)
+        problems.unshift(
+          `exited with ${result.exitCode}, expected ${expected}: ${JSON.stringify(`${result.stdout}${result.stderr}`.slice(0, 300))}`,
+        );
       if (problems.length > 0) throw new StepFailed(problems.join('; '));
     } else if (step.stop) {
       await this.stop(step.stop.timeoutSeconds ?? 30, step.stop.expectNoCgroups ?? false);
@@ -121,7 +144,9 @@ class ServiceRun {
     // Proves the check can see this container's cgroups at all, so "none left" is not vacuous.
     const before = expectNoCgroups ? await this.ctx.cgroups.pathsOf(this.container.id) : [];
     if (expectNoCgroups && before.length === 0) {
-      throw new StepFailed('cannot see the cgroups of the running container on this host; expectNoCgroups needs the engine on the same host as the pipeline');
+      throw new StepFailed(
+        'cannot see the cgroups of the running container on this host; expectNoCgroups needs the engine on the same host as the pipeline',
+      );
     }
     await this.container.stop(timeoutSeconds);
     const state = await this.container.state();
@@ -133,7 +158,9 @@ class ServiceRun {
       if (left.length === 0) return;
       await this.ctx.clock.sleep(250, this.ctx.signal);
     }
-    throw new StepFailed(`cgroups of the container are left on the host after it stopped: ${left.slice(0, 5).join(', ')}${left.length > 5 ? ` and ${left.length - 5} more` : ''}`);
+    throw new StepFailed(
+      `cgroups of the container are left on the host after it stopped: ${left.slice(0, 5).join(', ')}${left.length > 5 ? ` and ${left.length - 5} more` : ''}`,
+    );
   }
 }
 
@@ -186,14 +213,19 @@ export async function runServiceTest(test: ServiceTest, image: string, ctx: Smok
       }
     }
     outcome.ok = outcome.problems.length === 0;
-    if (!outcome.ok && container) outcome.logTail = (await container.logsTail(LOG_TAIL_LINES)).split('\n').filter((line) => line !== '');
+    if (!outcome.ok && container)
+      outcome.logTail = (await container.logsTail(LOG_TAIL_LINES)).split('\n').filter((line) => line !== '');
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     outcome.problems.push(errorMessage(error));
   } finally {
     limit.dispose();
     if (container) {
-      await ctx.runtime.remove(container.id).catch((error: unknown) => ctx.log.warn(`could not remove container ${container?.id.slice(0, 12)}: ${errorMessage(error)}`));
+      await ctx.runtime
+        .remove(container.id)
+        .catch((error: unknown) =>
+          ctx.log.warn(`could not remove container ${container?.id.slice(0, 12)}: ${errorMessage(error)}`),
+        );
     }
     outcome.durationMs = ctx.clock.now().getTime() - started;
   }

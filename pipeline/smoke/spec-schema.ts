@@ -37,7 +37,13 @@ export const fileExistenceTestSchema = z
     name,
     path: z.string().startsWith('/', 'must be an absolute path'),
     shouldExist: z.boolean().optional(),
-    permissions: z.string().regex(/^[-dlLpcbsDtTu][-r][-w][-xsS][-r][-w][-xsS][-r][-w][-xtT]$/, 'must look like ls -l, for example -rwxr-xr-x').optional(),
+    permissions: z
+      .string()
+      .regex(
+        /^[-dlLpcbsDtTu][-r][-w][-xsS][-r][-w][-xsS][-r][-w][-xtT]$/,
+        'must look like ls -l, for example -rwxr-xr-x',
+      )
+      .optional(),
     isExecutableBy: z.enum(['owner', 'group', 'other', 'any']).optional(),
     type: z.enum(['file', 'directory', 'symlink']).optional(),
   })
@@ -113,16 +119,35 @@ export const predicateSchema = z
     minCount: z.number().int().min(0).optional(),
   })
   .strict()
-  .refine((p) => ['equals', 'notEquals', 'gte', 'lte', 'matches', 'exists', 'count', 'minCount'].filter((key) => key in p).length === 1, {
-    message: 'needs exactly one of equals, notEquals, gte, lte, matches, exists, count, minCount',
-  });
+  .refine(
+    (p) =>
+      ['equals', 'notEquals', 'gte', 'lte', 'matches', 'exists', 'count', 'minCount'].filter((key) => key in p)
+        .length === 1,
+    {
+      message: 'needs exactly one of equals, notEquals, gte, lte, matches, exists, count, minCount',
+    },
+  );
 
 export const stepSchema = z
   .object({
     name: z.string().optional(),
-    waitHttp: z.object({ ...httpFields, timeoutSeconds: seconds, intervalMs: z.number().int().min(50).optional() }).strict().optional(),
-    http: z.object({ ...httpFields, timeoutSeconds: seconds.optional() }).strict().optional(),
-    pollJson: z.object({ ...httpFields, until: z.array(predicateSchema).min(1), timeoutSeconds: seconds, intervalMs: z.number().int().min(50).optional() }).strict().optional(),
+    waitHttp: z
+      .object({ ...httpFields, timeoutSeconds: seconds, intervalMs: z.number().int().min(50).optional() })
+      .strict()
+      .optional(),
+    http: z
+      .object({ ...httpFields, timeoutSeconds: seconds.optional() })
+      .strict()
+      .optional(),
+    pollJson: z
+      .object({
+        ...httpFields,
+        until: z.array(predicateSchema).min(1),
+        timeoutSeconds: seconds,
+        intervalMs: z.number().int().min(50).optional(),
+      })
+      .strict()
+      .optional(),
     exec: z
       .object({
         command: argv,
@@ -161,8 +186,16 @@ export const smokeSpecSchema = z
   })
   .strict()
   .refine(
-    (spec) => (spec.commandTests?.length ?? 0) + (spec.fileExistenceTests?.length ?? 0) + (spec.fileContentTests?.length ?? 0) + (spec.serviceTests?.length ?? 0) > 0 || spec.metadataTest !== undefined,
-    { message: 'a smoke spec needs at least one test: commandTests, fileExistenceTests, fileContentTests, metadataTest or serviceTests' },
+    (spec) =>
+      (spec.commandTests?.length ?? 0) +
+        (spec.fileExistenceTests?.length ?? 0) +
+        (spec.fileContentTests?.length ?? 0) +
+        (spec.serviceTests?.length ?? 0) >
+        0 || spec.metadataTest !== undefined,
+    {
+      message:
+        'a smoke spec needs at least one test: commandTests, fileExistenceTests, fileContentTests, metadataTest or serviceTests',
+    },
   );
 
 export type SmokeSpec = z.infer<typeof smokeSpecSchema>;

@@ -4,7 +4,14 @@ import { smokeSpecSchema, type SmokeSpec } from './spec-schema.js';
 import { expand, SAMPLE_VALUES, TEMPLATE_VARIABLES, unknownVariables } from './template.js';
 
 // Fields whose strings are regular expressions (matched against output, contents or bodies).
-const REGEX_LISTS = new Set(['expectedOutput', 'excludedOutput', 'expectedError', 'excludedError', 'expectedContents', 'excludedContents']);
+const REGEX_LISTS = new Set([
+  'expectedOutput',
+  'excludedOutput',
+  'expectedError',
+  'excludedError',
+  'expectedContents',
+  'excludedContents',
+]);
 const REGEX_FIELDS = new Set(['bodyMatches', 'matches']);
 
 function portKey(port: string | number): string {
@@ -16,7 +23,8 @@ function portKey(port: string | number): string {
 function* strings(node: unknown, path: PropertyKey[] = []): Generator<[string, PropertyKey[]]> {
   if (typeof node === 'string') yield [node, path];
   else if (Array.isArray(node)) for (const [index, child] of node.entries()) yield* strings(child, [...path, index]);
-  else if (node !== null && typeof node === 'object') for (const [key, child] of Object.entries(node)) yield* strings(child, [...path, key]);
+  else if (node !== null && typeof node === 'object')
+    for (const [key, child] of Object.entries(node)) yield* strings(child, [...path, key]);
 }
 
 function regexProblems(spec: unknown): string[] {
@@ -25,12 +33,17 @@ function regexProblems(spec: unknown): string[] {
   for (const [text, path] of strings(sample)) {
     const key = path[path.length - 1];
     const parent = path[path.length - 2];
-    const isRegex = (typeof key === 'string' && REGEX_FIELDS.has(key)) || (typeof key === 'number' && typeof parent === 'string' && REGEX_LISTS.has(parent)) || (key === 'value' && isRegexValue(sample, path));
+    const isRegex =
+      (typeof key === 'string' && REGEX_FIELDS.has(key)) ||
+      (typeof key === 'number' && typeof parent === 'string' && REGEX_LISTS.has(parent)) ||
+      (key === 'value' && isRegexValue(sample, path));
     if (!isRegex) continue;
     try {
       new RegExp(text, 'm');
     } catch (error) {
-      problems.push(`${formatPath(path)}: not a valid regular expression: ${errorMessage(error).replace(/^Invalid regular expression: /, '')}`);
+      problems.push(
+        `${formatPath(path)}: not a valid regular expression: ${errorMessage(error).replace(/^Invalid regular expression: /, '')}`,
+      );
     }
   }
   return problems;
@@ -53,9 +66,11 @@ function serviceProblems(spec: SmokeSpec): string[] {
         if (port !== undefined && !published.has(portKey(port))) {
           problems.push(`${where}.${kind}.port: ${port} is not published; add it to serviceTests[${t}].run.ports`);
         }
-        if (step[kind]?.json !== undefined && step[kind]?.body !== undefined) problems.push(`${where}.${kind}: give json or body, not both`);
+        if (step[kind]?.json !== undefined && step[kind]?.body !== undefined)
+          problems.push(`${where}.${kind}: give json or body, not both`);
       }
-      if (step.stop && s !== test.steps.length - 1) problems.push(`${where}.stop: stop must be the last step; nothing can run after the container stopped`);
+      if (step.stop && s !== test.steps.length - 1)
+        problems.push(`${where}.stop: stop must be the last step; nothing can run after the container stopped`);
     });
   });
   return problems;
@@ -72,7 +87,9 @@ export function smokeSpecProblems(file: string, text: string): string[] {
   const problems: string[] = [];
   for (const [value, path] of strings(raw)) {
     for (const name of unknownVariables(value)) {
-      problems.push(`${formatPath(path)}: unknown variable \${${name}}; the variables are ${TEMPLATE_VARIABLES.join(', ')}`);
+      problems.push(
+        `${formatPath(path)}: unknown variable \${${name}}; the variables are ${TEMPLATE_VARIABLES.join(', ')}`,
+      );
     }
   }
   const parsed = smokeSpecSchema.safeParse(raw);

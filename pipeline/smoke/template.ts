@@ -1,5 +1,13 @@
 /** The variables a smoke.json may use, as `${NAME}`: facts of the build being tested. */
-export const TEMPLATE_VARIABLES = ['GIT_REPO', 'GIT_SHA', 'GIT_SHORT_SHA', 'GIT_BRANCH', 'VERSION', 'VERSION_PATTERN', 'IMAGE_NAME'] as const;
+export const TEMPLATE_VARIABLES = [
+  'GIT_REPO',
+  'GIT_SHA',
+  'GIT_SHORT_SHA',
+  'GIT_BRANCH',
+  'VERSION',
+  'VERSION_PATTERN',
+  'IMAGE_NAME',
+] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 export type TemplateValues = Record<TemplateVariable, string>;
 
@@ -7,16 +15,20 @@ const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** Names used in `text` that are not template variables. */
 export function unknownVariables(text: string): string[] {
-  return [...text.matchAll(REFERENCE)].map((match) => match[1] as string).filter((name) => !(TEMPLATE_VARIABLES as readonly string[]).includes(name));
+  return [...text.matchAll(REFERENCE)]
+    .map((match) => match[1] as string)
+    .filter((name) => !(TEMPLATE_VARIABLES as readonly string[]).includes(name));
 }
 
 /** Replaces `${NAME}` in every string inside `value`, keys included; other values are kept. */
 export function expand<T>(value: T, values: TemplateValues): T {
-  const substitute = (text: string): string => text.replace(REFERENCE, (whole, name: string) => (name in values ? values[name as TemplateVariable] : whole));
+  const substitute = (text: string): string =>
+    text.replace(REFERENCE, (whole, name: string) => (name in values ? values[name as TemplateVariable] : whole));
   const walk = (node: unknown): unknown => {
     if (typeof node === 'string') return substitute(node);
     if (Array.isArray(node)) return node.map(walk);
-    if (node !== null && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([key, child]) => [substitute(key), walk(child)]));
+    if (node !== null && typeof node === 'object')
+      return Object.fromEntries(Object.entries(node).map(([key, child]) => [substitute(key), walk(child)]));
     return node;
   };
   return walk(value) as T;

@@ -13,7 +13,18 @@
 import { Buffer } from 'node:buffer';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
@@ -24,7 +35,10 @@ const FAMILY = path.join(root, 'test/fixtures/bench-family');
 const BENCH_LABEL = 'io.mesos-pipeline.bench-family';
 const IMAGES = ['bench-base', 'bench-app'];
 const TOOLS = ['baseline', 'pipeline'];
-const MANIFEST_TYPES = ['application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.oci.image.manifest.v1+json'].join(', ');
+const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+].join(', ');
 
 const HELP = `npm run bench [-- --reduced]
 
@@ -49,8 +63,22 @@ Environment (defaults: the issue's numbers; --reduced: a quick harness check):
   BENCH_DOCKER            docker CLI for the baseline and the cleanup  docker
   BENCH_KEEP_WORK         1 keeps BENCH_OUT/work (repositories, contexts)`;
 
-const FULL = { BENCH_BRANCHES: 6, BENCH_REPS: 3, BENCH_CPU_SECONDS: 10, BENCH_LAYER_MB: 50, BENCH_CONTEXT_SMALL_MB: 10, BENCH_CONTEXT_LARGE_MB: 1024 };
-const REDUCED = { BENCH_BRANCHES: 2, BENCH_REPS: 1, BENCH_CPU_SECONDS: 3, BENCH_LAYER_MB: 10, BENCH_CONTEXT_SMALL_MB: 10, BENCH_CONTEXT_LARGE_MB: 100 };
+const FULL = {
+  BENCH_BRANCHES: 6,
+  BENCH_REPS: 3,
+  BENCH_CPU_SECONDS: 10,
+  BENCH_LAYER_MB: 50,
+  BENCH_CONTEXT_SMALL_MB: 10,
+  BENCH_CONTEXT_LARGE_MB: 1024,
+};
+const REDUCED = {
+  BENCH_BRANCHES: 2,
+  BENCH_REPS: 1,
+  BENCH_CPU_SECONDS: 3,
+  BENCH_LAYER_MB: 10,
+  BENCH_CONTEXT_SMALL_MB: 10,
+  BENCH_CONTEXT_LARGE_MB: 100,
+};
 
 function fail(message) {
   process.stderr.write(`bench: ${message}\n`);
@@ -80,13 +108,21 @@ function readConfig(argv, env) {
   };
   const branches = number('BENCH_BRANCHES', 1);
   if (branches > 20) fail('BENCH_BRANCHES must be at most 20');
-  const scenarios = (env.BENCH_SCENARIOS || 'nights,context').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const scenario of scenarios) if (!['nights', 'context'].includes(scenario)) fail(`BENCH_SCENARIOS: unknown scenario ${scenario} (nights, context)`);
+  const scenarios = (env.BENCH_SCENARIOS || 'nights,context')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const scenario of scenarios)
+    if (!['nights', 'context'].includes(scenario))
+      fail(`BENCH_SCENARIOS: unknown scenario ${scenario} (nights, context)`);
   const concurrency = env.BENCH_CONCURRENCY || undefined;
-  if (concurrency !== undefined && !/^\d+$/.test(concurrency)) fail(`BENCH_CONCURRENCY=${concurrency} must be a whole number`);
-  if (!env.DOCKER_HOST) fail('DOCKER_HOST is not set; run through scripts/bench/run.sh (npm run bench), which starts the engine');
+  if (concurrency !== undefined && !/^\d+$/.test(concurrency))
+    fail(`BENCH_CONCURRENCY=${concurrency} must be a whole number`);
+  if (!env.DOCKER_HOST)
+    fail('DOCKER_HOST is not set; run through scripts/bench/run.sh (npm run bench), which starts the engine');
   const registryLog = env.MP_REGISTRY_LOG;
-  if (!registryLog || !existsSync(registryLog)) fail('MP_REGISTRY_LOG does not name the registry access log; run through scripts/bench/run.sh');
+  if (!registryLog || !existsSync(registryLog))
+    fail('MP_REGISTRY_LOG does not name the registry access log; run through scripts/bench/run.sh');
   const branchNames = eligibleNames(branches);
   const moved = env.BENCH_MOVED_BRANCH || 'master';
   if (!branchNames.includes(moved)) fail(`BENCH_MOVED_BRANCH=${moved} is not one of ${branchNames.join(', ')}`);
@@ -122,7 +158,10 @@ function eligibleNames(count) {
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
   if (result.error) throw result.error;
-  if (result.status !== 0 && !options.allowFailure) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${(result.stderr || '').trim().slice(0, 2000)}`);
+  if (result.status !== 0 && !options.allowFailure)
+    throw new Error(
+      `${command} ${args.join(' ')} exited ${result.status}: ${(result.stderr || '').trim().slice(0, 2000)}`,
+    );
   return result;
 }
 
@@ -136,7 +175,11 @@ function measure(command, args, env, logFile) {
   const log = openSync(logFile, 'w');
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, command, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+    const child = spawn('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, command, ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', log, log],
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       closeSync(log);
@@ -156,14 +199,23 @@ function measure(command, args, env, logFile) {
  */
 function removeBenchImages(config) {
   const docker = (args, allowFailure = false) => run(config.docker, args, { allowFailure });
-  const containers = docker(['ps', '-a', '-q', '--filter', `label=${BENCH_LABEL}`]).stdout.split('\n').filter(Boolean);
+  const containers = docker(['ps', '-a', '-q', '--filter', `label=${BENCH_LABEL}`])
+    .stdout.split('\n')
+    .filter(Boolean);
   if (containers.length > 0) docker(['rm', '-f', ...containers], true);
   let previous = Infinity;
   for (;;) {
-    const ids = [...new Set(docker(['images', '-a', '-q', '--no-trunc', '--filter', `label=${BENCH_LABEL}`]).stdout.split('\n').filter(Boolean))];
+    const ids = [
+      ...new Set(
+        docker(['images', '-a', '-q', '--no-trunc', '--filter', `label=${BENCH_LABEL}`])
+          .stdout.split('\n')
+          .filter(Boolean),
+      ),
+    ];
     if (ids.length === 0) return;
     // A parent cannot go before its children: remove what can go, then go again.
-    if (ids.length >= previous) throw new Error(`cannot remove the bench's images: ${ids.length} left (${ids.slice(0, 3).join(' ')} …)`);
+    if (ids.length >= previous)
+      throw new Error(`cannot remove the bench's images: ${ids.length} left (${ids.slice(0, 3).join(' ')} …)`);
     previous = ids.length;
     docker(['rmi', '-f', ...ids], true);
   }
@@ -189,11 +241,17 @@ function blobUploadsSince(file, offset, namespace) {
     closeSync(fd);
   }
   const needle = `"POST /v2/${namespace}/`;
-  return buffer.toString('utf8').split('\n').filter((line) => line.includes(needle) && line.includes('/blobs/uploads/')).length;
+  return buffer
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.includes(needle) && line.includes('/blobs/uploads/')).length;
 }
 
 async function digestOf(registry, repository, tag) {
-  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: MANIFEST_TYPES } });
+  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { Accept: MANIFEST_TYPES },
+  });
   if (response.status === 404) return undefined;
   if (!response.ok) throw new Error(`HEAD ${repository}:${tag}: ${response.status}`);
   return response.headers.get('docker-content-digest') ?? undefined;
@@ -208,7 +266,8 @@ async function checkPublished(config, namespace, branches, day) {
       const dated = await digestOf(config.registry, repository, `${branch}-${day}`);
       const floating = await digestOf(config.registry, repository, branch);
       if (!dated) problems.push(`${repository}:${branch}-${day} is missing`);
-      else if (dated !== floating) problems.push(`${repository}:${branch} is ${floating ?? 'missing'}, not the dated tag's ${dated}`);
+      else if (dated !== floating)
+        problems.push(`${repository}:${branch} is ${floating ?? 'missing'}, not the dated tag's ${dated}`);
     }
   }
   return problems;
@@ -255,7 +314,10 @@ function commitOn(dir, branch, message) {
 function makeFamily(dir, config, padMb) {
   rmSync(dir, { recursive: true, force: true });
   cpSync(FAMILY, dir, { recursive: true });
-  writeFileSync(path.join(dir, 'bench-base/bench.conf'), `# written by scripts/bench/bench.js\nCPU_SECONDS=${config.cpuSeconds}\nLAYER_MB=${config.layerMb}\n`);
+  writeFileSync(
+    path.join(dir, 'bench-base/bench.conf'),
+    `# written by scripts/bench/bench.js\nCPU_SECONDS=${config.cpuSeconds}\nLAYER_MB=${config.layerMb}\n`,
+  );
   if (padMb > 0) {
     // Files of 1 MiB (random, so nothing on the way can shrink them) that the build sends but
     // does not COPY: the context grows, the image does not.
@@ -278,11 +340,34 @@ function dayPlus(days) {
 function toolCommand(tool, config, { repo, family, namespace, day, branch, report }) {
   const registry = `${config.registry}/${namespace}`;
   if (tool === 'baseline') {
-    const args = ['scripts/bench/baseline.sh', '--repo', repo, '--registry', registry, '--images', family, '--date', day];
+    const args = [
+      'scripts/bench/baseline.sh',
+      '--repo',
+      repo,
+      '--registry',
+      registry,
+      '--images',
+      family,
+      '--date',
+      day,
+    ];
     if (branch) args.push('--branch', branch);
     return { command: 'bash', args, env: { BASELINE_DOCKER: config.docker } };
   }
-  const args = ['dist/pipeline/main.js', 'publish', '--repo', repo, '--registry', registry, '--images', family, '--date', day, '--report', report];
+  const args = [
+    'dist/pipeline/main.js',
+    'publish',
+    '--repo',
+    repo,
+    '--registry',
+    registry,
+    '--images',
+    family,
+    '--date',
+    day,
+    '--report',
+    report,
+  ];
   if (branch) args.push('--branch', branch);
   if (config.concurrency) args.push('--concurrency', config.concurrency);
   return { command: process.execPath, args, env: {} };
@@ -292,7 +377,8 @@ function toolCommand(tool, config, { repo, family, namespace, day, branch, repor
 function pipelineSummary(reportFile) {
   if (!existsSync(reportFile)) return undefined;
   const report = JSON.parse(readFileSync(reportFile, 'utf8'));
-  const sum = (key) => report.branches.flatMap((b) => b.images).reduce((total, image) => total + (image.durations?.[key] ?? 0), 0);
+  const sum = (key) =>
+    report.branches.flatMap((b) => b.images).reduce((total, image) => total + (image.durations?.[key] ?? 0), 0);
   return {
     status: report.status,
     durationMs: report.durationMs,
@@ -306,7 +392,9 @@ function pipelineSummary(reportFile) {
 /** The baseline's own per-branch timing lines (`[baseline] timing branch=… build_ms=… push_ms=…`), summed. */
 function baselineSummary(logFile) {
   const totals = { buildMs: 0, pushMs: 0, cleanupMs: 0 };
-  for (const match of readFileSync(logFile, 'utf8').matchAll(/^\[baseline\] timing branch=\S+ build_ms=(\d+) push_ms=(\d+) cleanup_ms=(\d+)$/gm)) {
+  for (const match of readFileSync(logFile, 'utf8').matchAll(
+    /^\[baseline\] timing branch=\S+ build_ms=(\d+) push_ms=(\d+) cleanup_ms=(\d+)$/gm,
+  )) {
     totals.buildMs += Number(match[1]);
     totals.pushMs += Number(match[2]);
     totals.cleanupMs += Number(match[3]);
@@ -339,12 +427,30 @@ async function night(config, state, tool, scenario, rep, options) {
   if (summary && options.expect) {
     for (const branch of branches) {
       const expected = options.expect(branch);
-      if (summary.branches[branch] !== expected) problems.push(`pipeline: ${branch} was ${summary.branches[branch]}, expected ${expected}`);
+      if (summary.branches[branch] !== expected)
+        problems.push(`pipeline: ${branch} was ${summary.branches[branch]}, expected ${expected}`);
     }
   }
-  const sample = { scenario, tool, rep, namespace: options.namespace, day: options.day, load, seconds: round(result.seconds, 2), rssKb: result.rssKb, blobUploads: uploads, log: path.relative(root, logFile), ...(summary ? { pipeline: summary } : {}), ...(baselinePhases ? { baseline: baselinePhases } : {}), ...(options.contextMb ? { contextMb: options.contextMb } : {}), problems };
+  const sample = {
+    scenario,
+    tool,
+    rep,
+    namespace: options.namespace,
+    day: options.day,
+    load,
+    seconds: round(result.seconds, 2),
+    rssKb: result.rssKb,
+    blobUploads: uploads,
+    log: path.relative(root, logFile),
+    ...(summary ? { pipeline: summary } : {}),
+    ...(baselinePhases ? { baseline: baselinePhases } : {}),
+    ...(options.contextMb ? { contextMb: options.contextMb } : {}),
+    problems,
+  };
   state.samples.push(sample);
-  say(`${name}: ${sample.seconds}s, peak RSS ${(result.rssKb / 1024).toFixed(0)} MiB, ${uploads} blob uploads${problems.length ? `, PROBLEMS: ${problems.join('; ')}` : ''}`);
+  say(
+    `${name}: ${sample.seconds}s, peak RSS ${(result.rssKb / 1024).toFixed(0)} MiB, ${uploads} blob uploads${problems.length ? `, PROBLEMS: ${problems.join('; ')}` : ''}`,
+  );
   return sample;
 }
 
@@ -363,7 +469,9 @@ function median(values) {
 }
 
 function samplesOf(state, scenario, tool, contextMb) {
-  return state.samples.filter((s) => s.scenario === scenario && s.tool === tool && (contextMb === undefined || s.contextMb === contextMb));
+  return state.samples.filter(
+    (s) => s.scenario === scenario && s.tool === tool && (contextMb === undefined || s.contextMb === contextMb),
+  );
 }
 
 function timeRow(state, scenario, label, target, limit, extra = {}) {
@@ -371,15 +479,38 @@ function timeRow(state, scenario, label, target, limit, extra = {}) {
   const pipeline = median(samplesOf(state, scenario, 'pipeline').map((s) => s.seconds));
   if (baseline === undefined || pipeline === undefined) return undefined;
   const ratio = pipeline / baseline;
-  const problems = [...samplesOf(state, scenario, 'baseline'), ...samplesOf(state, scenario, 'pipeline')].flatMap((s) => s.problems);
+  const problems = [...samplesOf(state, scenario, 'baseline'), ...samplesOf(state, scenario, 'pipeline')].flatMap(
+    (s) => s.problems,
+  );
   let met = ratio <= limit;
   if (extra.maxUploads !== undefined && extra.pipelineUploads > extra.maxUploads) met = false;
   // Where the time went (medians of sums over branches and images, seconds): the pipeline's from
   // its report (its pushes overlap the next build), the baseline's from its timing lines.
-  const phase = (tool, key) => round(median(samplesOf(state, scenario, tool).map((s) => s[tool]?.[key] ?? 0)) / 1000, 1);
-  const pipelinePhases = { buildS: phase('pipeline', 'buildMs'), smokeS: phase('pipeline', 'smokeMs'), pushS: phase('pipeline', 'pushMs') };
-  const baselinePhases = { buildS: phase('baseline', 'buildMs'), pushS: phase('baseline', 'pushMs'), cleanupS: phase('baseline', 'cleanupMs') };
-  return { scenario: label, measure: 'wall time, s', baseline: round(baseline, 1), pipeline: round(pipeline, 1), ratio: round(ratio, 3), target, met: problems.length === 0 && met, problems, baselinePhases, pipelinePhases, ...extra };
+  const phase = (tool, key) =>
+    round(median(samplesOf(state, scenario, tool).map((s) => s[tool]?.[key] ?? 0)) / 1000, 1);
+  const pipelinePhases = {
+    buildS: phase('pipeline', 'buildMs'),
+    smokeS: phase('pipeline', 'smokeMs'),
+    pushS: phase('pipeline', 'pushMs'),
+  };
+  const baselinePhases = {
+    buildS: phase('baseline', 'buildMs'),
+    pushS: phase('baseline', 'pushMs'),
+    cleanupS: phase('baseline', 'cleanupMs'),
+  };
+  return {
+    scenario: label,
+    measure: 'wall time, s',
+    baseline: round(baseline, 1),
+    pipeline: round(pipeline, 1),
+    ratio: round(ratio, 3),
+    target,
+    met: problems.length === 0 && met,
+    problems,
+    baselinePhases,
+    pipelinePhases,
+    ...extra,
+  };
 }
 
 function buildRows(state, config) {
@@ -412,12 +543,25 @@ function buildRows(state, config) {
         ratio: round(pipeline / baseline, 2),
         target: '',
         met: undefined,
-        problems: [...samplesOf(state, 'context', 'baseline', mb), ...samplesOf(state, 'context', 'pipeline', mb)].flatMap((s) => s.problems),
+        problems: [
+          ...samplesOf(state, 'context', 'baseline', mb),
+          ...samplesOf(state, 'context', 'pipeline', mb),
+        ].flatMap((s) => s.problems),
         wallS: { baseline: wall('baseline'), pipeline: wall('pipeline') },
       });
     }
     const scale = rss('pipeline', config.contextLargeMb) / rss('pipeline', config.contextSmallMb);
-    if (Number.isFinite(scale)) rows.push({ scenario: `context scale: pipeline RSS ${formatMb(config.contextLargeMb)} ÷ ${formatMb(config.contextSmallMb)}`, measure: 'ratio', baseline: undefined, pipeline: undefined, ratio: round(scale, 2), target: '≤ 1.2', met: scale <= 1.2, problems: [] });
+    if (Number.isFinite(scale))
+      rows.push({
+        scenario: `context scale: pipeline RSS ${formatMb(config.contextLargeMb)} ÷ ${formatMb(config.contextSmallMb)}`,
+        measure: 'ratio',
+        baseline: undefined,
+        pipeline: undefined,
+        ratio: round(scale, 2),
+        target: '≤ 1.2',
+        met: scale <= 1.2,
+        problems: [],
+      });
   }
   return rows.filter(Boolean);
 }
@@ -435,7 +579,9 @@ function renderTable(rows) {
   for (const row of rows) {
     const uploads = row.baselineUploads !== undefined ? `${row.baselineUploads} / ${row.pipelineUploads}` : '';
     const met = row.met === undefined ? '' : row.met ? 'yes' : row.problems.length ? 'NO (see problems)' : 'NO';
-    lines.push(`| ${row.scenario} | ${row.measure} | ${cell(row.baseline)} | ${cell(row.pipeline)} | ${cell(row.ratio)} | ${cell(uploads)} | ${cell(row.target)} | ${cell(met)} |`);
+    lines.push(
+      `| ${row.scenario} | ${row.measure} | ${cell(row.baseline)} | ${cell(row.pipeline)} | ${cell(row.ratio)} | ${cell(uploads)} | ${cell(row.target)} | ${cell(met)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -451,11 +597,18 @@ async function main() {
   mkdirSync(logs, { recursive: true });
   const state = { logs, samples: [] };
   const startedAt = new Date();
-  say(`run ${runId} (${config.preset}): ${config.branches} branches, ${config.reps} repetition(s), ${config.cpuSeconds}s CPU and ${config.layerMb} MiB per base build; scenarios ${config.scenarios.join(', ')}; logs in ${path.relative(root, logs)}`);
+  say(
+    `run ${runId} (${config.preset}): ${config.branches} branches, ${config.reps} repetition(s), ${config.cpuSeconds}s CPU and ${config.layerMb} MiB per base build; scenarios ${config.scenarios.join(', ')}; logs in ${path.relative(root, logs)}`,
+  );
 
   const family = makeFamily(path.join(work, 'family'), config, 0);
   const contextFamilies = config.scenarios.includes('context')
-    ? Object.fromEntries([config.contextSmallMb, config.contextLargeMb].map((mb) => [mb, makeFamily(path.join(work, `family-${mb}mb`), config, mb)]))
+    ? Object.fromEntries(
+        [config.contextSmallMb, config.contextLargeMb].map((mb) => [
+          mb,
+          makeFamily(path.join(work, `family-${mb}mb`), config, mb),
+        ]),
+      )
     : {};
 
   // Ctrl-C reaches the measured command too, which stops and fails the night; the images are
@@ -471,17 +624,31 @@ async function main() {
         const repo = path.join(work, `repo-r${rep}`);
         makeRepo(repo, config.branchNames);
         const common = (tool, day) => ({ repo, family, namespace: ns(tool), day });
-        for (const tool of order) await night(config, state, tool, 'cold', rep, { ...common(tool, dayPlus(0)), expect: () => 'published' });
-        for (const tool of order) await night(config, state, tool, 'warm', rep, { ...common(tool, dayPlus(1)), expect: () => 'unchanged' });
+        for (const tool of order)
+          await night(config, state, tool, 'cold', rep, { ...common(tool, dayPlus(0)), expect: () => 'published' });
+        for (const tool of order)
+          await night(config, state, tool, 'warm', rep, { ...common(tool, dayPlus(1)), expect: () => 'unchanged' });
         commitOn(repo, config.moved, `a new commit on ${config.moved}`);
-        for (const tool of order) await night(config, state, tool, 'moved', rep, { ...common(tool, dayPlus(2)), expect: (branch) => (branch === config.moved ? 'published' : 'unchanged') });
+        for (const tool of order)
+          await night(config, state, tool, 'moved', rep, {
+            ...common(tool, dayPlus(2)),
+            expect: (branch) => (branch === config.moved ? 'published' : 'unchanged'),
+          });
       }
       if (config.scenarios.includes('context')) {
         const repo = path.join(work, `repo-r${rep}-context`);
         makeRepo(repo, config.branchNames);
         for (const mb of [config.contextSmallMb, config.contextLargeMb]) {
           for (const tool of order) {
-            await night(config, state, tool, 'context', rep, { repo, family: contextFamilies[mb], namespace: ns(tool, `-ctx${mb}`), day: dayPlus(0), branch: config.moved, contextMb: mb, expect: () => 'published' });
+            await night(config, state, tool, 'context', rep, {
+              repo,
+              family: contextFamilies[mb],
+              namespace: ns(tool, `-ctx${mb}`),
+              day: dayPlus(0),
+              branch: config.moved,
+              contextMb: mb,
+              expect: () => 'published',
+            });
           }
         }
       }
@@ -492,7 +659,9 @@ async function main() {
     try {
       removeBenchImages(config);
     } catch (error) {
-      failure = [failure, `cleanup: ${error instanceof Error ? error.message : String(error)}`].filter(Boolean).join('; ');
+      failure = [failure, `cleanup: ${error instanceof Error ? error.message : String(error)}`]
+        .filter(Boolean)
+        .join('; ');
     }
     if (!config.keepWork) rmSync(work, { recursive: true, force: true });
   }
@@ -500,10 +669,19 @@ async function main() {
   const rows = buildRows(state, config);
   const table = renderTable(rows);
   const finishedAt = new Date();
-  const knobs = { BENCH_BRANCHES: config.branches, BENCH_REPS: config.reps, BENCH_CPU_SECONDS: config.cpuSeconds, BENCH_LAYER_MB: config.layerMb, BENCH_CONTEXT_SMALL_MB: config.contextSmallMb, BENCH_CONTEXT_LARGE_MB: config.contextLargeMb };
+  const knobs = {
+    BENCH_BRANCHES: config.branches,
+    BENCH_REPS: config.reps,
+    BENCH_CPU_SECONDS: config.cpuSeconds,
+    BENCH_LAYER_MB: config.layerMb,
+    BENCH_CONTEXT_SMALL_MB: config.contextSmallMb,
+    BENCH_CONTEXT_LARGE_MB: config.contextLargeMb,
+  };
   const full = Object.entries(FULL).every(([key, value]) => knobs[key] >= value) && config.scenarios.length === 2;
   const label = full ? 'Full run' : 'REDUCED run (smaller than the issue asks; targets are for the full run)';
-  const docker = run(config.docker, ['version', '--format', '{{.Server.Version}}'], { allowFailure: true }).stdout.trim();
+  const docker = run(config.docker, ['version', '--format', '{{.Server.Version}}'], {
+    allowFailure: true,
+  }).stdout.trim();
   const heading = `${label}: ${config.branches} branches, ${config.reps} repetition(s), base build ${config.cpuSeconds} s CPU + ${config.layerMb} MiB layer, context ${formatMb(config.contextSmallMb)} vs ${formatMb(config.contextLargeMb)}; ${cpus().length} CPUs, Docker ${docker}; ${startedAt.toISOString()} – ${finishedAt.toISOString()}`;
   const problems = [...(failure ? [`the run stopped early: ${failure}`] : []), ...rows.flatMap((row) => row.problems)];
   const text = `${heading}\n\n${table}\n${problems.length ? `\nProblems:\n${problems.map((p) => `- ${p}`).join('\n')}\n` : ''}`;

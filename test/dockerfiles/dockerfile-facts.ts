@@ -53,8 +53,15 @@ export function readDockerfile(image: string): DockerfileFacts {
   for (const instruction of dockerfile.getInstructions()) {
     const keyword = instruction.getKeyword();
     const args = instruction.getArguments().map((a) => a.getValue());
-    const fromFlag = (instruction as { getFromFlag?: () => { getValue(): string | null } | null }).getFromFlag?.()?.getValue() ?? undefined;
-    const step: Step = { keyword, text: instruction.getArgumentsContent() ?? '', args, ...(fromFlag ? { from: fromFlag } : {}) };
+    const fromFlag =
+      (instruction as { getFromFlag?: () => { getValue(): string | null } | null }).getFromFlag?.()?.getValue() ??
+      undefined;
+    const step: Step = {
+      keyword,
+      text: instruction.getArgumentsContent() ?? '',
+      args,
+      ...(fromFlag ? { from: fromFlag } : {}),
+    };
     all.push(step);
     if (keyword === 'FROM') {
       const as = args.findIndex((a) => a.toUpperCase() === 'AS');
@@ -81,7 +88,10 @@ export function argDefaults(facts: DockerfileFacts): Map<string, string | undefi
 
 /** `${NAME}` and `$NAME` replaced by the ARG defaults (unknown names stay as they are). */
 export function withDefaults(text: string, defaults: Map<string, string | undefined>): string {
-  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => defaults.get(braced ?? bare ?? '') ?? whole);
+  return text.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (whole, braced: string | undefined, bare: string | undefined) => defaults.get(braced ?? bare ?? '') ?? whole,
+  );
 }
 
 export function runs(stage: Stage | DockerfileFacts): Step[] {

@@ -16,19 +16,26 @@ const DIGEST_LENGTH: Record<string, number> = { SHA256: 64, SHA512: 128, FINGERP
 /** Problems with one downloading RUN: where the URL comes from and how the file is verified. */
 function downloadProblems(step: Step, defaults: Map<string, string | undefined>): string[] {
   const problems: string[] = [];
-  const downloads = [...step.text.matchAll(/\b(?:curl|wget)\b[^&|;]*?(\S+:\/\/\S+|"\$\{?(\w+)\}?")[^&|;]*?-[oO] (\S+)/g)];
-  if (downloads.length === 0) problems.push(`cannot tell what \`${step.text.slice(0, 60)}…\` downloads to; use curl "$X_URL" -o FILE`);
+  const downloads = [
+    ...step.text.matchAll(/\b(?:curl|wget)\b[^&|;]*?(\S+:\/\/\S+|"\$\{?(\w+)\}?")[^&|;]*?-[oO] (\S+)/g),
+  ];
+  if (downloads.length === 0)
+    problems.push(`cannot tell what \`${step.text.slice(0, 60)}…\` downloads to; use curl "$X_URL" -o FILE`);
   for (const [, source, urlArg, file] of downloads) {
     if (!urlArg) {
       problems.push(`${source} is written into the RUN; the download URL must be a build arg`);
       continue;
     }
     const prefix = urlArg.replace(/_URL$/, '');
-    const sum = new RegExp(`"\\$(${prefix}_(SHA256|SHA512))  ${file?.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" \\| sha(256|512)sum -c -`).exec(step.text);
+    const sum = new RegExp(
+      `"\\$(${prefix}_(SHA256|SHA512))  ${file?.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" \\| sha(256|512)sum -c -`,
+    ).exec(step.text);
     const fingerprint = new RegExp(`\\$${prefix}_FINGERPRINT\\b`).test(step.text) ? `${prefix}_FINGERPRINT` : undefined;
     const digestArg = sum?.[1] ?? fingerprint;
     if (!digestArg) {
-      problems.push(`${urlArg}: the file is not verified in the same RUN (sha256sum -c / sha512sum -c against ${prefix}_SHA256 or a key fingerprint)`);
+      problems.push(
+        `${urlArg}: the file is not verified in the same RUN (sha256sum -c / sha512sum -c against ${prefix}_SHA256 or a key fingerprint)`,
+      );
       continue;
     }
     if (sum && sum[2] !== `SHA${sum[3]}`) problems.push(`${digestArg} is checked with sha${sum[3]}sum`);
@@ -36,7 +43,8 @@ function downloadProblems(step: Step, defaults: Map<string, string | undefined>)
     const length = DIGEST_LENGTH[digestArg.split('_').pop() ?? ''] ?? 0;
     if (AWAITING_DIGEST.has(digestArg)) {
       if (value !== '') problems.push(`${digestArg} is pinned now: remove it from AWAITING_DIGEST`);
-      if (!step.text.includes(`printf '%s' "$${digestArg}" | grep -Eqx '[0-9a-f]{${length}}'`)) problems.push(`${digestArg} is not pinned and the RUN does not refuse to go on without it`);
+      if (!step.text.includes(`printf '%s' "$${digestArg}" | grep -Eqx '[0-9a-f]{${length}}'`))
+        problems.push(`${digestArg} is not pinned and the RUN does not refuse to go on without it`);
     } else if (!new RegExp(`^[0-9A-Fa-f]{${length}}$`).test(value)) {
       problems.push(`${digestArg} must default to a ${length}-digit hex digest, not ${JSON.stringify(value)}`);
     }
@@ -66,7 +74,10 @@ describe.each(IMAGES)('dockerfiles/%s/Dockerfile', (image) => {
         expect(existsSync(path.join(contextOf(image), source)), `${source} exists in dockerfiles/${image}`).toBe(true);
       }
     }
-    expect(facts.all.filter((s) => s.keyword === 'ADD'), 'ADD fetches URLs unverified and unpacks archives implicitly; use RUN curl + sha256sum or COPY').toEqual([]);
+    expect(
+      facts.all.filter((s) => s.keyword === 'ADD'),
+      'ADD fetches URLs unverified and unpacks archives implicitly; use RUN curl + sha256sum or COPY',
+    ).toEqual([]);
   });
 
   it('assumes nothing about the number of digits in a version', () => {
@@ -93,10 +104,15 @@ describe.each(IMAGES)('dockerfiles/%s/Dockerfile', (image) => {
   });
 
   it('describes itself but leaves the build facts to the pipeline', () => {
-    const labels = facts.all.filter((s) => s.keyword === 'LABEL').flatMap((s) => s.args.filter((arg) => arg.includes('=')).map((arg) => arg.slice(0, arg.indexOf('='))));
-    expect(labels).toEqual(expect.arrayContaining(['org.opencontainers.image.description', 'org.opencontainers.image.licenses']));
+    const labels = facts.all
+      .filter((s) => s.keyword === 'LABEL')
+      .flatMap((s) => s.args.filter((arg) => arg.includes('=')).map((arg) => arg.slice(0, arg.indexOf('='))));
+    expect(labels).toEqual(
+      expect.arrayContaining(['org.opencontainers.image.description', 'org.opencontainers.image.licenses']),
+    );
     // revision, source, created, version, ref.name and title come from the plan at build time.
-    for (const owned of ['revision', 'source', 'created', 'version', 'ref.name', 'title']) expect(labels).not.toContain(`org.opencontainers.image.${owned}`);
+    for (const owned of ['revision', 'source', 'created', 'version', 'ref.name', 'title'])
+      expect(labels).not.toContain(`org.opencontainers.image.${owned}`);
     expect(labels.filter((label) => label.startsWith('io.mesos-pipeline.'))).toEqual([]);
   });
 });
@@ -111,11 +127,19 @@ describe('the shell scripts of the build contexts', () => {
   it('are POSIX sh, executable, and named *.sh at the top of a context, where `npm run lint` shellchecks them', () => {
     expect(scripts.length).toBeGreaterThanOrEqual(3);
     for (const script of scripts) {
-      expect(path.relative(path.dirname(path.dirname(script)), script), 'matches dockerfiles/*/*.sh in the lint script').toMatch(/^[\w-]+\/[\w.-]+\.sh$/);
-      expect(readFileSync(script, 'utf8').split('\n')[0], `${script} runs on CentOS and in the busybox tests alike`).toBe('#!/bin/sh');
+      expect(
+        path.relative(path.dirname(path.dirname(script)), script),
+        'matches dockerfiles/*/*.sh in the lint script',
+      ).toMatch(/^[\w-]+\/[\w.-]+\.sh$/);
+      expect(
+        readFileSync(script, 'utf8').split('\n')[0],
+        `${script} runs on CentOS and in the busybox tests alike`,
+      ).toBe('#!/bin/sh');
       expect(statSync(script).mode & 0o111, `${script} is executable`).not.toBe(0);
     }
-    const lint = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.lint;
+    const lint = (
+      JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts.lint;
     expect(lint).toContain('shellcheck');
     expect(lint).toContain('dockerfiles/*/*.sh');
   });

@@ -17,7 +17,10 @@ describe('dockerfiles/mesos-centos/Dockerfile', () => {
   });
 
   it('points yum at the CentOS vault in the stage both others start from', () => {
-    expect(centos?.steps.map((step) => step.text)).toEqual(['rm -f /etc/yum.repos.d/*.repo', 'centos-vault.repo /etc/yum.repos.d/centos-vault.repo']);
+    expect(centos?.steps.map((step) => step.text)).toEqual([
+      'rm -f /etc/yum.repos.d/*.repo',
+      'centos-vault.repo /etc/yum.repos.d/centos-vault.repo',
+    ]);
     const repo = readContextFile('mesos-centos', 'centos-vault.repo');
     const sections = repo.split(/^\[/m).slice(1);
     expect(sections.map((section) => section.split(']')[0])).toEqual(['base', 'updates', 'extras']);
@@ -30,7 +33,8 @@ describe('dockerfiles/mesos-centos/Dockerfile', () => {
   });
 
   it('builds exactly GIT_SHA of GIT_REPO and checks that it did', () => {
-    for (const arg of ['GIT_REPO', 'GIT_SHA', 'GIT_BRANCH', 'VERSION']) expect(build?.args.has(arg), `ARG ${arg}`).toBe(true);
+    for (const arg of ['GIT_REPO', 'GIT_SHA', 'GIT_BRANCH', 'VERSION'])
+      expect(build?.args.has(arg), `ARG ${arg}`).toBe(true);
     const checkout = runs(build ?? facts).find((step) => step.text.includes('git checkout'));
     expect(checkout?.text).toContain('git checkout -q --detach "$GIT_SHA"');
     expect(checkout?.text).toMatch(/test "\$\(git rev-parse HEAD\)" = "\$GIT_SHA"$/);
@@ -44,7 +48,9 @@ describe('dockerfiles/mesos-centos/Dockerfile', () => {
       ['build', '/runtime-packages.txt'],
       ['build', '/staging/'],
     ]);
-    const installs = runs(runtime ?? facts).map((step) => step.text).join('\n');
+    const installs = runs(runtime ?? facts)
+      .map((step) => step.text)
+      .join('\n');
     expect(installs).toContain('xargs -a /tmp/runtime-packages.txt yum install -y');
     expect(installs).toContain('rm -rf /var/cache/yum /tmp/runtime-packages.txt');
     expect(installs).not.toMatch(/\b(gcc|make|maven|git|autoconf|automake|libtool)\b|-devel\b/);
@@ -57,9 +63,13 @@ describe('dockerfiles/mesos-centos/Dockerfile', () => {
     expect(text).toContain('ln -s mesos-agent.service /staging/usr/lib/systemd/system/mesos-slave.service');
     expect(text).toContain('ln -s mesos-agent /staging/usr/sbin/mesos-slave');
     for (const role of ['master', 'agent']) {
-      expect(readContextFile('mesos-centos', `systemd/mesos-${role}.service`)).toMatch(new RegExp(`^ExecStart=/usr/bin/mesos-init-wrapper ${role}$`, 'm'));
+      expect(readContextFile('mesos-centos', `systemd/mesos-${role}.service`)).toMatch(
+        new RegExp(`^ExecStart=/usr/bin/mesos-init-wrapper ${role}$`, 'm'),
+      );
     }
-    expect(readContextFile('mesos-centos', 'systemd/mesos-agent.service')).toMatch(/^Delegate=true$[\s\S]*^KillMode=process$/m);
+    expect(readContextFile('mesos-centos', 'systemd/mesos-agent.service')).toMatch(
+      /^Delegate=true$[\s\S]*^KillMode=process$/m,
+    );
   });
 });
 
@@ -69,7 +79,11 @@ describe('the version check before the compile', () => {
   const verdict = (planned: string, source: string): boolean => {
     const dir = writeTree({ 'configure.ac': `AC_PREREQ([2.61])\nAC_INIT([mesos], [${source}])\n` });
     try {
-      execFileSync('sh', ['-c', check], { cwd: dir, env: { PATH: process.env.PATH, VERSION: planned }, stdio: 'ignore' });
+      execFileSync('sh', ['-c', check], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, VERSION: planned },
+        stdio: 'ignore',
+      });
       return true;
     } catch {
       return false;

@@ -5,7 +5,8 @@ import { argDefaults, readContextFile, readDockerfile, runs } from './dockerfile
 
 const facts = readDockerfile('mesos-mini');
 const defaults = argDefaults(facts);
-const steps = (keyword: string): string[] => facts.all.filter((step) => step.keyword === keyword).map((step) => step.text);
+const steps = (keyword: string): string[] =>
+  facts.all.filter((step) => step.keyword === keyword).map((step) => step.text);
 const allRuns = runs(facts)
   .map((step) => step.text)
   .join('\n');
@@ -13,7 +14,11 @@ const allRuns = runs(facts)
 /** KEY=value lines of an environment file. */
 function envFile(file: string): Map<string, string> {
   const lines = readContextFile('mesos-mini', file).split('\n');
-  return new Map(lines.filter((line) => /^\w+=/.test(line)).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  return new Map(
+    lines
+      .filter((line) => /^\w+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 }
 
 describe('dockerfiles/mesos-mini/Dockerfile', () => {
@@ -32,14 +37,18 @@ describe('dockerfiles/mesos-mini/Dockerfile', () => {
   });
 
   it('trims the units a container cannot run and enables the four services', () => {
-    expect(allRuns).toContain('if [ "$unit" != sysinit.target.wants/systemd-tmpfiles-setup.service ]; then rm -f "$unit"; fi');
+    expect(allRuns).toContain(
+      'if [ "$unit" != sysinit.target.wants/systemd-tmpfiles-setup.service ]; then rm -f "$unit"; fi',
+    );
     expect(allRuns).toMatch(/systemctl mask [^&]*\bgetty\.target\b[^&]*\bsystemd-logind\.service\b/);
     const enable = /systemctl enable ([^&\n]+)/.exec(allRuns)?.[1]?.trim().split(/\s+/).sort();
     expect(enable).toEqual(['docker.service', 'marathon.service', 'mesos-agent.service', 'mesos-master.service']);
   });
 
   it('installs Marathon 1.6.322 from a URL build arg, refusing to build without its pinned digest', () => {
-    expect(defaults.get('MARATHON_URL')).toBe('https://downloads.mesosphere.com/marathon/releases/1.6.322/marathon-1.6.322-2bf46b341.tgz');
+    expect(defaults.get('MARATHON_URL')).toBe(
+      'https://downloads.mesosphere.com/marathon/releases/1.6.322/marathon-1.6.322-2bf46b341.tgz',
+    );
     const marathon = runs(facts).find((step) => step.text.includes('$MARATHON_URL'))?.text ?? '';
     expect(marathon.indexOf('grep -Eqx')).toBeLessThan(marathon.indexOf('curl'));
     expect(marathon).toContain('echo "$MARATHON_SHA256  /tmp/marathon.tgz" | sha256sum -c -');
@@ -60,7 +69,9 @@ describe('dockerfiles/mesos-mini/Dockerfile', () => {
     const docker = runs(facts).find((step) => step.text.includes('$DOCKER_KEY_URL'))?.text ?? '';
     expect(docker.indexOf('want="$DOCKER_KEY_FINGERPRINT"')).toBeLessThan(docker.indexOf('yum install'));
     expect(docker).toContain('"docker-ce-$DOCKER_VERSION"');
-    expect(readContextFile('mesos-mini', 'docker/docker-ce.repo')).toMatch(/^gpgcheck=1$[\s\S]*^gpgkey=file:\/\/\/etc\/pki\/rpm-gpg\/docker-ce\.gpg$/m);
+    expect(readContextFile('mesos-mini', 'docker/docker-ce.repo')).toMatch(
+      /^gpgcheck=1$[\s\S]*^gpgkey=file:\/\/\/etc\/pki\/rpm-gpg\/docker-ce\.gpg$/m,
+    );
   });
 });
 
@@ -78,7 +89,18 @@ describe('the services of mesos-mini', () => {
     expect(agent.get('MESOS_MASTER')).toBe('127.0.0.1:5050');
     expect(agent.get('MESOS_CONTAINERIZERS')?.split(',').sort()).toEqual(['docker', 'mesos']);
     expect(agent.get('MESOS_ISOLATION')?.split(',')).toEqual(
-      expect.arrayContaining(['filesystem/linux', 'network/cni', 'cgroups/cpu', 'cgroups/mem', 'cgroups/blkio', 'cgroups/devices', 'disk/du', 'docker/runtime', 'namespaces/pid', 'linux/capabilities']),
+      expect.arrayContaining([
+        'filesystem/linux',
+        'network/cni',
+        'cgroups/cpu',
+        'cgroups/mem',
+        'cgroups/blkio',
+        'cgroups/devices',
+        'disk/du',
+        'docker/runtime',
+        'namespaces/pid',
+        'linux/capabilities',
+      ]),
     );
     expect(agent.get('MESOS_NETWORK_CNI_CONFIG_DIR')).toBe('/etc/mesos/cni');
     expect(agent.get('MESOS_NETWORK_CNI_PLUGINS_DIR')?.split(':')).toContain('/usr/libexec/mesos/cni');
@@ -86,19 +108,36 @@ describe('the services of mesos-mini', () => {
   });
 
   it('gives UCR a default bridge network that the plugins in the image implement', () => {
-    const network = JSON.parse(readContextFile('mesos-mini', 'mesos/ucr-default-bridge.json')) as { name: string; type: string; delegate: { type: string; ipam: { type: string } } };
-    expect([network.name, network.type, network.delegate.type, network.delegate.ipam.type]).toEqual(['mesos-bridge', 'mesos-cni-port-mapper', 'bridge', 'host-local']);
-    expect(facts.all.find((step) => step.keyword === 'COPY' && step.text.startsWith('mesos/ucr-default-bridge.json'))?.args[1]).toBe('/etc/mesos/cni/ucr-default-bridge.json');
+    const network = JSON.parse(readContextFile('mesos-mini', 'mesos/ucr-default-bridge.json')) as {
+      name: string;
+      type: string;
+      delegate: { type: string; ipam: { type: string } };
+    };
+    expect([network.name, network.type, network.delegate.type, network.delegate.ipam.type]).toEqual([
+      'mesos-bridge',
+      'mesos-cni-port-mapper',
+      'bridge',
+      'host-local',
+    ]);
+    expect(
+      facts.all.find((step) => step.keyword === 'COPY' && step.text.startsWith('mesos/ucr-default-bridge.json'))
+        ?.args[1],
+    ).toBe('/etc/mesos/cni/ucr-default-bridge.json');
   });
 
   it('hands the cgroups the entrypoint prepared to the agent and the inner Docker daemon', () => {
     const written = /MINI_CGROUPS_ENV:-([^}]+)\}/.exec(readContextFile('mesos-mini', 'entrypoint.sh'))?.[1];
     expect(written).toBe('/etc/mesos-mini/cgroups.env');
-    for (const dropIn of ['systemd/mesos-agent.service.d/mesos-mini.conf', 'systemd/docker.service.d/mesos-mini.conf']) {
+    for (const dropIn of [
+      'systemd/mesos-agent.service.d/mesos-mini.conf',
+      'systemd/docker.service.d/mesos-mini.conf',
+    ]) {
       expect(readContextFile('mesos-mini', dropIn)).toMatch(new RegExp(`^EnvironmentFile=${written}$`, 'm'));
     }
     const docker = readContextFile('mesos-mini', 'systemd/docker.service.d/mesos-mini.conf');
-    expect(docker).toMatch(/^ExecStart=$\n^ExecStart=\/usr\/bin\/dockerd .*--cgroup-parent=\$\{DOCKER_CGROUP_PARENT\}$/m);
+    expect(docker).toMatch(
+      /^ExecStart=$\n^ExecStart=\/usr\/bin\/dockerd .*--cgroup-parent=\$\{DOCKER_CGROUP_PARENT\}$/m,
+    );
   });
 });
 
@@ -118,7 +157,10 @@ describe('the Docker key check before yum may use the key', () => {
   const accepted = (listing: string[]): boolean => {
     const home = writeTree({ listing: ['tru::1:1700000000:0:3:1:5', ...listing].join('\n') + '\n' });
     try {
-      execFileSync('sh', ['-c', check], { env: { PATH: process.env.PATH, GNUPGHOME: home, DOCKER_KEY_FINGERPRINT: DOCKER }, stdio: 'ignore' });
+      execFileSync('sh', ['-c', check], {
+        env: { PATH: process.env.PATH, GNUPGHOME: home, DOCKER_KEY_FINGERPRINT: DOCKER },
+        stdio: 'ignore',
+      });
       return true;
     } catch {
       return false;

@@ -14,12 +14,21 @@ describe('dockerfiles/README.md', () => {
 
   it('shows the very app.json the smoke test posts', () => {
     const shown = /cat >app\.json <<'EOF'\n([\s\S]*?)\nEOF/.exec(readme)?.[1] ?? '';
-    const posted = parseSmokeSpec(readContextFile('mesos-mini', 'smoke.json')).serviceTests?.[0]?.steps.find((step) => step.name?.includes('app.json'))?.http?.json;
+    const posted = parseSmokeSpec(readContextFile('mesos-mini', 'smoke.json')).serviceTests?.[0]?.steps.find((step) =>
+      step.name?.includes('app.json'),
+    )?.http?.json;
     expect(JSON.parse(shown)).toEqual(posted);
   });
 
   it('says how to publish and with which credentials and registry', () => {
-    for (const needle of ['npm run publish:snapshot', 'REGISTRY_USERNAME', 'REGISTRY_PASSWORD', 'MESOS_PIPELINE_REGISTRY', 'docker.io/mesos']) expect(readme).toContain(needle);
+    for (const needle of [
+      'npm run publish:snapshot',
+      'REGISTRY_USERNAME',
+      'REGISTRY_PASSWORD',
+      'MESOS_PIPELINE_REGISTRY',
+      'docker.io/mesos',
+    ])
+      expect(readme).toContain(needle);
   });
 
   it('names the Marathon download and whether its digest is pinned, as the Dockerfile has it', () => {

@@ -21,7 +21,10 @@ afterEach(() => {
 
 /** A staging root holding a copy of /bin/ls, one library of its own, a script and a README. */
 function stage(): { root: string; bin: string } {
-  const root = writeTree({ 'usr/share/doc/README': 'not an ELF file\n', 'usr/bin/tool': '#!/bin/sh\necho not an ELF either\n' });
+  const root = writeTree({
+    'usr/share/doc/README': 'not an ELF file\n',
+    'usr/bin/tool': '#!/bin/sh\necho not an ELF either\n',
+  });
   const bin = writeTree({ rpm: FAKE_RPM });
   dirs.push(root, bin);
   chmodSync(path.join(bin, 'rpm'), 0o755);
@@ -32,12 +35,18 @@ function stage(): { root: string; bin: string } {
 }
 
 function libraryOfLs(name: RegExp): string {
-  const line = spawnSync('ldd', ['/bin/ls'], { encoding: 'utf8' }).stdout.split('\n').find((l) => name.test(l)) ?? '';
+  const line =
+    spawnSync('ldd', ['/bin/ls'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .find((l) => name.test(l)) ?? '';
   return /=> (\S+)/.exec(line)?.[1] ?? '';
 }
 
 const run = (root: string, bin: string, unowned = '') =>
-  spawnSync('sh', [script, root], { encoding: 'utf8', env: { PATH: `${bin}:${process.env.PATH ?? ''}`, UNOWNED: unowned || '\u0000none' } });
+  spawnSync('sh', [script, root], {
+    encoding: 'utf8',
+    env: { PATH: `${bin}:${process.env.PATH ?? ''}`, UNOWNED: unowned || '\u0000none' },
+  });
 
 describe('runtime-packages.sh', () => {
   it('names the packages owning the libraries the staged ELF files need, not the staged ones', () => {
@@ -64,6 +73,8 @@ describe('runtime-packages.sh', () => {
     const libc = libraryOfLs(/libc\.so/);
     const result = run(root, bin, path.basename(libc));
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^runtime-packages\\.sh: no package owns \\S*${path.basename(libc).replace(/\./g, '\\.')}`, 'm'));
+    expect(result.stderr).toMatch(
+      new RegExp(`^runtime-packages\\.sh: no package owns \\S*${path.basename(libc).replace(/\./g, '\\.')}`, 'm'),
+    );
   });
 });

@@ -39,7 +39,10 @@ export async function buildScriptImage(stack: Stack, files: Record<string, strin
   });
   let imageId: string;
   try {
-    imageId = await new DockerImageEngine(docker, stack.dockerHost).build({ context, buildArgs: {}, labels: { 'io.mesos-pipeline.test': id } }, () => undefined);
+    imageId = await new DockerImageEngine(docker, stack.dockerHost).build(
+      { context, buildArgs: {}, labels: { 'io.mesos-pipeline.test': id } },
+      () => undefined,
+    );
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
@@ -48,11 +51,15 @@ export async function buildScriptImage(stack: Stack, files: Record<string, strin
     id: imageId,
     run: async (spec, timeoutMs = 60_000) => {
       const result = await containers.runToCompletion({ ...spec, image: imageId }, timeoutMs);
-      if (result.timedOut) throw new Error(`the container did not finish within ${timeoutMs} ms: ${result.stdout}${result.stderr}`);
+      if (result.timedOut)
+        throw new Error(`the container did not finish within ${timeoutMs} ms: ${result.stdout}${result.stderr}`);
       return result;
     },
     remove: async () => {
-      await docker.getImage(imageId).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getImage(imageId)
+        .remove({ force: true })
+        .catch(() => undefined);
     },
   };
 }

@@ -7,7 +7,8 @@ import type { Step } from '../../pipeline/smoke/spec-schema.js';
 import { expand, SAMPLE_VALUES } from '../../pipeline/smoke/template.js';
 import { familyDir, readContextFile } from './dockerfile-facts.js';
 
-const specOf = (image: string): ReturnType<typeof parseSmokeSpec> => parseSmokeSpec(readContextFile(image, 'smoke.json'));
+const specOf = (image: string): ReturnType<typeof parseSmokeSpec> =>
+  parseSmokeSpec(readContextFile(image, 'smoke.json'));
 
 /** The seed's app.json (the Mesos blog's quick start), as users post it. */
 const SEED_APP = {
@@ -41,7 +42,8 @@ describe('the production image family', () => {
       ['mesos-centos', undefined],
       ['mesos-mini', 'mesos-centos'],
     ]);
-    for (const image of ['mesos-centos', 'mesos-mini']) expect(smokeSpecProblems(image, readContextFile(image, 'smoke.json'))).toEqual([]);
+    for (const image of ['mesos-centos', 'mesos-mini'])
+      expect(smokeSpecProblems(image, readContextFile(image, 'smoke.json'))).toEqual([]);
   });
 });
 
@@ -63,10 +65,20 @@ describe('dockerfiles/mesos-centos/smoke.json', () => {
   it('checks the binaries, the wrapper, the units and the labels of the plan', () => {
     const paths = spec.fileExistenceTests?.filter((t) => t.shouldExist !== false).map((t) => t.path);
     expect(paths).toEqual(
-      expect.arrayContaining(['/usr/sbin/mesos-master', '/usr/sbin/mesos-agent', '/usr/bin/mesos-init-wrapper', '/usr/lib/systemd/system/mesos-master.service', '/usr/lib/systemd/system/mesos-agent.service']),
+      expect.arrayContaining([
+        '/usr/sbin/mesos-master',
+        '/usr/sbin/mesos-agent',
+        '/usr/bin/mesos-init-wrapper',
+        '/usr/lib/systemd/system/mesos-master.service',
+        '/usr/lib/systemd/system/mesos-agent.service',
+      ]),
     );
-    expect(spec.fileExistenceTests?.find((t) => t.path === '/usr/bin/mesos-init-wrapper')?.permissions).toBe('-rwxr-xr-x');
-    expect(spec.metadataTest?.labels).toEqual(expect.arrayContaining([{ key: 'org.opencontainers.image.revision', value: '${GIT_SHA}' }]));
+    expect(spec.fileExistenceTests?.find((t) => t.path === '/usr/bin/mesos-init-wrapper')?.permissions).toBe(
+      '-rwxr-xr-x',
+    );
+    expect(spec.metadataTest?.labels).toEqual(
+      expect.arrayContaining([{ key: 'org.opencontainers.image.revision', value: '${GIT_SHA}' }]),
+    );
   });
 });
 
@@ -83,15 +95,38 @@ describe('dockerfiles/mesos-mini/smoke.json', () => {
 
   it('walks the quick start in order and ends with a stop that must leave no cgroup behind', () => {
     expect(steps.map(kindOf)).toEqual([
-      'waitHttp', 'pollJson', 'pollJson', 'waitHttp', 'waitHttp', 'http', 'pollJson', 'exec', 'http', 'pollJson',
-      'exec', 'waitHttp', 'pollJson', 'waitHttp', 'http', 'http', 'pollJson', 'stop',
+      'waitHttp',
+      'pollJson',
+      'pollJson',
+      'waitHttp',
+      'waitHttp',
+      'http',
+      'pollJson',
+      'exec',
+      'http',
+      'pollJson',
+      'exec',
+      'waitHttp',
+      'pollJson',
+      'waitHttp',
+      'http',
+      'http',
+      'pollJson',
+      'stop',
     ]);
     expect(steps.at(-1)?.stop).toEqual({ timeoutSeconds: 120, expectNoCgroups: true });
   });
 
   it('posts the seed’s app.json unchanged and a second app for the Mesos containerizer', () => {
-    expect(named('app.json')?.http).toMatchObject({ port: 8080, method: 'POST', path: '/v2/apps', json: SEED_APP, status: [201] });
-    const ucr = named('Mesos containerizer')?.http?.json as { container: { type: string; docker: { image: string } } } | undefined;
+    expect(named('app.json')?.http).toMatchObject({
+      port: 8080,
+      method: 'POST',
+      path: '/v2/apps',
+      json: SEED_APP,
+      status: [201],
+    });
+    const ucr = named('Mesos containerizer')?.http?.json as
+      { container: { type: string; docker: { image: string } } } | undefined;
     expect(ucr?.container).toEqual({ type: 'MESOS', docker: { image: 'alpine' } });
   });
 
@@ -102,7 +137,13 @@ describe('dockerfiles/mesos-mini/smoke.json', () => {
     ]);
     expect(named('docker ps')?.exec?.command).toEqual(['docker', 'ps', '--format', '{{.Image}} {{.Names}}']);
     expect(named('systemctl restart')?.exec?.command).toEqual(['systemctl', 'restart', 'mesos-master']);
-    expect(named('still known')?.pollJson?.until).toContainEqual({ path: "$..tasks[?(@.state==='TASK_RUNNING')]", count: 2 });
-    expect(steps.filter((step) => step.http?.method === 'DELETE').map((step) => step.http?.path)).toEqual(['/v2/apps/test', '/v2/apps/test-ucr']);
+    expect(named('still known')?.pollJson?.until).toContainEqual({
+      path: "$..tasks[?(@.state==='TASK_RUNNING')]",
+      count: 2,
+    });
+    expect(steps.filter((step) => step.http?.method === 'DELETE').map((step) => step.http?.path)).toEqual([
+      '/v2/apps/test',
+      '/v2/apps/test-ucr',
+    ]);
   });
 });

@@ -9,7 +9,11 @@ export interface CliResult {
 }
 
 /** Runs the built `mesos-pipeline` as users do: a real process, its own env, its exit code. */
-export function runBuiltCli(args: string[], env: Record<string, string | undefined> = {}, options: { cwd?: string } = {}): Promise<CliResult> {
+export function runBuiltCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  options: { cwd?: string } = {},
+): Promise<CliResult> {
   return startBuiltCli(args, env, options).result;
 }
 
@@ -31,7 +35,11 @@ export function killLeftoverClis(): void {
   for (const child of running) child.kill('SIGKILL');
 }
 
-export function startBuiltCli(args: string[], env: Record<string, string | undefined> = {}, options: { cwd?: string } = {}): RunningCli {
+export function startBuiltCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  options: { cwd?: string } = {},
+): RunningCli {
   const child = spawn(process.execPath, [cliPath, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     cwd: options.cwd,
@@ -66,7 +74,9 @@ export function startBuiltCli(args: string[], env: Record<string, string | undef
       new Promise((resolve, reject) => {
         watchers.push({ pattern, resolve });
         check();
-        void result.then(() => reject(new Error(`the process ended before a line matched ${pattern}; stderr:\n${stderr}`)));
+        void result.then(() =>
+          reject(new Error(`the process ended before a line matched ${pattern}; stderr:\n${stderr}`)),
+        );
       }),
     result,
   };

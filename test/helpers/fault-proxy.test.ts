@@ -15,7 +15,13 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      seen.push({ method: request.method ?? '', url: request.url ?? '', host: request.headers.host ?? '', authorization: request.headers.authorization, body: Buffer.concat(chunks).toString() });
+      seen.push({
+        method: request.method ?? '',
+        url: request.url ?? '',
+        host: request.headers.host ?? '',
+        authorization: request.headers.authorization,
+        body: Buffer.concat(chunks).toString(),
+      });
       response.writeHead(201, { 'Content-Type': 'text/plain' });
       response.end('stored');
     });
@@ -29,7 +35,12 @@ afterAll(async () => {
 
 const upstreamHost = (): string => `127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
-async function put(proxy: FaultProxy, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers } | { error: string }> {
+async function put(
+  proxy: FaultProxy,
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; headers: Headers } | { error: string }> {
   try {
     const response = await fetch(`http://${proxy.host}${path}`, { method: 'PUT', body, headers });
     return { status: response.status, text: await response.text(), headers: response.headers };
@@ -44,8 +55,24 @@ describe('FaultProxy', () => {
     const proxy = await FaultProxy.start({ upstream: upstreamHost() });
     try {
       expect(await put(proxy, '/v2/ns/app/manifests/1.7.x', '{"m":1}')).toMatchObject({ status: 201, text: 'stored' });
-      expect(seen).toEqual([{ method: 'PUT', url: '/v2/ns/app/manifests/1.7.x', host: proxy.host, authorization: undefined, body: '{"m":1}' }]);
-      expect(proxy.requests).toMatchObject([{ index: 1, method: 'PUT', path: '/v2/ns/app/manifests/1.7.x', status: 201, manifestDigest: `sha256:${createHash('sha256').update('{"m":1}').digest('hex')}` }]);
+      expect(seen).toEqual([
+        {
+          method: 'PUT',
+          url: '/v2/ns/app/manifests/1.7.x',
+          host: proxy.host,
+          authorization: undefined,
+          body: '{"m":1}',
+        },
+      ]);
+      expect(proxy.requests).toMatchObject([
+        {
+          index: 1,
+          method: 'PUT',
+          path: '/v2/ns/app/manifests/1.7.x',
+          status: 201,
+          manifestDigest: `sha256:${createHash('sha256').update('{"m":1}').digest('hex')}`,
+        },
+      ]);
     } finally {
       await proxy.close();
     }
@@ -54,7 +81,14 @@ describe('FaultProxy', () => {
   it('answers a status with Retry-After instead of forwarding, for as many matching requests as asked', async () => {
     seen = [];
     const proxy = await FaultProxy.start({ upstream: upstreamHost() });
-    proxy.setRules([{ name: '429', match: isManifestPut({ tag: '1.7.x' }), fault: { kind: 'status', status: 429, retryAfterSeconds: 3 }, times: 2 }]);
+    proxy.setRules([
+      {
+        name: '429',
+        match: isManifestPut({ tag: '1.7.x' }),
+        fault: { kind: 'status', status: 429, retryAfterSeconds: 3 },
+        times: 2,
+      },
+    ]);
     try {
       const first = await put(proxy, '/v2/ns/app/manifests/1.7.x', 'x');
       expect(first).toMatchObject({ status: 429 });
@@ -74,7 +108,9 @@ describe('FaultProxy', () => {
     const proxy = await FaultProxy.start({ upstream: upstreamHost() });
     proxy.setRules([{ name: 'reset', match: isBlobUploadWithBody, fault: { kind: 'reset' } }]);
     try {
-      expect(await put(proxy, '/v2/ns/app/blobs/uploads/123?digest=sha256:0', 'x'.repeat(100_000))).toMatchObject({ error: expect.stringMatching(/ECONNRESET|other side closed|socket/) });
+      expect(await put(proxy, '/v2/ns/app/blobs/uploads/123?digest=sha256:0', 'x'.repeat(100_000))).toMatchObject({
+        error: expect.stringMatching(/ECONNRESET|other side closed|socket/),
+      });
     } finally {
       await proxy.close();
     }
@@ -103,7 +139,11 @@ describe('FaultProxy', () => {
       const refused = await put(proxy, '/v2/ns/app/manifests/1.7.x', 'x');
       expect(refused).toMatchObject({ status: 401 });
       expect('headers' in refused && refused.headers.get('www-authenticate')).toBe('Basic realm="fault-proxy"');
-      expect(await put(proxy, '/v2/ns/app/manifests/1.7.x', 'x', { Authorization: `Basic ${Buffer.from('u:p').toString('base64')}` })).toMatchObject({ status: 201 });
+      expect(
+        await put(proxy, '/v2/ns/app/manifests/1.7.x', 'x', {
+          Authorization: `Basic ${Buffer.from('u:p').toString('base64')}`,
+        }),
+      ).toMatchObject({ status: 201 });
       expect(seen.map((request) => request.authorization)).toEqual([undefined]);
     } finally {
       await proxy.close();

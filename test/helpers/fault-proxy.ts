@@ -59,7 +59,12 @@ const MANIFEST = /^\/v2\/(.+)\/manifests\/([^/?]+)$/;
 
 /** Matches the POST/PATCH/PUT requests that move blob bytes (not the existence checks). */
 export function isBlobUpload(request: SeenRequest): boolean {
-  return BLOB_UPLOAD.test(request.path) && request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'DELETE';
+  return (
+    BLOB_UPLOAD.test(request.path) &&
+    request.method !== 'GET' &&
+    request.method !== 'HEAD' &&
+    request.method !== 'DELETE'
+  );
 }
 
 /** A request carrying layer bytes: the PATCH or the final PUT of an upload session. */
@@ -68,7 +73,9 @@ export function isBlobUploadWithBody(request: SeenRequest): boolean {
 }
 
 /** A manifest PUT, optionally only for tags `tag` (exact) of repositories ending in `/name`. */
-export function isManifestPut(filter: { tag?: string | RegExp; name?: string } = {}): (request: SeenRequest) => boolean {
+export function isManifestPut(
+  filter: { tag?: string | RegExp; name?: string } = {},
+): (request: SeenRequest) => boolean {
   return (request) => {
     if (request.method !== 'PUT') return false;
     const match = MANIFEST.exec(request.path);
@@ -86,7 +93,10 @@ export class FaultProxy {
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly upstreamRequests = new Set<http.ClientRequest>();
-  private readonly waiters: { predicate: (request: SeenRequest) => boolean; resolve: (request: SeenRequest) => void }[] = [];
+  private readonly waiters: {
+    predicate: (request: SeenRequest) => boolean;
+    resolve: (request: SeenRequest) => void;
+  }[] = [];
   private rules: { rule: Rule; seen: number; used: number }[] = [];
   private port = 0;
   private listening = false;
@@ -170,7 +180,12 @@ export class FaultProxy {
   }
 
   private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
-    const seen: SeenRequest = { index: this.requests.length + 1, method: request.method ?? 'GET', path: request.url ?? '/', at: Date.now() };
+    const seen: SeenRequest = {
+      index: this.requests.length + 1,
+      method: request.method ?? 'GET',
+      path: request.url ?? '/',
+      at: Date.now(),
+    };
     this.requests.push(seen);
     response.on('finish', () => {
       seen.status = response.statusCode;
@@ -188,9 +203,14 @@ export class FaultProxy {
     }
 
     const auth = this.options.auth;
-    if (auth && request.headers.authorization !== `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`) {
+    if (
+      auth &&
+      request.headers.authorization !== `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
+    ) {
       request.resume();
-      this.answer(response, 401, 'UNAUTHORIZED', 'authentication required', { 'WWW-Authenticate': 'Basic realm="fault-proxy"' });
+      this.answer(response, 401, 'UNAUTHORIZED', 'authentication required', {
+        'WWW-Authenticate': 'Basic realm="fault-proxy"',
+      });
       return;
     }
 
@@ -199,16 +219,35 @@ export class FaultProxy {
     const fault = rule?.fault;
     if (fault?.kind === 'status') {
       request.resume();
-      const code = fault.code ?? (fault.status === 429 ? 'TOOMANYREQUESTS' : fault.status === 401 ? 'UNAUTHORIZED' : 'UNAVAILABLE');
-      this.answer(response, fault.status, code, `injected by the fault proxy (${rule?.name})`, fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) });
+      const code =
+        fault.code ??
+        (fault.status === 429 ? 'TOOMANYREQUESTS' : fault.status === 401 ? 'UNAUTHORIZED' : 'UNAVAILABLE');
+      this.answer(
+        response,
+        fault.status,
+        code,
+        `injected by the fault proxy (${rule?.name})`,
+        fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) },
+      );
       return;
     }
     this.forward(request, response, fault);
   }
 
-  private answer(response: http.ServerResponse, status: number, code: string, message: string, headers: Record<string, string>): void {
+  private answer(
+    response: http.ServerResponse,
+    status: number,
+    code: string,
+    message: string,
+    headers: Record<string, string>,
+  ): void {
     const body = JSON.stringify({ errors: [{ code, message, detail: null }] });
-    response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Docker-Distribution-Api-Version': 'registry/2.0', ...headers });
+    response.writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Docker-Distribution-Api-Version': 'registry/2.0',
+      ...headers,
+    });
     response.end(body);
   }
 
@@ -217,7 +256,14 @@ export class FaultProxy {
     const headers = { ...request.headers };
     if (this.options.auth) delete headers.authorization;
     // The Host header stays the proxy's, so the registry's upload Locations point back here.
-    const upstream = http.request({ host, port: Number(port), method: request.method, path: request.url, headers, agent: false });
+    const upstream = http.request({
+      host,
+      port: Number(port),
+      method: request.method,
+      path: request.url,
+      headers,
+      agent: false,
+    });
     this.upstreamRequests.add(upstream);
     upstream.on('close', () => this.upstreamRequests.delete(upstream));
     upstream.on('error', () => response.destroy());

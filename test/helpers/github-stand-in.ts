@@ -75,7 +75,10 @@ export class GitHubStandIn {
     this.requests.push({ method, path: url.pathname, body, authorization: request.headers.authorization });
 
     const failure = this.failures.get(`${method} ${url.pathname}`);
-    if (failure) return this.json(response, failure, { message: failure === 403 ? 'Resource not accessible by integration' : 'Server Error' });
+    if (failure)
+      return this.json(response, failure, {
+        message: failure === 403 ? 'Resource not accessible by integration' : 'Server Error',
+      });
 
     const list = /^\/repos\/[^/]+\/[^/]+\/issues$/.exec(url.pathname);
     const one = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)(\/comments)?$/.exec(url.pathname);
@@ -86,8 +89,14 @@ export class GitHubStandIn {
       const slice = open.slice((page - 1) * perPage, page * perPage);
       const next = new URL(url);
       next.searchParams.set('page', String(page + 1));
-      const headers: Record<string, string> = page * perPage < open.length ? { Link: `<${next.toString()}>; rel="next"` } : {};
-      return this.json(response, 200, slice.map((issue) => this.view(issue)), headers);
+      const headers: Record<string, string> =
+        page * perPage < open.length ? { Link: `<${next.toString()}>; rel="next"` } : {};
+      return this.json(
+        response,
+        200,
+        slice.map((issue) => this.view(issue)),
+        headers,
+      );
     }
     if (list && method === 'POST') {
       const issue = this.seed({ title: String(body?.title), body: String(body?.body), state: 'open' });

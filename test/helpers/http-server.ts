@@ -16,7 +16,9 @@ export interface StubServer {
 }
 
 /** A local HTTP server whose answers the test scripts; it records every request it got. */
-export async function stubServer(handler: (request: Recorded, response: http.ServerResponse) => void): Promise<StubServer> {
+export async function stubServer(
+  handler: (request: Recorded, response: http.ServerResponse) => void,
+): Promise<StubServer> {
   const requests: Recorded[] = [];
   const server = http.createServer((req, res) => {
     let body = '';

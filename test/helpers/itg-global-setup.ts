@@ -10,5 +10,9 @@ const root = path.resolve(import.meta.dirname, '../..');
  */
 export default function setup(): void {
   execFileSync('bash', [path.join(root, 'scripts/engine-up.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
-  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')],
+    { stdio: 'inherit', cwd: root },
+  );
 }

@@ -15,7 +15,13 @@ export class MemoryRegistry implements Registry {
     return digest;
   }
   digestOf(_repository: string, reference: string): Promise<string | undefined> {
-    return Promise.resolve(reference.startsWith('sha256:') ? (this.manifests.has(reference) ? reference : undefined) : this.tags.get(reference));
+    return Promise.resolve(
+      reference.startsWith('sha256:')
+        ? this.manifests.has(reference)
+          ? reference
+          : undefined
+        : this.tags.get(reference),
+    );
   }
   async getManifest(repository: string, reference: string): Promise<Manifest | undefined> {
     const digest = await this.digestOf(repository, reference);

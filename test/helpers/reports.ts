@@ -13,13 +13,41 @@ export function shaOf(branch: string): string {
 /** One image entry as publish reports it for `status`. */
 export function imageReport(name: string, branch: string, date: string, status: BranchReport['status']): ImageReport {
   const tags = [`${REGISTRY}/${name}:${branch}-${date}`, `${REGISTRY}/${name}:${branch}`];
-  if (status === 'published') return { name, status: 'pushed', digest: digestOf(`${name}${branch}`), tags, durations: { buildMs: 65_000, smokeMs: 4200, pushMs: 1500 } };
-  if (status === 'unchanged') return { name, status: 'unchanged', digest: digestOf(`${name}${branch}`), reusedDigest: digestOf(`${name}${branch}`), reason: 'revision and inputs unchanged', tags, durations: { pushMs: 300 } };
-  if (status === 'tested') return { name, status: 'tested', imageId: digestOf(`id${name}`), tags: [], durations: { buildMs: 1000, smokeMs: 1000 } };
+  if (status === 'published')
+    return {
+      name,
+      status: 'pushed',
+      digest: digestOf(`${name}${branch}`),
+      tags,
+      durations: { buildMs: 65_000, smokeMs: 4200, pushMs: 1500 },
+    };
+  if (status === 'unchanged')
+    return {
+      name,
+      status: 'unchanged',
+      digest: digestOf(`${name}${branch}`),
+      reusedDigest: digestOf(`${name}${branch}`),
+      reason: 'revision and inputs unchanged',
+      tags,
+      durations: { pushMs: 300 },
+    };
+  if (status === 'tested')
+    return {
+      name,
+      status: 'tested',
+      imageId: digestOf(`id${name}`),
+      tags: [],
+      durations: { buildMs: 1000, smokeMs: 1000 },
+    };
   return { name, status: name === 'fixture-app' ? 'failed' : 'tested', tags: [], durations: { buildMs: 1000 } };
 }
 
-export function branchReport(branch: string, status: BranchReport['status'], date = '2026-11-27', extra: Partial<BranchReport> = {}): BranchReport {
+export function branchReport(
+  branch: string,
+  status: BranchReport['status'],
+  date = '2026-11-27',
+  extra: Partial<BranchReport> = {},
+): BranchReport {
   const failing = status === 'failed' || status === 'interrupted';
   return {
     branch,
@@ -29,7 +57,15 @@ export function branchReport(branch: string, status: BranchReport['status'], dat
     durationMs: 125_000,
     images: ['fixture-base', 'fixture-app'].map((name) => imageReport(name, branch, date, status)),
     ...(status === 'failed'
-      ? { failure: { step: 'smoke', image: 'fixture-app', message: 'smoke test "version" failed: expected fixture 1.12', tests: ['version'], logTail: ['starting', 'boom: exit 3'] } }
+      ? {
+          failure: {
+            step: 'smoke',
+            image: 'fixture-app',
+            message: 'smoke test "version" failed: expected fixture 1.12',
+            tests: ['version'],
+            logTail: ['starting', 'boom: exit 3'],
+          },
+        }
       : failing
         ? { failure: { step: 'interrupted', message: 'interrupted by SIGTERM' } }
         : {}),

@@ -32,7 +32,22 @@ export function releaseBranch(repo: GitRepo): void {
 
 /** Publishes yesterday's images of `repo` into `namespace` on the real registry, directly. */
 export async function publishSeed(repo: GitRepo, family: string, namespace: string): Promise<void> {
-  const result = await runBuiltCli(['publish', '--repo', repo.dir, '--images', family, '--registry', `${stack.registry}/${namespace}`, '--date', YESTERDAY, '--branch', BRANCH], { DOCKER_HOST: stack.dockerHost });
+  const result = await runBuiltCli(
+    [
+      'publish',
+      '--repo',
+      repo.dir,
+      '--images',
+      family,
+      '--registry',
+      `${stack.registry}/${namespace}`,
+      '--date',
+      YESTERDAY,
+      '--branch',
+      BRANCH,
+    ],
+    { DOCKER_HOST: stack.dockerHost },
+  );
   expect(result.stderr).not.toMatch(/error:/);
   expect(result.code).toBe(0);
 }
@@ -40,7 +55,8 @@ export async function publishSeed(repo: GitRepo, family: string, namespace: stri
 /** A new namespace holding a copy of the seed's tags: each scenario starts from the same state. */
 export async function startFrom(seed: string): Promise<{ namespace: string; before: Record<string, string> }> {
   const namespace = `${seed.replace(/-seed-.*$/, '')}-${uniqueId()}`;
-  for (const image of IMAGES) await copyTags(open, `${seed}/${image}`, `${namespace}/${image}`, [`${BRANCH}-${YESTERDAY}`, BRANCH, VERSION]);
+  for (const image of IMAGES)
+    await copyTags(open, `${seed}/${image}`, `${namespace}/${image}`, [`${BRANCH}-${YESTERDAY}`, BRANCH, VERSION]);
   const before = await registryState(open, reposOf(namespace));
   expect(Object.keys(before)).toHaveLength(6);
   return { namespace, before };
@@ -56,7 +72,12 @@ export function readReport(file: string): RunReport {
  * is the tested image ID, its revision the branch's sha); yesterday's dated tag is untouched and
  * nothing else changed.
  */
-export async function expectPublished(namespace: string, before: Record<string, string>, report: RunReport, sha: string): Promise<void> {
+export async function expectPublished(
+  namespace: string,
+  before: Record<string, string>,
+  report: RunReport,
+  sha: string,
+): Promise<void> {
   const after = await registryState(open, reposOf(namespace));
   const branch = report.branches.find((candidate) => candidate.branch === BRANCH);
   expect(branch?.status).toBe('published');
@@ -67,10 +88,15 @@ export async function expectPublished(namespace: string, before: Record<string, 
     expect(image.smoke?.length).toBeGreaterThan(0);
     expect(image.smoke?.every((outcome) => outcome.ok)).toBe(true);
     expect(image.digest).not.toBe(before[`${repository}:${BRANCH}`]);
-    for (const tag of [`${BRANCH}-${TODAY}`, BRANCH, VERSION]) expected[`${repository}:${tag}`] = image.digest as string;
+    for (const tag of [`${BRANCH}-${TODAY}`, BRANCH, VERSION])
+      expected[`${repository}:${tag}`] = image.digest as string;
     const manifest = await manifestOf(open, repository, BRANCH);
     expect(manifest?.config).toBe(image.imageId);
-    expect((await configOf(open, repository, manifest?.config as string)).config.Labels?.['org.opencontainers.image.revision']).toBe(sha);
+    expect(
+      (await configOf(open, repository, manifest?.config as string)).config.Labels?.[
+        'org.opencontainers.image.revision'
+      ],
+    ).toBe(sha);
   }
   expect(after).toEqual(expected);
 }
@@ -82,7 +108,8 @@ export async function expectUntouched(namespace: string, before: Record<string, 
 
 /** Containers of a run (by its label), running or stopped. */
 export async function containersOf(runId: string): Promise<number> {
-  return (await dockerOf(stack).listContainers({ all: true, filters: { label: [`io.mesos-pipeline.run=${runId}`] } })).length;
+  return (await dockerOf(stack).listContainers({ all: true, filters: { label: [`io.mesos-pipeline.run=${runId}`] } }))
+    .length;
 }
 
 /** Nothing a run wrote (stdout, stderr, its report) holds the canary password in any form. */

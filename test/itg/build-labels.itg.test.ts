@@ -13,13 +13,15 @@ const labels = {
   'tricky.dollar': 'cost $HOME ${PATH} $$',
   'tricky.quotes': 'say "hi" and \\"escaped\\" \\n no newline',
   'tricky.spaces': '  padded  ',
-  'empty': '',
+  empty: '',
 };
 
 describe('build labels', () => {
   it('puts every label on the image verbatim, with one LABEL step', async () => {
     const steps: string[] = [];
-    const id = await engine.build({ context: path.join(fixtures, 'hello'), buildArgs: {}, labels }, (line) => steps.push(line));
+    const id = await engine.build({ context: path.join(fixtures, 'hello'), buildArgs: {}, labels }, (line) =>
+      steps.push(line),
+    );
     try {
       const image = await engine.inspectImage(id);
       for (const [key, value] of Object.entries(labels)) expect(image?.labels[key], key).toBe(value);

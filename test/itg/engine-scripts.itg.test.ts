@@ -28,15 +28,27 @@ async function freePort(): Promise<number> {
 }
 
 function script(name: string, extra: Record<string, string>): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync('bash', [path.join(repoRoot, 'scripts', name)], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 180_000 });
+  const result = spawnSync('bash', [path.join(repoRoot, 'scripts', name)], {
+    env: { ...env, ...extra },
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 const pidOf = (file: string): number => Number(readFileSync(path.join(stateDir, file), 'utf8').trim());
-const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/status`, 'utf8').includes('State:') && !/State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+const alive = (pid: number): boolean =>
+  existsSync(`/proc/${pid}`) &&
+  readFileSync(`/proc/${pid}/status`, 'utf8').includes('State:') &&
+  !/State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
 const pidFiles = ['dockerd.pid', 'registry-open/registry.pid', 'registry-auth/registry.pid'];
-const mountsUnder = (): string[] => readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? '').filter((mount) => mount.startsWith(`${stateDir}/`));
-const answers = (socket: string): boolean => spawnSync('curl', ['-sf', '--max-time', '3', '--unix-socket', socket, 'http://engine/_ping']).status === 0;
+const mountsUnder = (): string[] =>
+  readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((mount) => mount.startsWith(`${stateDir}/`));
+const answers = (socket: string): boolean =>
+  spawnSync('curl', ['-sf', '--max-time', '3', '--unix-socket', socket, 'http://engine/_ping']).status === 0;
 
 afterAll(() => {
   script('engine-down.sh', {});

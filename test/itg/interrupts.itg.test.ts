@@ -5,7 +5,19 @@ import { copyFamily } from '../helpers/family-copy.js';
 import { FaultProxy, isBlobUpload, isManifestPut, type Rule, type SeenRequest } from '../helpers/fault-proxy.js';
 import { GitRepo } from '../helpers/git-repo.js';
 import { dockerOf, uniqueId } from '../helpers/stack.js';
-import { BRANCH, containersOf, expectNoCanary, expectUntouched, publishSeed, readReport, releaseBranch, stack, startFrom, TODAY, VERSION } from '../helpers/scenario.js';
+import {
+  BRANCH,
+  containersOf,
+  expectNoCanary,
+  expectUntouched,
+  publishSeed,
+  readReport,
+  releaseBranch,
+  stack,
+  startFrom,
+  TODAY,
+  VERSION,
+} from '../helpers/scenario.js';
 
 // SIGINT and SIGTERM while the pipeline builds, runs a smoke service test, and pushes. It must stop
 // within 10 s, remove every container it started, never move a floating tag after the signal,
@@ -19,7 +31,10 @@ let proxy: FaultProxy;
 
 beforeAll(async () => {
   await publishSeed(repo, copyFamily(), seed);
-  proxy = await FaultProxy.start({ upstream: stack.registry, auth: { username: CANARY_USER, password: CANARY_PASSWORD } });
+  proxy = await FaultProxy.start({
+    upstream: stack.registry,
+    auth: { username: CANARY_USER, password: CANARY_PASSWORD },
+  });
 });
 afterAll(async () => {
   killLeftoverClis();
@@ -28,7 +43,11 @@ afterAll(async () => {
 });
 
 /** The family with a build step that takes 30 s, announced by `marker` on its output. */
-const slowBuild = (marker: string): string => copyFamily({ 'fixture-base/Dockerfile': (text) => text.replace('COPY fixture-version', `RUN echo ${marker} && sleep 30\nCOPY fixture-version`) });
+const slowBuild = (marker: string): string =>
+  copyFamily({
+    'fixture-base/Dockerfile': (text) =>
+      text.replace('COPY fixture-version', `RUN echo ${marker} && sleep 30\nCOPY fixture-version`),
+  });
 
 /** The family whose service test first runs a 30 s command inside the container. */
 const slowServiceTest = (): string =>
@@ -42,14 +61,31 @@ const slowServiceTest = (): string =>
 
 function publish(namespace: string, family: string, runId: string, reportFile?: string): RunningCli {
   return startBuiltCli(
-    ['publish', '--verbose', '--repo', repo.dir, '--images', family, '--registry', `${proxy.host}/${namespace}`, '--date', TODAY, '--branch', BRANCH, '--force', ...(reportFile ? ['--report', reportFile] : [])],
+    [
+      'publish',
+      '--verbose',
+      '--repo',
+      repo.dir,
+      '--images',
+      family,
+      '--registry',
+      `${proxy.host}/${namespace}`,
+      '--date',
+      TODAY,
+      '--branch',
+      BRANCH,
+      '--force',
+      ...(reportFile ? ['--report', reportFile] : []),
+    ],
     { DOCKER_HOST: stack.dockerHost, MESOS_PIPELINE_RUN_ID: runId, ...canaryEnv() },
   );
 }
 
 async function runningContainerOf(runId: string): Promise<void> {
   for (;;) {
-    const running = await docker.listContainers({ filters: { label: [`io.mesos-pipeline.run=${runId}`], status: ['running'] } });
+    const running = await docker.listContainers({
+      filters: { label: [`io.mesos-pipeline.run=${runId}`], status: ['running'] },
+    });
     if (running.length > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -59,7 +95,10 @@ interface Moment {
   family: (marker: string) => string;
   rules?: (inNamespace: (request: SeenRequest) => boolean) => Rule[];
   /** Resolves when the run is at the moment to interrupt. */
-  reached: (cli: RunningCli, context: { runId: string; marker: string; inNamespace: (request: SeenRequest) => boolean }) => Promise<unknown>;
+  reached: (
+    cli: RunningCli,
+    context: { runId: string; marker: string; inNamespace: (request: SeenRequest) => boolean },
+  ) => Promise<unknown>;
 }
 
 const moments: Record<string, Moment> = {
@@ -82,49 +121,64 @@ const moments: Record<string, Moment> = {
   'the PUT of a floating tag': {
     family: () => copyFamily(),
     // The registry takes the PUT at once but answers only after 2 s: the signal comes meanwhile.
-    rules: (inNamespace) => [{ name: 'held', match: (r) => inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-base' })(r), fault: { kind: 'delay', ms: 2000 } }],
+    rules: (inNamespace) => [
+      {
+        name: 'held',
+        match: (r) => inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-base' })(r),
+        fault: { kind: 'delay', ms: 2000 },
+      },
+    ],
     reached: (_, { inNamespace }) => proxy.waitFor((r) => inNamespace(r) && isManifestPut({ tag: BRANCH })(r)),
   },
 };
 
-const cases = Object.keys(moments).flatMap((moment) => (['SIGINT', 'SIGTERM'] as const).map((signal): [string, NodeJS.Signals] => [moment, signal]));
+const cases = Object.keys(moments).flatMap((moment) =>
+  (['SIGINT', 'SIGTERM'] as const).map((signal): [string, NodeJS.Signals] => [moment, signal]),
+);
 
 describe('interrupted by a signal', () => {
-  it.each(cases)('during %s, %s: stops within 10 s, removes its containers, moves no floating tag, exits non-zero, registry as before', async (name, signal) => {
-    const moment = moments[name] as Moment;
-    const { namespace, before } = await startFrom(seed);
-    const inNamespace = (request: SeenRequest): boolean => request.path.startsWith(`/v2/${namespace}/`);
-    const runId = `run-${uniqueId()}`;
-    const marker = `marker${uniqueId()}`;
-    const reportFile = `/tmp/${runId}.json`;
-    proxy.setRules(moment.rules?.(inNamespace) ?? []);
-    const cli = publish(namespace, moment.family(marker), runId, reportFile);
-    await moment.reached(cli, { runId, marker, inNamespace });
+  it.each(cases)(
+    'during %s, %s: stops within 10 s, removes its containers, moves no floating tag, exits non-zero, registry as before',
+    async (name, signal) => {
+      const moment = moments[name] as Moment;
+      const { namespace, before } = await startFrom(seed);
+      const inNamespace = (request: SeenRequest): boolean => request.path.startsWith(`/v2/${namespace}/`);
+      const runId = `run-${uniqueId()}`;
+      const marker = `marker${uniqueId()}`;
+      const reportFile = `/tmp/${runId}.json`;
+      proxy.setRules(moment.rules?.(inNamespace) ?? []);
+      const cli = publish(namespace, moment.family(marker), runId, reportFile);
+      await moment.reached(cli, { runId, marker, inNamespace });
 
-    const signalledAt = Date.now();
-    const requestsBefore = proxy.requests.length;
-    cli.child.kill(signal);
-    const result = await cli.result;
-    const stoppedAfter = Date.now() - signalledAt;
-    proxy.setRules([]);
+      const signalledAt = Date.now();
+      const requestsBefore = proxy.requests.length;
+      cli.child.kill(signal);
+      const result = await cli.result;
+      const stoppedAfter = Date.now() - signalledAt;
+      proxy.setRules([]);
 
-    expect(result.code, result.stderr).toBe(signal === 'SIGINT' ? 130 : 143);
-    expect(stoppedAfter).toBeLessThan(10_000);
-    expect(result.stderr).toContain(`received ${signal}: stopping, removing containers, nothing more will be pushed`);
-    expect(readReport(reportFile)).toMatchObject({ status: 'interrupted', branches: [{ status: 'interrupted' }] });
-    // Every container it started is gone: its own (labelled) and the engine's for its build steps.
-    expect(await containersOf(runId)).toBe(0);
-    expect((await docker.listContainers({ all: true })).filter((container) => container.Command.includes(marker))).toEqual([]);
-    // After the signal, a floating or version tag was only ever put back to yesterday's image.
-    const yesterdays = new Set(Object.values(before));
-    const moves = proxy.requests.slice(requestsBefore).filter((r) => inNamespace(r) && (isManifestPut({ tag: BRANCH })(r) || isManifestPut({ tag: VERSION })(r)));
-    expect(moves.filter((r) => !yesterdays.has(r.manifestDigest ?? ''))).toEqual([]);
-    await expectUntouched(namespace, before);
-    // And it stays so: nothing of the run lands late.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    await expectUntouched(namespace, before);
-    expectNoCanary(result, reportFile);
-  });
+      expect(result.code, result.stderr).toBe(signal === 'SIGINT' ? 130 : 143);
+      expect(stoppedAfter).toBeLessThan(10_000);
+      expect(result.stderr).toContain(`received ${signal}: stopping, removing containers, nothing more will be pushed`);
+      expect(readReport(reportFile)).toMatchObject({ status: 'interrupted', branches: [{ status: 'interrupted' }] });
+      // Every container it started is gone: its own (labelled) and the engine's for its build steps.
+      expect(await containersOf(runId)).toBe(0);
+      expect(
+        (await docker.listContainers({ all: true })).filter((container) => container.Command.includes(marker)),
+      ).toEqual([]);
+      // After the signal, a floating or version tag was only ever put back to yesterday's image.
+      const yesterdays = new Set(Object.values(before));
+      const moves = proxy.requests
+        .slice(requestsBefore)
+        .filter((r) => inNamespace(r) && (isManifestPut({ tag: BRANCH })(r) || isManifestPut({ tag: VERSION })(r)));
+      expect(moves.filter((r) => !yesterdays.has(r.manifestDigest ?? ''))).toEqual([]);
+      await expectUntouched(namespace, before);
+      // And it stays so: nothing of the run lands late.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await expectUntouched(namespace, before);
+      expectNoCanary(result, reportFile);
+    },
+  );
 });
 
 describe('one publish per registry and branch at a time', () => {
@@ -136,13 +190,18 @@ describe('one publish per registry and branch at a time', () => {
 
     const second = await publish(namespace, copyFamily(), `run-${uniqueId()}`).result;
     expect(second.code, second.stderr).toBe(1);
-    expect(second.stderr.trim().split('\n').pop()).toBe(`error: another publish of 1.7.x to ${proxy.host}/${namespace} is running (process ${first.child.pid}); wait for it to finish`);
+    expect(second.stderr.trim().split('\n').pop()).toBe(
+      `error: another publish of 1.7.x to ${proxy.host}/${namespace} is running (process ${first.child.pid}); wait for it to finish`,
+    );
     expect(second.stderr).not.toMatch(/building|publishing/);
 
     // SIGKILL: no handler runs, nothing is cleaned up by the process itself.
     first.child.kill('SIGKILL');
     await first.result;
-    for (const container of await docker.listContainers({ all: true, filters: { label: [`io.mesos-pipeline.run=${firstRun}`] } })) {
+    for (const container of await docker.listContainers({
+      all: true,
+      filters: { label: [`io.mesos-pipeline.run=${firstRun}`] },
+    })) {
       await docker.getContainer(container.Id).remove({ force: true });
     }
 

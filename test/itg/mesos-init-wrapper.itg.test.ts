@@ -48,9 +48,18 @@ describe('mesos-init-wrapper', () => {
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(linesOf(result.stdout, 'binary: ')).toEqual(['/usr/sbin/mesos-agent']);
-    expect(linesOf(result.stdout, 'arg: ')).toEqual(['--no-systemd_enable_support', '--work_dir=/var/lib/mesos agent', '--port=5052', '--attributes=rack:a b']);
+    expect(linesOf(result.stdout, 'arg: ')).toEqual([
+      '--no-systemd_enable_support',
+      '--work_dir=/var/lib/mesos agent',
+      '--port=5052',
+      '--attributes=rack:a b',
+    ]);
     // The environment files are shell, exported: $(...) is evaluated, the master's stays out.
-    expect(linesOf(result.stdout, 'env: ')).toEqual(['MESOS_HOSTNAME=mini', 'MESOS_LOG_DIR=/var/log/mesos', 'MESOS_MASTER=127.0.0.1:5050']);
+    expect(linesOf(result.stdout, 'env: ')).toEqual([
+      'MESOS_HOSTNAME=mini',
+      'MESOS_LOG_DIR=/var/log/mesos',
+      'MESOS_MASTER=127.0.0.1:5050',
+    ]);
   });
 
   it('starts the master with its own environment file', async () => {

@@ -36,16 +36,20 @@ function linesOf(output: string, prefix: string): string[] {
 
 let image: ScriptImage;
 beforeAll(async () => {
-  image = await buildScriptImage(readStack(), { '/entrypoint.sh': readContextFile('mesos-mini', 'entrypoint.sh'), '/report.sh': REPORT });
+  image = await buildScriptImage(readStack(), {
+    '/entrypoint.sh': readContextFile('mesos-mini', 'entrypoint.sh'),
+    '/report.sh': REPORT,
+  });
 });
 afterAll(async () => {
   await image?.remove();
 });
 
-const run = (script: string): ReturnType<ScriptImage['run']> => image.run({ entrypoint: ['sh', '-c'], cmd: [script], env: ENV, ...PRIVILEGES });
+const run = (script: string): ReturnType<ScriptImage['run']> =>
+  image.run({ entrypoint: ['sh', '-c'], cmd: [script], env: ENV, ...PRIVILEGES });
 
 describe('the mesos-mini entrypoint on a cgroup v1 host', () => {
-  it("nests every hierarchy of this very container the way Docker placed it, and hands the paths on", async () => {
+  it('nests every hierarchy of this very container the way Docker placed it, and hands the paths on', async () => {
     // This container's own mountinfo, moved under the fake root: real ids, real hierarchies.
     const result = await run(`set -e
 sed "s# /sys/fs/cgroup# ${FAKE}#" /proc/self/mountinfo >/tmp/mountinfo
@@ -57,9 +61,16 @@ exec /entrypoint.sh /report.sh --from-test`);
     const [own] = linesOf(result.stdout, 'own: ');
     expect(own).toMatch(/^\/docker\/[0-9a-f]{64}$/);
     const hierarchies = linesOf(result.stdout, 'hierarchy: ');
-    expect(hierarchies).toEqual(expect.arrayContaining(['cpu', 'memory', 'freezer', 'devices', 'blkio', 'systemd'].map((name) => `${FAKE}/${name}`)));
+    expect(hierarchies).toEqual(
+      expect.arrayContaining(
+        ['cpu', 'memory', 'freezer', 'devices', 'blkio', 'systemd'].map((name) => `${FAKE}/${name}`),
+      ),
+    );
     expect(linesOf(result.stdout, 'bound: ')).toEqual(hierarchies.map((dir) => `${dir}${own} <- ${dir}`).sort());
-    expect(linesOf(result.stdout, 'env: ')).toEqual([`DOCKER_CGROUP_PARENT=${own}/docker`, `MESOS_CGROUPS_ROOT=${own?.slice(1)}/mesos`]);
+    expect(linesOf(result.stdout, 'env: ')).toEqual([
+      `DOCKER_CGROUP_PARENT=${own}/docker`,
+      `MESOS_CGROUPS_ROOT=${own?.slice(1)}/mesos`,
+    ]);
     expect(linesOf(result.stdout, 'args: ')).toEqual(['--from-test']);
   });
 
@@ -77,13 +88,23 @@ exec /entrypoint.sh /report.sh --from-test`);
       ]) + 'exec /entrypoint.sh /report.sh',
     );
     expect(result.exitCode).toBe(0);
-    expect(linesOf(result.stdout, 'bound: ')).toEqual(['cpu,cpuacct', 'memory', 'systemd'].map((name) => `${FAKE}/${name}${scope} <- ${FAKE}/${name}`));
-    expect(linesOf(result.stdout, 'env: ')).toEqual([`DOCKER_CGROUP_PARENT=${scope}/docker`, `MESOS_CGROUPS_ROOT=${scope.slice(1)}/mesos`]);
+    expect(linesOf(result.stdout, 'bound: ')).toEqual(
+      ['cpu,cpuacct', 'memory', 'systemd'].map((name) => `${FAKE}/${name}${scope} <- ${FAKE}/${name}`),
+    );
+    expect(linesOf(result.stdout, 'env: ')).toEqual([
+      `DOCKER_CGROUP_PARENT=${scope}/docker`,
+      `MESOS_CGROUPS_ROOT=${scope.slice(1)}/mesos`,
+    ]);
     expect(linesOf(result.stdout, 'args: ')).toEqual(['']);
   });
 
   it('binds nothing in a private cgroup namespace, where the paths already agree', async () => {
-    const result = await run(withMountinfo([`30 25 0:26 / ${FAKE}/memory rw - cgroup cgroup rw,memory`, `31 25 0:27 / ${FAKE}/freezer rw - cgroup cgroup rw,freezer`]) + 'exec /entrypoint.sh /report.sh');
+    const result = await run(
+      withMountinfo([
+        `30 25 0:26 / ${FAKE}/memory rw - cgroup cgroup rw,memory`,
+        `31 25 0:27 / ${FAKE}/freezer rw - cgroup cgroup rw,freezer`,
+      ]) + 'exec /entrypoint.sh /report.sh',
+    );
     expect(result.exitCode).toBe(0);
     expect(linesOf(result.stdout, 'bound: ')).toEqual([]);
     expect(linesOf(result.stdout, 'env: ')).toEqual(['DOCKER_CGROUP_PARENT=/docker', 'MESOS_CGROUPS_ROOT=mesos']);
@@ -91,10 +112,15 @@ exec /entrypoint.sh /report.sh --from-test`);
 
   it('stops with a reason when the container sits in different cgroups per hierarchy', async () => {
     const result = await run(
-      withMountinfo([`30 25 0:26 /docker/aaa ${FAKE}/memory rw - cgroup cgroup rw,memory`, `31 25 0:27 /docker/bbb ${FAKE}/freezer rw - cgroup cgroup rw,freezer`]) +
+      withMountinfo([
+        `30 25 0:26 /docker/aaa ${FAKE}/memory rw - cgroup cgroup rw,memory`,
+        `31 25 0:27 /docker/bbb ${FAKE}/freezer rw - cgroup cgroup rw,freezer`,
+      ]) +
         '/entrypoint.sh /report.sh || echo "entrypoint exit: $?"; if [ -e /tmp/out/cgroups.env ]; then echo "env written"; fi',
     );
-    expect(result.stdout.trim()).toBe('hierarchy: /tmp/fake/sys/fs/cgroup/memory\nhierarchy: /tmp/fake/sys/fs/cgroup/freezer\nentrypoint exit: 1');
+    expect(result.stdout.trim()).toBe(
+      'hierarchy: /tmp/fake/sys/fs/cgroup/memory\nhierarchy: /tmp/fake/sys/fs/cgroup/freezer\nentrypoint exit: 1',
+    );
     expect(result.stderr).toContain('mesos-mini: the container is in different cgroups in different hierarchies:');
   });
 
@@ -102,7 +128,9 @@ exec /entrypoint.sh /report.sh --from-test`);
     const result = await image.run({ entrypoint: ['/entrypoint.sh'], cmd: ['/report.sh'] });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^mesos-mini: cannot create \/sys\/fs\/cgroup\/\S+\/docker\/[0-9a-f]{64}: mesos-mini needs `docker run --privileged`/);
+    expect(result.stderr).toMatch(
+      /^mesos-mini: cannot create \/sys\/fs\/cgroup\/\S+\/docker\/[0-9a-f]{64}: mesos-mini needs `docker run --privileged`/,
+    );
   });
 
   it('asks for --privileged when the hierarchies are read-only', async () => {
@@ -112,7 +140,9 @@ exec /entrypoint.sh /report.sh --from-test`);
     );
     expect(linesOf(result.stdout, 'entrypoint exit: ')).toEqual(['1']);
     expect(result.stdout).not.toContain('env written');
-    expect(result.stderr).toBe(`mesos-mini: cannot create ${FAKE}/memory/docker/aaa: mesos-mini needs \`docker run --privileged\` (without it the cgroup hierarchies are read-only).\n`);
+    expect(result.stderr).toBe(
+      `mesos-mini: cannot create ${FAKE}/memory/docker/aaa: mesos-mini needs \`docker run --privileged\` (without it the cgroup hierarchies are read-only).\n`,
+    );
   });
 });
 

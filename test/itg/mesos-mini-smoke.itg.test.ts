@@ -47,7 +47,8 @@ function runnableHere(test: ServiceTest): ServiceTest {
 
 /** The production test against a stand-in broken on purpose; short waits, it must fail anyway. */
 function faulted(test: ServiceTest, fault: string, seconds: number): ServiceTest {
-  const cap = <T extends { timeoutSeconds?: number }>(part: T | undefined): T | undefined => (part ? { ...part, timeoutSeconds: Math.min(part.timeoutSeconds ?? seconds, seconds) } : part);
+  const cap = <T extends { timeoutSeconds?: number }>(part: T | undefined): T | undefined =>
+    part ? { ...part, timeoutSeconds: Math.min(part.timeoutSeconds ?? seconds, seconds) } : part;
   return {
     ...test,
     timeoutSeconds: 120,
@@ -59,7 +60,11 @@ function faulted(test: ServiceTest, fault: string, seconds: number): ServiceTest
 let image: ImageDetails;
 beforeAll(async () => {
   const id = await engine.build(
-    { context: path.join(fixtures, 'mesos-mini-standin'), buildArgs: { MESOS_VERSION: '1.11.1' }, labels: { 'io.mesos-pipeline.test': testId } },
+    {
+      context: path.join(fixtures, 'mesos-mini-standin'),
+      buildArgs: { MESOS_VERSION: '1.11.1' },
+      labels: { 'io.mesos-pipeline.test': testId },
+    },
     () => undefined,
   );
   const details = await engine.inspectImage(id);
@@ -67,7 +72,11 @@ beforeAll(async () => {
   image = details;
 });
 afterAll(async () => {
-  if (image) await docker.getImage(image.id).remove({ force: true }).catch(() => undefined);
+  if (image)
+    await docker
+      .getImage(image.id)
+      .remove({ force: true })
+      .catch(() => undefined);
 });
 
 async function smoke(test: ServiceTest): Promise<{ result: SmokeResult; log: string; left: number }> {
@@ -87,8 +96,12 @@ async function smoke(test: ServiceTest): Promise<{ result: SmokeResult; log: str
 describe('dockerfiles/mesos-mini/smoke.json against the stand-in', () => {
   it('passes every step, through the restart, up to a stop that leaves no cgroup behind', async () => {
     const { result, log, left } = await smoke(runnableHere(productionTest));
-    expect(result.outcomes.map((outcome) => [outcome.kind, outcome.ok, outcome.problems])).toEqual([['service', true, []]]);
-    expect(log).toContain(`step ${productionTest.steps.length} (docker stop leaves no cgroup of the container on the host)`);
+    expect(result.outcomes.map((outcome) => [outcome.kind, outcome.ok, outcome.problems])).toEqual([
+      ['service', true, []],
+    ]);
+    expect(log).toContain(
+      `step ${productionTest.steps.length} (docker stop leaves no cgroup of the container on the host)`,
+    );
     expect(left).toBe(0);
   });
 

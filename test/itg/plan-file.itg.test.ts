@@ -18,14 +18,27 @@ describe('publish --plan', () => {
   it('builds the planned sha and date, not what the branch points at by then', async () => {
     const namespace = `planfile-${uniqueId()}`;
     const planned = repo.sha('1.10.x');
-    const made = await runBuiltCli(['plan', '--json', '--repo', repo.dir, '--images', fixtureFamily, '--registry', `${stack.registry}/${namespace}`, '--date', '2026-11-27']);
+    const made = await runBuiltCli([
+      'plan',
+      '--json',
+      '--repo',
+      repo.dir,
+      '--images',
+      fixtureFamily,
+      '--registry',
+      `${stack.registry}/${namespace}`,
+      '--date',
+      '2026-11-27',
+    ]);
     expect(made.code).toBe(0);
     const file = `/tmp/${namespace}.json`;
     writeFileSync(file, made.stdout);
     const moved = repo.commit('1.10.x', 'pushed while the nightly runs');
     expect(moved).not.toBe(planned);
 
-    const result = await runBuiltCli(['publish', '--plan', file, '--branch', '1.10.x', '--images', fixtureFamily], { DOCKER_HOST: stack.dockerHost });
+    const result = await runBuiltCli(['publish', '--plan', file, '--branch', '1.10.x', '--images', fixtureFamily], {
+      DOCKER_HOST: stack.dockerHost,
+    });
     expect(result.stderr).toContain('[1.10.x] published');
     expect(result.code).toBe(0);
     expect(await listTags(open, `${namespace}/fixture-app`)).toEqual(['1.10.x', '1.10.x-2026-11-27']);
@@ -43,7 +56,16 @@ describe('publish --plan', () => {
     [['--registry', '127.0.0.1:5000/x', '--repo', '/x'], /drop --repo, --registry\n$/],
     [['--branch', '1.7.x'], /--branch "1.7.x" is not in the plan .*; planned branches: 1.10.x, master/],
   ])('refuses %o with exit 2', async (extra, message) => {
-    const made = await runBuiltCli(['plan', '--json', '--repo', repo.dir, '--images', fixtureFamily, '--registry', `${stack.registry}/x`]);
+    const made = await runBuiltCli([
+      'plan',
+      '--json',
+      '--repo',
+      repo.dir,
+      '--images',
+      fixtureFamily,
+      '--registry',
+      `${stack.registry}/x`,
+    ]);
     const file = `/tmp/plan-${uniqueId()}.json`;
     writeFileSync(file, made.stdout);
     const result = await runBuiltCli(['publish', '--plan', file, ...extra], { DOCKER_HOST: stack.dockerHost });
@@ -53,9 +75,22 @@ describe('publish --plan', () => {
 
   it('refuses a file that is not a plan, naming what is wrong', async () => {
     const file = `/tmp/plan-${uniqueId()}.json`;
-    writeFileSync(file, JSON.stringify({ version: 2, date: '2026-11-27', registry: 'r/x', repo: 'x', createdAt: 'x', imagesDir: '/x', branches: [{ branch: 'master', sha: 'abc', version: 'master', versionPattern: '', images: [] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 2,
+        date: '2026-11-27',
+        registry: 'r/x',
+        repo: 'x',
+        createdAt: 'x',
+        imagesDir: '/x',
+        branches: [{ branch: 'master', sha: 'abc', version: 'master', versionPattern: '', images: [] }],
+      }),
+    );
     const result = await runBuiltCli(['publish', '--plan', file], { DOCKER_HOST: stack.dockerHost });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^error: --plan .*: 3 problems: version: must be 1; .*branches\[0\].sha: must be a full commit sha; branches\[0\].images: /);
+    expect(result.stderr).toMatch(
+      /^error: --plan .*: 3 problems: version: must be 1; .*branches\[0\].sha: must be a full commit sha; branches\[0\].images: /,
+    );
   });
 });

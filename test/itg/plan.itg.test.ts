@@ -21,12 +21,26 @@ const image = (name: string, branch: string, sha: string, tags: string[], base?:
   context: `${fixtureFamily}/${name}`,
   tags: tags.map((tag) => `127.0.0.1:5000/mesos/${name}:${tag}`),
   buildArgs: { GIT_REPO: repo.dir, GIT_SHA: sha, GIT_BRANCH: branch, VERSION: tags[2] ?? branch },
-  labels: expect.objectContaining({ 'org.opencontainers.image.revision': sha, 'org.opencontainers.image.ref.name': branch }),
+  labels: expect.objectContaining({
+    'org.opencontainers.image.revision': sha,
+    'org.opencontainers.image.ref.name': branch,
+  }),
 });
 
 describe('mesos-pipeline plan --json against a real repository', () => {
   it('prints the whole plan', async () => {
-    const result = await runBuiltCli(['plan', '--json', '--repo', repo.dir, '--images', fixtureFamily, '--registry', '127.0.0.1:5000/mesos', '--date', '2026-11-27']);
+    const result = await runBuiltCli([
+      'plan',
+      '--json',
+      '--repo',
+      repo.dir,
+      '--images',
+      fixtureFamily,
+      '--registry',
+      '127.0.0.1:5000/mesos',
+      '--date',
+      '2026-11-27',
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const expected = ['1.7.x', '1.9.x', '1.10.x', '1.11.x', 'master'].map((branch) => {
@@ -53,13 +67,35 @@ describe('mesos-pipeline plan --json against a real repository', () => {
   });
 
   it('plans one release branch for a maintainer, and refuses a name it cannot plan', async () => {
-    const one = await runBuiltCli(['plan', '--json', '--repo', repo.dir, '--images', fixtureFamily, '--branch', '1.10.x']);
+    const one = await runBuiltCli([
+      'plan',
+      '--json',
+      '--repo',
+      repo.dir,
+      '--images',
+      fixtureFamily,
+      '--branch',
+      '1.10.x',
+    ]);
     expect(one.code).toBe(0);
-    expect((JSON.parse(one.stdout) as { branches: { branch: string; sha: string }[] }).branches).toEqual([expect.objectContaining({ branch: '1.10.x', sha: repo.sha('1.10.x') })]);
+    expect((JSON.parse(one.stdout) as { branches: { branch: string; sha: string }[] }).branches).toEqual([
+      expect.objectContaining({ branch: '1.10.x', sha: repo.sha('1.10.x') }),
+    ]);
 
-    const refused = await runBuiltCli(['plan', '--json', '--repo', repo.dir, '--images', fixtureFamily, '--branch', '1.7.x-rc']);
+    const refused = await runBuiltCli([
+      'plan',
+      '--json',
+      '--repo',
+      repo.dir,
+      '--images',
+      fixtureFamily,
+      '--branch',
+      '1.7.x-rc',
+    ]);
     expect(refused.code).toBe(2);
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toBe('error: --branch "1.7.x-rc" is not master or a release branch named N.N.x (1.7.x or later); eligible branches: 1.7.x, 1.9.x, 1.10.x, 1.11.x, master\n');
+    expect(refused.stderr).toBe(
+      'error: --branch "1.7.x-rc" is not master or a release branch named N.N.x (1.7.x or later); eligible branches: 1.7.x, 1.9.x, 1.10.x, 1.11.x, master\n',
+    );
   });
 });

@@ -37,14 +37,32 @@ describe('mesos-pipeline publish', () => {
     const runId = `run-${uniqueId()}`;
     const reportFile = `/tmp/${runId}.json`;
     const result = await runBuiltCli(
-      ['publish', '--repo', repo.dir, '--images', fixtureFamily, '--registry', `${stack.registry}/${namespace}`, '--date', DAY, '--branch', '1.10.x', '--branch', 'master', '--report', reportFile],
+      [
+        'publish',
+        '--repo',
+        repo.dir,
+        '--images',
+        fixtureFamily,
+        '--registry',
+        `${stack.registry}/${namespace}`,
+        '--date',
+        DAY,
+        '--branch',
+        '1.10.x',
+        '--branch',
+        'master',
+        '--report',
+        reportFile,
+      ],
       env({ MESOS_PIPELINE_RUN_ID: runId }),
     );
     expect(result.stderr).toContain('[master] published');
     expect(result.code).toBe(0);
 
     for (const image of ['fixture-base', 'fixture-app']) {
-      expect(await listTags(open, `${namespace}/${image}`)).toEqual(['1.10.x', `1.10.x-${DAY}`, 'master', `master-${DAY}`].sort());
+      expect(await listTags(open, `${namespace}/${image}`)).toEqual(
+        ['1.10.x', `1.10.x-${DAY}`, 'master', `master-${DAY}`].sort(),
+      );
     }
     for (const branch of ['1.10.x', 'master']) {
       const base = await manifestOf(open, `${namespace}/fixture-base`, branch);
@@ -57,7 +75,9 @@ describe('mesos-pipeline publish', () => {
       const appConfig = await configOf(open, `${namespace}/fixture-app`, app?.config as string);
       expect(baseConfig.config.Labels?.['org.opencontainers.image.revision']).toBe(repo.sha(branch));
       expect(appConfig.config.Labels?.['org.opencontainers.image.revision']).toBe(repo.sha(branch));
-      expect(appConfig.config.Labels?.['org.opencontainers.image.created']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(appConfig.config.Labels?.['org.opencontainers.image.created']).toMatch(
+        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/,
+      );
       // FROM exactly the base built in this run: its image ID, and its layers first.
       expect(appConfig.config.Labels?.['io.mesos-pipeline.base-image']).toBe(base?.config);
       expect(appConfig.rootfs.diff_ids.slice(0, baseConfig.rootfs.diff_ids.length)).toEqual(baseConfig.rootfs.diff_ids);
@@ -82,24 +102,52 @@ describe('mesos-pipeline publish', () => {
       ['1.10.x', repo.sha('1.10.x'), 'published'],
       ['master', repo.sha('master'), 'published'],
     ]);
-    expect(report.branches[1]?.images[1]?.tags).toEqual([`${stack.registry}/${namespace}/fixture-app:master-${DAY}`, `${stack.registry}/${namespace}/fixture-app:master`]);
-    expect(report.branches[1]?.images[1]?.smoke?.map((t) => [t.kind, t.ok])).toEqual([['metadata', true], ['command', true], ['service', true]]);
+    expect(report.branches[1]?.images[1]?.tags).toEqual([
+      `${stack.registry}/${namespace}/fixture-app:master-${DAY}`,
+      `${stack.registry}/${namespace}/fixture-app:master`,
+    ]);
+    expect(report.branches[1]?.images[1]?.smoke?.map((t) => [t.kind, t.ok])).toEqual([
+      ['metadata', true],
+      ['command', true],
+      ['service', true],
+    ]);
     // Results on stdout: one line per published reference with its digest.
     expect(result.stdout.trim().split('\n')).toHaveLength(8);
-    expect(result.stdout).toContain(`${stack.registry}/${namespace}/fixture-base:master ${report.branches[1]?.images[0]?.digest}`);
+    expect(result.stdout).toContain(
+      `${stack.registry}/${namespace}/fixture-base:master ${report.branches[1]?.images[0]?.digest}`,
+    );
     expect(await containersOf(runId)).toBe(0);
   });
 
   it('is refused by the auth registry without credentials and accepted with them', async () => {
     const namespace = `auth-${uniqueId()}`;
-    const args = ['publish', '--repo', repo.dir, '--images', fixtureFamily, '--registry', `${stack.authRegistry}/${namespace}`, '--date', DAY, '--branch', '1.7.x'];
+    const args = [
+      'publish',
+      '--repo',
+      repo.dir,
+      '--images',
+      fixtureFamily,
+      '--registry',
+      `${stack.authRegistry}/${namespace}`,
+      '--date',
+      DAY,
+      '--branch',
+      '1.7.x',
+    ];
     const refused = await runBuiltCli(args, env({ HOME: '/nonexistent' }));
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(new RegExp(`\\[1\\.7\\.x\\] error: FAILED at registry after .*manifest ${stack.authRegistry}/${namespace}/fixture-base:1\\.7\\.x-${DAY}: 401 Unauthorized.*credentials are needed`));
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `\\[1\\.7\\.x\\] error: FAILED at registry after .*manifest ${stack.authRegistry}/${namespace}/fixture-base:1\\.7\\.x-${DAY}: 401 Unauthorized.*credentials are needed`,
+      ),
+    );
     const auth = { host: stack.authRegistry, username: stack.username, password: stack.password };
     expect(await listTags(auth, `${namespace}/fixture-base`)).toEqual([]);
 
-    const accepted = await runBuiltCli(args, env({ REGISTRY_USERNAME: stack.username, REGISTRY_PASSWORD: stack.password }));
+    const accepted = await runBuiltCli(
+      args,
+      env({ REGISTRY_USERNAME: stack.username, REGISTRY_PASSWORD: stack.password }),
+    );
     expect(accepted.code).toBe(0);
     expect(await listTags(auth, `${namespace}/fixture-app`)).toEqual(['1.7.x', `1.7.x-${DAY}`]);
     expect(`${accepted.stdout}${accepted.stderr}`).not.toContain(stack.password);
@@ -112,13 +160,33 @@ describe('mesos-pipeline publish', () => {
       'fixture-app/smoke.json': (text) => {
         const spec = JSON.parse(text) as { commandTests: unknown[] };
         // Holds for 1.7.x (fixture 1.7.0), fails for master (fixture 1.12.0).
-        spec.commandTests.push({ name: 'only old releases', command: ['fixture-version'], expectedOutput: ['^fixture 1\\.7\\.'] });
+        spec.commandTests.push({
+          name: 'only old releases',
+          command: ['fixture-version'],
+          expectedOutput: ['^fixture 1\\.7\\.'],
+        });
         return JSON.stringify(spec);
       },
     });
     const reportFile = `/tmp/${runId}.json`;
     const result = await runBuiltCli(
-      ['publish', '--repo', repo.dir, '--images', family, '--registry', `${stack.registry}/${namespace}`, '--date', DAY, '--branch', '1.7.x', '--branch', 'master', '--report', reportFile],
+      [
+        'publish',
+        '--repo',
+        repo.dir,
+        '--images',
+        family,
+        '--registry',
+        `${stack.registry}/${namespace}`,
+        '--date',
+        DAY,
+        '--branch',
+        '1.7.x',
+        '--branch',
+        'master',
+        '--report',
+        reportFile,
+      ],
       env({ MESOS_PIPELINE_RUN_ID: runId }),
     );
     expect(result.code).toBe(1);
@@ -140,11 +208,31 @@ describe('mesos-pipeline publish', () => {
     const namespace = `buildfail-${uniqueId()}`;
     const runId = `run-${uniqueId()}`;
     const family = copyFamily({
-      'fixture-base/Dockerfile': (text) => text.replace('COPY fixture-version', 'RUN if [ "$GIT_BRANCH" = master ]; then echo "master cannot build" >&2; exit 3; fi\nCOPY fixture-version'),
+      'fixture-base/Dockerfile': (text) =>
+        text.replace(
+          'COPY fixture-version',
+          'RUN if [ "$GIT_BRANCH" = master ]; then echo "master cannot build" >&2; exit 3; fi\nCOPY fixture-version',
+        ),
     });
     const reportFile = `/tmp/${runId}.json`;
     const result = await runBuiltCli(
-      ['publish', '--repo', repo.dir, '--images', family, '--registry', `${stack.registry}/${namespace}`, '--date', DAY, '--branch', '1.7.x', '--branch', 'master', '--report', reportFile],
+      [
+        'publish',
+        '--repo',
+        repo.dir,
+        '--images',
+        family,
+        '--registry',
+        `${stack.registry}/${namespace}`,
+        '--date',
+        DAY,
+        '--branch',
+        '1.7.x',
+        '--branch',
+        'master',
+        '--report',
+        reportFile,
+      ],
       env({ MESOS_PIPELINE_RUN_ID: runId }),
     );
     expect(result.code).toBe(1);
@@ -159,10 +247,41 @@ describe('mesos-pipeline publish', () => {
 
   it('--no-push builds and tests without touching the registry; --dry-run touches nothing', async () => {
     const namespace = `nopush-${uniqueId()}`;
-    const tested = await runBuiltCli(['publish', '--no-push', '--repo', repo.dir, '--images', fixtureFamily, '--registry', `${stack.registry}/${namespace}`, '--branch', '1.7.x'], env());
+    const tested = await runBuiltCli(
+      [
+        'publish',
+        '--no-push',
+        '--repo',
+        repo.dir,
+        '--images',
+        fixtureFamily,
+        '--registry',
+        `${stack.registry}/${namespace}`,
+        '--branch',
+        '1.7.x',
+      ],
+      env(),
+    );
     expect(tested.code).toBe(0);
-    expect(tested.stdout).toMatch(/^tested fixture-base@1\.7\.x sha256:[0-9a-f]{64}\ntested fixture-app@1\.7\.x sha256:[0-9a-f]{64}\n$/);
-    const dry = await runBuiltCli(['publish', '--dry-run', '--json', '--repo', repo.dir, '--images', fixtureFamily, '--registry', `${stack.registry}/${namespace}`, '--branch', '1.7.x'], { DOCKER_HOST: 'unix:///nonexistent.sock' });
+    expect(tested.stdout).toMatch(
+      /^tested fixture-base@1\.7\.x sha256:[0-9a-f]{64}\ntested fixture-app@1\.7\.x sha256:[0-9a-f]{64}\n$/,
+    );
+    const dry = await runBuiltCli(
+      [
+        'publish',
+        '--dry-run',
+        '--json',
+        '--repo',
+        repo.dir,
+        '--images',
+        fixtureFamily,
+        '--registry',
+        `${stack.registry}/${namespace}`,
+        '--branch',
+        '1.7.x',
+      ],
+      { DOCKER_HOST: 'unix:///nonexistent.sock' },
+    );
     expect(dry.code).toBe(0);
     expect(JSON.parse(dry.stdout)).toMatchObject({ branches: [{ branch: '1.7.x', sha: repo.sha('1.7.x') }] });
     expect(await listTags(open, `${namespace}/fixture-base`)).toEqual([]);

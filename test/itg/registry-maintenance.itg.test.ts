@@ -40,12 +40,17 @@ let summary = '';
 // images no kept tag uses any more, and a release tag sharing its image with an old dated tag.
 beforeAll(async () => {
   const summaryFile = path.join(scratch, 'step-summary.md');
-  const published = await runBuiltCli(['publish', '--repo', repo.dir, ...target, '--date', DAY, '--branch', 'master'], { DOCKER_HOST: stack.dockerHost, GITHUB_STEP_SUMMARY: summaryFile, ...env });
+  const published = await runBuiltCli(['publish', '--repo', repo.dir, ...target, '--date', DAY, '--branch', 'master'], {
+    DOCKER_HOST: stack.dockerHost,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    ...env,
+  });
   expect(published.stderr).toContain('[master] published');
   summary = readFileSync(summaryFile, 'utf8');
   for (const repository of repositories) {
     const master = await manifestOf(open, repository, 'master');
-    for (const tag of ['master-2026-11-20', 'master-2026-11-01']) await putManifest(stack.registry, repository, tag, master?.bytes as string);
+    for (const tag of ['master-2026-11-20', 'master-2026-11-01'])
+      await putManifest(stack.registry, repository, tag, master?.bytes as string);
     synthetic.set(repository, {
       oldMaster: await pushSyntheticImage(stack.registry, repository, ['master-2026-10-01', 'master-2026-10-02']),
       oldBranch: await pushSyntheticImage(stack.registry, repository, ['1.6.x-2019-01-01']),
@@ -62,7 +67,9 @@ describe('publish run summary', () => {
   it('goes to $GITHUB_STEP_SUMMARY with the digests the registry holds', async () => {
     for (const repository of repositories) {
       const digest = (await manifestOf(open, repository, 'master'))?.digest as string;
-      expect(summary).toMatch(new RegExp(`\\| ${repository.split('/')[1]} \\| \`master-${DAY}\` \`master\` \\| \`${digest}\` \\|`));
+      expect(summary).toMatch(
+        new RegExp(`\\| ${repository.split('/')[1]} \\| \`master-${DAY}\` \`master\` \\| \`${digest}\` \\|`),
+      );
     }
     expect(summary).toMatch(/^## Mesos images 2026-11-27\n/);
     expect(summary).toContain(`| master | ✅ published | \`${repo.sha('master').slice(0, 12)}\``);
@@ -72,7 +79,9 @@ describe('publish run summary', () => {
 describe('mesos-pipeline status', () => {
   it('lists the newest dated tag of every branch and image and exits 0 when all are fresh', async () => {
     const runtime = testRuntime({ now: NOW, env });
-    expect(await runCli(['status', ...target, '--branch', 'master', '--branch', '1.10.x', '--max-age', '36h'], runtime)).toBe(0);
+    expect(
+      await runCli(['status', ...target, '--branch', 'master', '--branch', '1.10.x', '--max-age', '36h'], runtime),
+    ).toBe(0);
     expect(runtime.stdout.text.split('\n').map((line) => line.split(/\s{2,}/))).toEqual([
       ['BRANCH', 'IMAGE', 'NEWEST DATED TAG', 'AGE', 'STATE'],
       ['master', 'fixture-base', 'master-2026-11-27', '10h 00m', 'ok'],
@@ -85,9 +94,13 @@ describe('mesos-pipeline status', () => {
 
   it('exits 1 naming the stale images once the newest tags are older than the limit', async () => {
     const runtime = testRuntime({ now: '2026-11-28T10:00:00Z', env });
-    expect(await runCli(['status', ...target, '--branch', 'master', '--branch', '1.10.x', '--max-age', '36h'], runtime)).toBe(1);
+    expect(
+      await runCli(['status', ...target, '--branch', 'master', '--branch', '1.10.x', '--max-age', '36h'], runtime),
+    ).toBe(1);
     expect(runtime.stdout.text).toMatch(/1\.10\.x {2}fixture-app {3}1\.10\.x-2026-11-26 {2}2d 10h {2}stale/);
-    expect(runtime.stderr.text).toBe('error: 2 of 4 images have no dated tag newer than 36h: fixture-base:1.10.x (2d 10h old), fixture-app:1.10.x (2d 10h old)\n');
+    expect(runtime.stderr.text).toBe(
+      'error: 2 of 4 images have no dated tag newer than 36h: fixture-base:1.10.x (2d 10h old), fixture-app:1.10.x (2d 10h old)\n',
+    );
   });
 
   it('reads the branches from git and reports a branch without images as missing', async () => {
@@ -112,13 +125,19 @@ describe('mesos-pipeline prune', () => {
     const runtime = testRuntime({ now: NOW, env });
     expect(await runCli(['prune', ...target, '--keep-days', '7', '--dry-run'], runtime)).toBe(0);
     const listed = runtime.stdout.text.trim().split('\n');
-    expect(listed.map((line) => /^would delete \S+\/(\S+) \(/.exec(line)?.[1]).sort()).toEqual(repositories.flatMap((r) => DOOMED.map((tag) => `${r.split('/')[1]}:${tag}`)).sort());
-    expect(listed.find((line) => line.includes('fixture-app:master-2026-11-01'))).toMatch(/tag only: kept tags share its image\)$/);
+    expect(listed.map((line) => /^would delete \S+\/(\S+) \(/.exec(line)?.[1]).sort()).toEqual(
+      repositories.flatMap((r) => DOOMED.map((tag) => `${r.split('/')[1]}:${tag}`)).sort(),
+    );
+    expect(listed.find((line) => line.includes('fixture-app:master-2026-11-01'))).toMatch(
+      /tag only: kept tags share its image\)$/,
+    );
     expect(listed.find((line) => line.includes('fixture-app:master-2026-10-01'))).toMatch(/with its manifest\)$/);
     expect(await registryState(open, repositories)).toEqual(before);
 
     const onlyMaster = testRuntime({ now: NOW, env });
-    expect(await runCli(['prune', ...target, '--keep-days', '7', '--dry-run', '--branch', 'master'], onlyMaster)).toBe(0);
+    expect(await runCli(['prune', ...target, '--keep-days', '7', '--dry-run', '--branch', 'master'], onlyMaster)).toBe(
+      0,
+    );
     expect(onlyMaster.stdout.text.trim().split('\n')).toHaveLength(6);
   });
 
@@ -126,12 +145,22 @@ describe('mesos-pipeline prune', () => {
     const before = await registryState(open, repositories);
     const runtime = testRuntime({ now: NOW, env });
     expect(await runCli(['prune', ...target, '--keep-days', '7'], runtime)).toBe(0);
-    expect(runtime.stderr.text).toContain(`deleted 10 dated tags from before 2026-11-20 (keeping 7 days) in 2 repositories of ${stack.registry}/${namespace}; 14 tags kept`);
+    expect(runtime.stderr.text).toContain(
+      `deleted 10 dated tags from before 2026-11-20 (keeping 7 days) in 2 repositories of ${stack.registry}/${namespace}; 14 tags kept`,
+    );
 
-    const expected = Object.fromEntries(Object.entries(before).filter(([key]) => !DOOMED.includes(key.slice(key.indexOf(':') + 1))));
+    const expected = Object.fromEntries(
+      Object.entries(before).filter(([key]) => !DOOMED.includes(key.slice(key.indexOf(':') + 1))),
+    );
     expect(await registryState(open, repositories)).toEqual(expected);
-    expect(Object.keys(expected).map((key) => key.slice(key.indexOf(':') + 1)).sort()).toEqual(
-      [...['1.10.0', '1.10.x', '1.10.x-2026-11-26', 'master', 'master-2026-11-20', `master-${DAY}`, 'weird-2019-01-01']].flatMap((tag) => [tag, tag]).sort(),
+    expect(
+      Object.keys(expected)
+        .map((key) => key.slice(key.indexOf(':') + 1))
+        .sort(),
+    ).toEqual(
+      [...['1.10.0', '1.10.x', '1.10.x-2026-11-26', 'master', 'master-2026-11-20', `master-${DAY}`, 'weird-2019-01-01']]
+        .flatMap((tag) => [tag, tag])
+        .sort(),
     );
     for (const repository of repositories) {
       const images = synthetic.get(repository);

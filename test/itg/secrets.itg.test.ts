@@ -28,7 +28,10 @@ let proxy: FaultProxy;
 let tap: EngineTap;
 
 beforeAll(async () => {
-  proxy = await FaultProxy.start({ upstream: stack.registry, auth: { username: CANARY_USER, password: CANARY_PASSWORD } });
+  proxy = await FaultProxy.start({
+    upstream: stack.registry,
+    auth: { username: CANARY_USER, password: CANARY_PASSWORD },
+  });
   tap = await EngineTap.start(stack.socketPath);
 });
 afterAll(async () => {
@@ -43,7 +46,10 @@ function familyWithStraySecrets(): string {
   const family = copyFamily();
   const context = path.join(family, 'fixture-base');
   mkdirSync(path.join(context, '.git'));
-  writeFileSync(path.join(context, '.git/config'), `[remote "origin"]\n\turl = https://${CANARY_USER}:${CANARY_PASSWORD}@example.invalid/mesos.git\n`);
+  writeFileSync(
+    path.join(context, '.git/config'),
+    `[remote "origin"]\n\turl = https://${CANARY_USER}:${CANARY_PASSWORD}@example.invalid/mesos.git\n`,
+  );
   writeFileSync(path.join(context, '.git/HEAD'), 'ref: refs/heads/master\n');
   writeFileSync(path.join(context, '.env'), `REGISTRY_PASSWORD=${CANARY_PASSWORD}\nGITHUB_TOKEN=${GITHUB_CANARY}\n`);
   mkdirSync(path.join(context, 'notes'));
@@ -53,10 +59,40 @@ function familyWithStraySecrets(): string {
   return family;
 }
 
-async function publish(namespace: string, family: string, reportFile: string, extra: string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
+async function publish(
+  namespace: string,
+  family: string,
+  reportFile: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   return runBuiltCli(
-    ['publish', '--verbose', '--json', '--repo', repo.dir, '--images', family, '--registry', `${proxy.host}/${namespace}`, '--date', TODAY, '--branch', BRANCH, '--report', reportFile, ...extra],
-    { DOCKER_HOST: tap.dockerHost, MESOS_PIPELINE_RUN_ID: `run-${uniqueId()}`, MESOS_PIPELINE_RETRY_MIN_MS: '100', GITHUB_TOKEN: GITHUB_CANARY, ...canaryEnv(), ...env },
+    [
+      'publish',
+      '--verbose',
+      '--json',
+      '--repo',
+      repo.dir,
+      '--images',
+      family,
+      '--registry',
+      `${proxy.host}/${namespace}`,
+      '--date',
+      TODAY,
+      '--branch',
+      BRANCH,
+      '--report',
+      reportFile,
+      ...extra,
+    ],
+    {
+      DOCKER_HOST: tap.dockerHost,
+      MESOS_PIPELINE_RUN_ID: `run-${uniqueId()}`,
+      MESOS_PIPELINE_RETRY_MIN_MS: '100',
+      GITHUB_TOKEN: GITHUB_CANARY,
+      ...canaryEnv(),
+      ...env,
+    },
   );
 }
 
@@ -80,14 +116,23 @@ async function tarEntries(tar: Buffer): Promise<Map<string, Buffer>> {
 }
 
 const query = (request: EngineRequest): URLSearchParams => new URL(request.target, 'http://engine').searchParams;
-const isBuild = (request: EngineRequest): boolean => request.method === 'POST' && /^(\/v[\d.]+)?\/build\?/.test(request.target);
+const isBuild = (request: EngineRequest): boolean =>
+  request.method === 'POST' && /^(\/v[\d.]+)?\/build\?/.test(request.target);
 /** The requests that must carry registry credentials: the engine pushes and pulls for us. */
-const needsCredentials = (request: EngineRequest): boolean => request.method === 'POST' && /^(\/v[\d.]+)?\/images\/(.+\/push|create)\?/.test(request.target);
+const needsCredentials = (request: EngineRequest): boolean =>
+  request.method === 'POST' && /^(\/v[\d.]+)?\/images\/(.+\/push|create)\?/.test(request.target);
 
 /** Everything a request carries, in the forms a secret could hide in. */
 function everythingIn(request: EngineRequest): string {
   const decodedHeaders = Object.values(request.headers).map((value) => Buffer.from(value, 'base64').toString('latin1'));
-  return [request.method, request.target, decodeURIComponent(request.target), ...Object.values(request.headers), ...decodedHeaders, request.body.toString('latin1')].join('\n');
+  return [
+    request.method,
+    request.target,
+    decodeURIComponent(request.target),
+    ...Object.values(request.headers),
+    ...decodedHeaders,
+    request.body.toString('latin1'),
+  ].join('\n');
 }
 
 describe('secrets', () => {
@@ -95,7 +140,9 @@ describe('secrets', () => {
     const namespace = `secrets-${uniqueId()}`;
     const reportFile = `/tmp/${namespace}.json`;
     const summaryFile = `/tmp/${namespace}-summary.md`;
-    const result = await publish(namespace, familyWithStraySecrets(), reportFile, ['--summary'], { GITHUB_STEP_SUMMARY: summaryFile });
+    const result = await publish(namespace, familyWithStraySecrets(), reportFile, ['--summary'], {
+      GITHUB_STEP_SUMMARY: summaryFile,
+    });
     expect(result.code, result.stderr).toBe(0);
 
     // Outputs.
@@ -109,8 +156,10 @@ describe('secrets', () => {
     const requests = tap.requests();
     const pushes = requests.filter(needsCredentials);
     expect(pushes.length).toBeGreaterThanOrEqual(2);
-    for (const push of pushes) expect(found(Buffer.from(push.headers['x-registry-auth'] ?? '', 'base64'))).not.toEqual([]);
-    for (const request of requests.filter((candidate) => !needsCredentials(candidate))) expect(found(everythingIn(request)), `${request.method} ${request.target}`).toEqual([]);
+    for (const push of pushes)
+      expect(found(Buffer.from(push.headers['x-registry-auth'] ?? '', 'base64'))).not.toEqual([]);
+    for (const request of requests.filter((candidate) => !needsCredentials(candidate)))
+      expect(found(everythingIn(request)), `${request.method} ${request.target}`).toEqual([]);
 
     // The builds: only the plan's build args, and exactly the context .dockerignore allows.
     const builds = requests.filter(isBuild);
@@ -118,7 +167,9 @@ describe('secrets', () => {
     for (const build of builds) {
       const args = Object.keys(JSON.parse(query(build).get('buildargs') ?? '{}') as Record<string, string>).sort();
       expect(args).toEqual(expect.arrayContaining(['GIT_BRANCH', 'GIT_REPO', 'GIT_SHA', 'VERSION']));
-      expect(args.every((name) => ['BASE_IMAGE', 'GIT_BRANCH', 'GIT_REPO', 'GIT_SHA', 'VERSION'].includes(name))).toBe(true);
+      expect(args.every((name) => ['BASE_IMAGE', 'GIT_BRANCH', 'GIT_REPO', 'GIT_SHA', 'VERSION'].includes(name))).toBe(
+        true,
+      );
       expect(build.headers['x-registry-config']).toBeUndefined();
     }
     const contexts = await Promise.all(builds.map((build) => tarEntries(build.body)));
@@ -126,8 +177,17 @@ describe('secrets', () => {
     const baseBuild = builds[baseIndex] as EngineRequest;
     const sent = contexts[baseIndex] as Map<string, Buffer>;
     // The context's own files as .dockerignore allows, plus the Dockerfile with the run's labels.
-    expect([...sent.keys()].sort()).toEqual(['.dockerignore', '.mesos-pipeline.Dockerfile', 'Dockerfile', 'fixture-version', 'notes/readme.txt', 'smoke.json']);
-    expect(sent.get('.mesos-pipeline.Dockerfile')?.toString()).toContain('"org.opencontainers.image.title"="fixture-base"');
+    expect([...sent.keys()].sort()).toEqual([
+      '.dockerignore',
+      '.mesos-pipeline.Dockerfile',
+      'Dockerfile',
+      'fixture-version',
+      'notes/readme.txt',
+      'smoke.json',
+    ]);
+    expect(sent.get('.mesos-pipeline.Dockerfile')?.toString()).toContain(
+      '"org.opencontainers.image.title"="fixture-base"',
+    );
     expect(found(baseBuild.body)).toEqual([]);
 
     // What the run pushed: manifests, configs (labels, env, history with the build args) and layers.
@@ -139,14 +199,21 @@ describe('secrets', () => {
       const config = await blobOf(open, repository, manifest?.config as string);
       expect(config.toString()).toContain('org.opencontainers.image.revision');
       expect(found(config)).toEqual([]);
-      for (const layer of manifest?.layers ?? []) expect(found(gunzipSync(await blobOf(open, repository, layer))), `${image} layer ${layer}`).toEqual([]);
+      for (const layer of manifest?.layers ?? [])
+        expect(found(gunzipSync(await blobOf(open, repository, layer))), `${image} layer ${layer}`).toEqual([]);
     }
   });
 
   it('never show in the messages of a failing run, its rollback included', async () => {
     const namespace = `secrets-fail-${uniqueId()}`;
     const reportFile = `/tmp/${namespace}.json`;
-    proxy.setRules([{ name: '503', match: (r) => r.path.startsWith(`/v2/${namespace}/`) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r), fault: { kind: 'status', status: 503 } }]);
+    proxy.setRules([
+      {
+        name: '503',
+        match: (r) => r.path.startsWith(`/v2/${namespace}/`) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r),
+        fault: { kind: 'status', status: 503 },
+      },
+    ]);
     const result = await publish(namespace, familyWithStraySecrets(), reportFile, ['--retries', '1']);
     proxy.setRules([]);
     expect(result.code, result.stderr).toBe(1);

@@ -18,7 +18,24 @@ afterAll(() => repo.remove());
 async function publishOn(day: string, namespace: string, family: string, extra: string[] = []): Promise<RunReport> {
   const report = `/tmp/${namespace}-${day}-${uniqueId()}.json`;
   const result = await runBuiltCli(
-    ['publish', '--repo', repo.dir, '--images', family, '--registry', `${stack.registry}/${namespace}`, '--date', day, '--branch', '1.9.x', '--branch', '1.10.x', '--report', report, ...extra],
+    [
+      'publish',
+      '--repo',
+      repo.dir,
+      '--images',
+      family,
+      '--registry',
+      `${stack.registry}/${namespace}`,
+      '--date',
+      day,
+      '--branch',
+      '1.9.x',
+      '--branch',
+      '1.10.x',
+      '--report',
+      report,
+      ...extra,
+    ],
     { DOCKER_HOST: stack.dockerHost },
   );
   expect(result.stderr).not.toMatch(/error:/);
@@ -37,7 +54,10 @@ describe('skip unchanged branches, retag remotely', () => {
     const uploadsBefore = repos(namespace).map((r) => blobUploads(stack.registryLog, r));
 
     const second = await publishOn('2026-11-28', namespace, family);
-    expect(second.branches.map((b) => [b.branch, b.status])).toEqual([['1.9.x', 'unchanged'], ['1.10.x', 'unchanged']]);
+    expect(second.branches.map((b) => [b.branch, b.status])).toEqual([
+      ['1.9.x', 'unchanged'],
+      ['1.10.x', 'unchanged'],
+    ]);
     for (const image of second.branches[0]?.images ?? []) {
       expect(image.status).toBe('unchanged');
       expect(image.reusedDigest).toBe(before[`${namespace}/${image.name}:1.9.x`]);
@@ -46,12 +66,20 @@ describe('skip unchanged branches, retag remotely', () => {
     expect(repos(namespace).map((r) => blobUploads(stack.registryLog, r))).toEqual(uploadsBefore);
 
     const after = await registryState(open, repos(namespace));
-    const added = Object.keys(after).filter((key) => !(key in before)).sort();
-    expect(added).toEqual(repos(namespace).flatMap((r) => [`${r}:1.10.x-2026-11-28`, `${r}:1.9.x-2026-11-28`]).sort());
+    const added = Object.keys(after)
+      .filter((key) => !(key in before))
+      .sort();
+    expect(added).toEqual(
+      repos(namespace)
+        .flatMap((r) => [`${r}:1.10.x-2026-11-28`, `${r}:1.9.x-2026-11-28`])
+        .sort(),
+    );
     for (const key of Object.keys(before)) expect(after[key]).toBe(before[key]);
     for (const r of repos(namespace)) {
       for (const branch of ['1.9.x', '1.10.x']) {
-        expect((await manifestOf(open, r, `${branch}-2026-11-28`))?.bytes).toBe((await manifestOf(open, r, branch))?.bytes);
+        expect((await manifestOf(open, r, `${branch}-2026-11-28`))?.bytes).toBe(
+          (await manifestOf(open, r, branch))?.bytes,
+        );
       }
     }
   });
@@ -65,15 +93,41 @@ describe('skip unchanged branches, retag remotely', () => {
     try {
       const publish = async (day: string, extra: string[] = []): Promise<RunReport> => {
         const report = `/tmp/${namespace}-${day}.json`;
-        const result = await runBuiltCli(['publish', '--repo', local.dir, '--images', family, '--registry', `${stack.registry}/${namespace}`, '--date', day, '--branch', '1.9.x', '--branch', '1.10.x', '--report', report, ...extra], { DOCKER_HOST: stack.dockerHost });
+        const result = await runBuiltCli(
+          [
+            'publish',
+            '--repo',
+            local.dir,
+            '--images',
+            family,
+            '--registry',
+            `${stack.registry}/${namespace}`,
+            '--date',
+            day,
+            '--branch',
+            '1.9.x',
+            '--branch',
+            '1.10.x',
+            '--report',
+            report,
+            ...extra,
+          ],
+          { DOCKER_HOST: stack.dockerHost },
+        );
         expect(result.code).toBe(0);
         return JSON.parse(readFileSync(report, 'utf8')) as RunReport;
       };
       await publish('2026-11-27');
       local.commit('1.10.x');
       const moved = await publish('2026-11-28');
-      expect(moved.branches.map((b) => [b.branch, b.status])).toEqual([['1.9.x', 'unchanged'], ['1.10.x', 'published']]);
-      expect(moved.branches[1]?.images.map((i) => i.reason)).toEqual([expect.stringMatching(/the branch is at/), expect.stringMatching(/the branch is at/)]);
+      expect(moved.branches.map((b) => [b.branch, b.status])).toEqual([
+        ['1.9.x', 'unchanged'],
+        ['1.10.x', 'published'],
+      ]);
+      expect(moved.branches[1]?.images.map((i) => i.reason)).toEqual([
+        expect.stringMatching(/the branch is at/),
+        expect.stringMatching(/the branch is at/),
+      ]);
       const state = await registryState(open, repos(namespace));
       expect(state[`${namespace}/fixture-app:1.10.x`]).not.toBe(state[`${namespace}/fixture-app:1.10.x-2026-11-27`]);
       expect(state[`${namespace}/fixture-app:1.9.x`]).toBe(state[`${namespace}/fixture-app:1.9.x-2026-11-27`]);
@@ -94,7 +148,10 @@ describe('skip unchanged branches, retag remotely', () => {
     const changed = copyFamily({ 'fixture-app/handler.sh': (text) => `${text}# a change to the child only\n` }, family);
     const report = await publishOn('2026-11-28', namespace, changed);
     const images = report.branches[0]?.images ?? [];
-    expect(images.map((i) => [i.name, i.status])).toEqual([['fixture-base', 'unchanged'], ['fixture-app', 'pushed']]);
+    expect(images.map((i) => [i.name, i.status])).toEqual([
+      ['fixture-base', 'unchanged'],
+      ['fixture-app', 'pushed'],
+    ]);
     expect(images[0]?.durations.buildMs).toBeUndefined();
     const after = await registryState(open, repos(namespace));
     expect(after[`${namespace}/fixture-base:1.9.x-2026-11-28`]).toBe(before[`${namespace}/fixture-base:1.9.x`]);

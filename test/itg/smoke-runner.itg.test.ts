@@ -22,7 +22,10 @@ const engine = new DockerImageEngine(docker, stack.dockerHost);
 let image: ImageDetails;
 
 beforeAll(async () => {
-  const id = await engine.build({ context: path.join(fixtures, 'smoke-target'), buildArgs: {}, labels: { 'test.smoke-runner': 'yes' } }, () => undefined);
+  const id = await engine.build(
+    { context: path.join(fixtures, 'smoke-target'), buildArgs: {}, labels: { 'test.smoke-runner': 'yes' } },
+    () => undefined,
+  );
   image = (await engine.inspectImage(id)) as ImageDetails;
 });
 afterAll(async () => {
@@ -35,7 +38,13 @@ function context(signal = new AbortController().signal, cgroups = new LocalHostC
   return {
     runId,
     sink,
-    ctx: { runtime: new DockerContainers(docker, runId), cgroups, clock: systemClock, log: new StreamLogger({ sink, redactor: new Redactor() }), signal },
+    ctx: {
+      runtime: new DockerContainers(docker, runId),
+      cgroups,
+      clock: systemClock,
+      log: new StreamLogger({ sink, redactor: new Redactor() }),
+      signal,
+    },
   };
 }
 
@@ -54,7 +63,13 @@ describe('smoke runner on a real engine', () => {
   it('checks command exit codes, stdout and stderr separately, and times out a hung command', async () => {
     const { result, problems } = await run({
       commandTests: [
-        { name: 'ok', command: ['tool'], expectedOutput: ['^tool out$'], expectedError: ['^tool err$'], excludedOutput: ['tool err'] },
+        {
+          name: 'ok',
+          command: ['tool'],
+          expectedOutput: ['^tool out$'],
+          expectedError: ['^tool err$'],
+          excludedOutput: ['tool err'],
+        },
         { name: 'exit code', command: ['tool', '3'] },
         { name: 'expected exit', command: ['tool', '3'], exitCode: 3 },
         { name: 'wrong stream', command: ['tool'], expectedOutput: ['tool err'] },
@@ -86,12 +101,21 @@ describe('smoke runner on a real engine', () => {
         { name: 'wrong mode', path: '/etc/target/conf.txt', isExecutableBy: 'owner' },
       ],
       fileContentTests: [
-        { name: 'conf says strict', path: '/etc/target/conf.txt', expectedContents: ['^mode=strict$'], excludedContents: ['lax'] },
+        {
+          name: 'conf says strict',
+          path: '/etc/target/conf.txt',
+          expectedContents: ['^mode=strict$'],
+          excludedContents: ['lax'],
+        },
         { name: 'conf is lax', path: '/etc/target/conf.txt', expectedContents: ['^mode=lax$'] },
       ],
     });
     expect(result.outcomes.map((o) => o.ok)).toEqual([true, true, true, false, true, false, true, false]);
-    expect(problems).toEqual(['/etc/nope does not exist', '/etc/target/conf.txt is not executable by owner (-rw-r-----)', '/etc/target/conf.txt does not match /^mode=lax$/ (was "mode=strict\\n")']);
+    expect(problems).toEqual([
+      '/etc/nope does not exist',
+      '/etc/target/conf.txt is not executable by owner (-rw-r-----)',
+      '/etc/target/conf.txt does not match /^mode=lax$/ (was "mode=strict\\n")',
+    ]);
   });
 
   it('runs a service test through its steps and stops it without leaving cgroups', async () => {
@@ -102,7 +126,9 @@ describe('smoke runner on a real engine', () => {
           run: { ports: [8080], env: { DELAY: '1' } },
           steps: [
             { waitHttp: { port: 8080, path: '/health', timeoutSeconds: 20, intervalMs: 200 } },
-            { pollJson: { port: 8080, path: '/health', until: [{ path: '$.ready', equals: true }], timeoutSeconds: 5 } },
+            {
+              pollJson: { port: 8080, path: '/health', until: [{ path: '$.ready', equals: true }], timeoutSeconds: 5 },
+            },
             { exec: { command: ['tool', '0'], expectedOutput: ['tool out', 'tool err'] } },
             { stop: { timeoutSeconds: 5, expectNoCgroups: true } },
           ],
@@ -116,39 +142,89 @@ describe('smoke runner on a real engine', () => {
   it('fails fast when the service dies, with its last log lines', async () => {
     const started = Date.now();
     const { result } = await run({
-      serviceTests: [{ name: 'crashes', run: { ports: [8080], env: { CRASH: '1' } }, steps: [{ waitHttp: { port: 8080, path: '/health', timeoutSeconds: 60 } }] }],
+      serviceTests: [
+        {
+          name: 'crashes',
+          run: { ports: [8080], env: { CRASH: '1' } },
+          steps: [{ waitHttp: { port: 8080, path: '/health', timeoutSeconds: 60 } }],
+        },
+      ],
     });
     expect(Date.now() - started).toBeLessThan(20_000);
     const outcome = result.outcomes[0];
-    expect(outcome?.problems).toEqual([expect.stringMatching(/^step 1 \(wait for GET :8080\/health\): the container exited with code 7$/)]);
+    expect(outcome?.problems).toEqual([
+      expect.stringMatching(/^step 1 \(wait for GET :8080\/health\): the container exited with code 7$/),
+    ]);
     expect(outcome?.logTail).toEqual(['service starting', 'fatal: cannot start']);
   });
 
   it('reports the last answer when a wait runs out of time', async () => {
     const { result } = await run({
-      serviceTests: [{ name: 'slow', run: { ports: [8080], env: { DELAY: '30' } }, steps: [{ waitHttp: { port: 8080, path: '/health', timeoutSeconds: 2, intervalMs: 200 } }] }],
+      serviceTests: [
+        {
+          name: 'slow',
+          run: { ports: [8080], env: { DELAY: '30' } },
+          steps: [{ waitHttp: { port: 8080, path: '/health', timeoutSeconds: 2, intervalMs: 200 } }],
+        },
+      ],
     });
-    expect(result.outcomes[0]?.problems[0]).toMatch(/^step 1 \(wait for GET :8080\/health\): not satisfied within 2s; last: .*(ECONNREFUSED|socket|closed|fetch failed)/);
+    expect(result.outcomes[0]?.problems[0]).toMatch(
+      /^step 1 \(wait for GET :8080\/health\): not satisfied within 2s; last: .*(ECONNREFUSED|socket|closed|fetch failed)/,
+    );
   });
 
   it('fails a wrong answer, a failing exec and a bad predicate, each in its own words', async () => {
     const { result } = await run({
       serviceTests: [
-        { name: 'status', run: { ports: [8080] }, steps: [{ waitHttp: { port: 8080, path: '/health', timeoutSeconds: 10, intervalMs: 200 } }, { http: { port: 8080, path: '/nope', status: [200] } }] },
+        {
+          name: 'status',
+          run: { ports: [8080] },
+          steps: [
+            { waitHttp: { port: 8080, path: '/health', timeoutSeconds: 10, intervalMs: 200 } },
+            { http: { port: 8080, path: '/nope', status: [200] } },
+          ],
+        },
         { name: 'exec', run: { ports: [8080] }, steps: [{ exec: { command: ['tool', '2'] } }] },
-        { name: 'predicate', run: { ports: [8080] }, steps: [{ pollJson: { port: 8080, path: '/health', until: [{ path: '$.ready', equals: false }], timeoutSeconds: 2, intervalMs: 300 } }] },
+        {
+          name: 'predicate',
+          run: { ports: [8080] },
+          steps: [
+            {
+              pollJson: {
+                port: 8080,
+                path: '/health',
+                until: [{ path: '$.ready', equals: false }],
+                timeoutSeconds: 2,
+                intervalMs: 300,
+              },
+            },
+          ],
+        },
       ],
     });
     expect(result.outcomes.map((o) => o.problems[0])).toEqual([
       expect.stringMatching(/^step 2 \(GET :8080\/nope\): answered 404 .*expected status 200$/),
       'step 1 (exec tool 2): exited with 2, expected 0: "tool out\\ntool err\\n"',
-      expect.stringMatching(/^step 1 .*: not satisfied within 2s; last: \$\.ready \{"equals":false\} does not hold \(saw true\)$/),
+      expect.stringMatching(
+        /^step 1 .*: not satisfied within 2s; last: \$\.ready \{"equals":false\} does not hold \(saw true\)$/,
+      ),
     ]);
   });
 
   it('refuses to claim "no cgroups left" when it cannot see cgroups at all', async () => {
     const { result } = await run(
-      { serviceTests: [{ name: 'blind', run: { ports: [8080] }, steps: [{ waitHttp: { port: 8080, path: '/health', timeoutSeconds: 10, intervalMs: 200 } }, { stop: { expectNoCgroups: true } }] }] },
+      {
+        serviceTests: [
+          {
+            name: 'blind',
+            run: { ports: [8080] },
+            steps: [
+              { waitHttp: { port: 8080, path: '/health', timeoutSeconds: 10, intervalMs: 200 } },
+              { stop: { expectNoCgroups: true } },
+            ],
+          },
+        ],
+      },
       undefined,
       new LocalHostCgroups(writeTree({ 'cpu/README': 'not a cgroup tree' })),
     );
@@ -158,7 +234,19 @@ describe('smoke runner on a real engine', () => {
   it('stops at once and removes the container when the run is interrupted', async () => {
     const controller = new AbortController();
     const { runId, ctx } = context(controller.signal);
-    const running = runSmokeTests({ serviceTests: [{ name: 'never ready', run: { ports: [8080], env: { DELAY: '60' } }, steps: [{ waitHttp: { port: 8080, path: '/health', timeoutSeconds: 60 } }] }] }, image, ctx);
+    const running = runSmokeTests(
+      {
+        serviceTests: [
+          {
+            name: 'never ready',
+            run: { ports: [8080], env: { DELAY: '60' } },
+            steps: [{ waitHttp: { port: 8080, path: '/health', timeoutSeconds: 60 } }],
+          },
+        ],
+      },
+      image,
+      ctx,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await leftOver(runId)).toBe(1);
     const interrupted = Date.now();

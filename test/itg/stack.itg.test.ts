@@ -15,19 +15,29 @@ type Line = { error?: string; errorDetail?: { message?: string }; aux?: { ID?: s
 
 async function follow(stream: NodeJS.ReadableStream): Promise<Line[]> {
   return new Promise((resolve, reject) => {
-    docker.modem.followProgress(stream, (error: Error | null, output: Line[]) => (error ? reject(error) : resolve(output)));
+    docker.modem.followProgress(stream, (error: Error | null, output: Line[]) =>
+      error ? reject(error) : resolve(output),
+    );
   });
 }
 
-const errorsOf = (lines: Line[]): string[] => lines.filter((l) => l.error ?? l.errorDetail).map((l) => l.errorDetail?.message ?? l.error ?? '');
+const errorsOf = (lines: Line[]): string[] =>
+  lines.filter((l) => l.error ?? l.errorDetail).map((l) => l.errorDetail?.message ?? l.error ?? '');
 
 describe('the local container stack', () => {
   afterAll(async () => {
-    await docker.getImage(`${repository}:1`).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(`${repository}:1`)
+      .remove({ force: true })
+      .catch(() => undefined);
   });
 
   it('builds from a tar-fs context, runs, pushes only with credentials and serves the image back', async () => {
-    const build = await docker.buildImage(tar.pack(context) as unknown as NodeJS.ReadableStream, { t: `${repository}:1`, rm: true, forcerm: true });
+    const build = await docker.buildImage(tar.pack(context) as unknown as NodeJS.ReadableStream, {
+      t: `${repository}:1`,
+      rm: true,
+      forcerm: true,
+    });
     const buildLines = await follow(build);
     expect(errorsOf(buildLines)).toEqual([]);
     const imageId = buildLines.find((l) => l.aux?.ID)?.aux?.ID;
@@ -48,7 +58,12 @@ describe('the local container stack', () => {
     const refused = errorsOf(await follow(await image.push({ tag: '1' })));
     expect(refused.join(' ')).toMatch(/no basic auth credentials|unauthorized|authentication required/i);
 
-    const pushed = await follow(await image.push({ tag: '1', authconfig: { username: stack.username, password: stack.password, serveraddress: stack.authRegistry } }));
+    const pushed = await follow(
+      await image.push({
+        tag: '1',
+        authconfig: { username: stack.username, password: stack.password, serveraddress: stack.authRegistry },
+      }),
+    );
     expect(errorsOf(pushed)).toEqual([]);
     const digest = pushed.find((l) => l.aux?.Digest)?.aux?.Digest;
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);

@@ -34,7 +34,9 @@ describe('StreamLogger', () => {
     log.warn('password topsecret refused');
     log.detail('Step 1/9 : FROM x');
     log.debug('hidden');
-    expect(sink.text).toBe('[mesos-mini@1.11.x] first\n[mesos-mini@1.11.x] second\n[mesos-mini@1.11.x] warning: password *** refused\n');
+    expect(sink.text).toBe(
+      '[mesos-mini@1.11.x] first\n[mesos-mini@1.11.x] second\n[mesos-mini@1.11.x] warning: password *** refused\n',
+    );
     const verbose = new BufferSink();
     new StreamLogger({ sink: verbose, redactor, verbose: true }).child('x').detail('Step 1/9');
     expect(verbose.text).toBe('[x]   Step 1/9\n');

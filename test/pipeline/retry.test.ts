@@ -30,7 +30,10 @@ describe('what is worth retrying', () => {
     ['read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer', true],
     ['Put "http://127.0.0.1:5000/v2/x/blobs/uploads/1": EOF', true],
     ['net/http: TLS handshake timeout', true],
-    ['Patch "http://127.0.0.1:1/v2/x/blobs/uploads/u": write tcp 127.0.0.1:2->127.0.0.1:1: use of closed network connection', true],
+    [
+      'Patch "http://127.0.0.1:1/v2/x/blobs/uploads/u": write tcp 127.0.0.1:2->127.0.0.1:1: use of closed network connection',
+      true,
+    ],
     ['http: server closed idle connection', true],
     ['blob upload invalid', true],
     ['no basic auth credentials', false],
@@ -45,7 +48,12 @@ describe('what is worth retrying', () => {
 
   it.each([
     [Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), true],
-    [new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }), true],
+    [
+      new TypeError('fetch failed', {
+        cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      }),
+      true,
+    ],
     [new DOMException('The operation was aborted due to timeout', 'TimeoutError'), true],
     [new Error('Unexpected token < in JSON'), false],
   ])('network error %s -> %s', (error, retryable) => {
@@ -63,33 +71,51 @@ describe('withRetry', () => {
   it('retries a retryable failure, logs each retry, and returns the result', async () => {
     const { sink, ctx } = context();
     let calls = 0;
-    const result = await withRetry('push x', () => {
-      calls += 1;
-      if (calls < 3) throw new RegistryError('push', `503 number ${calls}`, { retryable: true });
-      return Promise.resolve('done');
-    }, ctx);
+    const result = await withRetry(
+      'push x',
+      () => {
+        calls += 1;
+        if (calls < 3) throw new RegistryError('push', `503 number ${calls}`, { retryable: true });
+        return Promise.resolve('done');
+      },
+      ctx,
+    );
     expect(result).toBe('done');
     expect(calls).toBe(3);
-    expect(sink.text).toMatch(/warning: push x failed \(attempt 1 of 4\): 503 number 1; retrying\n.*attempt 2 of 4\): 503 number 2/);
+    expect(sink.text).toMatch(
+      /warning: push x failed \(attempt 1 of 4\): 503 number 1; retrying\n.*attempt 2 of 4\): 503 number 2/,
+    );
   });
 
   it('gives up after the bound with the last error', async () => {
     const { ctx } = context();
     let calls = 0;
-    await expect(withRetry('push x', () => {
-      calls += 1;
-      throw new RegistryError('push', `still 503 (${calls})`, { retryable: true });
-    }, ctx)).rejects.toThrow('still 503 (4)');
+    await expect(
+      withRetry(
+        'push x',
+        () => {
+          calls += 1;
+          throw new RegistryError('push', `still 503 (${calls})`, { retryable: true });
+        },
+        ctx,
+      ),
+    ).rejects.toThrow('still 503 (4)');
     expect(calls).toBe(4);
   });
 
   it('never retries a permanent failure', async () => {
     const { sink, ctx } = context();
     let calls = 0;
-    await expect(withRetry('push x', () => {
-      calls += 1;
-      throw new RegistryError('push', '401 Unauthorized', { retryable: false, status: 401 });
-    }, ctx)).rejects.toThrow('401 Unauthorized');
+    await expect(
+      withRetry(
+        'push x',
+        () => {
+          calls += 1;
+          throw new RegistryError('push', '401 Unauthorized', { retryable: false, status: 401 });
+        },
+        ctx,
+      ),
+    ).rejects.toThrow('401 Unauthorized');
     expect(calls).toBe(1);
     expect(sink.text).toBe('');
   });
@@ -98,11 +124,16 @@ describe('withRetry', () => {
     const { sink, ctx } = context();
     let calls = 0;
     const started = Date.now();
-    await withRetry('put x', () => {
-      calls += 1;
-      if (calls === 1) throw new RegistryError('registry', '429 Too Many Requests', { retryable: true, retryAfterMs: 300 });
-      return Promise.resolve('ok');
-    }, ctx);
+    await withRetry(
+      'put x',
+      () => {
+        calls += 1;
+        if (calls === 1)
+          throw new RegistryError('registry', '429 Too Many Requests', { retryable: true, retryAfterMs: 300 });
+        return Promise.resolve('ok');
+      },
+      ctx,
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(sink.text).toContain('waiting at least 1s as the registry asked');
   });
@@ -111,11 +142,15 @@ describe('withRetry', () => {
     const { ctx } = context();
     const controller = new AbortController();
     let calls = 0;
-    const running = withRetry('push x', () => {
-      calls += 1;
-      if (calls === 1) controller.abort(new Error('interrupted by SIGTERM'));
-      throw new RegistryError('push', '503', { retryable: true });
-    }, { ...ctx, policy: { retries: 5, minDelayMs: 200, maxDelayMs: 200 }, signal: controller.signal });
+    const running = withRetry(
+      'push x',
+      () => {
+        calls += 1;
+        if (calls === 1) controller.abort(new Error('interrupted by SIGTERM'));
+        throw new RegistryError('push', '503', { retryable: true });
+      },
+      { ...ctx, policy: { retries: 5, minDelayMs: 200, maxDelayMs: 200 }, signal: controller.signal },
+    );
     await expect(running).rejects.toThrow();
     expect(calls).toBe(1);
   });

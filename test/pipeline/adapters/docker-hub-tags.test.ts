@@ -13,7 +13,11 @@ const PASSWORD = 'dckr_pat_standIn123';
 
 /** A stand-in for the Docker Hub API: login, and tag deletion with the token login handed out. */
 class HubStandIn {
-  readonly tags = new Set(['mesos/mesos-mini:master-2026-01-01', 'mesos/mesos-mini:master-2026-01-02', 'mesos/mesos-centos:1.9.x-2026-01-01']);
+  readonly tags = new Set([
+    'mesos/mesos-mini:master-2026-01-01',
+    'mesos/mesos-mini:master-2026-01-02',
+    'mesos/mesos-centos:1.9.x-2026-01-01',
+  ]);
   readonly requests: string[] = [];
   /** Statuses to answer the next requests with, before behaving. */
   readonly hiccups: number[] = [];
@@ -31,7 +35,10 @@ class HubStandIn {
         if (hiccup) return void response.writeHead(hiccup).end();
         if (request.method === 'POST' && request.url === '/v2/users/login') {
           const { username, password } = JSON.parse(body) as { username: string; password: string };
-          if (username !== 'bot' || password !== PASSWORD) return void response.writeHead(401, { 'Content-Type': 'application/json' }).end('{"detail":"Incorrect authentication credentials"}');
+          if (username !== 'bot' || password !== PASSWORD)
+            return void response
+              .writeHead(401, { 'Content-Type': 'application/json' })
+              .end('{"detail":"Incorrect authentication credentials"}');
           return void response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"token":"hub-jwt"}');
         }
         const match = /^\/v2\/repositories\/([^/]+)\/([^/]+)\/tags\/([^/]+)\/$/.exec(request.url ?? '');
@@ -63,7 +70,8 @@ afterEach(() => hub.stop());
 
 const log = new StreamLogger({ sink: new BufferSink(), redactor: new Redactor() });
 const retry = { policy: { retries: 2, minDelayMs: 5, maxDelayMs: 10 }, log, clock: fixedClock('2026-11-27T10:00:00Z') };
-const deleter = (password = PASSWORD): DockerHubTagDeleter => new DockerHubTagDeleter({ credentials: { username: 'bot', password }, retry, baseUrl: hub.url });
+const deleter = (password = PASSWORD): DockerHubTagDeleter =>
+  new DockerHubTagDeleter({ credentials: { username: 'bot', password }, retry, baseUrl: hub.url });
 
 describe('DockerHubTagDeleter', () => {
   it('logs in once and deletes exactly the tags asked for, through the Hub API', async () => {
@@ -89,18 +97,27 @@ describe('DockerHubTagDeleter', () => {
   it('explains a refused login without repeating the password', async () => {
     const error = await deleter('wrong-password')
       .deleteTags('mesos/mesos-mini', ['master-2026-01-01'])
-      .then(() => new Error('no error'), (e: unknown) => e as Error);
-    expect(error.message).toMatch(/^Docker Hub login of bot: 401 Unauthorized; check REGISTRY_USERNAME and REGISTRY_PASSWORD/);
+      .then(
+        () => new Error('no error'),
+        (e: unknown) => e as Error,
+      );
+    expect(error.message).toMatch(
+      /^Docker Hub login of bot: 401 Unauthorized; check REGISTRY_USERNAME and REGISTRY_PASSWORD/,
+    );
     expect(error.message).not.toContain('wrong-password');
     expect(hub.tags.size).toBe(3);
   });
 
   it('explains a refused delete', async () => {
-    await expect(deleter().deleteTags('other/mesos-mini', ['master-2026-01-01'])).rejects.toThrow(/delete tag docker\.io\/other\/mesos-mini:master-2026-01-01: 403 Forbidden; bot may not delete tags of other\/mesos-mini/);
+    await expect(deleter().deleteTags('other/mesos-mini', ['master-2026-01-01'])).rejects.toThrow(
+      /delete tag docker\.io\/other\/mesos-mini:master-2026-01-01: 403 Forbidden; bot may not delete tags of other\/mesos-mini/,
+    );
   });
 
   it('refuses repository paths Docker Hub does not have', async () => {
-    await expect(deleter().deleteTags('org/team/mesos-mini', ['master-2026-01-01'])).rejects.toThrow('Docker Hub repositories are NAMESPACE/NAME');
+    await expect(deleter().deleteTags('org/team/mesos-mini', ['master-2026-01-01'])).rejects.toThrow(
+      'Docker Hub repositories are NAMESPACE/NAME',
+    );
     expect(hub.requests).toEqual([]);
   });
 });
@@ -118,7 +135,9 @@ describe('chooseTagDeleter', () => {
   });
 
   it('needs credentials to prune Docker Hub, except for a dry run', () => {
-    expect(() => chooseTagDeleter('docker.io', registry, undefined, retry, false)).toThrow(/pruning Docker Hub needs credentials/);
+    expect(() => chooseTagDeleter('docker.io', registry, undefined, retry, false)).toThrow(
+      /pruning Docker Hub needs credentials/,
+    );
     expect(chooseTagDeleter('docker.io', registry, undefined, retry, true).deleter).toBeUndefined();
   });
 });

@@ -7,8 +7,21 @@ describe('parseLsRemote', () => {
     const a = 'a'.repeat(40);
     const b = 'b'.repeat(40);
     const t = 'c'.repeat(40);
-    const refs = parseLsRemote([`${a}\trefs/heads/master`, `${b}\trefs/heads/1.11.x`, `${t}\trefs/tags/1.11.0`, `${b}\trefs/tags/1.11.0^{}`, `${a}\trefs/tags/light`, `${a}\trefs/pull/1/head`, ''].join('\n'));
-    expect([...refs.heads]).toEqual([['master', a], ['1.11.x', b]]);
+    const refs = parseLsRemote(
+      [
+        `${a}\trefs/heads/master`,
+        `${b}\trefs/heads/1.11.x`,
+        `${t}\trefs/tags/1.11.0`,
+        `${b}\trefs/tags/1.11.0^{}`,
+        `${a}\trefs/tags/light`,
+        `${a}\trefs/pull/1/head`,
+        '',
+      ].join('\n'),
+    );
+    expect([...refs.heads]).toEqual([
+      ['master', a],
+      ['1.11.x', b],
+    ]);
     expect(refs.tags.get('1.11.0')).toBe(b);
     expect(refs.tags.get('light')).toBe(a);
     expect(refs.heads.has('refs/pull/1/head')).toBe(false);
@@ -31,6 +44,8 @@ describe('SimpleGitRemote', () => {
   });
 
   it('names the repository it could not read', async () => {
-    await expect(new SimpleGitRemote().listRefs('/nonexistent/mesos')).rejects.toThrow(/cannot read the branches of \/nonexistent\/mesos: .*does not appear to be a git repository/);
+    await expect(new SimpleGitRemote().listRefs('/nonexistent/mesos')).rejects.toThrow(
+      /cannot read the branches of \/nonexistent\/mesos: .*does not appear to be a git repository/,
+    );
   });
 });

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { JsonLineParser, messageError, readEngineStream, type EngineMessage } from '../../../pipeline/adapters/json-stream.js';
+import {
+  JsonLineParser,
+  messageError,
+  readEngineStream,
+  type EngineMessage,
+} from '../../../pipeline/adapters/json-stream.js';
 import { fixtures } from '../../helpers/paths.js';
 
 // Streams recorded from the real engine (test/fixtures/streams), replayed in odd chunk sizes.
@@ -30,7 +35,10 @@ describe('readEngineStream on recorded engine output', () => {
 
   it.each([
     ['build-fail.ndjson', "The command '/bin/sh -c echo about to fail >&2; exit 3' returned a non-zero code: 3"],
-    ['build-copy.ndjson', 'COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist'],
+    [
+      'build-copy.ndjson',
+      'COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist',
+    ],
     ['push-unauthorized.ndjson', 'no basic auth credentials'],
   ])('%s fails with the daemon message', async (name, message) => {
     expect((await errorsOf(name, 13)).errors).toEqual([message]);

@@ -32,7 +32,10 @@ async function registry(handler: Handler): Promise<{ host: string; hits: number[
   return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
 }
 
-function client(host: string, options: { retries: number; timeoutMs?: number; signal?: AbortSignal }): { registry: RegistryHttp; log: BufferSink } {
+function client(
+  host: string,
+  options: { retries: number; timeoutMs?: number; signal?: AbortSignal },
+): { registry: RegistryHttp; log: BufferSink } {
   const log = new BufferSink();
   const logger = new StreamLogger({ sink: log, redactor: new Redactor() });
   return {
@@ -40,14 +43,28 @@ function client(host: string, options: { retries: number; timeoutMs?: number; si
     registry: new RegistryHttp({
       host,
       requestTimeoutMs: options.timeoutMs ?? 5000,
-      retry: { policy: { retries: options.retries, minDelayMs: 10, maxDelayMs: 50 }, log: logger, clock: systemClock, signal: options.signal },
+      retry: {
+        policy: { retries: options.retries, minDelayMs: 10, maxDelayMs: 50 },
+        log: logger,
+        clock: systemClock,
+        signal: options.signal,
+      },
     }),
   };
 }
 
-const MANIFEST = { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', bytes: Buffer.from('{}'), digest: '' };
+const MANIFEST = {
+  mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+  bytes: Buffer.from('{}'),
+  digest: '',
+};
 
-function errorBody(response: http.ServerResponse, status: number, code: string, headers: Record<string, string> = {}): void {
+function errorBody(
+  response: http.ServerResponse,
+  status: number,
+  code: string,
+  headers: Record<string, string> = {},
+): void {
   response.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   response.end(JSON.stringify({ errors: [{ code, message: 'scripted' }] }));
 }
@@ -65,7 +82,9 @@ describe('RegistryHttp', () => {
     const collect = setInterval(gc, 50);
     const started = Date.now();
     try {
-      await expect(client_.putManifest('ns/app', '1.7.x', MANIFEST)).rejects.toThrow(`manifest ${silent.host}/ns/app:1.7.x: ${silent.host} did not answer within 0.3s`);
+      await expect(client_.putManifest('ns/app', '1.7.x', MANIFEST)).rejects.toThrow(
+        `manifest ${silent.host}/ns/app:1.7.x: ${silent.host} did not answer within 0.3s`,
+      );
     } finally {
       clearInterval(collect);
     }
@@ -76,7 +95,9 @@ describe('RegistryHttp', () => {
   it('retries 503 a bounded number of times, logging each retry', async () => {
     const failing = await registry((_, response) => errorBody(response, 503, 'UNAVAILABLE'));
     const { registry: client_, log } = client(failing.host, { retries: 3 });
-    await expect(client_.putManifest('ns/app', '1.7.x', MANIFEST)).rejects.toThrow(/503 Service Unavailable \(UNAVAILABLE: scripted\)/);
+    await expect(client_.putManifest('ns/app', '1.7.x', MANIFEST)).rejects.toThrow(
+      /503 Service Unavailable \(UNAVAILABLE: scripted\)/,
+    );
     expect(failing.hits).toHaveLength(4);
     expect(log.text.match(/failed \(attempt \d of 4\).*retrying/g)).toHaveLength(3);
   });

@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseChallenge, parseRetryAfter, registryBaseUrl, RegistryHttp } from '../../../pipeline/adapters/registry-http.js';
+import {
+  parseChallenge,
+  parseRetryAfter,
+  registryBaseUrl,
+  RegistryHttp,
+} from '../../../pipeline/adapters/registry-http.js';
 import { systemClock } from '../../../pipeline/adapters/clock.js';
 import { StreamLogger } from '../../../pipeline/log.js';
 import { Redactor } from '../../../pipeline/redact.js';
@@ -8,13 +13,26 @@ import { stubServer, type StubServer } from '../../helpers/http-server.js';
 
 // The real registries here only do Basic auth; token auth (Docker Hub, GHCR) and scripted
 // failures are played by a local stand-in.
-const MANIFEST = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { digest: 'sha256:c' }, layers: [] });
+const MANIFEST = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+  config: { digest: 'sha256:c' },
+  layers: [],
+});
 let server: StubServer | undefined;
 afterEach(async () => server?.close());
 
 function client(host: string, credentials?: { username: string; password: string }, retries = 2) {
   const sink = new BufferSink();
-  const registry = new RegistryHttp({ host, credentials, retry: { policy: { retries, minDelayMs: 1, maxDelayMs: 5 }, clock: systemClock, log: new StreamLogger({ sink, redactor: new Redactor() }) } });
+  const registry = new RegistryHttp({
+    host,
+    credentials,
+    retry: {
+      policy: { retries, minDelayMs: 1, maxDelayMs: 5 },
+      clock: systemClock,
+      log: new StreamLogger({ sink, redactor: new Redactor() }),
+    },
+  });
   return { registry, sink };
 }
 
@@ -31,9 +49,17 @@ describe('registry URLs and headers', () => {
   });
 
   it('parses a Bearer challenge', () => {
-    expect(parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:mesos/x:pull"')).toEqual({
+    expect(
+      parseChallenge(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:mesos/x:pull"',
+      ),
+    ).toEqual({
       scheme: 'bearer',
-      params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:mesos/x:pull' },
+      params: {
+        realm: 'https://auth.docker.io/token',
+        service: 'registry.docker.io',
+        scope: 'repository:mesos/x:pull',
+      },
     });
     expect(parseChallenge('Basic realm="registry"').scheme).toBe('basic');
   });
@@ -60,9 +86,16 @@ describe('RegistryHttp against a stand-in', () => {
         return res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token: 'tok-123' }));
       }
       if (req.headers.authorization !== 'Bearer tok-123') {
-        return res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="${server?.url}/token",service="stand-in"` }).end();
+        return res
+          .writeHead(401, { 'WWW-Authenticate': `Bearer realm="${server?.url}/token",service="stand-in"` })
+          .end();
       }
-      res.writeHead(200, { 'Docker-Content-Digest': 'sha256:abc', 'Content-Type': 'application/vnd.docker.distribution.manifest.v2+json' }).end(req.method === 'HEAD' ? undefined : MANIFEST);
+      res
+        .writeHead(200, {
+          'Docker-Content-Digest': 'sha256:abc',
+          'Content-Type': 'application/vnd.docker.distribution.manifest.v2+json',
+        })
+        .end(req.method === 'HEAD' ? undefined : MANIFEST);
     });
     const { registry } = client(server.host, { username: 'bot', password: 's3cret-pw' });
     expect(await registry.digestOf('mesos/mini', 'master')).toBe('sha256:abc');
@@ -87,9 +120,15 @@ describe('RegistryHttp against a stand-in', () => {
   });
 
   it('says credentials are needed when there are none, without retrying a 401', async () => {
-    server = await stubServer((_req, res) => res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"', 'Content-Type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] })));
+    server = await stubServer((_req, res) =>
+      res
+        .writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"', 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] })),
+    );
     const { registry } = client(server.host);
-    await expect(registry.getManifest('ns/img', 'tag')).rejects.toThrow(`manifest ${server.host}/ns/img:tag: 401 Unauthorized (UNAUTHORIZED: authentication required); credentials are needed: set REGISTRY_USERNAME and REGISTRY_PASSWORD, or docker login`);
+    await expect(registry.getManifest('ns/img', 'tag')).rejects.toThrow(
+      `manifest ${server.host}/ns/img:tag: 401 Unauthorized (UNAUTHORIZED: authentication required); credentials are needed: set REGISTRY_USERNAME and REGISTRY_PASSWORD, or docker login`,
+    );
     expect(server.requests).toHaveLength(1);
   });
 
@@ -97,14 +136,25 @@ describe('RegistryHttp against a stand-in', () => {
     let calls = 0;
     server = await stubServer((_req, res) => {
       calls += 1;
-      if (calls === 1) return res.writeHead(503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'try later' }] }));
+      if (calls === 1)
+        return res
+          .writeHead(503, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'try later' }] }));
       if (calls === 2) return res.writeHead(429, { 'Retry-After': '0' }).end();
       res.writeHead(201, { 'Docker-Content-Digest': 'sha256:put' }).end();
     });
     const { registry, sink } = client(server.host);
-    expect(await registry.putManifest('ns/img', 'master', { digest: '', mediaType: 'application/vnd.docker.distribution.manifest.v2+json', bytes: Buffer.from(MANIFEST) })).toBe('sha256:put');
+    expect(
+      await registry.putManifest('ns/img', 'master', {
+        digest: '',
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        bytes: Buffer.from(MANIFEST),
+      }),
+    ).toBe('sha256:put');
     expect(calls).toBe(3);
-    expect(sink.text).toMatch(/PUT manifest 127\.0\.0\.1:\d+\/ns\/img:master failed \(attempt 1 of 3\): .*503 Service Unavailable \(UNAVAILABLE: try later\); retrying/);
+    expect(sink.text).toMatch(
+      /PUT manifest 127\.0\.0\.1:\d+\/ns\/img:master failed \(attempt 1 of 3\): .*503 Service Unavailable \(UNAVAILABLE: try later\); retrying/,
+    );
     expect(server.requests[2]?.headers['content-type']).toBe('application/vnd.docker.distribution.manifest.v2+json');
     expect(server.requests[2]?.body).toBe(MANIFEST);
   });
@@ -112,13 +162,18 @@ describe('RegistryHttp against a stand-in', () => {
   it('gives up after its retries with the registry, the reference and the cause', async () => {
     server = await stubServer((_req, res) => res.writeHead(502).end());
     const { registry } = client(server.host, undefined, 1);
-    await expect(registry.digestOf('ns/img', 'master')).rejects.toThrow(`manifest ${server.host}/ns/img:master: 502 Bad Gateway`);
+    await expect(registry.digestOf('ns/img', 'master')).rejects.toThrow(
+      `manifest ${server.host}/ns/img:master: 502 Bad Gateway`,
+    );
     expect(server.requests).toHaveLength(2);
   });
 
   it('follows tag list pages and uploads a blob at the location it is given', async () => {
     server = await stubServer((req, res) => {
-      if (req.url === '/v2/ns/img/tags/list?n=1000') return res.writeHead(200, { Link: '</v2/ns/img/tags/list?n=1000&last=b>; rel="next"' }).end(JSON.stringify({ tags: ['b', 'a'] }));
+      if (req.url === '/v2/ns/img/tags/list?n=1000')
+        return res
+          .writeHead(200, { Link: '</v2/ns/img/tags/list?n=1000&last=b>; rel="next"' })
+          .end(JSON.stringify({ tags: ['b', 'a'] }));
       if (req.url.startsWith('/v2/ns/img/tags/list')) return res.writeHead(200).end(JSON.stringify({ tags: ['c'] }));
       if (req.method === 'POST') return res.writeHead(202, { Location: '/v2/ns/img/blobs/uploads/u1?_state=x' }).end();
       if (req.method === 'PUT') return res.writeHead(201).end();

@@ -8,11 +8,20 @@ const registry = ['--registry', '127.0.0.1:9/mesos', '--images', fixtureFamily];
 
 describe('prune and status refuse bad input before any I/O', () => {
   it.each([
-    [['status', '--max-age', '3x', '--branch', 'master'], /^error: --max-age "3x" is not a duration; use whole numbers with d, h or m, for example 36h, 2d or 1d12h\n$/],
+    [
+      ['status', '--max-age', '3x', '--branch', 'master'],
+      /^error: --max-age "3x" is not a duration; use whole numbers with d, h or m, for example 36h, 2d or 1d12h\n$/,
+    ],
     [['status', '--max-age', '0h', '--branch', 'master'], /--max-age "0h" is not a duration/],
-    [['status', '--branch', 'main'], /^error: --branch "main" is not master or a release branch named N\.N\.x, for example 1\.11\.x\n$/],
+    [
+      ['status', '--branch', 'main'],
+      /^error: --branch "main" is not master or a release branch named N\.N\.x, for example 1\.11\.x\n$/,
+    ],
     [['status', '--branch', 'master', '--min-version', '1'], /--min-version "1" is not MAJOR.MINOR/],
-    [['status', '--branch', 'master', '--registry', 'localhost:5000'], /--registry "localhost:5000": a namespace is missing/],
+    [
+      ['status', '--branch', 'master', '--registry', 'localhost:5000'],
+      /--registry "localhost:5000": a namespace is missing/,
+    ],
     [['status', '--branch', 'master', '--date', '2026-11-27'], /unknown option '--date'/],
     [['prune'], /^error: required option '--keep-days <n>' not specified; see mesos-pipeline --help\n$/],
     [['prune', '--keep-days', '0'], /^error: --keep-days "0" must be a whole number from 1 to 36500\n$/],
@@ -24,7 +33,12 @@ describe('prune and status refuse bad input before any I/O', () => {
     const [command, ...rest] = args as [string, ...string[]];
     const hasImages = rest.includes('--images');
     const hasRegistry = rest.includes('--registry');
-    const full = [command, ...(hasRegistry ? [] : registry.slice(0, 2)), ...(hasImages ? [] : registry.slice(2)), ...rest];
+    const full = [
+      command,
+      ...(hasRegistry ? [] : registry.slice(0, 2)),
+      ...(hasImages ? [] : registry.slice(2)),
+      ...rest,
+    ];
     expect(await runCli(full, runtime)).toBe(2);
     expect(runtime.stderr.text).toMatch(message);
     expect(runtime.stderr.text.trimEnd().split('\n')).toHaveLength(1);
@@ -33,8 +47,12 @@ describe('prune and status refuse bad input before any I/O', () => {
 
   it('prune on Docker Hub without credentials is refused before reading the registry', async () => {
     const runtime = testRuntime({ env: { HOME: '/nonexistent' } });
-    expect(await runCli(['prune', '--keep-days', '7', '--registry', 'docker.io/mesos', '--images', fixtureFamily], runtime)).toBe(2);
-    expect(runtime.stderr.text).toMatch(/^error: pruning Docker Hub needs credentials: set REGISTRY_USERNAME and REGISTRY_PASSWORD/);
+    expect(
+      await runCli(['prune', '--keep-days', '7', '--registry', 'docker.io/mesos', '--images', fixtureFamily], runtime),
+    ).toBe(2);
+    expect(runtime.stderr.text).toMatch(
+      /^error: pruning Docker Hub needs credentials: set REGISTRY_USERNAME and REGISTRY_PASSWORD/,
+    );
   });
 
   it('status exits 1, naming the registry, when the registry cannot be reached', async () => {

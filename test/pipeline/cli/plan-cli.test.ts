@@ -28,7 +28,19 @@ describe('mesos-pipeline plan', () => {
   it('uses the UTC day of the clock, not the host time zone', async () => {
     const runtime = testRuntime({ now: '2026-11-28T00:00:01Z' });
     expect(await runCli([...base, '--json', '--branch', 'master'], runtime)).toBe(0);
-    expect(JSON.parse(runtime.stdout.text)).toMatchObject({ date: '2026-11-28', branches: [{ images: [{ tags: ['127.0.0.1:5000/mesos/fixture-base:master-2026-11-28', '127.0.0.1:5000/mesos/fixture-base:master'] }, {}] }] });
+    expect(JSON.parse(runtime.stdout.text)).toMatchObject({
+      date: '2026-11-28',
+      branches: [
+        {
+          images: [
+            {
+              tags: ['127.0.0.1:5000/mesos/fixture-base:master-2026-11-28', '127.0.0.1:5000/mesos/fixture-base:master'],
+            },
+            {},
+          ],
+        },
+      ],
+    });
   });
 
   it('honours --date for re-runs', async () => {
@@ -45,7 +57,10 @@ describe('mesos-pipeline plan', () => {
   });
 
   it.each([
-    [['--branch', '1.6.x'], /^error: --branch "1.6.x" is older than the oldest supported release branch 1.7.x; eligible branches: 1.9.x, 1.10.x, master\n$/],
+    [
+      ['--branch', '1.6.x'],
+      /^error: --branch "1.6.x" is older than the oldest supported release branch 1.7.x; eligible branches: 1.9.x, 1.10.x, master\n$/,
+    ],
     [['--branch', 'feature/1.8.x'], /--branch "feature\/1.8.x" is not master or a release branch/],
     [['--date', '2026-02-30'], /^error: --date "2026-02-30" is not a real calendar day\n$/],
     [['--date', 'yesterday'], /--date "yesterday" is not a date in the form YYYY-MM-DD/],
@@ -54,11 +69,23 @@ describe('mesos-pipeline plan', () => {
     [['--frobnicate'], /^error: unknown option '--frobnicate'; see mesos-pipeline --help\n$/],
     [['--images', '/nonexistent'], /images.json not found/],
     [['--date'], /option '--date <YYYY-MM-DD>' argument missing/],
-    [['--brnch', '1.9.x'], /^error: unknown option '--brnch' \(did you mean --branch\?\); see mesos-pipeline --help\n$/],
-    [['--registry', '127.0.0.1:70000/mesos'], /--registry "127.0.0.1:70000\/mesos": port 70000 is not a TCP port \(1 to 65535\)/],
+    [
+      ['--brnch', '1.9.x'],
+      /^error: unknown option '--brnch' \(did you mean --branch\?\); see mesos-pipeline --help\n$/,
+    ],
+    [
+      ['--registry', '127.0.0.1:70000/mesos'],
+      /--registry "127.0.0.1:70000\/mesos": port 70000 is not a TCP port \(1 to 65535\)/,
+    ],
     // A token in the URL would be printed and baked into the source label and GIT_REPO of every image.
-    [['--repo', 'https://x-access-token:ghs_s3cret@github.com/apache/mesos.git'], /^error: --repo https:\/\/\*\*\*@github.com\/apache\/mesos.git: the URL carries credentials.*let git's credential helper supply them\n$/],
-    [['--repo', 'https://ghp_s3cret@github.com/apache/mesos.git'], /--repo https:\/\/\*\*\*@github.com\/apache\/mesos.git: the URL carries credentials/],
+    [
+      ['--repo', 'https://x-access-token:ghs_s3cret@github.com/apache/mesos.git'],
+      /^error: --repo https:\/\/\*\*\*@github.com\/apache\/mesos.git: the URL carries credentials.*let git's credential helper supply them\n$/,
+    ],
+    [
+      ['--repo', 'https://ghp_s3cret@github.com/apache/mesos.git'],
+      /--repo https:\/\/\*\*\*@github.com\/apache\/mesos.git: the URL carries credentials/,
+    ],
   ])('refuses %o with exit code 2 and one line', async (extra, message) => {
     const runtime = testRuntime();
     expect(await runCli([...base, ...extra], runtime)).toBe(2);
@@ -69,9 +96,15 @@ describe('mesos-pipeline plan', () => {
   });
 
   it.each([
-    [{ MESOS_PIPELINE_REGISTRY: 'Mesos/x' }, /^error: MESOS_PIPELINE_REGISTRY "Mesos\/x": "Mesos" is not a valid repository path component/],
+    [
+      { MESOS_PIPELINE_REGISTRY: 'Mesos/x' },
+      /^error: MESOS_PIPELINE_REGISTRY "Mesos\/x": "Mesos" is not a valid repository path component/,
+    ],
     [{ MESOS_PIPELINE_REPO: ' ' }, /^error: MESOS_PIPELINE_REPO is empty/],
-    [{ MESOS_PIPELINE_REPO: 'https://u:s3cret@example.invalid/mesos.git' }, /^error: MESOS_PIPELINE_REPO https:\/\/\*\*\*@example.invalid\/mesos.git: the URL carries credentials/],
+    [
+      { MESOS_PIPELINE_REPO: 'https://u:s3cret@example.invalid/mesos.git' },
+      /^error: MESOS_PIPELINE_REPO https:\/\/\*\*\*@example.invalid\/mesos.git: the URL carries credentials/,
+    ],
   ])('names the environment variable a bad value came from: %o', async (env, message) => {
     const runtime = testRuntime({ env });
     expect(await runCli(['plan', '--images', fixtureFamily], runtime)).toBe(2);
@@ -82,7 +115,9 @@ describe('mesos-pipeline plan', () => {
   it('accepts a user name without a secret in an ssh URL', async () => {
     const runtime = testRuntime();
     // Refused by git (nothing listens there), not as input: exit 1, not 2.
-    expect(await runCli(['plan', '--repo', 'ssh://git@127.0.0.1:1/mesos.git', '--images', fixtureFamily], runtime)).toBe(1);
+    expect(
+      await runCli(['plan', '--repo', 'ssh://git@127.0.0.1:1/mesos.git', '--images', fixtureFamily], runtime),
+    ).toBe(1);
     expect(runtime.stderr.text).toMatch(/cannot read the branches of ssh:\/\/git@127.0.0.1:1\/mesos.git/);
   });
 

@@ -31,9 +31,17 @@ async function problemsOf(dir: string): Promise<readonly string[]> {
 
 describe('loadFamily', () => {
   it('orders images so that each comes after its base, whatever the declared order', async () => {
-    const dir = family({ images: [{ name: 'child', context: 'child', base: 'base' }, { name: 'base', context: 'base' }] });
+    const dir = family({
+      images: [
+        { name: 'child', context: 'child', base: 'base' },
+        { name: 'base', context: 'base' },
+      ],
+    });
     const loaded = await loadFamily(dir);
-    expect(loaded.images.map((i) => [i.name, i.base])).toEqual([['base', undefined], ['child', 'base']]);
+    expect(loaded.images.map((i) => [i.name, i.base])).toEqual([
+      ['base', undefined],
+      ['child', 'base'],
+    ]);
     expect(loaded.images[1]?.context).toBe(`${loaded.dir}/child`);
     expect(loaded.images[1]?.dockerfile).toBe(`${loaded.dir}/child/Dockerfile`);
   });
@@ -41,16 +49,63 @@ describe('loadFamily', () => {
   it.each([
     ['not JSON', '{images:', [/^not valid JSON/]],
     ['no images', { images: [] }, [/^images: must list at least one image/]],
-    ['an unknown field', { images: [{ name: 'base', context: 'base', from: 'x' }] }, [/^images\[0\]: Unrecognized key: "from"; the keys here are name, context, base$/]],
+    [
+      'an unknown field',
+      { images: [{ name: 'base', context: 'base', from: 'x' }] },
+      [/^images\[0\]: Unrecognized key: "from"; the keys here are name, context, base$/],
+    ],
     ['a missing context', { images: [{ name: 'base' }] }, [/^images\[0\].context: is missing; it must be a string$/]],
-    ['a name that is no repository name', { images: [{ name: 'Base', context: 'base' }] }, [/^images\[0\].name: must be a Docker repository name/]],
-    ['a wrong type', { images: [{ name: 'base', context: 3 }] }, [/^images\[0\].context: Invalid input: expected string/]],
-    ['an unknown base', { images: [{ name: 'base', context: 'base' }, { name: 'child', context: 'child', base: 'centos' }] }, [/^images\[1\].base: unknown image "centos"; the images are base, child/]],
-    ['a duplicate name', { images: [{ name: 'base', context: 'base' }, { name: 'base', context: 'child' }] }, [/^images\[1\].name: duplicate image name "base" \(also images\[0\]\)/]],
-    ['a cycle', { images: [{ name: 'base', context: 'child', base: 'child' }, { name: 'child', context: 'child', base: 'base' }] }, [/^images: the bases form a cycle: base -> child -> base/]],
+    [
+      'a name that is no repository name',
+      { images: [{ name: 'Base', context: 'base' }] },
+      [/^images\[0\].name: must be a Docker repository name/],
+    ],
+    [
+      'a wrong type',
+      { images: [{ name: 'base', context: 3 }] },
+      [/^images\[0\].context: Invalid input: expected string/],
+    ],
+    [
+      'an unknown base',
+      {
+        images: [
+          { name: 'base', context: 'base' },
+          { name: 'child', context: 'child', base: 'centos' },
+        ],
+      },
+      [/^images\[1\].base: unknown image "centos"; the images are base, child/],
+    ],
+    [
+      'a duplicate name',
+      {
+        images: [
+          { name: 'base', context: 'base' },
+          { name: 'base', context: 'child' },
+        ],
+      },
+      [/^images\[1\].name: duplicate image name "base" \(also images\[0\]\)/],
+    ],
+    [
+      'a cycle',
+      {
+        images: [
+          { name: 'base', context: 'child', base: 'child' },
+          { name: 'child', context: 'child', base: 'base' },
+        ],
+      },
+      [/^images: the bases form a cycle: base -> child -> base/],
+    ],
     ['a base of itself', { images: [{ name: 'base', context: 'child', base: 'base' }] }, [/cycle: base -> base/]],
-    ['a context outside the folder', { images: [{ name: 'base', context: '../elsewhere' }] }, [/^images\[0\].context: "..\/elsewhere" leaves the folder of images.json/]],
-    ['a missing context folder', { images: [{ name: 'base', context: 'nowhere' }] }, [/^images\[0\].context: folder "nowhere" does not exist/]],
+    [
+      'a context outside the folder',
+      { images: [{ name: 'base', context: '../elsewhere' }] },
+      [/^images\[0\].context: "..\/elsewhere" leaves the folder of images.json/],
+    ],
+    [
+      'a missing context folder',
+      { images: [{ name: 'base', context: 'nowhere' }] },
+      [/^images\[0\].context: folder "nowhere" does not exist/],
+    ],
   ])('reports %s as path: message', async (_, content, expected) => {
     const dir = writeTree({
       'images.json': typeof content === 'string' ? content : JSON.stringify(content),
@@ -66,7 +121,13 @@ describe('loadFamily', () => {
 
   it('reports every problem at once', async () => {
     const dir = writeTree({
-      'images.json': JSON.stringify({ images: [{ name: 'base', context: 'base' }, { name: 'child', context: 'child', base: 'base' }, { name: 'other', context: 'other' }] }),
+      'images.json': JSON.stringify({
+        images: [
+          { name: 'base', context: 'base' },
+          { name: 'child', context: 'child', base: 'base' },
+          { name: 'other', context: 'other' },
+        ],
+      }),
       'base/smoke.json': SMOKE,
       'child/Dockerfile': 'FROM mesos-pipeline/busybox:static\n',
       'child/smoke.json': SMOKE,
@@ -81,27 +142,42 @@ describe('loadFamily', () => {
   });
 
   it('names the folder when images.json is missing', async () => {
-    await expect(loadFamily('/nonexistent-family')).rejects.toThrow(/--images \/nonexistent-family: images.json not found in \/nonexistent-family/);
+    await expect(loadFamily('/nonexistent-family')).rejects.toThrow(
+      /--images \/nonexistent-family: images.json not found in \/nonexistent-family/,
+    );
   });
 
   it('checks smoke.json with the validator it is given', async () => {
     const dir = family({ images: [{ name: 'base', context: 'base' }] });
-    await expect(loadFamily(dir, (file) => [`${file}: commandTests[0].name: required`])).rejects.toThrow(/base\/smoke.json: commandTests\[0\].name: required/);
+    await expect(loadFamily(dir, (file) => [`${file}: commandTests[0].name: required`])).rejects.toThrow(
+      /base\/smoke.json: commandTests\[0\].name: required/,
+    );
   });
 });
 
 describe('orderImages', () => {
   it.each([
     [[{ name: 'a' }], ['a']],
-    [[{ name: 'c', base: 'b' }, { name: 'b', base: 'a' }, { name: 'a' }], ['a', 'b', 'c']],
-    [[{ name: 'x' }, { name: 'y', base: 'x' }, { name: 'z' }], ['x', 'z', 'y']],
-    [[{ name: 'child', base: 'root' }, { name: 'root' }, { name: 'other', base: 'root' }], ['root', 'child', 'other']],
+    [
+      [{ name: 'c', base: 'b' }, { name: 'b', base: 'a' }, { name: 'a' }],
+      ['a', 'b', 'c'],
+    ],
+    [
+      [{ name: 'x' }, { name: 'y', base: 'x' }, { name: 'z' }],
+      ['x', 'z', 'y'],
+    ],
+    [
+      [{ name: 'child', base: 'root' }, { name: 'root' }, { name: 'other', base: 'root' }],
+      ['root', 'child', 'other'],
+    ],
   ])('%o -> %o', (images, expected) => {
     const result = orderImages(images);
     expect('order' in result && result.order.map((i) => i.name)).toEqual(expected);
   });
 
   it('returns the cycle it found', () => {
-    expect(orderImages([{ name: 'a', base: 'c' }, { name: 'b', base: 'a' }, { name: 'c', base: 'b' }, { name: 'd' }])).toEqual({ cycle: ['a', 'c', 'b', 'a'] });
+    expect(
+      orderImages([{ name: 'a', base: 'c' }, { name: 'b', base: 'a' }, { name: 'c', base: 'b' }, { name: 'd' }]),
+    ).toEqual({ cycle: ['a', 'c', 'b', 'a'] });
   });
 });

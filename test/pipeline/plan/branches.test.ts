@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compareBranches, eligibleBranches, parseMinVersion, releaseTagAt, selectBranches, type RemoteRefs } from '../../../pipeline/plan/branches.js';
+import {
+  compareBranches,
+  eligibleBranches,
+  parseMinVersion,
+  releaseTagAt,
+  selectBranches,
+  type RemoteRefs,
+} from '../../../pipeline/plan/branches.js';
 
 const sha = (n: number): string => n.toString(16).padStart(40, '0');
 
@@ -33,7 +40,14 @@ const refs: RemoteRefs = { heads, tags };
 
 describe('eligibleBranches', () => {
   it('keeps master and N.N.x from 1.7 on, ordered numerically with master last', () => {
-    expect(eligibleBranches(refs, '1.7.0').map((b) => b.branch)).toEqual(['1.7.x', '1.8.x', '1.9.x', '1.10.x', '1.11.x', 'master']);
+    expect(eligibleBranches(refs, '1.7.0').map((b) => b.branch)).toEqual([
+      '1.7.x',
+      '1.8.x',
+      '1.9.x',
+      '1.10.x',
+      '1.11.x',
+      'master',
+    ]);
   });
 
   it.each([
@@ -69,8 +83,22 @@ describe('releaseTagAt', () => {
   it.each([
     ['1.11.x', new Map([['1.11.0', sha(1)]]), '1.11.0'],
     ['1.11.x', new Map([['1.11.0-rc1', sha(1)]]), undefined],
-    ['1.7.x', new Map([['1.7.0-rc3', sha(1)], ['1.7.0', sha(1)]]), '1.7.0'],
-    ['1.7.x', new Map([['1.7.0', sha(1)], ['1.7.1', sha(1)]]), '1.7.1'],
+    [
+      '1.7.x',
+      new Map([
+        ['1.7.0-rc3', sha(1)],
+        ['1.7.0', sha(1)],
+      ]),
+      '1.7.0',
+    ],
+    [
+      '1.7.x',
+      new Map([
+        ['1.7.0', sha(1)],
+        ['1.7.1', sha(1)],
+      ]),
+      '1.7.1',
+    ],
     ['1.11.x', new Map([['1.10.0', sha(1)]]), undefined],
     ['1.11.x', new Map([['v1.11.0', sha(1)]]), undefined],
     ['1.11.x', new Map([['1.11.0', sha(2)]]), undefined],
@@ -86,7 +114,10 @@ describe('selectBranches', () => {
   it('plans every eligible branch by default and only the requested ones otherwise', () => {
     expect(selectBranches(eligible, [], 'repo', '1.7.0')).toHaveLength(6);
     expect(selectBranches(eligible, ['1.10.x'], 'repo', '1.7.0').map((b) => b.branch)).toEqual(['1.10.x']);
-    expect(selectBranches(eligible, ['master', '1.8.x'], 'repo', '1.7.0').map((b) => b.branch)).toEqual(['1.8.x', 'master']);
+    expect(selectBranches(eligible, ['master', '1.8.x'], 'repo', '1.7.0').map((b) => b.branch)).toEqual([
+      '1.8.x',
+      'master',
+    ]);
   });
 
   it.each([
@@ -97,12 +128,18 @@ describe('selectBranches', () => {
     ['main', /is not master or a release branch/],
   ])('refuses %s and lists the eligible branches instead of falling back to master', (name, message) => {
     expect(() => selectBranches(eligible, [name], 'repo', '1.7.0')).toThrow(message);
-    expect(() => selectBranches(eligible, [name], 'repo', '1.7.0')).toThrow(/eligible branches: 1.7.x, 1.8.x, 1.9.x, 1.10.x, 1.11.x, master$/);
+    expect(() => selectBranches(eligible, [name], 'repo', '1.7.0')).toThrow(
+      /eligible branches: 1.7.x, 1.8.x, 1.9.x, 1.10.x, 1.11.x, master$/,
+    );
   });
 });
 
 describe('parseMinVersion', () => {
-  it.each([['1.7', '1.7.0'], ['1.10', '1.10.0'], ['2.0', '2.0.0']])('%s', (text, version) => {
+  it.each([
+    ['1.7', '1.7.0'],
+    ['1.10', '1.10.0'],
+    ['2.0', '2.0.0'],
+  ])('%s', (text, version) => {
     expect(parseMinVersion(text)).toBe(version);
   });
   it.each(['1', '1.7.0', '1.x', 'one', '01.7'])('rejects %s', (text) => {

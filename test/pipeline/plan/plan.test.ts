@@ -40,8 +40,17 @@ describe('makePlan', async () => {
             {
               name: 'fixture-base',
               context: `${family.dir}/fixture-base`,
-              tags: ['127.0.0.1:5000/mesos/fixture-base:1.11.x-2026-11-27', '127.0.0.1:5000/mesos/fixture-base:1.11.x', '127.0.0.1:5000/mesos/fixture-base:1.11.0'],
-              buildArgs: { GIT_REPO: 'https://github.com/apache/mesos.git', GIT_SHA: sha1, GIT_BRANCH: '1.11.x', VERSION: '1.11.0' },
+              tags: [
+                '127.0.0.1:5000/mesos/fixture-base:1.11.x-2026-11-27',
+                '127.0.0.1:5000/mesos/fixture-base:1.11.x',
+                '127.0.0.1:5000/mesos/fixture-base:1.11.0',
+              ],
+              buildArgs: {
+                GIT_REPO: 'https://github.com/apache/mesos.git',
+                GIT_SHA: sha1,
+                GIT_BRANCH: '1.11.x',
+                VERSION: '1.11.0',
+              },
               labels: {
                 'org.opencontainers.image.title': 'fixture-base',
                 'org.opencontainers.image.source': 'https://github.com/apache/mesos.git',
@@ -54,7 +63,11 @@ describe('makePlan', async () => {
             expect.objectContaining({
               name: 'fixture-app',
               base: 'fixture-base',
-              tags: ['127.0.0.1:5000/mesos/fixture-app:1.11.x-2026-11-27', '127.0.0.1:5000/mesos/fixture-app:1.11.x', '127.0.0.1:5000/mesos/fixture-app:1.11.0'],
+              tags: [
+                '127.0.0.1:5000/mesos/fixture-app:1.11.x-2026-11-27',
+                '127.0.0.1:5000/mesos/fixture-app:1.11.x',
+                '127.0.0.1:5000/mesos/fixture-app:1.11.0',
+              ],
             }),
           ],
         },
@@ -63,8 +76,14 @@ describe('makePlan', async () => {
           sha: sha2,
           version: 'master',
           images: [
-            expect.objectContaining({ name: 'fixture-base', tags: ['127.0.0.1:5000/mesos/fixture-base:master-2026-11-27', '127.0.0.1:5000/mesos/fixture-base:master'] }),
-            expect.objectContaining({ name: 'fixture-app', tags: ['127.0.0.1:5000/mesos/fixture-app:master-2026-11-27', '127.0.0.1:5000/mesos/fixture-app:master'] }),
+            expect.objectContaining({
+              name: 'fixture-base',
+              tags: ['127.0.0.1:5000/mesos/fixture-base:master-2026-11-27', '127.0.0.1:5000/mesos/fixture-base:master'],
+            }),
+            expect.objectContaining({
+              name: 'fixture-app',
+              tags: ['127.0.0.1:5000/mesos/fixture-app:master-2026-11-27', '127.0.0.1:5000/mesos/fixture-app:master'],
+            }),
           ],
         }),
       ],

@@ -8,7 +8,16 @@ describe('engineOutput', () => {
   it('turns each retry the engine starts into one warning, and keeps its countdown and other lines as detail', () => {
     const sink = new BufferSink();
     const onLine = engineOutput(new StreamLogger({ sink, redactor: new Redactor() }));
-    const lines = ['a1b2c3: Preparing', 'a1b2c3: Retrying in 5 seconds', 'a1b2c3: Retrying in 4 seconds', 'a1b2c3: Retrying in 1 second', 'a1b2c3: Retrying in 10 seconds', 'a1b2c3: Retrying in 9 seconds', 'd4e5f6: Retrying in 5 seconds', 'a1b2c3: Pushed'];
+    const lines = [
+      'a1b2c3: Preparing',
+      'a1b2c3: Retrying in 5 seconds',
+      'a1b2c3: Retrying in 4 seconds',
+      'a1b2c3: Retrying in 1 second',
+      'a1b2c3: Retrying in 10 seconds',
+      'a1b2c3: Retrying in 9 seconds',
+      'd4e5f6: Retrying in 5 seconds',
+      'a1b2c3: Pushed',
+    ];
     for (const line of lines) onLine(line);
     expect(sink.text.trim().split('\n')).toEqual([
       'warning: the registry failed layer a1b2c3; the engine retries it in 5s',

@@ -43,8 +43,17 @@ describe('restoreSnapshot', () => {
     registry.tags.set('1.11.x', today);
     const deleter = new RecordingDeleter(registry);
     const sink = new BufferSink();
-    const result = await restoreSnapshot(branch, snapshot, registry, new Set([today]), new StreamLogger({ sink, redactor: new Redactor() }), deleter);
-    expect(result).toEqual({ actions: ['deleted r.io/ns/mini:1.11.x-2026-11-27', `restored r.io/ns/mini:1.11.x to ${yesterday}`] });
+    const result = await restoreSnapshot(
+      branch,
+      snapshot,
+      registry,
+      new Set([today]),
+      new StreamLogger({ sink, redactor: new Redactor() }),
+      deleter,
+    );
+    expect(result).toEqual({
+      actions: ['deleted r.io/ns/mini:1.11.x-2026-11-27', `restored r.io/ns/mini:1.11.x to ${yesterday}`],
+    });
     expect(deleter.deleted).toEqual(['1.11.x-2026-11-27']);
     expect(Object.fromEntries(registry.tags)).toEqual({ '1.11.x': yesterday });
     expect(sink.text).toContain('warning: deleted r.io/ns/mini:1.11.x-2026-11-27');
@@ -54,7 +63,16 @@ describe('restoreSnapshot', () => {
     const registry = new MemoryRegistry();
     registry.add('1.11.x-2026-11-27', IMAGE, { build: 'today' });
     const failing: TagDeleter = { deleteTags: () => Promise.reject(new Error('405 Method Not Allowed (UNSUPPORTED)')) };
-    const result = await restoreSnapshot(branch, new Map([['r.io/ns/mini:1.11.x-2026-11-27', undefined]]), registry, new Set(), new StreamLogger({ sink: new BufferSink(), redactor: new Redactor() }), failing);
-    expect(result.problem).toBe('could not check or put back r.io/ns/mini:1.11.x-2026-11-27: 405 Method Not Allowed (UNSUPPORTED)');
+    const result = await restoreSnapshot(
+      branch,
+      new Map([['r.io/ns/mini:1.11.x-2026-11-27', undefined]]),
+      registry,
+      new Set(),
+      new StreamLogger({ sink: new BufferSink(), redactor: new Redactor() }),
+      failing,
+    );
+    expect(result.problem).toBe(
+      'could not check or put back r.io/ns/mini:1.11.x-2026-11-27: 405 Method Not Allowed (UNSUPPORTED)',
+    );
   });
 });

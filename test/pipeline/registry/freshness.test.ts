@@ -15,9 +15,14 @@ describe('parseDuration', () => {
     expect(parseDuration('--max-age', text)).toBe(ms);
   });
 
-  it.each(['3x', '', '36', 'h', '0h', '-1h', '1.5h', '36 h', '12h1d'])('refuses %o naming the option and the form', (text) => {
-    expect(() => parseDuration('--max-age', text)).toThrow(`--max-age "${text}" is not a duration; use whole numbers with d, h or m, for example 36h, 2d or 1d12h`);
-  });
+  it.each(['3x', '', '36', 'h', '0h', '-1h', '1.5h', '36 h', '12h1d'])(
+    'refuses %o naming the option and the form',
+    (text) => {
+      expect(() => parseDuration('--max-age', text)).toThrow(
+        `--max-age "${text}" is not a duration; use whole numbers with d, h or m, for example 36h, 2d or 1d12h`,
+      );
+    },
+  );
 
   it.each([
     [0, '0m'],
@@ -32,7 +37,10 @@ describe('parseDuration', () => {
 describe('assessFreshness', () => {
   const now = new Date('2026-11-27T10:00:00Z');
   const tags = new Map([
-    ['fixture-base', ['master', 'master-2026-11-26', 'master-2026-11-20', '1.10.x-2026-11-25', '1.10.x', 'master-2026-12-01']],
+    [
+      'fixture-base',
+      ['master', 'master-2026-11-26', 'master-2026-11-20', '1.10.x-2026-11-25', '1.10.x', 'master-2026-12-01'],
+    ],
     ['fixture-app', ['master', 'master-2026-11-27', '1.10.x']],
   ]);
 
@@ -44,11 +52,21 @@ describe('assessFreshness', () => {
     ['1.11.x', 'fixture-base', undefined, undefined, 'missing'],
   ])('%s %s: newest %s, %s ms old, %s', (branch, image, newest, ageMs, state) => {
     const rows = assessFreshness(tags, ['master', '1.10.x', '1.11.x'], now, 36 * H);
-    expect(rows.find((row) => row.branch === branch && row.image === image)).toEqual({ branch, image, ...(newest ? { newest: { tag: newest, branch, day: newest.slice(-10) }, ageMs } : {}), state });
+    expect(rows.find((row) => row.branch === branch && row.image === image)).toEqual({
+      branch,
+      image,
+      ...(newest ? { newest: { tag: newest, branch, day: newest.slice(-10) }, ageMs } : {}),
+      state,
+    });
   });
 
   it('ignores tags dated after today: a mistyped --date must not hide a stopped nightly', () => {
-    const rows = assessFreshness(new Map([['fixture-base', ['master-2026-12-01', 'master-2026-11-01']]]), ['master'], now, 36 * H);
+    const rows = assessFreshness(
+      new Map([['fixture-base', ['master-2026-12-01', 'master-2026-11-01']]]),
+      ['master'],
+      now,
+      36 * H,
+    );
     expect(rows.map((row) => [row.newest?.tag, row.state])).toEqual([['master-2026-11-01', 'stale']]);
   });
 });

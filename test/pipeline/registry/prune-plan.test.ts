@@ -61,7 +61,9 @@ describe('planPrune', () => {
     expect(plan.cutoff).toBe(cutoff);
     expect(plan.doomed.map((entry) => entry.tag)).toEqual(doomed);
     // Floating, version and foreign tags always stay.
-    expect(plan.kept.map((entry) => entry.tag)).toEqual(expect.arrayContaining(['master', '1.10.x', '1.10.0', 'latest', 'weird-2020-01-01']));
+    expect(plan.kept.map((entry) => entry.tag)).toEqual(
+      expect.arrayContaining(['master', '1.10.x', '1.10.0', 'latest', 'weird-2020-01-01']),
+    );
   });
 
   it('marks doomed tags whose manifest a kept tag shares, and only the others are exclusive', () => {
@@ -78,7 +80,11 @@ describe('planPrune', () => {
   });
 
   it('counts days in UTC: just after midnight UTC is already the next day', () => {
-    const plan = planPrune([{ tag: 'master-2026-11-20', digest: 'sha256:a' }], { keepDays: 7, now: new Date('2026-11-28T00:00:01Z'), branches: [] });
+    const plan = planPrune([{ tag: 'master-2026-11-20', digest: 'sha256:a' }], {
+      keepDays: 7,
+      now: new Date('2026-11-28T00:00:01Z'),
+      branches: [],
+    });
     expect(plan.doomed.map((entry) => entry.tag)).toEqual(['master-2026-11-20']);
   });
 });

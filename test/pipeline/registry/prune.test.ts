@@ -18,7 +18,11 @@ describe('pruneRepository', () => {
     const gone = registry.add('master-2026-09-01', IMAGE, { layers: [], arch: 'old' });
     const seen: string[] = [];
 
-    const result = await pruneRepository('ns/image', { registry, deleter: new RegistryApiTagDeleter(registry), deletesManifests: true }, { keepDays: 7, now, branches: [], dryRun: false, onTag: (tag) => seen.push(`${tag.tag} ${tag.withManifest}`) });
+    const result = await pruneRepository(
+      'ns/image',
+      { registry, deleter: new RegistryApiTagDeleter(registry), deletesManifests: true },
+      { keepDays: 7, now, branches: [], dryRun: false, onTag: (tag) => seen.push(`${tag.tag} ${tag.withManifest}`) },
+    );
 
     expect(seen).toEqual(['master-2026-09-01 true', 'master-2026-10-01 false', 'master-2026-10-02 false']);
     expect(result.pruned).toHaveLength(3);
@@ -31,7 +35,11 @@ describe('pruneRepository', () => {
   it('touches nothing in a dry run', async () => {
     const registry = new MemoryRegistry();
     registry.add('master-2026-09-01', IMAGE, { layers: [] });
-    const result = await pruneRepository('ns/image', { registry, deletesManifests: true }, { keepDays: 7, now, branches: [], dryRun: true, onTag: () => undefined });
+    const result = await pruneRepository(
+      'ns/image',
+      { registry, deletesManifests: true },
+      { keepDays: 7, now, branches: [], dryRun: true, onTag: () => undefined },
+    );
     expect(result.pruned.map((tag) => tag.tag)).toEqual(['master-2026-09-01']);
     expect([...registry.tags.keys()]).toEqual(['master-2026-09-01']);
   });

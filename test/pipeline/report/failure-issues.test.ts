@@ -6,7 +6,10 @@ import { branchReport, runReport } from '../../helpers/reports.js';
 
 const redactor = new Redactor();
 redactor.add('hunter2-secret');
-const context = { runUrl: 'https://github.example/o/r/actions/runs/9', redact: (text: string) => redactor.redact(text) };
+const context = {
+  runUrl: 'https://github.example/o/r/actions/runs/9',
+  redact: (text: string) => redactor.redact(text),
+};
 
 function failing(message: string, logTail: string[]): Outcome {
   const report = branchReport('1.11.x', 'failed');
@@ -24,13 +27,25 @@ describe('failure issue texts', () => {
     ['still failing', stillFailingBody],
     ['recovered', recoveredBody],
   ])('keeps the %s text under GitHub body limit and free of secrets', (_name, body) => {
-    const text = body(failing(`denied for hunter2-secret ${'m'.repeat(100_000)}`, Array.from({ length: 500 }, (_, i) => `line ${i} ${'x'.repeat(3000)}`)), context);
+    const text = body(
+      failing(
+        `denied for hunter2-secret ${'m'.repeat(100_000)}`,
+        Array.from({ length: 500 }, (_, i) => `line ${i} ${'x'.repeat(3000)}`),
+      ),
+      context,
+    );
     expect(text.length).toBeLessThanOrEqual(60_000);
     expect(text).not.toContain('hunter2-secret');
   });
 
   it('quotes the last log lines, newest last, and the run URL', () => {
-    const text = openingBody(failing('push refused', Array.from({ length: 80 }, (_, i) => `line ${i}`)), context);
+    const text = openingBody(
+      failing(
+        'push refused',
+        Array.from({ length: 80 }, (_, i) => `line ${i}`),
+      ),
+      context,
+    );
     expect(text).toContain('**Log tail** (last 60 lines)');
     expect(text).toContain('line 20\n');
     expect(text).not.toContain('line 19\n');

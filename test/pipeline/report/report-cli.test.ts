@@ -53,7 +53,10 @@ const writes = (): string[] => github.requests.filter((r) => r.method !== 'GET')
 describe('mesos-pipeline report', () => {
   it('opens an issue for a failing branch with the failing step, log tail and run URL', async () => {
     const runtime = runtimeWith();
-    const code = await runCli(['report', write(runReport([branchReport('master', 'failed'), branchReport('1.10.x', 'published')]))], runtime);
+    const code = await runCli(
+      ['report', write(runReport([branchReport('master', 'failed'), branchReport('1.10.x', 'published')]))],
+      runtime,
+    );
     expect(code).toBe(0);
     expect(writes()).toEqual(['POST /repos/apache/mesos-images/issues']);
     const [issue] = github.issues;
@@ -64,17 +67,24 @@ describe('mesos-pipeline report', () => {
     expect(issue?.body).toContain(RUN_URL);
     expect(github.requests.every((r) => r.authorization === `token ${TOKEN}`)).toBe(true);
     expect(runtime.stderr.text).toContain(`opened issue #1 "${TITLE('master')}"`);
-    expect(`${runtime.stdout.text}${runtime.stderr.text}${readFileSync(runtime.env.GITHUB_STEP_SUMMARY as string, 'utf8')}`).not.toContain(TOKEN);
+    expect(
+      `${runtime.stdout.text}${runtime.stderr.text}${readFileSync(runtime.env.GITHUB_STEP_SUMMARY as string, 'utf8')}`,
+    ).not.toContain(TOKEN);
   });
 
   it('comments on the open issue instead of opening a duplicate; closed issues and pull requests do not count', async () => {
     github.seed({ title: TITLE('master'), state: 'closed' });
     github.seed({ title: TITLE('master'), state: 'open', pullRequest: true });
     const open = github.seed({ title: TITLE('master'), state: 'open' });
-    const code = await runCli(['report', write(runReport([branchReport('master', 'failed')], { date: '2026-11-28' }))], runtimeWith());
+    const code = await runCli(
+      ['report', write(runReport([branchReport('master', 'failed')], { date: '2026-11-28' }))],
+      runtimeWith(),
+    );
     expect(code).toBe(0);
     expect(writes()).toEqual([`POST /repos/apache/mesos-images/issues/${open.number}/comments`]);
-    expect(open.comments[0]).toMatch(/^Still failing on 2026-11-28 in https:\/\/github\.example\/apache\/mesos-images\/actions\/runs\/42\./);
+    expect(open.comments[0]).toMatch(
+      /^Still failing on 2026-11-28 in https:\/\/github\.example\/apache\/mesos-images\/actions\/runs\/42\./,
+    );
     expect(open.comments[0]).toContain('boom: exit 3');
     expect(github.issues).toHaveLength(3);
   });
@@ -87,23 +97,43 @@ describe('mesos-pipeline report', () => {
     expect(github.requests.filter((r) => r.method === 'GET')).toHaveLength(2);
   });
 
-  it.each(['published', 'unchanged'] as const)('closes the issue with a comment when the branch is %s again', async (status) => {
-    const open = github.seed({ title: TITLE('1.10.x'), state: 'open' });
-    expect(await runCli(['report', write(runReport([branchReport('1.10.x', status)]))], runtimeWith())).toBe(0);
-    expect(writes()).toEqual([`POST /repos/apache/mesos-images/issues/${open.number}/comments`, `PATCH /repos/apache/mesos-images/issues/${open.number}`]);
-    expect(open.comments[0]).toMatch(new RegExp(`^\`1\\.10\\.x\` published again \\(${status}, commit \`[0-9a-f]{40}\`\\) on 2026-11-27 in ${RUN_URL.replace(/[./]/g, '\\$&')}\\. Closing\\.$`));
-    expect(open).toMatchObject({ state: 'closed', stateReason: 'completed' });
-  });
+  it.each(['published', 'unchanged'] as const)(
+    'closes the issue with a comment when the branch is %s again',
+    async (status) => {
+      const open = github.seed({ title: TITLE('1.10.x'), state: 'open' });
+      expect(await runCli(['report', write(runReport([branchReport('1.10.x', status)]))], runtimeWith())).toBe(0);
+      expect(writes()).toEqual([
+        `POST /repos/apache/mesos-images/issues/${open.number}/comments`,
+        `PATCH /repos/apache/mesos-images/issues/${open.number}`,
+      ]);
+      expect(open.comments[0]).toMatch(
+        new RegExp(
+          `^\`1\\.10\\.x\` published again \\(${status}, commit \`[0-9a-f]{40}\`\\) on 2026-11-27 in ${RUN_URL.replace(/[./]/g, '\\$&')}\\. Closing\\.$`,
+        ),
+      );
+      expect(open).toMatchObject({ state: 'closed', stateReason: 'completed' });
+    },
+  );
 
   it('changes nothing for passing branches without an issue, nor for branches only tested', async () => {
     const open = github.seed({ title: TITLE('1.9.x'), state: 'open' });
-    expect(await runCli(['report', write(runReport([branchReport('1.9.x', 'tested'), branchReport('master', 'published')]))], runtimeWith())).toBe(0);
+    expect(
+      await runCli(
+        ['report', write(runReport([branchReport('1.9.x', 'tested'), branchReport('master', 'published')]))],
+        runtimeWith(),
+      ),
+    ).toBe(0);
     expect(writes()).toEqual([]);
     expect(open.state).toBe('open');
   });
 
   it('treats a planned branch without a report as failing', async () => {
-    expect(await runCli(['report', '--expect', '1.11.x,master', write(runReport([branchReport('master', 'published')]))], runtimeWith())).toBe(0);
+    expect(
+      await runCli(
+        ['report', '--expect', '1.11.x,master', write(runReport([branchReport('master', 'published')]))],
+        runtimeWith(),
+      ),
+    ).toBe(0);
     expect(github.issues.map((issue) => issue.title)).toEqual([TITLE('1.11.x')]);
     expect(github.issues[0]?.body).toContain('| Failing step | `report` |');
     expect(github.issues[0]?.body).toContain('no run report');
@@ -113,17 +143,24 @@ describe('mesos-pipeline report', () => {
     github.failures.set('POST /repos/apache/mesos-images/issues', 403);
     const open = github.seed({ title: TITLE('1.10.x'), state: 'open' });
     const runtime = runtimeWith();
-    const code = await runCli(['report', write(runReport([branchReport('master', 'failed'), branchReport('1.10.x', 'published')]))], runtime);
+    const code = await runCli(
+      ['report', write(runReport([branchReport('master', 'failed'), branchReport('1.10.x', 'published')]))],
+      runtime,
+    );
     expect(code).toBe(1);
     expect(open.state).toBe('closed');
-    expect(runtime.stderr.text).toMatch(/^error: could not update the failure issue: master: GitHub opening an issue in apache\/mesos-images: 403 Resource not accessible by integration.*; the token needs the issues: write permission$/m);
+    expect(runtime.stderr.text).toMatch(
+      /^error: could not update the failure issue: master: GitHub opening an issue in apache\/mesos-images: 403 Resource not accessible by integration.*; the token needs the issues: write permission$/m,
+    );
     expect(runtime.stderr.text).not.toContain(TOKEN);
   });
 
   it('writes the summary to $GITHUB_STEP_SUMMARY, after what the step wrote before', async () => {
     const runtime = runtimeWith();
     writeFileSync(runtime.env.GITHUB_STEP_SUMMARY as string, 'earlier\n');
-    expect(await runCli(['report', '--no-issues', write(runReport([branchReport('master', 'published')]))], runtime)).toBe(0);
+    expect(
+      await runCli(['report', '--no-issues', write(runReport([branchReport('master', 'published')]))], runtime),
+    ).toBe(0);
     const summary = readFileSync(runtime.env.GITHUB_STEP_SUMMARY as string, 'utf8');
     expect(summary).toMatch(/^earlier\n## Mesos images 2026-11-27\n/);
     expect(summary).toContain(`[workflow run](${RUN_URL})`);
@@ -146,7 +183,14 @@ describe('mesos-pipeline report', () => {
     [['report', 'bad.json'], {}, /^error: bad\.json: 2 problems: version: .*; branches\[0\]\.status: /],
     [['report', 'good.json'], { GITHUB_REPOSITORY: 'mesos' }, /^error: GITHUB_REPOSITORY "mesos" is not OWNER\/NAME/],
   ])('refuses %o with exit 2, one line and no GitHub call', async (args, env, message) => {
-    writeFileSync(path.join(dir, 'bad.json'), JSON.stringify({ ...runReport([branchReport('master', 'failed')]), version: 2, branches: [{ ...branchReport('master', 'failed'), status: 'exploded' }] }));
+    writeFileSync(
+      path.join(dir, 'bad.json'),
+      JSON.stringify({
+        ...runReport([branchReport('master', 'failed')]),
+        version: 2,
+        branches: [{ ...branchReport('master', 'failed'), status: 'exploded' }],
+      }),
+    );
     writeFileSync(path.join(dir, 'good.json'), JSON.stringify(runReport([branchReport('master', 'failed')])));
     const runtime = runtimeWith(env);
     expect(await runCli(args, runtime)).toBe(2);

@@ -19,11 +19,18 @@ describe('writeRunSummary (the end of publish)', () => {
   ])('%s: writes to %s', async (_name, inActions, flag, where) => {
     const file = path.join(dir, `${where}-${String(flag)}.md`);
     writeFileSync(file, 'before\n');
-    const runtime = testRuntime({ env: inActions ? { GITHUB_STEP_SUMMARY: file, GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '5' } : {} });
+    const runtime = testRuntime({
+      env: inActions ? { GITHUB_STEP_SUMMARY: file, GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '5' } : {},
+    });
     runtime.redactor.add('s3cr3t-password');
     const report = branchReport('master', 'failed');
     report.failure = { step: 'push', message: 'refused s3cr3t-password' };
-    await writeRunSummary([runReport([report])], runtime, flag, new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor }));
+    await writeRunSummary(
+      [runReport([report])],
+      runtime,
+      flag,
+      new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor }),
+    );
     const fileText = readFileSync(file, 'utf8');
     expect(fileText.startsWith(where === 'file' ? 'before\n## Mesos images 2026-11-27' : 'before\n')).toBe(true);
     expect(fileText.length > 'before\n'.length).toBe(where === 'file');
@@ -35,7 +42,14 @@ describe('writeRunSummary (the end of publish)', () => {
 
   it('warns and goes on when the summary file cannot be written', async () => {
     const runtime = testRuntime({ env: { GITHUB_STEP_SUMMARY: path.join(dir, 'missing-folder', 'summary.md') } });
-    await writeRunSummary([runReport([branchReport('master', 'published')])], runtime, false, new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor }));
-    expect(runtime.stderr.text).toMatch(/^warning: could not write the step summary to .*missing-folder\/summary\.md: ENOENT/);
+    await writeRunSummary(
+      [runReport([branchReport('master', 'published')])],
+      runtime,
+      false,
+      new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor }),
+    );
+    expect(runtime.stderr.text).toMatch(
+      /^warning: could not write the step summary to .*missing-folder\/summary\.md: ENOENT/,
+    );
   });
 });

@@ -3,7 +3,8 @@ import { gatherOutcomes } from '../../../pipeline/report/outcomes.js';
 import { renderSummary } from '../../../pipeline/report/summary.js';
 import { branchReport, digestOf, runReport, shaOf } from '../../helpers/reports.js';
 
-const render = (...branches: Parameters<typeof branchReport>[]): string => renderSummary({ outcomes: gatherOutcomes([runReport(branches.map((args) => branchReport(...args)))]) });
+const render = (...branches: Parameters<typeof branchReport>[]): string =>
+  renderSummary({ outcomes: gatherOutcomes([runReport(branches.map((args) => branchReport(...args)))]) });
 const rowsOf = (markdown: string, branch: string): string[] => {
   const lines = markdown.split('\n');
   const start = lines.findIndex((line) => line.startsWith(`| ${branch} |`));
@@ -19,11 +20,31 @@ describe('renderSummary', () => {
   const DIGEST = expect.stringMatching(/^`sha256:[0-9a-f]{64}`$/);
   const TAGS = '`1.10.x-2026-11-27` `1.10.x`';
   it.each([
-    ['published', ['✅ published', '`312e31302e78`', '2m 05s', 'fixture-base', TAGS, DIGEST, '1m 05s', '4.2s', '1.5s'], ['fixture-app', TAGS, DIGEST, '1m 05s', '4.2s', '1.5s']],
-    ['unchanged', ['♻️ unchanged', '`312e31302e78`', '2m 05s', 'fixture-base', TAGS, DIGEST, '', '', '0.3s'], ['fixture-app', TAGS, DIGEST, '', '', '0.3s']],
-    ['tested', ['🧪 tested, not pushed', '`312e31302e78`', '2m 05s', 'fixture-base', '', '', '1.0s', '1.0s', ''], ['fixture-app', '', '', '1.0s', '1.0s', '']],
-    ['failed', ['❌ failed at smoke (fixture-app)', '`312e31302e78`', '2m 05s', 'fixture-base', '', '', '1.0s', '', ''], ['fixture-app', '', '', '1.0s', '', '']],
-    ['interrupted', ['⛔ interrupted', '`312e31302e78`', '2m 05s', 'fixture-base', '', '', '1.0s', '', ''], ['fixture-app', '', '', '1.0s', '', '']],
+    [
+      'published',
+      ['✅ published', '`312e31302e78`', '2m 05s', 'fixture-base', TAGS, DIGEST, '1m 05s', '4.2s', '1.5s'],
+      ['fixture-app', TAGS, DIGEST, '1m 05s', '4.2s', '1.5s'],
+    ],
+    [
+      'unchanged',
+      ['♻️ unchanged', '`312e31302e78`', '2m 05s', 'fixture-base', TAGS, DIGEST, '', '', '0.3s'],
+      ['fixture-app', TAGS, DIGEST, '', '', '0.3s'],
+    ],
+    [
+      'tested',
+      ['🧪 tested, not pushed', '`312e31302e78`', '2m 05s', 'fixture-base', '', '', '1.0s', '1.0s', ''],
+      ['fixture-app', '', '', '1.0s', '1.0s', ''],
+    ],
+    [
+      'failed',
+      ['❌ failed at smoke (fixture-app)', '`312e31302e78`', '2m 05s', 'fixture-base', '', '', '1.0s', '', ''],
+      ['fixture-app', '', '', '1.0s', '', ''],
+    ],
+    [
+      'interrupted',
+      ['⛔ interrupted', '`312e31302e78`', '2m 05s', 'fixture-base', '', '', '1.0s', '', ''],
+      ['fixture-app', '', '', '1.0s', '', ''],
+    ],
   ] as const)('shows a %s branch as one row per image', (status, first, second) => {
     const cells = (row: string): string[] => row.slice(2, -2).split(' | ');
     const rows = rowsOf(render(['1.10.x', status]), '1.10.x').map(cells);
@@ -50,11 +71,15 @@ describe('renderSummary', () => {
     expect(section).toContain(`Commit \`${shaOf('master')}\``);
     expect(section).toContain('```text\nsmoke test "version" failed: expected fixture 1.12\n```');
     expect(section).toContain('Failing tests: `version`');
-    expect(section).toContain('<details><summary>Last 2 log lines</summary>\n\n```text\nstarting\nboom: exit 3\n```\n\n</details>');
+    expect(section).toContain(
+      '<details><summary>Last 2 log lines</summary>\n\n```text\nstarting\nboom: exit 3\n```\n\n</details>',
+    );
   });
 
   it('lists an expected branch without a report as failing', () => {
-    const markdown = renderSummary({ outcomes: gatherOutcomes([runReport([branchReport('master', 'published')])], ['1.11.x', 'master']) });
+    const markdown = renderSummary({
+      outcomes: gatherOutcomes([runReport([branchReport('master', 'published')])], ['1.11.x', 'master']),
+    });
     expect(rowsOf(markdown, '1.11.x')).toEqual(['| 1.11.x | ❓ no report |  |  |  |  |  |  |  |  |']);
     expect(markdown).toContain('### 1.11.x: ❓ no report');
     expect(markdown).toContain('no run report: the publish job of this branch ended before writing one');
@@ -62,7 +87,13 @@ describe('renderSummary', () => {
   });
 
   it('heads the summary with the date, registry, run link and a tally', () => {
-    const outcomes = gatherOutcomes([runReport([branchReport('1.9.x', 'published'), branchReport('master', 'failed'), branchReport('1.10.x', 'published')])]);
+    const outcomes = gatherOutcomes([
+      runReport([
+        branchReport('1.9.x', 'published'),
+        branchReport('master', 'failed'),
+        branchReport('1.10.x', 'published'),
+      ]),
+    ]);
     const markdown = renderSummary({ outcomes, runUrl: 'https://github.com/o/r/actions/runs/7' });
     expect(markdown.split('\n').slice(0, 3)).toEqual([
       '## Mesos images 2026-11-27',
@@ -73,7 +104,12 @@ describe('renderSummary', () => {
 
   it('keeps logs that contain fences and table syntax from breaking the Markdown', () => {
     const report = branchReport('master', 'failed');
-    report.failure = { step: 'build', image: 'fixture-base', message: 'a | b\n````\nnot the end', logTail: ['```', '| x | y |'] };
+    report.failure = {
+      step: 'build',
+      image: 'fixture-base',
+      message: 'a | b\n````\nnot the end',
+      logTail: ['```', '| x | y |'],
+    };
     const markdown = renderSummary({ outcomes: gatherOutcomes([runReport([report])]) });
     expect(markdown).toContain('`````text\na | b\n````\nnot the end\n`````');
     expect(markdown).toContain('````text\n```\n| x | y |\n````');
@@ -92,7 +128,11 @@ describe('renderSummary', () => {
   ])('stays under the byte budget with %s', (_name, count, budget, note) => {
     const branches = Array.from({ length: count }, (_, index) => {
       const report = branchReport(`1.${index}.x`, 'failed');
-      report.failure = { step: 'build', message: 'é'.repeat(20_000), logTail: Array.from({ length: 200 }, () => 'x'.repeat(2000)) };
+      report.failure = {
+        step: 'build',
+        message: 'é'.repeat(20_000),
+        logTail: Array.from({ length: 200 }, () => 'x'.repeat(2000)),
+      };
       return report;
     });
     const markdown = renderSummary({ outcomes: gatherOutcomes([runReport(branches)]) }, budget);
@@ -104,7 +144,9 @@ describe('renderSummary', () => {
 
 describe('gatherOutcomes', () => {
   it('orders branches by version, keeps the latest report of a re-run branch and adds missing ones', () => {
-    const first = runReport([branchReport('master', 'failed'), branchReport('1.10.x', 'published')], { finishedAt: '2026-11-27T03:40:00.000Z' });
+    const first = runReport([branchReport('master', 'failed'), branchReport('1.10.x', 'published')], {
+      finishedAt: '2026-11-27T03:40:00.000Z',
+    });
     const rerun = runReport([branchReport('master', 'published')], { finishedAt: '2026-11-27T05:00:00.000Z' });
     const outcomes = gatherOutcomes([rerun, first], ['1.9.x', 'master']);
     expect(outcomes.map((o) => [o.branch, o.kind === 'reported' ? o.report.status : 'missing'])).toEqual([

@@ -6,7 +6,12 @@ import { predicateFailure } from '../../../pipeline/smoke/predicates.js';
 import { expand, SAMPLE_VALUES, unknownVariables } from '../../../pipeline/smoke/template.js';
 import type { ImageDetails } from '../../../pipeline/ports.js';
 
-const state = { activated_slaves: 1, slaves: [{ id: 'a', active: true }], frameworks: [{ name: 'marathon', tasks: [{ state: 'TASK_RUNNING' }, { state: 'TASK_STAGING' }] }], version: '1.11.0' };
+const state = {
+  activated_slaves: 1,
+  slaves: [{ id: 'a', active: true }],
+  frameworks: [{ name: 'marathon', tasks: [{ state: 'TASK_RUNNING' }, { state: 'TASK_STAGING' }] }],
+  version: '1.11.0',
+};
 
 describe('predicateFailure', () => {
   it.each([
@@ -63,10 +68,22 @@ describe('permissionString and fileExistenceProblems', () => {
     [{ name: 't', path: '/x', shouldExist: false }, undefined, []],
     [{ name: 't', path: '/x', shouldExist: false }, stat(0o644), ['/x exists but should not']],
     [{ name: 't', path: '/x', permissions: '-rwxr-xr-x' }, stat(0o755), []],
-    [{ name: 't', path: '/x', permissions: '-rwxr-xr-x' }, stat(0o644), ['/x has permissions -rw-r--r--, expected -rwxr-xr-x']],
+    [
+      { name: 't', path: '/x', permissions: '-rwxr-xr-x' },
+      stat(0o644),
+      ['/x has permissions -rw-r--r--, expected -rwxr-xr-x'],
+    ],
     [{ name: 't', path: '/x', isExecutableBy: 'any' as const }, stat(0o744), []],
-    [{ name: 't', path: '/x', isExecutableBy: 'other' as const }, stat(0o744), ['/x is not executable by other (-rwxr--r--)']],
-    [{ name: 't', path: '/x', isExecutableBy: 'any' as const }, stat(0o644), ['/x is not executable by any (-rw-r--r--)']],
+    [
+      { name: 't', path: '/x', isExecutableBy: 'other' as const },
+      stat(0o744),
+      ['/x is not executable by other (-rwxr--r--)'],
+    ],
+    [
+      { name: 't', path: '/x', isExecutableBy: 'any' as const },
+      stat(0o644),
+      ['/x is not executable by any (-rw-r--r--)'],
+    ],
     [{ name: 't', path: '/x', type: 'directory' as const }, stat(DIR + 0o755), []],
     [{ name: 't', path: '/x', type: 'directory' as const }, stat(0o755), ['/x is a file, expected a directory']],
   ])('%o on %o', (test, found, problems) => {
@@ -90,7 +107,10 @@ describe('metadataProblems', () => {
   };
   it.each([
     [{ labels: [{ key: 'org.opencontainers.image.revision', value: 'abc' }] }, []],
-    [{ labels: [{ key: 'org.opencontainers.image.revision', value: 'abd' }] }, ['label org.opencontainers.image.revision is "abc", expected "abd"']],
+    [
+      { labels: [{ key: 'org.opencontainers.image.revision', value: 'abd' }] },
+      ['label org.opencontainers.image.revision is "abc", expected "abd"'],
+    ],
     [{ labels: [{ key: 'org.opencontainers.image.version', value: '^1\\.11\\.', isRegex: true }] }, []],
     [{ labels: [{ key: 'missing', value: 'x' }] }, ['label missing is missing']],
     [{ env: [{ key: 'container', value: 'docker' }] }, []],
@@ -112,8 +132,16 @@ describe('metadataProblems', () => {
 
 describe('template', () => {
   it('expands every known variable in strings, keys and nested values, and leaves the rest', () => {
-    const spec = { a: 'v${VERSION}', list: ['${GIT_SHA}', 3, null], nested: { '${IMAGE_NAME}': '${UNKNOWN} $x ${GIT_BRANCH}' } };
-    expect(expand(spec, SAMPLE_VALUES)).toEqual({ a: 'v1.11.x', list: [SAMPLE_VALUES.GIT_SHA, 3, null], nested: { image: '${UNKNOWN} $x 1.11.x' } });
+    const spec = {
+      a: 'v${VERSION}',
+      list: ['${GIT_SHA}', 3, null],
+      nested: { '${IMAGE_NAME}': '${UNKNOWN} $x ${GIT_BRANCH}' },
+    };
+    expect(expand(spec, SAMPLE_VALUES)).toEqual({
+      a: 'v1.11.x',
+      list: [SAMPLE_VALUES.GIT_SHA, 3, null],
+      nested: { image: '${UNKNOWN} $x 1.11.x' },
+    });
   });
   it.each([
     ['${GIT_SHA} ${NOPE} ${VERSION_PATTERN}', ['NOPE']],
