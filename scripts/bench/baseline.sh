@@ -93,7 +93,7 @@ for index in "${!branches[@]}"; do
   pushed=$(now_ms)
   # The old scripts' EXIT trap: drop the tags; docker rmi also drops the untagged parents.
   "$docker" rmi "$child_ref:$branch" "$child_ref:$dated" "$base_ref:$branch" "$base_ref:$dated" >/dev/null || true
-  # One line per branch that scripts/bench/bench.js reads for the phase times in results.json.
+  # One line per branch that scripts/bench/bench.ts reads for the phase times in results.json.
   say "timing branch=$branch build_ms=$((built - started)) push_ms=$((pushed - built)) cleanup_ms=$(($(now_ms) - pushed))"
 done
 say "pushed ${#branches[@]} branch(es): ${branches[*]}"
