@@ -11,8 +11,8 @@ bash scripts/engine-up.sh >/dev/null
 # The offline C toolchain image of the compile-cache test (scripts/toolchain-image.sh) takes a
 # minute or two to make on a machine that does not have it yet: make it while the code is built,
 # type-checked and linted. The test calls the same script, which waits for this one to finish.
-mkdir -p /var/tmp/mesos-pipeline-engine
-bash scripts/toolchain-image.sh >/var/tmp/mesos-pipeline-engine/toolchain.log 2>&1 &
+mkdir -p "${MP_STATE_DIR:-/var/tmp/mesos-pipeline-engine}"
+bash scripts/toolchain-image.sh >"${MP_STATE_DIR:-/var/tmp/mesos-pipeline-engine}/toolchain.log" 2>&1 &
 toolchain=$!
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
