@@ -6,7 +6,8 @@
 // Knobs (environment; defaults are the issue's numbers, `--reduced` picks small ones for checking
 // the harness, explicit variables win over both):
 //   BENCH_BRANCHES=6  BENCH_REPS=3  BENCH_CPU_SECONDS=10  BENCH_LAYER_MB=50
-//   BENCH_CONTEXT_SMALL_MB=10  BENCH_CONTEXT_LARGE_MB=1024  BENCH_SCENARIOS=nights,context
+//   BENCH_CONTEXT_SMALL_MB=10  BENCH_CONTEXT_LARGE_MB=1024  BENCH_COMPILE_UNITS=300
+//   BENCH_SCENARIOS=nights,context,compile
 //   BENCH_MOVED_BRANCH=master  BENCH_CONCURRENCY=(pipeline default)  BENCH_OUT=.bench
 //   BENCH_DOCKER=docker  BENCH_KEEP_WORK=0
 import { Buffer } from 'node:buffer';
@@ -28,6 +29,17 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ccacheStats,
+  COMPILE_IMAGES,
+  hitsOf,
+  importSource,
+  projectFiles,
+  SOURCE_REPO,
+  toolchainImage,
+  writeCompileFamily,
+  writeProject,
+} from './compile.js';
 
 // Compiled to dist/scripts/bench/bench.js (tsconfig.build.json): the repository is three levels up.
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -56,7 +68,8 @@ Environment (defaults: the issue's numbers; --reduced: a quick harness check):
   BENCH_LAYER_MB          MiB of the base's per-commit layer           50  (reduced 10)
   BENCH_CONTEXT_SMALL_MB  base context, small                          10  (reduced 10)
   BENCH_CONTEXT_LARGE_MB  base context, large                          1024 (reduced 100)
-  BENCH_SCENARIOS         nights,context (either or both)
+  BENCH_SCENARIOS         nights,context,compile (any of them)
+  BENCH_COMPILE_UNITS     C translation units per branch (compile)     300 (reduced 40)
   BENCH_MOVED_BRANCH      the branch that gets a new commit            master
   BENCH_CONCURRENCY       passed to the pipeline as --concurrency      (its default)
   BENCH_OUT               output folder                                .bench
@@ -69,7 +82,8 @@ type Knob =
   | 'BENCH_CPU_SECONDS'
   | 'BENCH_LAYER_MB'
   | 'BENCH_CONTEXT_SMALL_MB'
-  | 'BENCH_CONTEXT_LARGE_MB';
+  | 'BENCH_CONTEXT_LARGE_MB'
+  | 'BENCH_COMPILE_UNITS';
 
 const FULL: Record<Knob, number> = {
   BENCH_BRANCHES: 6,
@@ -78,6 +92,7 @@ const FULL: Record<Knob, number> = {
   BENCH_LAYER_MB: 50,
   BENCH_CONTEXT_SMALL_MB: 10,
   BENCH_CONTEXT_LARGE_MB: 1024,
+  BENCH_COMPILE_UNITS: 300,
 };
 const REDUCED: Record<Knob, number> = {
   BENCH_BRANCHES: 2,
@@ -86,9 +101,10 @@ const REDUCED: Record<Knob, number> = {
   BENCH_LAYER_MB: 10,
   BENCH_CONTEXT_SMALL_MB: 10,
   BENCH_CONTEXT_LARGE_MB: 100,
+  BENCH_COMPILE_UNITS: 40,
 };
 
-type Scenario = 'nights' | 'context';
+type Scenario = 'nights' | 'context' | 'compile';
 type Tool = 'baseline' | 'pipeline';
 
 interface Config {
@@ -100,6 +116,7 @@ interface Config {
   layerMb: number;
   contextSmallMb: number;
   contextLargeMb: number;
+  compileUnits: number;
   scenarios: Scenario[];
   moved: string;
   concurrency: string | undefined;
@@ -140,6 +157,8 @@ interface Sample {
   pipeline?: PipelineSummary;
   baseline?: BaselineSummary;
   contextMb?: number;
+  /** ccache's hits and misses in the night (pipeline, compile scenario). */
+  ccache?: { hits: number; misses: number };
   problems: string[];
 }
 
@@ -163,6 +182,8 @@ interface Row {
   pipelineUploads?: number;
   maxUploads?: number;
   wallS?: { baseline: number; pipeline: number };
+  /** ccache in the pipeline's nights: median hits and misses, and the hit rate. */
+  ccache?: { hits: number; misses: number; rate: number };
 }
 
 /** One night's inputs. */
@@ -174,6 +195,12 @@ interface NightOptions {
   branch?: string;
   contextMb?: number;
   expect?: (branch: string) => string;
+  /** The family's images, when not the bench family's. */
+  images?: readonly string[];
+  /** Extra arguments of the baseline (image names, its Dockerfile). */
+  baselineArgs?: string[];
+  /** The compile scenario: ccache's counters are zeroed before and read after a pipeline night. */
+  ccache?: { toolchain: string; cacheId: string };
 }
 
 function fail(message: string): never {
@@ -204,11 +231,11 @@ function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   };
   const branches = number('BENCH_BRANCHES', 1);
   if (branches > 20) fail('BENCH_BRANCHES must be at most 20');
-  const scenarios = (env.BENCH_SCENARIOS || 'nights,context')
+  const scenarios = (env.BENCH_SCENARIOS || 'nights,context,compile')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const known: Scenario[] = ['nights', 'context'];
+  const known: Scenario[] = ['nights', 'context', 'compile'];
   const isScenario = (name: string): name is Scenario => (known as string[]).includes(name);
   for (const scenario of scenarios)
     if (!isScenario(scenario)) fail(`BENCH_SCENARIOS: unknown scenario ${scenario} (${known.join(', ')})`);
@@ -232,6 +259,7 @@ function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     layerMb: number('BENCH_LAYER_MB', 1),
     contextSmallMb: number('BENCH_CONTEXT_SMALL_MB', 1),
     contextLargeMb: number('BENCH_CONTEXT_LARGE_MB', 1),
+    compileUnits: number('BENCH_COMPILE_UNITS', 2),
     scenarios: scenarios.filter(isScenario),
     moved,
     concurrency,
@@ -372,10 +400,16 @@ async function digestOf(registry: string, repository: string, tag: string): Prom
 }
 
 /** Problems with what a night left in the registry: every dated and floating tag, equal digests. */
-async function checkPublished(config: Config, namespace: string, branches: string[], day: string): Promise<string[]> {
+async function checkPublished(
+  config: Config,
+  namespace: string,
+  branches: string[],
+  day: string,
+  images: readonly string[] = IMAGES,
+): Promise<string[]> {
   const problems: string[] = [];
   for (const branch of branches) {
-    for (const image of IMAGES) {
+    for (const image of images) {
       const repository = `${namespace}/${image}`;
       const dated = await digestOf(config.registry, repository, `${branch}-${day}`);
       const floating = await digestOf(config.registry, repository, branch);
@@ -424,6 +458,25 @@ function commitOn(dir: string, branch: string, message: string): string {
   return sha;
 }
 
+/** A repository whose branches hold the generated C project, each branch its own variant. */
+function makeCompileRepo(dir: string, branches: string[], units: number): string[] {
+  mkdirSync(dir, { recursive: true });
+  git(dir, 'init', '-q', '-b', 'master');
+  git(dir, 'commit', '-q', '--allow-empty', '-m', 'start');
+  for (const branch of branches) if (branch !== 'master') git(dir, 'branch', branch, 'master');
+  return branches.map((branch, index) => commitProject(dir, branch, projectFiles(units, index)));
+}
+
+function commitProject(dir: string, branch: string, files: Record<string, string>): string {
+  git(dir, 'checkout', '-q', branch);
+  writeProject(dir, files);
+  git(dir, 'add', 'src');
+  git(dir, 'commit', '-q', '-m', `project on ${branch}`);
+  const sha = git(dir, 'rev-parse', 'HEAD');
+  git(dir, 'checkout', '-q', 'master');
+  return sha;
+}
+
 /** A copy of the bench family with this run's compile cost and, optionally, padding in the base context. */
 function makeFamily(dir: string, config: Config, padMb: number): string {
   rmSync(dir, { recursive: true, force: true });
@@ -454,7 +507,7 @@ function dayPlus(days: number): string {
 function toolCommand(
   tool: Tool,
   config: Config,
-  { repo, family, namespace, day, branch, report }: NightOptions & { report: string },
+  { repo, family, namespace, day, branch, report, baselineArgs }: NightOptions & { report: string },
 ): { command: string; args: string[]; env: Record<string, string> } {
   const registry = `${config.registry}/${namespace}`;
   if (tool === 'baseline') {
@@ -470,6 +523,7 @@ function toolCommand(
       day,
     ];
     if (branch) args.push('--branch', branch);
+    args.push(...(baselineArgs ?? []));
     return { command: 'bash', args, env: { BASELINE_DOCKER: config.docker } };
   }
   const args = [
@@ -547,12 +601,15 @@ async function night(
   // The machine is shared: the load when a sample starts helps to read an outlier.
   const load = round(loadavg()[0] ?? 0, 2);
   say(`${name}: ${tool} → ${options.namespace} (${options.day}), load ${load}`);
+  const ccache = tool === 'pipeline' ? options.ccache : undefined;
+  if (ccache) await ccacheStats(ccache.toolchain, ccache.cacheId, 'zero');
   const result = await measure(command, args, env, logFile);
   if (result.code !== 0) throw new Error(`${name} exited ${result.code}; see ${logFile}`);
+  const counters = ccache ? hitsOf(await ccacheStats(ccache.toolchain, ccache.cacheId, 'read')) : undefined;
   await sleep(1000); // the registry writes its access log line after answering
   const uploads = blobUploadsSince(config.registryLog, offset, options.namespace);
   const branches = options.branch ? [options.branch] : config.branchNames;
-  const problems = await checkPublished(config, options.namespace, branches, options.day);
+  const problems = await checkPublished(config, options.namespace, branches, options.day, options.images);
   const summary = tool === 'pipeline' ? pipelineSummary(report) : undefined;
   const baselinePhases = tool === 'baseline' ? baselineSummary(logFile) : undefined;
   if (summary && options.expect) {
@@ -576,11 +633,12 @@ async function night(
     ...(summary ? { pipeline: summary } : {}),
     ...(baselinePhases ? { baseline: baselinePhases } : {}),
     ...(options.contextMb ? { contextMb: options.contextMb } : {}),
+    ...(counters ? { ccache: counters } : {}),
     problems,
   };
   state.samples.push(sample);
   say(
-    `${name}: ${sample.seconds}s, peak RSS ${(result.rssKb / 1024).toFixed(0)} MiB, ${uploads} blob uploads${problems.length ? `, PROBLEMS: ${problems.join('; ')}` : ''}`,
+    `${name}: ${sample.seconds}s, peak RSS ${(result.rssKb / 1024).toFixed(0)} MiB, ${uploads} blob uploads${counters ? `, ccache ${counters.hits} hits / ${counters.misses} misses` : ''}${problems.length ? `, PROBLEMS: ${problems.join('; ')}` : ''}`,
   );
   return sample;
 }
@@ -675,6 +733,23 @@ function buildRows(state: State, config: Config): Row[] {
     );
     rows.push(timeRow(state, 'moved', `one moved (${config.moved}: 1 of ${config.branches} branches)`, '≤ 0.3', 0.3));
   }
+  if (config.scenarios.includes('compile')) {
+    const what = `${config.compileUnits} C units per branch`;
+    for (const [scenario, label, target, limit] of [
+      ['compile-cold', `compile: cold, empty cache (${what})`, '≤ 1.0', 1.0],
+      ['compile-moved', `compile: one moved (${config.moved}, one file changed)`, '≤ 0.2', 0.2],
+      ['compile-warm', 'compile: warm (nothing moved)', '≤ 0.05', 0.05],
+    ] as const) {
+      const row = timeRow(state, scenario, label, target, limit);
+      const counts = samplesOf(state, scenario, 'pipeline').flatMap((s) => (s.ccache ? [s.ccache] : []));
+      if (row && counts.length > 0) {
+        const hits = median(counts.map((c) => c.hits)) ?? 0;
+        const misses = median(counts.map((c) => c.misses)) ?? 0;
+        row.ccache = { hits, misses, rate: hits + misses === 0 ? NaN : round(hits / (hits + misses), 3) };
+      }
+      rows.push(row);
+    }
+  }
   if (config.scenarios.includes('context')) {
     const rss = (tool: Tool, mb: number): number | undefined =>
       median(samplesOf(state, 'context', tool, mb).map((s) => s.rssKb / 1024));
@@ -723,11 +798,16 @@ function renderTable(rows: Row[]): string {
   const cell = (value: string | number | undefined): string =>
     value === undefined || value === null || value === '' ? '—' : String(value);
   const lines = [
-    '| scenario | measure | baseline (median) | pipeline (median) | pipeline ÷ baseline | blob uploads, warm (baseline median / pipeline max) | target | met |',
+    '| scenario | measure | baseline (median) | pipeline (median) | pipeline ÷ baseline | blob uploads, warm (baseline median / pipeline max); compile cache | target | met |',
     '|---|---|---:|---:|---:|---|---|---|',
   ];
   for (const row of rows) {
-    const uploads = row.baselineUploads !== undefined ? `${row.baselineUploads} / ${row.pipelineUploads}` : '';
+    const uploads =
+      row.baselineUploads !== undefined
+        ? `${row.baselineUploads} / ${row.pipelineUploads}`
+        : row.ccache
+          ? `ccache: ${Number.isNaN(row.ccache.rate) ? 'no compile' : `${(row.ccache.rate * 100).toFixed(1)}% hits`} (${row.ccache.hits} hits, ${row.ccache.misses} misses)`
+          : '';
     const met = row.met === undefined ? '' : row.met ? 'yes' : row.problems.length ? 'NO (see problems)' : 'NO';
     lines.push(
       `| ${row.scenario} | ${row.measure} | ${cell(row.baseline)} | ${cell(row.pipeline)} | ${cell(row.ratio)} | ${cell(uploads)} | ${cell(row.target)} | ${cell(met)} |`,
@@ -761,6 +841,11 @@ async function main(): Promise<void> {
       )
     : {};
 
+  const compile = config.scenarios.includes('compile')
+    ? { toolchain: toolchainImage(root), busybox: process.env.MP_BASE_IMAGE || 'mesos-pipeline/busybox:static' }
+    : undefined;
+  const sources: string[] = [];
+
   // Ctrl-C reaches the measured command too, which stops and fails the night; the images are
   // still removed below and what was measured so far is still written.
   process.on('SIGINT', () => say('interrupted: stopping after the current command'));
@@ -783,6 +868,51 @@ async function main(): Promise<void> {
           await night(config, state, tool, 'moved', rep, {
             ...common(tool, dayPlus(2)),
             expect: (branch) => (branch === config.moved ? 'published' : 'unchanged'),
+          });
+      }
+      if (compile) {
+        // A fresh cache per repetition: its first night is cold. The same cache for its three nights.
+        const cacheId = `bench-ccache-${runId}-r${rep}`;
+        const family = path.join(work, `compile-family-r${rep}`);
+        writeCompileFamily(family, compile.toolchain, compile.busybox, cacheId);
+        const repo = path.join(work, `repo-r${rep}-compile`);
+        const heads = makeCompileRepo(repo, config.branchNames, config.compileUnits);
+        for (const sha of heads) importSource(repo, sha, config.docker);
+        sources.push(...heads);
+        const common = (tool: Tool, day: string): NightOptions => ({
+          repo,
+          family,
+          namespace: ns(tool, '-compile'),
+          day,
+          images: [COMPILE_IMAGES.base, COMPILE_IMAGES.child],
+          baselineArgs: [
+            '--base',
+            COMPILE_IMAGES.base,
+            '--child',
+            COMPILE_IMAGES.child,
+            '--dockerfile',
+            'Dockerfile.baseline',
+          ],
+          ccache: { toolchain: compile.toolchain, cacheId },
+        });
+        for (const tool of order)
+          await night(config, state, tool, 'compile-cold', rep, {
+            ...common(tool, dayPlus(0)),
+            expect: () => 'published',
+          });
+        const movedIndex = config.branchNames.indexOf(config.moved);
+        const moved = commitProject(repo, config.moved, projectFiles(config.compileUnits, movedIndex, 3));
+        importSource(repo, moved, config.docker);
+        sources.push(moved);
+        for (const tool of order)
+          await night(config, state, tool, 'compile-moved', rep, {
+            ...common(tool, dayPlus(1)),
+            expect: (branch) => (branch === config.moved ? 'published' : 'unchanged'),
+          });
+        for (const tool of order)
+          await night(config, state, tool, 'compile-warm', rep, {
+            ...common(tool, dayPlus(2)),
+            expect: () => 'unchanged',
           });
       }
       if (config.scenarios.includes('context')) {
@@ -808,6 +938,7 @@ async function main(): Promise<void> {
   } finally {
     try {
       removeBenchImages(config);
+      for (const sha of sources) run(config.docker, ['rmi', `${SOURCE_REPO}:${sha}`], { allowFailure: true });
     } catch (error) {
       failure = [failure, `cleanup: ${error instanceof Error ? error.message : String(error)}`]
         .filter(Boolean)
@@ -826,10 +957,11 @@ async function main(): Promise<void> {
     BENCH_LAYER_MB: config.layerMb,
     BENCH_CONTEXT_SMALL_MB: config.contextSmallMb,
     BENCH_CONTEXT_LARGE_MB: config.contextLargeMb,
+    BENCH_COMPILE_UNITS: config.compileUnits,
   };
   const full =
     (Object.entries(FULL) as [Knob, number][]).every(([key, value]) => knobs[key] >= value) &&
-    config.scenarios.length === 2;
+    config.scenarios.length === 3;
   const label = full ? 'Full run' : 'REDUCED run (smaller than the issue asks; targets are for the full run)';
   const docker = run(config.docker, ['version', '--format', '{{.Server.Version}}'], {
     allowFailure: true,
