@@ -29,6 +29,13 @@ export interface BuildRequest {
   context: string;
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
+  /**
+   * The image ID a build arg names as the base (`FROM ${BASE_IMAGE}`): the built image must be
+   * layered on exactly this image, which the engine checks after the build.
+   */
+  baseImageId?: string | undefined;
+  /** False: the compile cache is bypassed (`--no-compile-cache`). Default true. */
+  compileCache?: boolean | undefined;
 }
 
 export interface ImageDetails {
@@ -54,8 +61,8 @@ export interface EngineInfo {
   cgroupDriver: string;
 }
 
-/** Engine output lines (build steps, push progress) as they arrive. */
-export type OutputListener = (line: string) => void;
+/** Engine output lines (build steps, push progress) as they arrive; `step` marks a build step's start. */
+export type OutputListener = (line: string, kind?: 'step') => void;
 
 /** What the pipeline needs from a Docker engine for images. */
 export interface ImageEngine {

@@ -3,9 +3,12 @@ import { errorMessage, WorkError } from '../errors.js';
 import type { BuildRequest, Credentials, EngineInfo, ImageDetails, ImageEngine, OutputListener } from '../ports.js';
 import { isTransientText, RegistryError } from '../retry.js';
 import { formatImageRef, type ImageRef } from '../../tags/index.js';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { buildFeatures, COMPILE_CACHE_OFF_ARG } from '../family/build-features.js';
 import { contextFilter, LABELLED_DOCKERFILE, labelledDockerfile, packContext } from './build-context.js';
+import { buildWithBuildKit } from './buildkit-build.js';
 import { messageError, readEngineStream, type EngineMessage } from './json-stream.js';
 
 interface DockerodeError extends Error {
@@ -65,6 +68,10 @@ export class DockerImageEngine implements ImageEngine {
   private readonly docker: Docker;
   private readonly address: string;
   private readonly stallTimeoutMs: number;
+  /** Names this run's tags (`mesos-pipeline-run/<scope>:…`), so runs never share one. */
+  private readonly runScope = randomBytes(6).toString('hex');
+  /** Base image ID -> the tag of this run a BuildKit build used for it. */
+  private readonly runTags = new Map<string, string>();
 
   constructor(docker: Docker, address: string, options: DockerImageEngineOptions = {}) {
     this.docker = docker;
@@ -100,11 +107,67 @@ export class DockerImageEngine implements ImageEngine {
   }
 
   async build(request: BuildRequest, onOutput: OutputListener, signal?: AbortSignal): Promise<string> {
+    const original = await readFile(path.join(request.context, 'Dockerfile'), 'utf8');
+    const id = buildFeatures(original).buildKit
+      ? await this.buildKitBuild(request, original, onOutput, signal)
+      : await this.classicBuild(request, original, onOutput, signal);
+    if (request.baseImageId) await this.checkLayeredOn(id, request.baseImageId);
+    return id;
+  }
+
+  /**
+   * Dockerfiles that use what only BuildKit builds (`RUN --mount=type=cache` for the compile
+   * cache) go to the engine's BuildKit. BuildKit will not build `FROM <image ID>` (it tries to
+   * pull `docker.io/library/sha256`), so a base named by ID gets a tag of this run for the build.
+   */
+  private async buildKitBuild(
+    request: BuildRequest,
+    original: string,
+    onOutput: OutputListener,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const features = buildFeatures(original);
+    const buildArgs = { ...request.buildArgs };
+    // ccache reads CCACHE_DISABLE: it calls the compiler and neither reads nor writes the cache.
+    if (request.compileCache === false && features.cacheMounts.length > 0) buildArgs[COMPILE_CACHE_OFF_ARG] = '1';
+    if (request.baseImageId) {
+      const tag = await this.runTagFor(request.baseImageId);
+      for (const [name, value] of Object.entries(buildArgs)) if (value === request.baseImageId) buildArgs[name] = tag;
+    }
     const filter = await contextFilter(request.context);
-    const dockerfile = labelledDockerfile(
-      await readFile(path.join(request.context, 'Dockerfile'), 'utf8'),
-      request.labels,
+    // One LABEL instruction, as for the classic builder; with a changed escape character, the API's
+    // labels (BuildKit sets those on the image without a step).
+    const dockerfile = labelledDockerfile(original, request.labels);
+    const context = packContext(
+      request.context,
+      filter,
+      dockerfile === undefined ? undefined : { name: LABELLED_DOCKERFILE, content: dockerfile },
     );
+    try {
+      return await buildWithBuildKit(
+        this.docker,
+        dockerfile === undefined
+          ? { context, dockerfile: 'Dockerfile', buildArgs, labels: request.labels }
+          : { context, dockerfile: LABELLED_DOCKERFILE, buildArgs },
+        (line) => onOutput(line.text, line.step ? 'step' : undefined),
+        signal,
+      );
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (error instanceof WorkError) throw error;
+      if (isUnreachable(error)) throw this.unreachable(error);
+      throw new WorkError('build', engineErrorText(error), { cause: error });
+    }
+  }
+
+  private async classicBuild(
+    request: BuildRequest,
+    original: string,
+    onOutput: OutputListener,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const filter = await contextFilter(request.context);
+    const dockerfile = labelledDockerfile(original, request.labels);
     const context = packContext(
       request.context,
       filter,
@@ -139,7 +202,7 @@ export class DockerImageEngine implements ImageEngine {
           if (running) stepContainer = running;
           else if (stepContainer && text.includes(`Removing intermediate container ${stepContainer}`))
             stepContainer = undefined;
-          outputLines(message).forEach(onOutput);
+          for (const line of outputLines(message)) onOutput(line, /^Step \d+\/\d+ :/.test(line) ? 'step' : undefined);
         },
         signal,
       );
@@ -155,6 +218,83 @@ export class DockerImageEngine implements ImageEngine {
       .pop();
     if (!id) throw new WorkError('build', 'the engine finished the build without reporting an image ID');
     return id;
+  }
+
+  /** The exact-base guarantee: the image's layers start with every layer of its base. */
+  private async checkLayeredOn(imageId: string, baseId: string): Promise<void> {
+    const [image, base] = await Promise.all([this.inspectImage(imageId), this.inspectImage(baseId)]);
+    if (!image || !base)
+      throw new WorkError(
+        'build',
+        `cannot check the base of ${imageId}: ${!image ? imageId : baseId} is gone from the engine`,
+      );
+    const prefix = image.layers.slice(0, base.layers.length);
+    if (base.layers.length === 0 || prefix.some((layer, index) => layer !== base.layers[index]))
+      throw new WorkError(
+        'build',
+        `the image ${imageId} is not layered on its base ${baseId}: its first ${base.layers.length} layer(s) differ`,
+      );
+  }
+
+  /**
+   * A tag of this run for a base image, for BuildKit to build FROM. It cannot go right after the
+   * build: removing an image's last tag removes the image, and the base is still to be pushed. It
+   * goes when the image gets another tag (tagImage), when the image is removed (removeImage), or
+   * at the end of the run (releaseRunTags).
+   */
+  private async runTagFor(imageId: string): Promise<string> {
+    const existing = this.runTags.get(imageId);
+    if (existing) return existing;
+    const repo = `mesos-pipeline-run/${this.runScope}`;
+    const tag = imageId.replace(/^sha256:/, '').slice(0, 24);
+    try {
+      await this.docker.getImage(imageId).tag({ repo, tag });
+    } catch (error) {
+      if (isUnreachable(error)) throw this.unreachable(error);
+      throw new WorkError('build', `cannot tag the base ${imageId} for the build: ${engineErrorText(error)}`, {
+        cause: error,
+      });
+    }
+    const ref = `${repo}:${tag}`;
+    this.runTags.set(imageId, ref);
+    return ref;
+  }
+
+  /** Removes the run's tag of `imageId` (and with it the image, if that was its last name). */
+  private async dropRunTag(imageId: string): Promise<void> {
+    const ref = this.runTags.get(imageId);
+    if (!ref) return;
+    try {
+      await this.docker.getImage(ref).remove({ noprune: true });
+    } catch (error) {
+      if (statusOf(error) !== 404)
+        throw new WorkError('cleanup', `cannot remove the run's tag ${ref}: ${engineErrorText(error)}`, {
+          cause: error,
+        });
+    }
+    this.runTags.delete(imageId);
+  }
+
+  /**
+   * At the end of a run: removes every tag of this run whose image has another name. An image
+   * whose only name it is (kept with --keep, never tagged for a push) keeps it, because removing
+   * it would remove the image; those tags are returned so the run can say so.
+   */
+  async releaseRunTags(): Promise<string[]> {
+    const kept: string[] = [];
+    for (const [imageId, ref] of [...this.runTags]) {
+      const data = await this.docker
+        .getImage(imageId)
+        .inspect()
+        .catch(() => undefined);
+      if (!data) {
+        this.runTags.delete(imageId);
+        continue;
+      }
+      if ((data.RepoTags ?? []).some((name) => name !== ref)) await this.dropRunTag(imageId);
+      else kept.push(ref);
+    }
+    return kept;
   }
 
   async inspectImage(idOrRef: string): Promise<ImageDetails | undefined> {
@@ -189,6 +329,8 @@ export class DockerImageEngine implements ImageEngine {
         cause: error,
       });
     }
+    // The image has a name of its own now: the run's tag can go without taking the image along.
+    await this.dropRunTag(imageId);
   }
 
   async push(
@@ -307,7 +449,7 @@ export class DockerImageEngine implements ImageEngine {
           (message) => {
             clearTimeout(timer);
             timer = setTimeout(() => stall.abort(stalled()), this.stallTimeoutMs);
-            outputLines(message).forEach(onOutput);
+            for (const line of outputLines(message)) onOutput(line);
           },
           both,
         );
@@ -325,6 +467,7 @@ export class DockerImageEngine implements ImageEngine {
   }
 
   async removeImage(idOrRef: string): Promise<void> {
+    await this.dropRunTag(idOrRef);
     try {
       // noprune keeps the untagged parents: the classic builder's cache for the next run.
       await this.docker.getImage(idOrRef).remove({ noprune: true });

@@ -72,6 +72,10 @@ export function buildProgram(
     .option('--no-push', 'build and smoke-test only')
     .option('--keep', 'keep the images built (default: remove them, keep the build cache)')
     .option('--force', 'rebuild even branches whose published images are unchanged')
+    .option(
+      '--no-compile-cache',
+      'compile without the compile cache (ccache neither reads nor writes it); with --force, a build from scratch',
+    )
     .option('--report <file>', 'write the run report as JSON to this file')
     .option('--json', 'print the run report (or with --dry-run the plan) as JSON on stdout')
     .option(

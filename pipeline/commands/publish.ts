@@ -14,7 +14,7 @@ import { acquireLock, type HeldLock } from '../adapters/run-lock.js';
 import { resolvePlanSettings, type PlanFlags } from '../cli/common-options.js';
 import { registryRetryPolicy, wholeNumberOption } from '../cli/registry-options.js';
 import type { Runtime } from '../cli/runtime.js';
-import { InputError, WorkError } from '../errors.js';
+import { errorMessage, InputError, WorkError } from '../errors.js';
 import { StreamLogger } from '../log.js';
 import { loadFamily } from '../family/family.js';
 import type { Plan } from '../plan/plan.js';
@@ -34,6 +34,8 @@ export interface PublishFlags extends PlanFlags {
   push: boolean;
   keep?: boolean;
   force?: boolean;
+  /** False with --no-compile-cache. */
+  compileCache?: boolean;
   report?: string;
   json?: boolean;
   concurrency?: string;
@@ -66,10 +68,11 @@ async function loadSmokeSpecs(plan: Plan): Promise<Map<string, SmokeSpec>> {
   return specs;
 }
 
-function sharedOf(specs: Map<string, SmokeSpec>): RunShared {
+function sharedOf(specs: Map<string, SmokeSpec>, compileCache: boolean): RunShared {
   const digests = new Map<string, Promise<string>>();
   return {
     smokeSpecs: specs,
+    compileCache,
     contextDigest: (image, context) => {
       let digest = digests.get(image);
       if (!digest) {
@@ -197,7 +200,17 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     log.info(
       `publishing ${plan.branches.map((b) => b.branch).join(', ') || 'no branches'} to ${plan.registry} for ${plan.date}${options.push ? '' : ' (build and test only: --no-push)'}`,
     );
-    const report = await publish(plan, deps, options, sharedOf(specs), runId);
+    let report: RunReport;
+    try {
+      report = await publish(plan, deps, options, sharedOf(specs, flags.compileCache ?? true), runId);
+    } finally {
+      // Tags a BuildKit build of this run used for a base: none outlives the run, except the only
+      // name of an image kept with --keep (removing it would remove the image).
+      const kept = await engine
+        .releaseRunTags()
+        .catch((error: unknown) => [`(could not remove the run's tags: ${errorMessage(error)})`]);
+      if (kept.length > 0) log.warn(`kept images are known only by this run's tag: ${kept.join(', ')}`);
+    }
     if (reportFile) await writeFile(reportFile, `${runtime.redactor.redact(JSON.stringify(report, null, 2))}\n`);
     printResults(report, flags.json ?? false, runtime);
     await writeRunSummary([report], runtime, flags.summary ?? false, log);

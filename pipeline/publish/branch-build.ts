@@ -93,10 +93,10 @@ async function buildImage(
   let imageId: string;
   try {
     imageId = await deps.engine.build(
-      { context: image.context, buildArgs, labels },
-      (line) => {
+      { context: image.context, buildArgs, labels, baseImageId: base?.imageId, compileCache: shared.compileCache },
+      (line, kind) => {
         tail.push(line);
-        if (/^Step \d+\/\d+ :/.test(line)) log.info(line);
+        if (kind === 'step') log.info(line);
         else log.detail(line);
       },
       deps.signal,

@@ -36,4 +36,6 @@ export interface RunShared {
   smokeSpecs: ReadonlyMap<string, SmokeSpec>;
   /** Digest of each image's build context, computed on first use. */
   contextDigest(image: string, context: string): Promise<string>;
+  /** False with --no-compile-cache: builds bypass the compile cache. Default true. */
+  compileCache?: boolean | undefined;
 }

@@ -11,6 +11,7 @@
 #
 # Usage: baseline.sh --repo DIR|URL --registry HOST:PORT/NAMESPACE --images DIR --date YYYY-MM-DD
 #                    [--base NAME] [--child NAME] [--branch NAME]... [--min-version 1.7]
+#                    [--dockerfile NAME]   (in each context; default Dockerfile)
 # The docker CLI is $BASELINE_DOCKER (default: docker) with the classic builder (DOCKER_BUILDKIT=0),
 # the builder the old scripts had and the pipeline uses through the engine API.
 set -euo pipefail
@@ -20,7 +21,7 @@ die() { printf 'baseline: %s\n' "$*" >&2; exit 2; }
 now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
 say() { printf '[baseline] %s\n' "$*" >&2; }
 
-repo='' registry='' images='' day='' base=bench-base child=bench-app min_version=1.7
+repo='' registry='' images='' day='' base=bench-base child=bench-app min_version=1.7 dockerfile=Dockerfile
 requested=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,13 +33,14 @@ while [ $# -gt 0 ]; do
     --child) child=${2:?}; shift 2 ;;
     --branch) requested+=("${2:?}"); shift 2 ;;
     --min-version) min_version=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --dockerfile) dockerfile=${2:?}; shift 2 ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
 if [ -z "$repo" ] || [ -z "$registry" ] || [ -z "$images" ] || [ -z "$day" ]; then die "--repo, --registry, --images and --date are required"; fi
 [[ "$day" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] || die "--date $day is not YYYY-MM-DD"
-if [ ! -f "$images/$base/Dockerfile" ] || [ ! -f "$images/$child/Dockerfile" ]; then die "$images must hold $base/Dockerfile and $child/Dockerfile"; fi
+if [ ! -f "$images/$base/$dockerfile" ] || [ ! -f "$images/$child/$dockerfile" ]; then die "$images must hold $base/$dockerfile and $child/$dockerfile"; fi
 
 docker=${BASELINE_DOCKER:-docker}
 export DOCKER_BUILDKIT=0
@@ -82,8 +84,8 @@ for index in "${!branches[@]}"; do
   say "$branch at ${sha:0:12}: building $base_ref:$dated and $child_ref:$dated"
   args=(--build-arg "GIT_REPO=$repo" --build-arg "GIT_SHA=$sha" --build-arg "GIT_BRANCH=$branch" --build-arg "VERSION=$branch")
   started=$(now_ms)
-  "$docker" build --rm --force-rm "${args[@]}" -t "$base_ref:$dated" "$images/$base"
-  "$docker" build --rm --force-rm "${args[@]}" --build-arg "BASE_IMAGE=$base_ref:$dated" -t "$child_ref:$dated" "$images/$child"
+  "$docker" build --rm --force-rm "${args[@]}" -f "$images/$base/$dockerfile" -t "$base_ref:$dated" "$images/$base"
+  "$docker" build --rm --force-rm "${args[@]}" --build-arg "BASE_IMAGE=$base_ref:$dated" -f "$images/$child/$dockerfile" -t "$child_ref:$dated" "$images/$child"
   built=$(now_ms)
   for ref in "$base_ref" "$child_ref"; do
     "$docker" push "$ref:$dated"
@@ -93,7 +95,7 @@ for index in "${!branches[@]}"; do
   pushed=$(now_ms)
   # The old scripts' EXIT trap: drop the tags; docker rmi also drops the untagged parents.
   "$docker" rmi "$child_ref:$branch" "$child_ref:$dated" "$base_ref:$branch" "$base_ref:$dated" >/dev/null || true
-  # One line per branch that scripts/bench/bench.js reads for the phase times in results.json.
+  # One line per branch that scripts/bench/bench.ts reads for the phase times in results.json.
   say "timing branch=$branch build_ms=$((built - started)) push_ms=$((pushed - built)) cleanup_ms=$(($(now_ms) - pushed))"
 done
 say "pushed ${#branches[@]} branch(es): ${branches[*]}"

@@ -3,7 +3,7 @@
 # warm, one branch moved and at a large build context. See BENCHMARKS.md for the method.
 #
 # Starts (or reuses) the local engine and registries, builds the pipeline, then hands over to
-# scripts/bench/bench.js, which reads its knobs from BENCH_* variables (defaults: the issue's
+# scripts/bench/bench.ts (compiled to dist/), which reads its knobs from BENCH_* variables (defaults: the issue's
 # numbers) and writes .bench/results.json and .bench/results.md.
 #   npm run bench                 # the full run: 6 branches, 3 repetitions, 10 s CPU, 50 MiB, 10 MB vs 1 GB
 #   npm run bench -- --reduced    # a quick check of the harness: 2 branches, 1 repetition, small sizes
@@ -31,4 +31,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run --silent build
 
-exec node scripts/bench/bench.js "$@"
+exec node dist/scripts/bench/bench.js "$@"

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { buildFeatures } from '../../pipeline/family/build-features.js';
+import { dockerfileProblems } from '../../pipeline/family/dockerfile-rules.js';
 import { writeTree } from '../helpers/temp-files.js';
 import { argDefaults, readContextFile, readDockerfile, runs, withDefaults } from './dockerfile-facts.js';
 
@@ -70,6 +72,42 @@ describe('dockerfiles/mesos-centos/Dockerfile', () => {
     expect(readContextFile('mesos-centos', 'systemd/mesos-agent.service')).toMatch(
       /^Delegate=true$[\s\S]*^KillMode=process$/m,
     );
+  });
+});
+
+describe('the compile cache of dockerfiles/mesos-centos', () => {
+  const text = readContextFile('mesos-centos', 'Dockerfile');
+
+  it('compiles through ccache on one cache mount that every branch shares, capped in size', () => {
+    const features = buildFeatures(text);
+    expect(features.buildKit).toBe(true);
+    // One mount, in the build stage, with a fixed id: no branch, sha or version in it.
+    expect(features.cacheMounts).toEqual([{ stage: 1, id: 'mesos-centos-ccache', target: '/var/cache/ccache' }]);
+    const make = runs(build ?? facts).find((step) => step.text.includes('make install'));
+    expect(make?.text).toContain('../configure CC="ccache gcc" CXX="ccache g++"');
+    expect(text).toMatch(/--mount=type=cache,id=mesos-centos-ccache,target=\/var\/cache\/ccache,sharing=shared /);
+    const env = build?.steps
+      .filter((step) => step.keyword === 'ENV')
+      .map((step) => step.text)
+      .join(' ');
+    expect(env).toContain('CCACHE_DIR=/var/cache/ccache');
+    expect(env).toMatch(/CCACHE_MAXSIZE=\d+G/);
+    // --no-compile-cache reaches ccache, and the family rules accept the file.
+    expect(build?.args.has('CCACHE_DISABLE')).toBe(true);
+    expect(dockerfileProblems(text, false)).toEqual([]);
+  });
+
+  it('gets ccache from EPEL 7 archive, signature-checked with the key of CentOS epel-release', () => {
+    const install = runs(build ?? facts).find((step) => step.text.includes('ccache'));
+    expect(install?.text.replace(/\s+/g, ' ')).toMatch(
+      /^yum install -y epel-release && rm -f \/etc\/yum\.repos\.d\/epel\.repo /,
+    );
+    const repo = readContextFile('mesos-centos', 'epel-archive.repo');
+    expect(repo).toMatch(/^baseurl=https:\/\/archives\.fedoraproject\.org\/pub\/archive\/epel\/7\/\$basearch\/$/m);
+    expect(repo).toMatch(/^gpgcheck=1$/m);
+    expect(repo).toMatch(/^gpgkey=file:\/\/\/etc\/pki\/rpm-gpg\/RPM-GPG-KEY-EPEL-7$/m);
+    // The cache never reaches the image: the runtime stage takes the staged tree only.
+    expect(runtime?.steps.map((step) => step.text).join('\n')).not.toContain('ccache');
   });
 });
 

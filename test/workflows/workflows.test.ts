@@ -208,6 +208,33 @@ describe('nightly.yml', () => {
     expect(job('publish')['runs-on']).toEqual(['self-hosted', 'linux', 'x64', 'cgroup-v1']);
   });
 
+  it('carries the compile cache through GitHub cache on ephemeral runners, with the Dockerfile mount id', () => {
+    const steps = job('publish').steps;
+    const at = (prefix: string): number => steps.findIndex((step) => step.uses?.startsWith(prefix));
+    const cache = steps[at('actions/cache@')];
+    const dance = steps[at('reproducible-containers/buildkit-cache-dance@')];
+    const publishAt = steps.findIndex((step) => step.name === 'Publish');
+    // Restore, then inject, then publish; post steps run in reverse: extract, then save.
+    expect(at('actions/cache@')).toBeGreaterThan(-1);
+    expect(at('actions/cache@')).toBeLessThan(at('reproducible-containers/buildkit-cache-dance@'));
+    expect(at('reproducible-containers/buildkit-cache-dance@')).toBeLessThan(publishAt);
+    expect(dance?.uses).toMatch(/@[0-9a-f]{40} *$/);
+    for (const step of [cache, dance]) expect(step?.if).toBe("env.COMPILE_CACHE_TRAVELS == 'true'");
+    // A new key every run (GitHub caches are immutable), the newest of the branch or any branch restored.
+    expect(String(cache?.with?.key)).toContain('${{ github.run_id }}');
+    const map = JSON.parse(String(dance?.with?.['cache-map']).replaceAll('${{ runner.temp }}', '/tmp')) as Record<
+      string,
+      { id: string; target: string; sharing: string }
+    >;
+    const mount = readFileSync(path.join(repoRoot, 'dockerfiles/mesos-centos/Dockerfile'), 'utf8').match(
+      /--mount=type=cache,id=([^,]+),target=([^,]+),sharing=(\w+)/,
+    );
+    expect(Object.values(map)).toEqual([{ id: mount?.[1], target: mount?.[2], sharing: mount?.[3] }]);
+    expect(Object.keys(map)[0]?.startsWith(String(cache?.with?.path).replaceAll('${{ runner.temp }}', '/tmp'))).toBe(
+      true,
+    );
+  });
+
   it('checks schedule health with status --max-age 36h', () => {
     expect(
       runs(nightly)

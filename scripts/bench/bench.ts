@@ -6,10 +6,10 @@
 // Knobs (environment; defaults are the issue's numbers, `--reduced` picks small ones for checking
 // the harness, explicit variables win over both):
 //   BENCH_BRANCHES=6  BENCH_REPS=3  BENCH_CPU_SECONDS=10  BENCH_LAYER_MB=50
-//   BENCH_CONTEXT_SMALL_MB=10  BENCH_CONTEXT_LARGE_MB=1024  BENCH_SCENARIOS=nights,context
+//   BENCH_CONTEXT_SMALL_MB=10  BENCH_CONTEXT_LARGE_MB=1024  BENCH_COMPILE_UNITS=300
+//   BENCH_SCENARIOS=nights,context,compile
 //   BENCH_MOVED_BRANCH=master  BENCH_CONCURRENCY=(pipeline default)  BENCH_OUT=.bench
 //   BENCH_DOCKER=docker  BENCH_KEEP_WORK=0
-/* global fetch -- Node 20's own */
 import { Buffer } from 'node:buffer';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,12 +29,24 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ccacheStats,
+  COMPILE_IMAGES,
+  hitsOf,
+  importSource,
+  projectFiles,
+  SOURCE_REPO,
+  toolchainImage,
+  writeCompileFamily,
+  writeProject,
+} from './compile.js';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
+// Compiled to dist/scripts/bench/bench.js (tsconfig.build.json): the repository is three levels up.
+const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const FAMILY = path.join(root, 'test/fixtures/bench-family');
 const BENCH_LABEL = 'io.mesos-pipeline.bench-family';
 const IMAGES = ['bench-base', 'bench-app'];
-const TOOLS = ['baseline', 'pipeline'];
+const TOOLS: Tool[] = ['baseline', 'pipeline'];
 const MANIFEST_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
   'application/vnd.oci.image.manifest.v1+json',
@@ -56,41 +68,152 @@ Environment (defaults: the issue's numbers; --reduced: a quick harness check):
   BENCH_LAYER_MB          MiB of the base's per-commit layer           50  (reduced 10)
   BENCH_CONTEXT_SMALL_MB  base context, small                          10  (reduced 10)
   BENCH_CONTEXT_LARGE_MB  base context, large                          1024 (reduced 100)
-  BENCH_SCENARIOS         nights,context (either or both)
+  BENCH_SCENARIOS         nights,context,compile (any of them)
+  BENCH_COMPILE_UNITS     C translation units per branch (compile)     300 (reduced 40)
   BENCH_MOVED_BRANCH      the branch that gets a new commit            master
   BENCH_CONCURRENCY       passed to the pipeline as --concurrency      (its default)
   BENCH_OUT               output folder                                .bench
   BENCH_DOCKER            docker CLI for the baseline and the cleanup  docker
   BENCH_KEEP_WORK         1 keeps BENCH_OUT/work (repositories, contexts)`;
 
-const FULL = {
+type Knob =
+  | 'BENCH_BRANCHES'
+  | 'BENCH_REPS'
+  | 'BENCH_CPU_SECONDS'
+  | 'BENCH_LAYER_MB'
+  | 'BENCH_CONTEXT_SMALL_MB'
+  | 'BENCH_CONTEXT_LARGE_MB'
+  | 'BENCH_COMPILE_UNITS';
+
+const FULL: Record<Knob, number> = {
   BENCH_BRANCHES: 6,
   BENCH_REPS: 3,
   BENCH_CPU_SECONDS: 10,
   BENCH_LAYER_MB: 50,
   BENCH_CONTEXT_SMALL_MB: 10,
   BENCH_CONTEXT_LARGE_MB: 1024,
+  BENCH_COMPILE_UNITS: 300,
 };
-const REDUCED = {
+const REDUCED: Record<Knob, number> = {
   BENCH_BRANCHES: 2,
   BENCH_REPS: 1,
   BENCH_CPU_SECONDS: 3,
   BENCH_LAYER_MB: 10,
   BENCH_CONTEXT_SMALL_MB: 10,
   BENCH_CONTEXT_LARGE_MB: 100,
+  BENCH_COMPILE_UNITS: 40,
 };
 
-function fail(message) {
+type Scenario = 'nights' | 'context' | 'compile';
+type Tool = 'baseline' | 'pipeline';
+
+interface Config {
+  preset: 'full' | 'reduced';
+  branches: number;
+  branchNames: string[];
+  reps: number;
+  cpuSeconds: number;
+  layerMb: number;
+  contextSmallMb: number;
+  contextLargeMb: number;
+  compileUnits: number;
+  scenarios: Scenario[];
+  moved: string;
+  concurrency: string | undefined;
+  out: string;
+  docker: string;
+  keepWork: boolean;
+  registry: string;
+  registryLog: string;
+}
+
+/** What the pipeline's own report says about a run. */
+interface PipelineSummary {
+  status: string;
+  durationMs: number;
+  branches: Record<string, string>;
+  buildMs: number;
+  smokeMs: number;
+  pushMs: number;
+}
+
+interface BaselineSummary {
+  buildMs: number;
+  pushMs: number;
+  cleanupMs: number;
+}
+
+interface Sample {
+  scenario: string;
+  tool: Tool;
+  rep: number;
+  namespace: string;
+  day: string;
+  load: number;
+  seconds: number;
+  rssKb: number;
+  blobUploads: number;
+  log: string;
+  pipeline?: PipelineSummary;
+  baseline?: BaselineSummary;
+  contextMb?: number;
+  /** ccache's hits and misses in the night (pipeline, compile scenario). */
+  ccache?: { hits: number; misses: number };
+  problems: string[];
+}
+
+interface State {
+  logs: string;
+  samples: Sample[];
+}
+
+interface Row {
+  scenario: string;
+  measure: string;
+  baseline: number | undefined;
+  pipeline: number | undefined;
+  ratio: number;
+  target: string;
+  met: boolean | undefined;
+  problems: string[];
+  baselinePhases?: Record<string, number>;
+  pipelinePhases?: Record<string, number>;
+  baselineUploads?: number | undefined;
+  pipelineUploads?: number;
+  maxUploads?: number;
+  wallS?: { baseline: number; pipeline: number };
+  /** ccache in the pipeline's nights: median hits and misses, and the hit rate. */
+  ccache?: { hits: number; misses: number; rate: number };
+}
+
+/** One night's inputs. */
+interface NightOptions {
+  repo: string;
+  family: string;
+  namespace: string;
+  day: string;
+  branch?: string;
+  contextMb?: number;
+  expect?: (branch: string) => string;
+  /** The family's images, when not the bench family's. */
+  images?: readonly string[];
+  /** Extra arguments of the baseline (image names, its Dockerfile). */
+  baselineArgs?: string[];
+  /** The compile scenario: ccache's counters are zeroed before and read after a pipeline night. */
+  ccache?: { toolchain: string; cacheId: string };
+}
+
+function fail(message: string): never {
   process.stderr.write(`bench: ${message}\n`);
   // eslint-disable-next-line no-restricted-syntax -- the bench runner is its own process edge
   process.exit(2);
 }
 
-function say(message) {
+function say(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-function readConfig(argv, env) {
+function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const unknown = argv.filter((arg) => !['--reduced', '--help', '-h'].includes(arg));
   if (unknown.length > 0) fail(`unknown argument ${unknown[0]}; see --help`);
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -100,7 +223,7 @@ function readConfig(argv, env) {
   }
   const reduced = argv.includes('--reduced');
   const preset = reduced ? REDUCED : FULL;
-  const number = (name, min) => {
+  const number = (name: Knob, min: number): number => {
     const raw = env[name];
     if (raw === undefined || raw === '') return preset[name];
     if (!/^\d+$/.test(raw) || Number(raw) < min) fail(`${name}=${raw} must be a whole number >= ${min}`);
@@ -108,13 +231,14 @@ function readConfig(argv, env) {
   };
   const branches = number('BENCH_BRANCHES', 1);
   if (branches > 20) fail('BENCH_BRANCHES must be at most 20');
-  const scenarios = (env.BENCH_SCENARIOS || 'nights,context')
+  const scenarios = (env.BENCH_SCENARIOS || 'nights,context,compile')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  const known: Scenario[] = ['nights', 'context', 'compile'];
+  const isScenario = (name: string): name is Scenario => (known as string[]).includes(name);
   for (const scenario of scenarios)
-    if (!['nights', 'context'].includes(scenario))
-      fail(`BENCH_SCENARIOS: unknown scenario ${scenario} (nights, context)`);
+    if (!isScenario(scenario)) fail(`BENCH_SCENARIOS: unknown scenario ${scenario} (${known.join(', ')})`);
   const concurrency = env.BENCH_CONCURRENCY || undefined;
   if (concurrency !== undefined && !/^\d+$/.test(concurrency))
     fail(`BENCH_CONCURRENCY=${concurrency} must be a whole number`);
@@ -135,7 +259,8 @@ function readConfig(argv, env) {
     layerMb: number('BENCH_LAYER_MB', 1),
     contextSmallMb: number('BENCH_CONTEXT_SMALL_MB', 1),
     contextLargeMb: number('BENCH_CONTEXT_LARGE_MB', 1),
-    scenarios,
+    compileUnits: number('BENCH_COMPILE_UNITS', 2),
+    scenarios: scenarios.filter(isScenario),
     moved,
     concurrency,
     out: path.resolve(root, env.BENCH_OUT || '.bench'),
@@ -147,15 +272,26 @@ function readConfig(argv, env) {
 }
 
 /** N eligible branch names, oldest release first, master last: 1.7.x … 1.11.x, master for N = 6. */
-function eligibleNames(count) {
-  const names = [];
+function eligibleNames(count: number): string[] {
+  const names: string[] = [];
   for (let i = 0; i < count - 1; i += 1) names.push(`1.${7 + i}.x`);
   return [...names, 'master'];
 }
 
 // --- processes ----------------------------------------------------------------------------------
 
-function run(command, args, options = {}) {
+interface RunOptions {
+  allowFailure?: boolean;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+}
+
+function run(
+  command: string,
+  args: string[],
+  options: RunOptions = {},
+): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
   if (result.error) throw result.error;
   if (result.status !== 0 && !options.allowFailure)
@@ -170,7 +306,12 @@ function run(command, args, options = {}) {
  * peak RSS (%M, KiB) is what the kernel reports for the process (the largest of it and its
  * descendants), read from outside the process.
  */
-function measure(command, args, env, logFile) {
+function measure(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  logFile: string,
+): Promise<{ code: number | null; seconds: number; rssKb: number }> {
   const timeFile = `${logFile}.time`;
   const log = openSync(logFile, 'w');
   const started = process.hrtime.bigint();
@@ -184,7 +325,7 @@ function measure(command, args, env, logFile) {
     child.on('close', (code) => {
       closeSync(log);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const [, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ');
+      const [, rss] = (readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '').split(' ');
       resolve({ code, seconds, rssKb: Number(rss) });
     });
   });
@@ -197,8 +338,9 @@ function measure(command, args, env, logFile) {
  * image (tagged, intermediate build cache, pulled) that carries the bench family's label, and any
  * container left on one. Images of anyone else, and the shared busybox base, stay.
  */
-function removeBenchImages(config) {
-  const docker = (args, allowFailure = false) => run(config.docker, args, { allowFailure });
+function removeBenchImages(config: Config): void {
+  const docker = (args: string[], allowFailure = false): { stdout: string } =>
+    run(config.docker, args, { allowFailure });
   const containers = docker(['ps', '-a', '-q', '--filter', `label=${BENCH_LABEL}`])
     .stdout.split('\n')
     .filter(Boolean);
@@ -223,12 +365,12 @@ function removeBenchImages(config) {
 
 // --- the registry ---------------------------------------------------------------------------------
 
-function logSize(file) {
+function logSize(file: string): number {
   return existsSync(file) ? statSync(file).size : 0;
 }
 
 /** Blob upload starts (`POST /v2/<ns>/…/blobs/uploads/`) in the access log since `offset`. */
-function blobUploadsSince(file, offset, namespace) {
+function blobUploadsSince(file: string, offset: number, namespace: string): number {
   const size = logSize(file);
   const start = size < offset ? 0 : offset; // the log was truncated by a registry restart
   const length = size - start;
@@ -247,7 +389,7 @@ function blobUploadsSince(file, offset, namespace) {
     .filter((line) => line.includes(needle) && line.includes('/blobs/uploads/')).length;
 }
 
-async function digestOf(registry, repository, tag) {
+async function digestOf(registry: string, repository: string, tag: string): Promise<string | undefined> {
   const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
     method: 'HEAD',
     headers: { Accept: MANIFEST_TYPES },
@@ -258,10 +400,16 @@ async function digestOf(registry, repository, tag) {
 }
 
 /** Problems with what a night left in the registry: every dated and floating tag, equal digests. */
-async function checkPublished(config, namespace, branches, day) {
-  const problems = [];
+async function checkPublished(
+  config: Config,
+  namespace: string,
+  branches: string[],
+  day: string,
+  images: readonly string[] = IMAGES,
+): Promise<string[]> {
+  const problems: string[] = [];
   for (const branch of branches) {
-    for (const image of IMAGES) {
+    for (const image of images) {
       const repository = `${namespace}/${image}`;
       const dated = await digestOf(config.registry, repository, `${branch}-${day}`);
       const floating = await digestOf(config.registry, repository, branch);
@@ -285,12 +433,12 @@ const GIT_ENV = {
   GIT_CONFIG_GLOBAL: '/dev/null',
 };
 
-function git(dir, ...args) {
+function git(dir: string, ...args: string[]): string {
   return run('git', args, { cwd: dir, env: GIT_ENV }).stdout.trim();
 }
 
 /** A repository with the eligible branches, each at a commit of its own. */
-function makeRepo(dir, branches) {
+function makeRepo(dir: string, branches: string[]): void {
   mkdirSync(dir, { recursive: true });
   git(dir, 'init', '-q', '-b', 'master');
   git(dir, 'commit', '-q', '--allow-empty', '-m', 'start');
@@ -300,7 +448,7 @@ function makeRepo(dir, branches) {
   for (const branch of branches) commitOn(dir, branch, `work on ${branch}`);
 }
 
-function commitOn(dir, branch, message) {
+function commitOn(dir: string, branch: string, message: string): string {
   git(dir, 'checkout', '-q', branch);
   writeFileSync(path.join(dir, 'work.txt'), `${message} ${Date.now()} ${randomBytes(4).toString('hex')}\n`);
   git(dir, 'add', 'work.txt');
@@ -310,13 +458,32 @@ function commitOn(dir, branch, message) {
   return sha;
 }
 
+/** A repository whose branches hold the generated C project, each branch its own variant. */
+function makeCompileRepo(dir: string, branches: string[], units: number): string[] {
+  mkdirSync(dir, { recursive: true });
+  git(dir, 'init', '-q', '-b', 'master');
+  git(dir, 'commit', '-q', '--allow-empty', '-m', 'start');
+  for (const branch of branches) if (branch !== 'master') git(dir, 'branch', branch, 'master');
+  return branches.map((branch, index) => commitProject(dir, branch, projectFiles(units, index)));
+}
+
+function commitProject(dir: string, branch: string, files: Record<string, string>): string {
+  git(dir, 'checkout', '-q', branch);
+  writeProject(dir, files);
+  git(dir, 'add', 'src');
+  git(dir, 'commit', '-q', '-m', `project on ${branch}`);
+  const sha = git(dir, 'rev-parse', 'HEAD');
+  git(dir, 'checkout', '-q', 'master');
+  return sha;
+}
+
 /** A copy of the bench family with this run's compile cost and, optionally, padding in the base context. */
-function makeFamily(dir, config, padMb) {
+function makeFamily(dir: string, config: Config, padMb: number): string {
   rmSync(dir, { recursive: true, force: true });
   cpSync(FAMILY, dir, { recursive: true });
   writeFileSync(
     path.join(dir, 'bench-base/bench.conf'),
-    `# written by scripts/bench/bench.js\nCPU_SECONDS=${config.cpuSeconds}\nLAYER_MB=${config.layerMb}\n`,
+    `# written by scripts/bench/bench.ts\nCPU_SECONDS=${config.cpuSeconds}\nLAYER_MB=${config.layerMb}\n`,
   );
   if (padMb > 0) {
     // Files of 1 MiB (random, so nothing on the way can shrink them) that the build sends but
@@ -331,13 +498,17 @@ function makeFamily(dir, config, padMb) {
   return dir;
 }
 
-function dayPlus(days) {
+function dayPlus(days: number): string {
   return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 // --- one measured run -------------------------------------------------------------------------------
 
-function toolCommand(tool, config, { repo, family, namespace, day, branch, report }) {
+function toolCommand(
+  tool: Tool,
+  config: Config,
+  { repo, family, namespace, day, branch, report, baselineArgs }: NightOptions & { report: string },
+): { command: string; args: string[]; env: Record<string, string> } {
   const registry = `${config.registry}/${namespace}`;
   if (tool === 'baseline') {
     const args = [
@@ -352,6 +523,7 @@ function toolCommand(tool, config, { repo, family, namespace, day, branch, repor
       day,
     ];
     if (branch) args.push('--branch', branch);
+    args.push(...(baselineArgs ?? []));
     return { command: 'bash', args, env: { BASELINE_DOCKER: config.docker } };
   }
   const args = [
@@ -374,10 +546,16 @@ function toolCommand(tool, config, { repo, family, namespace, day, branch, repor
 }
 
 /** What the pipeline's own report says about a run: per-branch status and where the time went. */
-function pipelineSummary(reportFile) {
+interface ReportFile {
+  status: string;
+  durationMs: number;
+  branches: { branch: string; status: string; images: { durations?: Record<string, number> }[] }[];
+}
+
+function pipelineSummary(reportFile: string): PipelineSummary | undefined {
   if (!existsSync(reportFile)) return undefined;
-  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
-  const sum = (key) =>
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ReportFile;
+  const sum = (key: string): number =>
     report.branches.flatMap((b) => b.images).reduce((total, image) => total + (image.durations?.[key] ?? 0), 0);
   return {
     status: report.status,
@@ -390,7 +568,7 @@ function pipelineSummary(reportFile) {
 }
 
 /** The baseline's own per-branch timing lines (`[baseline] timing branch=… build_ms=… push_ms=…`), summed. */
-function baselineSummary(logFile) {
+function baselineSummary(logFile: string): BaselineSummary {
   const totals = { buildMs: 0, pushMs: 0, cleanupMs: 0 };
   for (const match of readFileSync(logFile, 'utf8').matchAll(
     /^\[baseline\] timing branch=\S+ build_ms=(\d+) push_ms=(\d+) cleanup_ms=(\d+)$/gm,
@@ -406,7 +584,14 @@ function baselineSummary(logFile) {
  * One "night" of one tool: clean the engine of the bench's images, run, then read the registry's
  * log and state. A failed run stops the bench: its time would mean nothing.
  */
-async function night(config, state, tool, scenario, rep, options) {
+async function night(
+  config: Config,
+  state: State,
+  tool: Tool,
+  scenario: string,
+  rep: number,
+  options: NightOptions,
+): Promise<Sample> {
   removeBenchImages(config);
   const name = `${scenario}-r${rep}-${tool}`;
   const logFile = path.join(state.logs, `${name}.log`);
@@ -414,14 +599,17 @@ async function night(config, state, tool, scenario, rep, options) {
   const { command, args, env } = toolCommand(tool, config, { ...options, report });
   const offset = logSize(config.registryLog);
   // The machine is shared: the load when a sample starts helps to read an outlier.
-  const load = round(loadavg()[0], 2);
+  const load = round(loadavg()[0] ?? 0, 2);
   say(`${name}: ${tool} → ${options.namespace} (${options.day}), load ${load}`);
+  const ccache = tool === 'pipeline' ? options.ccache : undefined;
+  if (ccache) await ccacheStats(ccache.toolchain, ccache.cacheId, 'zero');
   const result = await measure(command, args, env, logFile);
   if (result.code !== 0) throw new Error(`${name} exited ${result.code}; see ${logFile}`);
+  const counters = ccache ? hitsOf(await ccacheStats(ccache.toolchain, ccache.cacheId, 'read')) : undefined;
   await sleep(1000); // the registry writes its access log line after answering
   const uploads = blobUploadsSince(config.registryLog, offset, options.namespace);
   const branches = options.branch ? [options.branch] : config.branchNames;
-  const problems = await checkPublished(config, options.namespace, branches, options.day);
+  const problems = await checkPublished(config, options.namespace, branches, options.day, options.images);
   const summary = tool === 'pipeline' ? pipelineSummary(report) : undefined;
   const baselinePhases = tool === 'baseline' ? baselineSummary(logFile) : undefined;
   if (summary && options.expect) {
@@ -431,7 +619,7 @@ async function night(config, state, tool, scenario, rep, options) {
         problems.push(`pipeline: ${branch} was ${summary.branches[branch]}, expected ${expected}`);
     }
   }
-  const sample = {
+  const sample: Sample = {
     scenario,
     tool,
     rep,
@@ -445,36 +633,45 @@ async function night(config, state, tool, scenario, rep, options) {
     ...(summary ? { pipeline: summary } : {}),
     ...(baselinePhases ? { baseline: baselinePhases } : {}),
     ...(options.contextMb ? { contextMb: options.contextMb } : {}),
+    ...(counters ? { ccache: counters } : {}),
     problems,
   };
   state.samples.push(sample);
   say(
-    `${name}: ${sample.seconds}s, peak RSS ${(result.rssKb / 1024).toFixed(0)} MiB, ${uploads} blob uploads${problems.length ? `, PROBLEMS: ${problems.join('; ')}` : ''}`,
+    `${name}: ${sample.seconds}s, peak RSS ${(result.rssKb / 1024).toFixed(0)} MiB, ${uploads} blob uploads${counters ? `, ccache ${counters.hits} hits / ${counters.misses} misses` : ''}${problems.length ? `, PROBLEMS: ${problems.join('; ')}` : ''}`,
   );
   return sample;
 }
 
 // --- statistics and the table ---------------------------------------------------------------------
 
-function round(value, digits) {
+function round(value: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
 
-function median(values) {
+function median(values: number[]): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const at = (index: number): number => sorted[index] as number;
+  return sorted.length % 2 === 1 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
 }
 
-function samplesOf(state, scenario, tool, contextMb) {
+function samplesOf(state: State, scenario: string, tool: Tool, contextMb?: number): Sample[] {
   return state.samples.filter(
     (s) => s.scenario === scenario && s.tool === tool && (contextMb === undefined || s.contextMb === contextMb),
   );
 }
 
-function timeRow(state, scenario, label, target, limit, extra = {}) {
+function timeRow(
+  state: State,
+  scenario: string,
+  label: string,
+  target: string,
+  limit: number,
+  extra: Partial<Row> = {},
+): Row | undefined {
   const baseline = median(samplesOf(state, scenario, 'baseline').map((s) => s.seconds));
   const pipeline = median(samplesOf(state, scenario, 'pipeline').map((s) => s.seconds));
   if (baseline === undefined || pipeline === undefined) return undefined;
@@ -483,11 +680,19 @@ function timeRow(state, scenario, label, target, limit, extra = {}) {
     (s) => s.problems,
   );
   let met = ratio <= limit;
-  if (extra.maxUploads !== undefined && extra.pipelineUploads > extra.maxUploads) met = false;
+  if (extra.maxUploads !== undefined && (extra.pipelineUploads ?? 0) > extra.maxUploads) met = false;
   // Where the time went (medians of sums over branches and images, seconds): the pipeline's from
   // its report (its pushes overlap the next build), the baseline's from its timing lines.
-  const phase = (tool, key) =>
-    round(median(samplesOf(state, scenario, tool).map((s) => s[tool]?.[key] ?? 0)) / 1000, 1);
+  const phase = (tool: Tool, key: 'buildMs' | 'smokeMs' | 'pushMs' | 'cleanupMs'): number =>
+    round(
+      (median(
+        samplesOf(state, scenario, tool).map((s) => {
+          const phases = (tool === 'pipeline' ? s.pipeline : s.baseline) as Partial<Record<string, number>> | undefined;
+          return phases?.[key] ?? 0;
+        }),
+      ) ?? 0) / 1000,
+      1,
+    );
   const pipelinePhases = {
     buildS: phase('pipeline', 'buildMs'),
     smokeS: phase('pipeline', 'smokeMs'),
@@ -513,12 +718,12 @@ function timeRow(state, scenario, label, target, limit, extra = {}) {
   };
 }
 
-function buildRows(state, config) {
-  const rows = [];
+function buildRows(state: State, config: Config): Row[] {
+  const rows: (Row | undefined)[] = [];
   const nights = config.scenarios.includes('nights');
   if (nights) {
     rows.push(timeRow(state, 'cold', 'cold (empty registry)', '≤ 1.0', 1.0));
-    const uploads = (tool) => samplesOf(state, 'warm', tool).map((s) => s.blobUploads);
+    const uploads = (tool: Tool): number[] => samplesOf(state, 'warm', tool).map((s) => s.blobUploads);
     rows.push(
       timeRow(state, 'warm', 'warm (next night, nothing moved)', '≤ 0.05, 0 uploads', 0.05, {
         baselineUploads: median(uploads('baseline')),
@@ -528,13 +733,32 @@ function buildRows(state, config) {
     );
     rows.push(timeRow(state, 'moved', `one moved (${config.moved}: 1 of ${config.branches} branches)`, '≤ 0.3', 0.3));
   }
+  if (config.scenarios.includes('compile')) {
+    const what = `${config.compileUnits} C units per branch`;
+    for (const [scenario, label, target, limit] of [
+      ['compile-cold', `compile: cold, empty cache (${what})`, '≤ 1.0', 1.0],
+      ['compile-moved', `compile: one moved (${config.moved}, one file changed)`, '≤ 0.2', 0.2],
+      ['compile-warm', 'compile: warm (nothing moved)', '≤ 0.05', 0.05],
+    ] as const) {
+      const row = timeRow(state, scenario, label, target, limit);
+      const counts = samplesOf(state, scenario, 'pipeline').flatMap((s) => (s.ccache ? [s.ccache] : []));
+      if (row && counts.length > 0) {
+        const hits = median(counts.map((c) => c.hits)) ?? 0;
+        const misses = median(counts.map((c) => c.misses)) ?? 0;
+        row.ccache = { hits, misses, rate: hits + misses === 0 ? NaN : round(hits / (hits + misses), 3) };
+      }
+      rows.push(row);
+    }
+  }
   if (config.scenarios.includes('context')) {
-    const rss = (tool, mb) => median(samplesOf(state, 'context', tool, mb).map((s) => s.rssKb / 1024));
+    const rss = (tool: Tool, mb: number): number | undefined =>
+      median(samplesOf(state, 'context', tool, mb).map((s) => s.rssKb / 1024));
     for (const mb of [config.contextSmallMb, config.contextLargeMb]) {
       const baseline = rss('baseline', mb);
       const pipeline = rss('pipeline', mb);
       if (baseline === undefined || pipeline === undefined) continue;
-      const wall = (tool) => round(median(samplesOf(state, 'context', tool, mb).map((s) => s.seconds)), 1);
+      const wall = (tool: Tool): number =>
+        round(median(samplesOf(state, 'context', tool, mb).map((s) => s.seconds)) ?? 0, 1);
       rows.push({
         scenario: `context ${formatMb(mb)} (1 branch, cold)`,
         measure: 'peak RSS, MiB',
@@ -550,7 +774,7 @@ function buildRows(state, config) {
         wallS: { baseline: wall('baseline'), pipeline: wall('pipeline') },
       });
     }
-    const scale = rss('pipeline', config.contextLargeMb) / rss('pipeline', config.contextSmallMb);
+    const scale = (rss('pipeline', config.contextLargeMb) ?? NaN) / (rss('pipeline', config.contextSmallMb) ?? NaN);
     if (Number.isFinite(scale))
       rows.push({
         scenario: `context scale: pipeline RSS ${formatMb(config.contextLargeMb)} ÷ ${formatMb(config.contextSmallMb)}`,
@@ -563,21 +787,27 @@ function buildRows(state, config) {
         problems: [],
       });
   }
-  return rows.filter(Boolean);
+  return rows.filter((row): row is Row => row !== undefined);
 }
 
-function formatMb(mb) {
+function formatMb(mb: number): string {
   return mb >= 1024 && mb % 1024 === 0 ? `${mb / 1024} GB` : `${mb} MB`;
 }
 
-function renderTable(rows) {
-  const cell = (value) => (value === undefined || value === null || value === '' ? '—' : String(value));
+function renderTable(rows: Row[]): string {
+  const cell = (value: string | number | undefined): string =>
+    value === undefined || value === null || value === '' ? '—' : String(value);
   const lines = [
-    '| scenario | measure | baseline (median) | pipeline (median) | pipeline ÷ baseline | blob uploads, warm (baseline median / pipeline max) | target | met |',
+    '| scenario | measure | baseline (median) | pipeline (median) | pipeline ÷ baseline | blob uploads, warm (baseline median / pipeline max); compile cache | target | met |',
     '|---|---|---:|---:|---:|---|---|---|',
   ];
   for (const row of rows) {
-    const uploads = row.baselineUploads !== undefined ? `${row.baselineUploads} / ${row.pipelineUploads}` : '';
+    const uploads =
+      row.baselineUploads !== undefined
+        ? `${row.baselineUploads} / ${row.pipelineUploads}`
+        : row.ccache
+          ? `ccache: ${Number.isNaN(row.ccache.rate) ? 'no compile' : `${(row.ccache.rate * 100).toFixed(1)}% hits`} (${row.ccache.hits} hits, ${row.ccache.misses} misses)`
+          : '';
     const met = row.met === undefined ? '' : row.met ? 'yes' : row.problems.length ? 'NO (see problems)' : 'NO';
     lines.push(
       `| ${row.scenario} | ${row.measure} | ${cell(row.baseline)} | ${cell(row.pipeline)} | ${cell(row.ratio)} | ${cell(uploads)} | ${cell(row.target)} | ${cell(met)} |`,
@@ -588,21 +818,21 @@ function renderTable(rows) {
 
 // --- the run ---------------------------------------------------------------------------------------
 
-async function main() {
+async function main(): Promise<void> {
   const config = readConfig(process.argv.slice(2), process.env);
   const runId = `${Date.now().toString(36)}`;
   const work = path.join(config.out, 'work', runId);
   const logs = path.join(config.out, 'runs', runId);
   mkdirSync(work, { recursive: true });
   mkdirSync(logs, { recursive: true });
-  const state = { logs, samples: [] };
+  const state: State = { logs, samples: [] };
   const startedAt = new Date();
   say(
     `run ${runId} (${config.preset}): ${config.branches} branches, ${config.reps} repetition(s), ${config.cpuSeconds}s CPU and ${config.layerMb} MiB per base build; scenarios ${config.scenarios.join(', ')}; logs in ${path.relative(root, logs)}`,
   );
 
   const family = makeFamily(path.join(work, 'family'), config, 0);
-  const contextFamilies = config.scenarios.includes('context')
+  const contextFamilies: Record<number, string> = config.scenarios.includes('context')
     ? Object.fromEntries(
         [config.contextSmallMb, config.contextLargeMb].map((mb) => [
           mb,
@@ -611,19 +841,24 @@ async function main() {
       )
     : {};
 
+  const compile = config.scenarios.includes('compile')
+    ? { toolchain: toolchainImage(root), busybox: process.env.MP_BASE_IMAGE || 'mesos-pipeline/busybox:static' }
+    : undefined;
+  const sources: string[] = [];
+
   // Ctrl-C reaches the measured command too, which stops and fails the night; the images are
   // still removed below and what was measured so far is still written.
   process.on('SIGINT', () => say('interrupted: stopping after the current command'));
-  let failure;
+  let failure: string | undefined;
   try {
     for (let rep = 1; rep <= config.reps; rep += 1) {
       // Alternate which tool goes first, so drift on the machine does not favour one of them.
       const order = rep % 2 === 1 ? TOOLS : [...TOOLS].reverse();
-      const ns = (tool, suffix = '') => `bench-${runId}-r${rep}-${tool}${suffix}`;
+      const ns = (tool: Tool, suffix = ''): string => `bench-${runId}-r${rep}-${tool}${suffix}`;
       if (config.scenarios.includes('nights')) {
         const repo = path.join(work, `repo-r${rep}`);
         makeRepo(repo, config.branchNames);
-        const common = (tool, day) => ({ repo, family, namespace: ns(tool), day });
+        const common = (tool: Tool, day: string): NightOptions => ({ repo, family, namespace: ns(tool), day });
         for (const tool of order)
           await night(config, state, tool, 'cold', rep, { ...common(tool, dayPlus(0)), expect: () => 'published' });
         for (const tool of order)
@@ -635,6 +870,51 @@ async function main() {
             expect: (branch) => (branch === config.moved ? 'published' : 'unchanged'),
           });
       }
+      if (compile) {
+        // A fresh cache per repetition: its first night is cold. The same cache for its three nights.
+        const cacheId = `bench-ccache-${runId}-r${rep}`;
+        const family = path.join(work, `compile-family-r${rep}`);
+        writeCompileFamily(family, compile.toolchain, compile.busybox, cacheId);
+        const repo = path.join(work, `repo-r${rep}-compile`);
+        const heads = makeCompileRepo(repo, config.branchNames, config.compileUnits);
+        for (const sha of heads) importSource(repo, sha, config.docker);
+        sources.push(...heads);
+        const common = (tool: Tool, day: string): NightOptions => ({
+          repo,
+          family,
+          namespace: ns(tool, '-compile'),
+          day,
+          images: [COMPILE_IMAGES.base, COMPILE_IMAGES.child],
+          baselineArgs: [
+            '--base',
+            COMPILE_IMAGES.base,
+            '--child',
+            COMPILE_IMAGES.child,
+            '--dockerfile',
+            'Dockerfile.baseline',
+          ],
+          ccache: { toolchain: compile.toolchain, cacheId },
+        });
+        for (const tool of order)
+          await night(config, state, tool, 'compile-cold', rep, {
+            ...common(tool, dayPlus(0)),
+            expect: () => 'published',
+          });
+        const movedIndex = config.branchNames.indexOf(config.moved);
+        const moved = commitProject(repo, config.moved, projectFiles(config.compileUnits, movedIndex, 3));
+        importSource(repo, moved, config.docker);
+        sources.push(moved);
+        for (const tool of order)
+          await night(config, state, tool, 'compile-moved', rep, {
+            ...common(tool, dayPlus(1)),
+            expect: (branch) => (branch === config.moved ? 'published' : 'unchanged'),
+          });
+        for (const tool of order)
+          await night(config, state, tool, 'compile-warm', rep, {
+            ...common(tool, dayPlus(2)),
+            expect: () => 'unchanged',
+          });
+      }
       if (config.scenarios.includes('context')) {
         const repo = path.join(work, `repo-r${rep}-context`);
         makeRepo(repo, config.branchNames);
@@ -642,7 +922,7 @@ async function main() {
           for (const tool of order) {
             await night(config, state, tool, 'context', rep, {
               repo,
-              family: contextFamilies[mb],
+              family: contextFamilies[mb] as string,
               namespace: ns(tool, `-ctx${mb}`),
               day: dayPlus(0),
               branch: config.moved,
@@ -658,6 +938,7 @@ async function main() {
   } finally {
     try {
       removeBenchImages(config);
+      for (const sha of sources) run(config.docker, ['rmi', `${SOURCE_REPO}:${sha}`], { allowFailure: true });
     } catch (error) {
       failure = [failure, `cleanup: ${error instanceof Error ? error.message : String(error)}`]
         .filter(Boolean)
@@ -669,15 +950,18 @@ async function main() {
   const rows = buildRows(state, config);
   const table = renderTable(rows);
   const finishedAt = new Date();
-  const knobs = {
+  const knobs: Record<Knob, number> = {
     BENCH_BRANCHES: config.branches,
     BENCH_REPS: config.reps,
     BENCH_CPU_SECONDS: config.cpuSeconds,
     BENCH_LAYER_MB: config.layerMb,
     BENCH_CONTEXT_SMALL_MB: config.contextSmallMb,
     BENCH_CONTEXT_LARGE_MB: config.contextLargeMb,
+    BENCH_COMPILE_UNITS: config.compileUnits,
   };
-  const full = Object.entries(FULL).every(([key, value]) => knobs[key] >= value) && config.scenarios.length === 2;
+  const full =
+    (Object.entries(FULL) as [Knob, number][]).every(([key, value]) => knobs[key] >= value) &&
+    config.scenarios.length === 3;
   const label = full ? 'Full run' : 'REDUCED run (smaller than the issue asks; targets are for the full run)';
   const docker = run(config.docker, ['version', '--format', '{{.Server.Version}}'], {
     allowFailure: true,
