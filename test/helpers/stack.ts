@@ -8,8 +8,18 @@ export interface Stack {
   stateDir: string;
   registry: string;
   registryLog: string;
+  /** The htpasswd (Basic auth) registry. */
   authRegistry: string;
   authRegistryLog: string;
+  /** The token-auth registry (Docker Hub's flow); its token service takes `username`/`password`. */
+  tokenRegistry: string;
+  tokenRegistryLog: string;
+  /** The token service's endpoint, as the token registry's challenge names it. */
+  tokenRealm: string;
+  tokenServiceLog: string;
+  /** How long the shared token service's tokens live, in seconds (300, like Docker Hub's). */
+  tokenLifetimeSeconds: number;
+  /** The account of both the htpasswd registry and the token service. */
   username: string;
   password: string;
   baseImage: string;
@@ -36,6 +46,11 @@ export function readStack(): Stack {
     registryLog: get('MP_REGISTRY_LOG'),
     authRegistry: get('MP_AUTH_REGISTRY'),
     authRegistryLog: get('MP_AUTH_REGISTRY_LOG'),
+    tokenRegistry: get('MP_TOKEN_REGISTRY'),
+    tokenRegistryLog: get('MP_TOKEN_REGISTRY_LOG'),
+    tokenRealm: get('MP_TOKEN_REALM'),
+    tokenServiceLog: get('MP_TOKEN_SERVICE_LOG'),
+    tokenLifetimeSeconds: Number(get('MP_TOKEN_LIFETIME')),
     username: readFileSync(get('MP_AUTH_USERNAME_FILE'), 'utf8').trim(),
     password: readFileSync(get('MP_AUTH_PASSWORD_FILE'), 'utf8').trim(),
     baseImage: get('MP_BASE_IMAGE'),
