@@ -239,6 +239,17 @@ main() {
   start_registry registry-token "$MP_TOKEN_REGISTRY_PORT"
   DOCKER_HOST="unix://$MP_SOCKET" MP_BASE_IMAGE="$MP_BASE_IMAGE" "$here/base-image.sh"
 
+  local token_env="$TOKEN_DIR/env"
+  {
+    echo "MP_TOKEN_REGISTRY=127.0.0.1:$MP_TOKEN_REGISTRY_PORT"
+    echo "MP_TOKEN_REGISTRY_LOG=$MP_STATE_DIR/registry-token/registry.log"
+    echo "MP_TOKEN_REALM=http://127.0.0.1:$MP_TOKEN_SERVICE_PORT/token"
+    echo "MP_TOKEN_SERVICE_LOG=$TOKEN_DIR/token-service.log"
+    echo "MP_TOKEN_LIFETIME=$MP_TOKEN_LIFETIME"
+  } >"$token_env.tmp"
+  mv "$token_env.tmp" "$token_env"
+  chmod 0644 "$token_env"
+
   local tmp="$MP_ENV_FILE.tmp"
   {
     echo "DOCKER_HOST=unix://$MP_SOCKET"
@@ -249,11 +260,7 @@ main() {
     echo "MP_AUTH_REGISTRY_LOG=$MP_STATE_DIR/registry-auth/registry.log"
     echo "MP_AUTH_USERNAME_FILE=$MP_STATE_DIR/auth/username"
     echo "MP_AUTH_PASSWORD_FILE=$MP_STATE_DIR/auth/password"
-    echo "MP_TOKEN_REGISTRY=127.0.0.1:$MP_TOKEN_REGISTRY_PORT"
-    echo "MP_TOKEN_REGISTRY_LOG=$MP_STATE_DIR/registry-token/registry.log"
-    echo "MP_TOKEN_REALM=http://127.0.0.1:$MP_TOKEN_SERVICE_PORT/token"
-    echo "MP_TOKEN_SERVICE_LOG=$TOKEN_DIR/token-service.log"
-    echo "MP_TOKEN_LIFETIME=$MP_TOKEN_LIFETIME"
+    cat "$token_env"
     echo "MP_BASE_IMAGE=$MP_BASE_IMAGE"
   } >"$tmp"
   mv "$tmp" "$MP_ENV_FILE"

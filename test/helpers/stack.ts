@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 
 /** The local stack engine-up.sh started, read from its env file. */
@@ -28,9 +28,14 @@ export interface Stack {
 export function readStack(): Stack {
   const stateDir = process.env.MP_STATE_DIR ?? '/var/tmp/mesos-pipeline-engine';
   const values = new Map<string, string>();
-  for (const line of readFileSync(`${stateDir}/env`, 'utf8').split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) values.set(line.slice(0, eq), line.slice(eq + 1));
+  // The token registry's keys also live in a file of their own: every checkout shares one stack,
+  // and an engine-up.sh from before the token registry rewrites the env file without them.
+  for (const file of [`${stateDir}/token-service/env`, `${stateDir}/env`]) {
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) values.set(line.slice(0, eq), line.slice(eq + 1));
+    }
   }
   const get = (key: string): string => {
     const value = values.get(key);

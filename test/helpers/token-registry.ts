@@ -34,6 +34,8 @@ export interface TokenRequest {
   time: string;
   method: string;
   path: string;
+  /** The client's User-Agent: `node` for the pipeline, `docker/…` for the engine. */
+  agent?: string;
   status: number;
   account?: string;
   scopes?: string[];
