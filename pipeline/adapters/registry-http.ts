@@ -256,7 +256,14 @@ export class RegistryHttp implements Registry {
     return new RegistryError('registry', `${subject}: ${why}`, { retryable: isNetworkError(error), cause: error });
   }
 
-  private async failure(response: Response, subject: string, sent: Sent, scope: string): Promise<RegistryError> {
+  /** `foreign`: the host of a URL off the registry's origin, which got no credentials at all. */
+  private async failure(
+    response: Response,
+    subject: string,
+    sent: Sent,
+    scope: string,
+    foreign?: string,
+  ): Promise<RegistryError> {
     let code: string | undefined;
     let detail = '';
     try {
@@ -269,7 +276,9 @@ export class RegistryHttp implements Registry {
     }
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.retry.clock.now().getTime());
     let hint = '';
-    if (response.status === 401)
+    if (response.status === 401 && foreign)
+      hint = `; ${foreign} is not the registry's own origin, so it gets no credentials`;
+    else if (response.status === 401)
       hint =
         sent.kind === 'bearer' && this.credentials && this.scheme?.kind === 'bearer'
           ? `; the token service ${new URL(this.scheme.realm).host} granted a token for ${scope} that the registry refused (does the account have these rights?)`
@@ -342,7 +351,7 @@ export class RegistryHttp implements Registry {
             }
           }
           if (response.ok || options.accept.includes(response.status)) return response;
-          throw await this.failure(response, options.subject, sent, scope);
+          throw await this.failure(response, options.subject, sent, scope, own ? undefined : url.host);
         }
       },
       this.retry,

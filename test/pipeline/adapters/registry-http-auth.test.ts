@@ -396,6 +396,25 @@ describe('RegistryHttp sends credentials only to the registry’s own origin', (
     },
   );
 
+  it('says why a URL on another origin that asks for credentials gets none', async () => {
+    const elsewhere = await stubServer((_request, response) =>
+      response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="elsewhere"' }).end(),
+    );
+    servers.push(elsewhere);
+    const server = await stubServer((request, response) => {
+      if (request.headers.authorization !== BASIC)
+        return response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
+      response.writeHead(202, { Location: `${elsewhere.url}/upload/u1` }).end();
+    });
+    servers.push(server);
+    const { registry } = client(server.host, new ManualClock());
+    await expect(registry.putBlob('ns/app', Buffer.from('{}'))).rejects.toThrow(
+      `: 401 Unauthorized; ${elsewhere.host} is not the registry's own origin, so it gets no credentials`,
+    );
+    expect(elsewhere.requests).toHaveLength(1);
+    expect(elsewhere.requests[0]?.headers.authorization).toBeUndefined();
+  });
+
   it('keeps sending credentials to a redirect on its own origin', async () => {
     const server = await stubServer((request, response) => {
       if (request.headers.authorization !== BASIC)
