@@ -109,6 +109,26 @@ describe('the token service and the token registry', () => {
     await new Promise((resolve) => setTimeout(resolve, issued + 4000 - Date.now()));
     expect(await list()).toBe(401);
     expect(readFileSync(registry.registryLog, 'utf8')).toContain('token not to be used after');
+
+    // The OAuth2 password grant (POST), which some clients use instead of GET; no refresh tokens.
+    const form = (grant: string): RequestInit => ({
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: grant,
+        username: registry.username,
+        password: registry.password,
+        service: 'test-token-registry',
+        scope: 'repository:ns/app:pull',
+        client_id: 'test',
+      }),
+    });
+    const posted = (await (await fetch(registry.realm, form('password'))).json()) as { access_token: string };
+    const viaPost = await fetch(`http://${registry.host}/v2/ns/app/tags/list`, {
+      headers: { Authorization: `Bearer ${posted.access_token}` },
+    });
+    await viaPost.body?.cancel();
+    expect(viaPost.status).toBe(404);
+    expect((await fetch(registry.realm, form('refresh_token'))).status).toBe(400);
     const log = readFileSync(registry.tokenLog, 'utf8');
     expect(log).not.toContain(registry.password);
     expect(log).not.toContain('wrong-password');
