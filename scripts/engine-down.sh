@@ -10,9 +10,10 @@ if [ "$(id -u)" -ne 0 ]; then
   exec sudo --preserve-env=MP_STATE_DIR,MP_BRIDGE "$0" "$@"
 fi
 
-for name in registry-open registry-auth; do
+for name in registry-open registry-auth registry-token; do
   stop_pid_file "$MP_STATE_DIR/$name/registry.pid" "$MP_STATE_DIR/$name/config.yml" "$name"
 done
+stop_pid_file "$MP_STATE_DIR/token-service/token-service.pid" "$MP_STATE_DIR/token-service/config.json" "token service"
 stop_pid_file "$MP_STATE_DIR/dockerd.pid" "$MP_SOCKET" dockerd
 stop_pid_file "$MP_STATE_DIR/exec/containerd/containerd.pid" "$MP_STATE_DIR/exec" containerd
 unmount_stale

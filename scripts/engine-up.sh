@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the project's own container stack and prints the environment to use it:
 #   - a real dockerd (Debian's docker.io) on its own socket, data root, exec root and bridge,
-#   - two real registries (Debian's docker-registry) on 127.0.0.1: one open, one with htpasswd,
+#   - three real registries (Debian's docker-registry) on 127.0.0.1: one open, one with htpasswd,
+#     one with token auth (Docker Hub's flow) and our token service (scripts/token-service.mjs),
 #   - a FROM-scratch busybox base image, since no public registry is reachable here.
 # Idempotent: what already answers is left alone, so a second run is a fast no-op. Survives
 # what a killed session leaves behind: stale pid files, sockets, mounts and bridge.
@@ -10,10 +11,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
+# The token service runs on the Node that runs npm (setup-node's, on CI), which sudo's PATH may lack.
+MP_NODE=${MP_NODE:-$(command -v node || true)}
+
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || die "dockerd needs root: run this script as root or install sudo"
-  exec sudo --preserve-env=MP_STATE_DIR,MP_BRIDGE,MP_BRIDGE_CIDR,MP_REGISTRY_PORT,MP_AUTH_REGISTRY_PORT,MP_BASE_IMAGE \
-    MP_SOCKET_GROUP="$(id -g)" "$0" "$@"
+  exec sudo --preserve-env=MP_STATE_DIR,MP_BRIDGE,MP_BRIDGE_CIDR,MP_REGISTRY_PORT,MP_AUTH_REGISTRY_PORT,MP_TOKEN_REGISTRY_PORT,MP_TOKEN_SERVICE_PORT,MP_TOKEN_LIFETIME,MP_BASE_IMAGE \
+    MP_SOCKET_GROUP="$(id -g)" MP_NODE="$MP_NODE" "$0" "$@"
 fi
 
 install_missing() {
@@ -23,6 +27,7 @@ install_missing() {
     docker.io:dockerd
     docker-registry:docker-registry
     apache2-utils:htpasswd
+    openssl:openssl
     skopeo:skopeo
     shellcheck:shellcheck
     curl:curl
@@ -91,16 +96,30 @@ start_engine() {
   die "dockerd did not answer on $MP_SOCKET within 60s (log: $MP_STATE_DIR/dockerd.log)"
 }
 
-write_registry_config() { # NAME PORT [htpasswd-file]
-  local name=$1 port=$2 htpasswd=${3:-}
+write_if_changed() { # FILE, content on stdin: true when FILE changed (and was rewritten)
+  local file=$1
+  cat >"$file.tmp"
+  if [ -f "$file" ] && cmp -s "$file.tmp" "$file"; then
+    rm -f "$file.tmp"
+    return 1
+  fi
+  mv "$file.tmp" "$file"
+}
+
+write_registry_config() { # NAME PORT [AUTH-LINE]
+  local name=$1 port=$2 auth=${3:-} config="$MP_STATE_DIR/$1/config.yml"
   mkdir -p "$MP_STATE_DIR/$name/data"
-  {
+  if {
     echo "version: 0.1"
     echo "log: {level: info, accesslog: {disabled: false}}"
     echo "storage: {filesystem: {rootdirectory: $MP_STATE_DIR/$name/data}, delete: {enabled: true}}"
     echo "http: {addr: 127.0.0.1:$port}"
-    if [ -n "$htpasswd" ]; then echo "auth: {htpasswd: {realm: mesos-pipeline-test, path: $htpasswd}}"; fi
-  } >"$MP_STATE_DIR/$name/config.yml"
+    if [ -n "$auth" ]; then echo "$auth"; fi
+  } | write_if_changed "$config"; then
+    # A registry still running on an older config (another token service port, a new
+    # certificate) would refuse every token: it is restarted.
+    stop_pid_file "$MP_STATE_DIR/$name/registry.pid" "$config" "registry $name (its config changed)"
+  fi
 }
 
 start_registry() { # NAME PORT
@@ -108,7 +127,7 @@ start_registry() { # NAME PORT
   if pid_alive "$pidfile" "$config" && registry_answers "$port"; then return 0; fi
   stop_pid_file "$pidfile" "$config" "registry $name"
   if registry_answers "$port" || (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    die "port 127.0.0.1:$port is taken by a process this script did not start; set MP_REGISTRY_PORT / MP_AUTH_REGISTRY_PORT to free ports"
+    die "port 127.0.0.1:$port is taken by a process this script did not start; set MP_REGISTRY_PORT / MP_AUTH_REGISTRY_PORT / MP_TOKEN_REGISTRY_PORT to free ports"
   fi
   log "starting registry $name on 127.0.0.1:$port"
   : >"$MP_STATE_DIR/$name/registry.log"
@@ -119,6 +138,71 @@ start_registry() { # NAME PORT
   for _ in $(seq 1 100); do registry_answers "$port" && return 0; sleep 0.1; done
   tail -n 20 "$MP_STATE_DIR/$name/registry.log" >&2
   die "registry $name did not answer on 127.0.0.1:$port"
+}
+
+TOKEN_DIR=$MP_STATE_DIR/token-service
+TOKEN_ISSUER=mesos-pipeline-token-service
+TOKEN_AUDIENCE=mesos-pipeline-token-registry
+
+ensure_token_keys() {
+  # The signing key and its self-signed CA:true certificate, which the token registry trusts as
+  # its rootcertbundle. Made once.
+  mkdir -p "$TOKEN_DIR"
+  [ -s "$TOKEN_DIR/key.pem" ] && [ -s "$TOKEN_DIR/cert.pem" ] && return 0
+  log "making the token service's signing key and certificate"
+  (
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mesos-pipeline token service" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
+      -keyout "$TOKEN_DIR/key.pem.tmp" -out "$TOKEN_DIR/cert.pem.tmp" 2>/dev/null
+  )
+  chmod 0644 "$TOKEN_DIR/cert.pem.tmp"
+  mv "$TOKEN_DIR/key.pem.tmp" "$TOKEN_DIR/key.pem"
+  mv "$TOKEN_DIR/cert.pem.tmp" "$TOKEN_DIR/cert.pem"
+  # Whatever still runs signs with, or trusts, the old pair.
+  stop_pid_file "$TOKEN_DIR/token-service.pid" "$TOKEN_DIR/config.json" "token service (new key)"
+  stop_pid_file "$MP_STATE_DIR/registry-token/registry.pid" "$MP_STATE_DIR/registry-token/config.yml" \
+    "registry registry-token (new certificate)"
+}
+
+write_token_service_config() {
+  [[ "$MP_TOKEN_LIFETIME" =~ ^[1-9][0-9]*$ ]] ||
+    die "MP_TOKEN_LIFETIME must be a whole number of seconds (at least 1), not '$MP_TOKEN_LIFETIME'"
+  local config="$TOKEN_DIR/config.json"
+  if write_if_changed "$config" <<EOF; then
+{
+  "listen": "127.0.0.1:$MP_TOKEN_SERVICE_PORT",
+  "issuer": "$TOKEN_ISSUER",
+  "service": "$TOKEN_AUDIENCE",
+  "key": "$TOKEN_DIR/key.pem",
+  "certificate": "$TOKEN_DIR/cert.pem",
+  "accounts": [{ "usernameFile": "$MP_STATE_DIR/auth/username", "passwordFile": "$MP_STATE_DIR/auth/password" }],
+  "lifetimeSeconds": $MP_TOKEN_LIFETIME
+}
+EOF
+    # Another lifetime or port: the running service is restarted with it.
+    stop_pid_file "$TOKEN_DIR/token-service.pid" "$config" "token service (its config changed)"
+  fi
+}
+
+start_token_service() {
+  local pidfile="$TOKEN_DIR/token-service.pid" config="$TOKEN_DIR/config.json" port=$MP_TOKEN_SERVICE_PORT
+  if pid_alive "$pidfile" "$config" && token_service_answers "$port"; then return 0; fi
+  stop_pid_file "$pidfile" "$config" "token service"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    die "port 127.0.0.1:$port is taken by a process this script did not start; set MP_TOKEN_SERVICE_PORT to a free port"
+  fi
+  if [ -z "$MP_NODE" ] || [ ! -x "$MP_NODE" ]; then
+    die "the token service needs Node: put node on PATH or set MP_NODE"
+  fi
+  log "starting the token service on 127.0.0.1:$port (tokens live ${MP_TOKEN_LIFETIME}s)"
+  : >"$TOKEN_DIR/token-service.log"
+  # shellcheck disable=SC2016
+  setsid nohup bash -c 'echo $$ >"$1"; exec "$2" "$3" "$4"' token-service "$pidfile" "$MP_NODE" \
+    "$here/token-service.mjs" "$config" >>"$TOKEN_DIR/token-service.log" 2>&1 </dev/null &
+  for _ in $(seq 1 100); do token_service_answers "$port" && return 0; sleep 0.1; done
+  tail -n 20 "$TOKEN_DIR/token-service.log" >&2
+  die "the token service did not answer on 127.0.0.1:$port"
 }
 
 ensure_credentials() {
@@ -141,12 +225,30 @@ main() {
   install_missing
   mkdir -p "$MP_STATE_DIR"
   ensure_credentials
+  ensure_token_keys
   write_registry_config registry-open "$MP_REGISTRY_PORT"
-  write_registry_config registry-auth "$MP_AUTH_REGISTRY_PORT" "$MP_STATE_DIR/auth/htpasswd"
+  write_registry_config registry-auth "$MP_AUTH_REGISTRY_PORT" \
+    "auth: {htpasswd: {realm: mesos-pipeline-test, path: $MP_STATE_DIR/auth/htpasswd}}"
+  write_registry_config registry-token "$MP_TOKEN_REGISTRY_PORT" \
+    "auth: {token: {realm: \"http://127.0.0.1:$MP_TOKEN_SERVICE_PORT/token\", service: $TOKEN_AUDIENCE, issuer: $TOKEN_ISSUER, rootcertbundle: $TOKEN_DIR/cert.pem}}"
+  write_token_service_config
   start_engine
   start_registry registry-open "$MP_REGISTRY_PORT"
   start_registry registry-auth "$MP_AUTH_REGISTRY_PORT"
+  start_token_service
+  start_registry registry-token "$MP_TOKEN_REGISTRY_PORT"
   DOCKER_HOST="unix://$MP_SOCKET" MP_BASE_IMAGE="$MP_BASE_IMAGE" "$here/base-image.sh"
+
+  local token_env="$TOKEN_DIR/env"
+  {
+    echo "MP_TOKEN_REGISTRY=127.0.0.1:$MP_TOKEN_REGISTRY_PORT"
+    echo "MP_TOKEN_REGISTRY_LOG=$MP_STATE_DIR/registry-token/registry.log"
+    echo "MP_TOKEN_REALM=http://127.0.0.1:$MP_TOKEN_SERVICE_PORT/token"
+    echo "MP_TOKEN_SERVICE_LOG=$TOKEN_DIR/token-service.log"
+    echo "MP_TOKEN_LIFETIME=$MP_TOKEN_LIFETIME"
+  } >"$token_env.tmp"
+  mv "$token_env.tmp" "$token_env"
+  chmod 0644 "$token_env"
 
   local tmp="$MP_ENV_FILE.tmp"
   {
@@ -158,6 +260,7 @@ main() {
     echo "MP_AUTH_REGISTRY_LOG=$MP_STATE_DIR/registry-auth/registry.log"
     echo "MP_AUTH_USERNAME_FILE=$MP_STATE_DIR/auth/username"
     echo "MP_AUTH_PASSWORD_FILE=$MP_STATE_DIR/auth/password"
+    cat "$token_env"
     echo "MP_BASE_IMAGE=$MP_BASE_IMAGE"
   } >"$tmp"
   mv "$tmp" "$MP_ENV_FILE"

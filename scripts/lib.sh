@@ -10,6 +10,10 @@ MP_BRIDGE=${MP_BRIDGE:-mpbr0}
 MP_BRIDGE_CIDR=${MP_BRIDGE_CIDR:-172.30.77.1/24}
 MP_REGISTRY_PORT=${MP_REGISTRY_PORT:-5000}
 MP_AUTH_REGISTRY_PORT=${MP_AUTH_REGISTRY_PORT:-5001}
+# The token-auth registry (Docker Hub's flow) and the token service that signs its tokens.
+MP_TOKEN_REGISTRY_PORT=${MP_TOKEN_REGISTRY_PORT:-5002}
+MP_TOKEN_SERVICE_PORT=${MP_TOKEN_SERVICE_PORT:-5003}
+MP_TOKEN_LIFETIME=${MP_TOKEN_LIFETIME:-300}
 MP_BASE_IMAGE=${MP_BASE_IMAGE:-mesos-pipeline/busybox:static}
 
 MP_SOCKET="$MP_STATE_DIR/docker.sock"
@@ -33,6 +37,10 @@ pid_alive() {
 
 engine_answers() {
   curl -sf --max-time 3 --unix-socket "$MP_SOCKET" http://engine/_ping >/dev/null 2>&1
+}
+
+token_service_answers() { # PORT
+  curl -sf --max-time 3 "http://127.0.0.1:$1/healthz" >/dev/null 2>&1
 }
 
 registry_answers() { # PORT -> true when a registry answers /v2/ (200 open, 401 with auth)

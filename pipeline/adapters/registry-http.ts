@@ -65,6 +65,55 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/** How a registry asked to be authenticated. */
+type BearerScheme = { kind: 'bearer'; realm: string; service: string | undefined };
+type Scheme = { kind: 'basic' } | BearerScheme;
+
+/** A Bearer token, and when to stop using it: ahead of its expiry. */
+interface Token {
+  token: string;
+  refreshAt: number;
+}
+
+/** What a request carried; `fresh`: the token was fetched for this request, not taken from the cache. */
+type Sent = { kind: 'none' } | { kind: 'basic' } | { kind: 'bearer'; token: Token; fresh: boolean };
+const NOTHING: Sent = { kind: 'none' };
+
+interface TokenAnswer {
+  token?: unknown;
+  access_token?: unknown;
+  expires_in?: unknown;
+  issued_at?: unknown;
+}
+
+// The token spec's default when a token service gives no expires_in.
+const DEFAULT_TOKEN_SECONDS = 60;
+// Refresh this long before expiry (a quarter of a short life): requests in flight, clock skew.
+const REFRESH_AHEAD_MS = 30_000;
+
+/**
+ * When to replace a token fetched at `sentAt` (this machine's clock): `expires_in` counted from
+ * `issued_at` when the token service says the token is older than the request (a cached token),
+ * from the request otherwise, so a token service whose clock runs ahead cannot stretch a life.
+ * An `issued_at` that would make the token dead on arrival is clock skew, not age, and is ignored.
+ */
+export function refreshTime(answer: TokenAnswer, sentAt: number): number {
+  const seconds =
+    typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : DEFAULT_TOKEN_SECONDS;
+  const lifeMs = seconds * 1000;
+  const issuedAt = typeof answer.issued_at === 'string' ? Date.parse(answer.issued_at) : Number.NaN;
+  const from = issuedAt <= sentAt && issuedAt > sentAt - lifeMs ? issuedAt : sentAt;
+  return from + lifeMs - Math.min(REFRESH_AHEAD_MS, lifeMs / 4);
+}
+
+/** Whether `url` is on the registry's own origin: only there do credentials go. */
+function sameOrigin(url: URL, base: string): boolean {
+  return url.origin === new URL(base).origin;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
 /**
  * The Registry HTTP API v2 over fetch: Basic and Bearer token auth, bounded retries with backoff
  * and Retry-After, a timeout on every request. Credentials only ever travel in headers.
@@ -76,8 +125,11 @@ export class RegistryHttp implements Registry {
   private readonly retry: RetryContext;
   private readonly timeoutMs: number;
   private readonly fetch: typeof fetch;
-  private basic = false;
-  private readonly tokens = new Map<string, string>();
+  /** How the registry asked to be authenticated, learnt from its first 401; not a credential. */
+  private scheme: Scheme | undefined;
+  private readonly tokens = new Map<string, Token>();
+  /** Token fetches under way, per scope: concurrent requests share one (single-flight). */
+  private readonly pending = new Map<string, Promise<Token>>();
 
   constructor(options: RegistryHttpOptions) {
     this.host = options.host;
@@ -93,10 +145,29 @@ export class RegistryHttp implements Registry {
     return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
   }
 
-  private authorization(scope: string): string | undefined {
-    const token = this.tokens.get(scope);
-    if (token) return `Bearer ${token}`;
-    return this.basic ? this.basicHeader() : undefined;
+  /**
+   * What to send with a request for `scope`: nothing until the registry has asked, then Basic or a
+   * Bearer token for the scope. A cached token is used only while it is well within its life;
+   * otherwise a new one is fetched first (and that one is `fresh`: fetched for this request).
+   */
+  private async credentialFor(scope: string, subject: string): Promise<Sent> {
+    const scheme = this.scheme;
+    if (!scheme) return NOTHING;
+    if (scheme.kind === 'basic') return this.credentials ? { kind: 'basic' } : NOTHING;
+    const cached = this.tokens.get(scope);
+    if (cached && this.retry.clock.now().getTime() < cached.refreshAt)
+      return { kind: 'bearer', token: cached, fresh: false };
+    return { kind: 'bearer', token: await this.fetchToken(scheme, scope, subject), fresh: true };
+  }
+
+  /** One token fetch per scope at a time: a request that needs one while another fetches joins it. */
+  private fetchToken(scheme: BearerScheme, scope: string, subject: string): Promise<Token> {
+    let pending = this.pending.get(scope);
+    if (!pending) {
+      pending = this.requestToken(scheme, scope, subject).finally(() => this.pending.delete(scope));
+      this.pending.set(scope, pending);
+    }
+    return pending;
   }
 
   /**
@@ -118,35 +189,81 @@ export class RegistryHttp implements Registry {
     }
   }
 
-  /** Answers a 401 challenge; returns false when there is nothing more to try. */
-  private async authenticate(challenge: string, scope: string, subject: string): Promise<boolean> {
-    const { scheme, params } = parseChallenge(challenge);
-    if (scheme === 'basic') {
-      if (!this.credentials || this.basic) return false;
-      this.basic = true;
-      return true;
-    }
-    if (scheme !== 'bearer' || !params.realm || this.tokens.has(scope)) return false;
-    const url = new URL(params.realm);
-    if (params.service) url.searchParams.set('service', params.service);
-    url.searchParams.set('scope', scope);
+  /**
+   * GET <realm>?service=…&scope=… with the credentials (none: an anonymous token, as Docker Hub
+   * gives for public pulls). A 401 or 403 means the credentials are wrong: never retried.
+   */
+  private async requestToken(scheme: BearerScheme, scope: string, subject: string): Promise<Token> {
+    const url = new URL(scheme.realm);
+    const service = `the token service ${url.host}`;
     const basic = this.basicHeader();
-    const response = await this.exchange(url, { headers: basic ? { Authorization: basic } : {} });
-    if (!response.ok) {
+    // The realm is the registry's word, so it could name any host: credentials go there only
+    // encrypted, or on this machine (the local registries of tests and the demo).
+    if (basic && url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.test(url.host)))
       throw new RegistryError(
         'registry',
-        `${subject}: the token service ${url.host} refused credentials (${response.status})`,
-        { retryable: isRetryableStatus(response.status), status: response.status },
+        `${subject}: the token service ${scheme.realm} is not HTTPS; credentials are sent only over HTTPS or on this machine`,
+        { retryable: false },
+      );
+    if (scheme.service) url.searchParams.set('service', scheme.service);
+    url.searchParams.set('scope', scope);
+    const sentAt = this.retry.clock.now().getTime();
+    let response: Response;
+    try {
+      response = await this.exchange(url, { headers: basic ? { Authorization: basic } : {} });
+    } catch (error) {
+      throw this.unreachable(error, subject, service);
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      const what = `${response.status} ${response.statusText}`;
+      const hint = this.credentials
+        ? 'check REGISTRY_USERNAME and REGISTRY_PASSWORD'
+        : 'credentials are needed: set REGISTRY_USERNAME and REGISTRY_PASSWORD, or docker login';
+      throw new RegistryError(
+        'registry',
+        response.status === 401 || response.status === 403
+          ? `${subject}: ${service} refused the credentials (${what}); ${hint}`
+          : `${subject}: ${service} answered ${what}`,
+        {
+          retryable: isRetryableStatus(response.status),
+          retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), sentAt),
+          status: response.status,
+        },
       );
     }
-    const body = (await response.json()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    if (!token) return false;
-    this.tokens.set(scope, token);
-    return true;
+    let body: TokenAnswer;
+    try {
+      body = (await response.json()) as TokenAnswer;
+    } catch {
+      body = {};
+    }
+    const token = typeof body.token === 'string' && body.token ? body.token : body.access_token;
+    if (typeof token !== 'string' || !token)
+      throw new RegistryError('registry', `${subject}: ${service} answered without a token`, { retryable: false });
+    const entry = { token, refreshAt: refreshTime(body, sentAt) };
+    this.tokens.set(scope, entry);
+    return entry;
   }
 
-  private async failure(response: Response, subject: string): Promise<RegistryError> {
+  /** A request that never got an answer, as a RegistryError (retryable when the network failed). */
+  private unreachable(error: unknown, subject: string, what: string): unknown {
+    if (this.retry.signal?.aborted) return this.retry.signal.reason;
+    const why =
+      error instanceof Error && error.name === 'TimeoutError'
+        ? `${what} did not answer within ${this.timeoutMs / 1000}s`
+        : `cannot reach ${what}: ${errorMessage(error)}${error instanceof Error && error.cause ? ` (${errorMessage(error.cause)})` : ''}`;
+    return new RegistryError('registry', `${subject}: ${why}`, { retryable: isNetworkError(error), cause: error });
+  }
+
+  /** `foreign`: the host of a URL off the registry's origin, which got no credentials at all. */
+  private async failure(
+    response: Response,
+    subject: string,
+    sent: Sent,
+    scope: string,
+    foreign?: string,
+  ): Promise<RegistryError> {
     let code: string | undefined;
     let detail = '';
     try {
@@ -159,10 +276,15 @@ export class RegistryHttp implements Registry {
     }
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.retry.clock.now().getTime());
     let hint = '';
-    if (response.status === 401)
-      hint = this.credentials
-        ? '; the credentials were refused'
-        : '; credentials are needed: set REGISTRY_USERNAME and REGISTRY_PASSWORD, or docker login';
+    if (response.status === 401 && foreign)
+      hint = `; ${foreign} is not the registry's own origin, so it gets no credentials`;
+    else if (response.status === 401)
+      hint =
+        sent.kind === 'bearer' && this.credentials && this.scheme?.kind === 'bearer'
+          ? `; the token service ${new URL(this.scheme.realm).host} granted a token for ${scope} that the registry refused (does the account have these rights?)`
+          : this.credentials
+            ? '; the credentials were refused'
+            : '; credentials are needed: set REGISTRY_USERNAME and REGISTRY_PASSWORD, or docker login';
     return new RegistryError('registry', `${subject}: ${response.status} ${response.statusText}${detail}${hint}`, {
       retryable: isRetryableStatus(response.status, code),
       retryAfterMs,
@@ -170,45 +292,89 @@ export class RegistryHttp implements Registry {
     });
   }
 
+  /**
+   * Sends one request, following redirects itself so that credentials go only to the registry's
+   * own origin: an upload Location, a Link or a redirect to another host gets none.
+   */
+  private async send(url: URL, options: RequestOptions, method: string, sent: Sent): Promise<Response> {
+    let body = options.body;
+    for (let hop = 0; ; hop += 1) {
+      const authorization =
+        sent.kind === 'basic' ? this.basicHeader() : sent.kind === 'bearer' ? `Bearer ${sent.token.token}` : undefined;
+      const response = await this.exchange(url, {
+        method,
+        headers: {
+          ...options.headers,
+          ...(authorization && sameOrigin(url, this.base) ? { Authorization: authorization } : {}),
+        },
+        ...(body ? { body } : {}),
+        redirect: 'manual',
+      });
+      const location = response.headers.get('location');
+      if (!REDIRECTS.has(response.status) || !location || hop === MAX_REDIRECTS) return response;
+      url = new URL(location, url);
+      // As browsers do: 303, and 301/302 after a POST, continue as a GET without the body.
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+        method = method === 'HEAD' ? 'HEAD' : 'GET';
+        body = undefined;
+      }
+    }
+  }
+
+  /**
+   * One registry request with retries. Authentication is decided per request, never through
+   * shared flags: a 401 to a request that carried nothing, or a cached token, learns the scheme,
+   * drops that token and authenticates once more; a 401 to credentials fetched for this very
+   * request (or to Basic credentials) is a refusal.
+   */
   private async request(method: string, path: string, options: RequestOptions): Promise<Response> {
     const scope = `repository:${options.repository}:${options.action === 'delete' ? '*' : options.action}`;
+    const url = new URL(path, this.base);
+    const own = sameOrigin(url, this.base);
     return withRetry(
       `${method} ${options.subject}`,
       async () => {
-        for (let round = 0; round < 3; round += 1) {
-          const auth = this.authorization(scope);
+        let sent = own ? await this.credentialFor(scope, options.subject) : NOTHING;
+        for (let round = 0; ; round += 1) {
           let response: Response;
           try {
-            response = await this.exchange(path.startsWith('http') ? path : `${this.base}${path}`, {
-              method,
-              headers: { ...options.headers, ...(auth ? { Authorization: auth } : {}) },
-              ...(options.body ? { body: options.body } : {}),
-              redirect: 'follow',
-            });
+            response = await this.send(url, options, method, sent);
           } catch (error) {
-            if (this.retry.signal?.aborted) throw this.retry.signal.reason;
-            const why =
-              error instanceof Error && error.name === 'TimeoutError'
-                ? `${this.host} did not answer within ${this.timeoutMs / 1000}s`
-                : `cannot reach ${this.host}: ${errorMessage(error)}${error instanceof Error && error.cause ? ` (${errorMessage(error.cause)})` : ''}`;
-            throw new RegistryError('registry', `${options.subject}: ${why}`, {
-              retryable: isNetworkError(error),
-              cause: error,
-            });
+            throw this.unreachable(error, options.subject, this.host);
           }
-          if (response.status === 401) {
-            const challenge = response.headers.get('www-authenticate');
-            if (challenge && (await this.authenticate(challenge, scope, options.subject))) continue;
+          if (response.status === 401 && own && round < 2 && this.reauthenticate(response, sent, scope)) {
+            const next = await this.credentialFor(scope, options.subject);
+            if (next.kind !== 'none') {
+              await response.body?.cancel();
+              sent = next;
+              continue;
+            }
           }
           if (response.ok || options.accept.includes(response.status)) return response;
-          throw await this.failure(response, options.subject);
+          throw await this.failure(response, options.subject, sent, scope, own ? undefined : url.host);
         }
-        throw new RegistryError('registry', `${options.subject}: ${this.host} kept asking for authentication`, {
-          retryable: false,
-        });
       },
       this.retry,
     );
+  }
+
+  /**
+   * After a 401: learns the scheme the registry asks for and drops the token the request carried.
+   * True when authenticating again may help: the request carried nothing, or a cached token.
+   */
+  private reauthenticate(response: Response, sent: Sent, scope: string): boolean {
+    const challenge = response.headers.get('www-authenticate');
+    if (!challenge) return false;
+    const { scheme, params } = parseChallenge(challenge);
+    if (scheme === 'basic') this.scheme = { kind: 'basic' };
+    else if (scheme === 'bearer' && params.realm)
+      this.scheme = { kind: 'bearer', realm: params.realm, service: params.service };
+    else return false;
+    if (sent.kind === 'bearer' && this.tokens.get(scope) === sent.token) this.tokens.delete(scope);
+    if (sent.kind === 'none') return true;
+    if (sent.kind === 'bearer') return !sent.fresh;
+    // Basic credentials were refused; only a registry that now asks for a token is worth another try.
+    return this.scheme.kind === 'bearer';
   }
 
   private subject(kind: string, repository: string, reference?: string): string {
@@ -226,8 +392,9 @@ export class RegistryHttp implements Registry {
       requestTimeoutMs: Math.min(this.timeoutMs, timeoutMs),
       fetch: this.fetch,
     });
-    sibling.basic = this.basic;
-    for (const [scope, token] of this.tokens) sibling.tokens.set(scope, token);
+    // The scheme is knowledge, not a credential; tokens are fetched afresh: the run's may have died
+    // while it built, and the cleanup must not depend on anything the failed run held.
+    sibling.scheme = this.scheme;
     return sibling;
   }
 

@@ -41,7 +41,13 @@ const alive = (pid: number): boolean =>
   existsSync(`/proc/${pid}`) &&
   readFileSync(`/proc/${pid}/status`, 'utf8').includes('State:') &&
   !/State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-const pidFiles = ['dockerd.pid', 'registry-open/registry.pid', 'registry-auth/registry.pid'];
+const pidFiles = [
+  'dockerd.pid',
+  'registry-open/registry.pid',
+  'registry-auth/registry.pid',
+  'registry-token/registry.pid',
+  'token-service/token-service.pid',
+];
 const mountsUnder = (): string[] =>
   readFileSync('/proc/self/mounts', 'utf8')
     .split('\n')
@@ -50,6 +56,29 @@ const mountsUnder = (): string[] =>
 const answers = (socket: string): boolean =>
   spawnSync('curl', ['-sf', '--max-time', '3', '--unix-socket', socket, 'http://engine/_ping']).status === 0;
 
+/** A token from the stack's token service, and what its registry answers to a request carrying it. */
+async function tokenRoundTrip(
+  ports: Record<string, string>,
+  repository: string,
+): Promise<{ expiresIn: number; status: number }> {
+  const credentials = ['username', 'password'].map((file) => readFileSync(`${stateDir}/auth/${file}`, 'utf8').trim());
+  const realm = `http://127.0.0.1:${ports.MP_TOKEN_SERVICE_PORT}/token`;
+  const challenge = await fetch(`http://127.0.0.1:${ports.MP_TOKEN_REGISTRY_PORT}/v2/${repository}/tags/list`);
+  expect(challenge.status).toBe(401);
+  expect(challenge.headers.get('www-authenticate')).toBe(
+    `Bearer realm="${realm}",service="mesos-pipeline-token-registry",scope="repository:${repository}:pull"`,
+  );
+  const answer = await fetch(`${realm}?service=mesos-pipeline-token-registry&scope=repository:${repository}:pull`, {
+    headers: { Authorization: `Basic ${Buffer.from(credentials.join(':')).toString('base64')}` },
+  });
+  const { token, expires_in: expiresIn } = (await answer.json()) as { token: string; expires_in: number };
+  const listed = await fetch(`http://127.0.0.1:${ports.MP_TOKEN_REGISTRY_PORT}/v2/${repository}/tags/list`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  await listed.body?.cancel();
+  return { expiresIn, status: listed.status };
+}
+
 afterAll(() => {
   script('engine-down.sh', {});
   rmSync(stateDir, { recursive: true, force: true });
@@ -57,17 +86,27 @@ afterAll(() => {
 
 describe('engine-up.sh and engine-down.sh', () => {
   it('start a stack, leave it alone the second time, recover from a killed session, and stop exactly it', async () => {
-    const ports = { MP_REGISTRY_PORT: String(await freePort()), MP_AUTH_REGISTRY_PORT: String(await freePort()) };
+    const ports = {
+      MP_REGISTRY_PORT: String(await freePort()),
+      MP_AUTH_REGISTRY_PORT: String(await freePort()),
+      MP_TOKEN_REGISTRY_PORT: String(await freePort()),
+      MP_TOKEN_SERVICE_PORT: String(await freePort()),
+    };
     const first = script('engine-up.sh', ports);
     expect(first.stderr).toContain('dockerd is up');
     expect(first.code).toBe(0);
     const socket = `${stateDir}/docker.sock`;
     expect(first.stdout).toContain(`export DOCKER_HOST=unix://${socket}`);
     expect(first.stdout).toContain(`export MP_REGISTRY=127.0.0.1:${ports.MP_REGISTRY_PORT}`);
+    expect(first.stdout).toContain(`export MP_TOKEN_REGISTRY=127.0.0.1:${ports.MP_TOKEN_REGISTRY_PORT}`);
+    expect(first.stdout).toContain(`export MP_TOKEN_REALM=http://127.0.0.1:${ports.MP_TOKEN_SERVICE_PORT}/token`);
+    expect(first.stdout).toContain('export MP_TOKEN_LIFETIME=300');
     expect(first.stdout).not.toContain(readFileSync(`${stateDir}/auth/password`, 'utf8').trim());
     expect(answers(socket)).toBe(true);
     const pids = pidFiles.map(pidOf);
     expect(pids.every(alive)).toBe(true);
+    // Docker Hub's flow end to end: the registry's challenge, a token for the stack's user, accepted.
+    expect(await tokenRoundTrip(ports, 'ns/app')).toEqual({ expiresIn: 300, status: 404 });
 
     // Twice in a row: a no-op, the same processes, nothing started.
     const second = script('engine-up.sh', ports);
@@ -75,9 +114,20 @@ describe('engine-up.sh and engine-down.sh', () => {
     expect(second.stderr).not.toContain('starting');
     expect(pidFiles.map(pidOf)).toEqual(pids);
 
+    // Another token lifetime restarts the token service alone; the registry trusts its new tokens.
+    const shortLived = script('engine-up.sh', { ...ports, MP_TOKEN_LIFETIME: '7' });
+    expect(shortLived.code).toBe(0);
+    expect(shortLived.stderr).toContain('starting the token service');
+    expect(shortLived.stdout).toContain('export MP_TOKEN_LIFETIME=7');
+    const afterLifetime = pidFiles.map(pidOf);
+    expect(afterLifetime.slice(0, 4)).toEqual(pids.slice(0, 4));
+    expect(afterLifetime[4]).not.toBe(pids[4]);
+    expect(alive(pids[4] as number)).toBe(false);
+    expect(await tokenRoundTrip(ports, 'ns/app')).toEqual({ expiresIn: 7, status: 404 });
+
     // A killed session: every process gone at once, pid files, socket and mounts left behind.
     const containerd = pidOf('exec/containerd/containerd.pid');
-    execFileSync('kill', ['-9', ...pids.map(String), String(containerd)]);
+    execFileSync('kill', ['-9', ...afterLifetime.map(String), String(containerd)]);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(answers(socket)).toBe(false);
     const recovered = script('engine-up.sh', ports);
@@ -86,7 +136,8 @@ describe('engine-up.sh and engine-down.sh', () => {
     expect(answers(socket)).toBe(true);
     const restarted = pidFiles.map(pidOf);
     expect(restarted.every(alive)).toBe(true);
-    expect(restarted).not.toEqual(pids);
+    for (const [index, pid] of restarted.entries()) expect(pid).not.toBe(afterLifetime[index]);
+    expect(await tokenRoundTrip(ports, 'ns/app')).toEqual({ expiresIn: 300, status: 404 });
 
     const down = script('engine-down.sh', {});
     expect(down.code).toBe(0);

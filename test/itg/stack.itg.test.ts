@@ -1,14 +1,17 @@
 import tar from 'tar-fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { manifestOf } from '../helpers/registry.js';
 import { dockerOf, readStack, uniqueId } from '../helpers/stack.js';
 
-// Proves the local stack is real: an engine that builds and runs, a registry that refuses a push
-// without credentials and takes it with them, and the registry API that serves it back.
+// Proves the local stack is real: an engine that builds and runs, registries (htpasswd, and token
+// auth the way Docker Hub does it) that refuse a push without credentials and take it with them,
+// and the registry API that serves it back.
 const stack = readStack();
 const docker = dockerOf(stack);
 const id = uniqueId();
 const repository = `${stack.authRegistry}/stack-test/hello-${id}`;
+const tokenRepository = `${stack.tokenRegistry}/stack-test/hello-${id}`;
 const context = path.resolve(import.meta.dirname, '../fixtures/hello');
 
 type Line = { error?: string; errorDetail?: { message?: string }; aux?: { ID?: string; Digest?: string } };
@@ -26,10 +29,11 @@ const errorsOf = (lines: Line[]): string[] =>
 
 describe('the local container stack', () => {
   afterAll(async () => {
-    await docker
-      .getImage(`${repository}:1`)
-      .remove({ force: true })
-      .catch(() => undefined);
+    for (const name of [repository, tokenRepository])
+      await docker
+        .getImage(`${name}:1`)
+        .remove({ force: true })
+        .catch(() => undefined);
   });
 
   it('builds from a tar-fs context, runs, pushes only with credentials and serves the image back', async () => {
@@ -78,5 +82,25 @@ describe('the local container stack', () => {
     const manifest = (await response.json()) as { config: { digest: string } };
     // The registry holds exactly the image the engine built: its config digest is the image ID.
     expect(manifest.config.digest).toBe(imageId);
+
+    // The token registry: the engine does Docker Hub's token flow itself with the authconfig.
+    await image.tag({ repo: tokenRepository, tag: '1' });
+    const tokenImage = docker.getImage(`${tokenRepository}:1`);
+    const tokenRefused = errorsOf(await follow(await tokenImage.push({ tag: '1' })));
+    expect(tokenRefused.join(' ')).toMatch(/unauthorized|authentication required/i);
+    const tokenPushed = await follow(
+      await tokenImage.push({
+        tag: '1',
+        authconfig: { username: stack.username, password: stack.password, serveraddress: stack.tokenRegistry },
+      }),
+    );
+    expect(errorsOf(tokenPushed)).toEqual([]);
+    expect(tokenPushed.find((l) => l.aux?.Digest)?.aux?.Digest).toBe(digest);
+    const tokenUrl = `http://${stack.tokenRegistry}/v2/stack-test/hello-${id}/manifests/1`;
+    const challenge = await fetch(tokenUrl, { headers: { ...accept, Authorization: basic } });
+    expect(challenge.status).toBe(401);
+    expect(challenge.headers.get('www-authenticate')).toContain(`Bearer realm="${stack.tokenRealm}"`);
+    const access = { host: stack.tokenRegistry, username: stack.username, password: stack.password };
+    expect(await manifestOf(access, `stack-test/hello-${id}`, '1')).toMatchObject({ digest, config: imageId });
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   parseChallenge,
   parseRetryAfter,
+  refreshTime,
   registryBaseUrl,
   RegistryHttp,
 } from '../../../pipeline/adapters/registry-http.js';
@@ -11,8 +12,8 @@ import { Redactor } from '../../../pipeline/redact.js';
 import { BufferSink } from '../../helpers/runtime.js';
 import { stubServer, type StubServer } from '../../helpers/http-server.js';
 
-// The real registries here only do Basic auth; token auth (Docker Hub, GHCR) and scripted
-// failures are played by a local stand-in.
+// Scripted answers, token auth included, from a local stand-in; registry-http-auth.test.ts has
+// more of the token flow, and test/itg/token-auth.itg.test.ts the real token registry.
 const MANIFEST = JSON.stringify({
   schemaVersion: 2,
   mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -72,6 +73,23 @@ describe('registry URLs and headers', () => {
     [null, undefined],
   ])('Retry-After %j -> %s ms', (value, ms) => {
     expect(parseRetryAfter(value, Date.parse('2026-11-27T10:00:00Z'))).toBe(ms);
+  });
+});
+
+describe('when a Bearer token is replaced', () => {
+  const sent = Date.parse('2026-11-27T10:00:00Z');
+  const at = (seconds: number): string => new Date(sent + seconds * 1000).toISOString();
+  it.each([
+    ['Docker Hub: 300 s, issued now', { expires_in: 300, issued_at: at(0) }, 270],
+    ['no issued_at: counted from the request', { expires_in: 300 }, 270],
+    ['no expires_in: the spec default of 60 s', {}, 45],
+    ['a short life: a quarter ahead', { expires_in: 4 }, 3],
+    ['a cached token, issued 200 s before the request', { expires_in: 300, issued_at: at(-200) }, 70],
+    ['issued_at ahead of this clock: counted from the request', { expires_in: 300, issued_at: at(100) }, 270],
+    ['issued_at so old the token would be dead: clock skew', { expires_in: 300, issued_at: at(-400) }, 270],
+    ['garbage', { expires_in: 'soon', issued_at: 'yesterday' }, 45],
+  ])('%s', (_name, answer, seconds) => {
+    expect((refreshTime(answer, sent) - sent) / 1000).toBe(seconds);
   });
 });
 
