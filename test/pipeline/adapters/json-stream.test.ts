@@ -49,6 +49,25 @@ describe('readEngineStream on recorded engine output', () => {
     expect(messages.find((m) => m.aux?.Digest)?.aux?.Digest).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  // The engine need not end its last line with a newline, and that line is often the verdict.
+  it.each<[string, string, EngineMessage]>([
+    [
+      'an error',
+      '{"stream":"Step 1/2"}\n{"errorDetail":{"message":"boom"},"error":"boom"}',
+      { errorDetail: { message: 'boom' }, error: 'boom' },
+    ],
+    ['the image ID', '{"stream":"Step 1/2"}\n{"aux":{"ID":"sha256:abc"}}', { aux: { ID: 'sha256:abc' } }],
+    ['a line that is not JSON', '{"status":"Pushing"}\r\nplain words at the end', { stream: 'plain words at the end' }],
+  ])('keeps a final line without a newline: %s', async (_, text, last) => {
+    for (const size of [1, 5, text.length]) {
+      const seen: EngineMessage[] = [];
+      const messages = await readEngineStream(chunked(text, size), (m) => seen.push(m));
+      expect(messages).toHaveLength(2);
+      expect(messages[1]).toEqual(last);
+      expect(seen).toEqual(messages);
+    }
+  });
+
   it('rejects when the stream breaks', async () => {
     const broken = new Readable({ read() {} });
     const reading = readEngineStream(broken, () => undefined);
