@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BASE_IMAGE_LABEL, INPUTS_LABEL } from '../../../pipeline/publish/inputs.js';
-import { decideReuse, type Published } from '../../../pipeline/publish/reuse.js';
+import { decideReuse, readPublished, type Published } from '../../../pipeline/publish/reuse.js';
+import type { Snapshot } from '../../../pipeline/publish/push.js';
 import type { PlannedBranch } from '../../../pipeline/plan/plan.js';
+import type { Manifest } from '../../../pipeline/ports.js';
+import { MemoryRegistry } from '../../helpers/memory-registry.js';
 
 const sha = 'a'.repeat(40);
 const branch = {
@@ -10,12 +13,18 @@ const branch = {
   version: '1.11.x',
   versionPattern: '',
   images: [
-    { name: 'base', context: '/x', tags: ['r/n/base:1.11.x-2026-11-27', 'r/n/base:1.11.x'], buildArgs: {}, labels: {} },
+    {
+      name: 'base',
+      context: '/x',
+      tags: ['r.io/n/base:1.11.x-2026-11-27', 'r.io/n/base:1.11.x'],
+      buildArgs: {},
+      labels: {},
+    },
     {
       name: 'child',
       base: 'base',
       context: '/y',
-      tags: ['r/n/child:1.11.x-2026-11-27', 'r/n/child:1.11.x'],
+      tags: ['r.io/n/child:1.11.x-2026-11-27', 'r.io/n/child:1.11.x'],
       buildArgs: {},
       labels: {},
     },
@@ -100,5 +109,90 @@ describe('decideReuse', () => {
     const decisions = decideReuse(branch, inputs, new Map(Object.entries(good)));
     const child = decisions.get('child');
     expect(child?.action === 'reuse' && child.published.manifest.digest).toBe('sha256:m-child');
+  });
+});
+
+describe('readPublished', () => {
+  const DOCKER_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+  const OCI = 'application/vnd.oci.image.manifest.v1+json';
+
+  /** A registry that holds image configs as blobs, each in its repository. */
+  class ConfigRegistry extends MemoryRegistry {
+    readonly blobs = new Map<string, Buffer>();
+    override getBlob(repository: string, digest: string): Promise<Buffer> {
+      const blob = this.blobs.get(`${repository}@${digest}`);
+      return blob ? Promise.resolve(blob) : Promise.reject(new Error(`blob ${digest} unknown`));
+    }
+  }
+
+  function manifest(mediaType: string, body: object): Manifest {
+    return { digest: `sha256:m-${mediaType.length}`, mediaType, bytes: Buffer.from(JSON.stringify(body)) };
+  }
+
+  async function read(floating: Record<string, Manifest | undefined>, configs: Record<string, object> = {}) {
+    const registry = new ConfigRegistry();
+    for (const [digest, config] of Object.entries(configs))
+      registry.blobs.set(`n/base@${digest}`, Buffer.from(JSON.stringify(config)));
+    const snapshot: Snapshot = new Map(
+      Object.entries(floating).map(([name, found]) => [`r.io/n/${name}:1.11.x`, found] as const),
+    );
+    return Object.fromEntries(await readPublished(branch, snapshot, registry));
+  }
+
+  it.each<[string, Manifest | undefined, Record<string, object>, Published | string | undefined]>([
+    ['no floating tag yet', undefined, {}, undefined],
+    [
+      'a Docker v2 image: its config labels',
+      manifest(DOCKER_V2, { config: { digest: 'sha256:cfg' } }),
+      { 'sha256:cfg': { config: { Labels: { a: '1' } } } },
+      {
+        manifest: manifest(DOCKER_V2, { config: { digest: 'sha256:cfg' } }),
+        imageId: 'sha256:cfg',
+        labels: { a: '1' },
+      },
+    ],
+    [
+      'an OCI image without labels',
+      manifest(OCI, { config: { digest: 'sha256:cfg' } }),
+      { 'sha256:cfg': { config: { Labels: null } } },
+      { manifest: manifest(OCI, { config: { digest: 'sha256:cfg' } }), imageId: 'sha256:cfg', labels: {} },
+    ],
+    [
+      'an image whose config has no config section',
+      manifest(OCI, { config: { digest: 'sha256:cfg' } }),
+      { 'sha256:cfg': {} },
+      { manifest: manifest(OCI, { config: { digest: 'sha256:cfg' } }), imageId: 'sha256:cfg', labels: {} },
+    ],
+    [
+      'an index',
+      manifest('application/vnd.oci.image.index.v1+json', { manifests: [] }),
+      {},
+      'the floating tag holds a application/vnd.oci.image.index.v1+json, not a single image',
+    ],
+    ['a manifest without a config', manifest(OCI, { layers: [] }), {}, 'the floating tag has no image config'],
+  ])('%s', async (_, found, configs, expected) => {
+    const published = await read({ base: found }, configs);
+    expect(published.base).toEqual(expected);
+  });
+
+  it('reads the floating tag of each image, not the dated one', async () => {
+    const registry = new ConfigRegistry();
+    registry.blobs.set(
+      'n/child@sha256:cfg-child',
+      Buffer.from(JSON.stringify({ config: { Labels: { who: 'child' } } })),
+    );
+    const snapshot: Snapshot = new Map([
+      ['r.io/n/base:1.11.x-2026-11-27', manifest(OCI, { config: { digest: 'sha256:cfg-dated' } })],
+      ['r.io/n/child:1.11.x', manifest(OCI, { config: { digest: 'sha256:cfg-child' } })],
+    ]);
+    const published = await readPublished(branch, snapshot, registry);
+    expect([...published.keys()]).toEqual(['child']);
+    expect((published.get('child') as Published).labels).toEqual({ who: 'child' });
+  });
+
+  it('lets a failed config read fail the decision', async () => {
+    await expect(read({ base: manifest(OCI, { config: { digest: 'sha256:gone' } }) })).rejects.toThrow(
+      'blob sha256:gone unknown',
+    );
   });
 });
