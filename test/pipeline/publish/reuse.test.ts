@@ -3,7 +3,7 @@ import { BASE_IMAGE_LABEL, INPUTS_LABEL } from '../../../pipeline/publish/inputs
 import { decideReuse, readPublished, type Published } from '../../../pipeline/publish/reuse.js';
 import type { Snapshot } from '../../../pipeline/publish/push.js';
 import type { PlannedBranch } from '../../../pipeline/plan/plan.js';
-import type { Manifest } from '../../../pipeline/ports.js';
+import type { Manifest, Registry } from '../../../pipeline/ports.js';
 import { MemoryRegistry } from '../../helpers/memory-registry.js';
 
 const sha = 'a'.repeat(40);
@@ -117,12 +117,15 @@ describe('readPublished', () => {
   const OCI = 'application/vnd.oci.image.manifest.v1+json';
 
   /** A registry that holds image configs as blobs, each in its repository. */
-  class ConfigRegistry extends MemoryRegistry {
-    readonly blobs = new Map<string, Buffer>();
-    override getBlob(repository: string, digest: string): Promise<Buffer> {
-      const blob = this.blobs.get(`${repository}@${digest}`);
-      return blob ? Promise.resolve(blob) : Promise.reject(new Error(`blob ${digest} unknown`));
-    }
+  function configRegistry(): Registry & { blobs: Map<string, Buffer> } {
+    const blobs = new Map<string, Buffer>();
+    return Object.assign(new MemoryRegistry(), {
+      blobs,
+      getBlob: (repository: string, digest: string): Promise<Buffer> => {
+        const blob = blobs.get(`${repository}@${digest}`);
+        return blob ? Promise.resolve(blob) : Promise.reject(new Error(`blob ${digest} unknown`));
+      },
+    });
   }
 
   function manifest(mediaType: string, body: object): Manifest {
@@ -130,7 +133,7 @@ describe('readPublished', () => {
   }
 
   async function read(floating: Record<string, Manifest | undefined>, configs: Record<string, object> = {}) {
-    const registry = new ConfigRegistry();
+    const registry = configRegistry();
     for (const [digest, config] of Object.entries(configs))
       registry.blobs.set(`n/base@${digest}`, Buffer.from(JSON.stringify(config)));
     const snapshot: Snapshot = new Map(
@@ -176,7 +179,7 @@ describe('readPublished', () => {
   });
 
   it('reads the floating tag of each image, not the dated one', async () => {
-    const registry = new ConfigRegistry();
+    const registry = configRegistry();
     registry.blobs.set(
       'n/child@sha256:cfg-child',
       Buffer.from(JSON.stringify({ config: { Labels: { who: 'child' } } })),
