@@ -105,6 +105,30 @@ describe('decideReuse', () => {
     reasons.forEach((reason, index) => expect([...decisions.values()][index]?.reason).toMatch(reason));
   });
 
+  // The label names are a contract with every image already published: renaming one would
+  // rebuild everything once, and a reader of another version would never reuse.
+  it('reads the labels an earlier run wrote, by their published names', () => {
+    const decisions = decideReuse(
+      branch,
+      inputs,
+      new Map([
+        [
+          'base',
+          published('base', { 'org.opencontainers.image.revision': sha, 'io.mesos-pipeline.inputs': 'sha256:in-base' }),
+        ],
+        [
+          'child',
+          published('child', {
+            'org.opencontainers.image.revision': sha,
+            'io.mesos-pipeline.inputs': 'sha256:in-child',
+            'io.mesos-pipeline.base-image': 'sha256:id-base',
+          }),
+        ],
+      ]),
+    );
+    expect([...decisions.values()].map((d) => d.action)).toEqual(['reuse', 'reuse']);
+  });
+
   it('reuses exactly the published manifest', () => {
     const decisions = decideReuse(branch, inputs, new Map(Object.entries(good)));
     const child = decisions.get('child');
