@@ -12,7 +12,7 @@ const pureModules = [
 ];
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.bench/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.bench/', 'reports/', '.stryker-tmp/'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

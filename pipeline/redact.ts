@@ -12,6 +12,7 @@ export class Redactor {
     this.secrets.add(encodeURIComponent(secret));
     this.secrets.add(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
     if (username !== undefined) {
+      // Stryker disable next-line Regex: base64 has `=` only as trailing padding
       this.secrets.add(Buffer.from(`${username}:${secret}`).toString('base64').replace(/=+$/, ''));
     }
   }
@@ -20,7 +21,7 @@ export class Redactor {
     let out = text;
     // Longest first, so a secret that contains another is hidden whole.
     for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
-      if (out.includes(secret)) out = out.split(secret).join('***');
+      out = out.split(secret).join('***');
     }
     return out;
   }

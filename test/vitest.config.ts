@@ -1,25 +1,28 @@
 import path from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
 const root = path.resolve(import.meta.dirname, '..');
+
+/** Needs nothing but Node and git; also the only project `npm run mutate` runs (test/vitest.mutate.config.ts). */
+export const unitProject: TestProjectInlineConfiguration = {
+  test: {
+    name: 'unit',
+    root,
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/**/*.itg.test.ts', 'node_modules/**'],
+    restoreMocks: true,
+    unstubEnvs: true,
+    // Unit tests first: they need nothing and fail fast.
+    sequence: { groupOrder: 0 },
+  },
+};
 
 // Two projects, one command and one summary: `unit` needs nothing but Node and git;
 // `itg` runs against the real engine and registries that scripts/engine-up.sh starts.
 export default defineConfig({
   test: {
     projects: [
-      {
-        test: {
-          name: 'unit',
-          root,
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.itg.test.ts', 'node_modules/**'],
-          restoreMocks: true,
-          unstubEnvs: true,
-          // Unit tests first: they need nothing and fail fast.
-          sequence: { groupOrder: 0 },
-        },
-      },
+      unitProject,
       {
         test: {
           name: 'itg',

@@ -27,6 +27,7 @@ export class JsonLineParser {
   push(chunk: Buffer | string): EngineMessage[] {
     this.buffer += chunk.toString();
     const lines = this.buffer.split(/\r?\n/);
+    // Stryker disable next-line StringLiteral: split always returns at least one element
     this.buffer = lines.pop() ?? '';
     return lines.flatMap(parseLine);
   }
@@ -72,6 +73,7 @@ export function readEngineStream(
       reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
     };
     if (signal?.aborted) return onAbort();
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: a signal aborts once; end and error remove it
     signal?.addEventListener('abort', onAbort, { once: true });
     stream.on('data', (chunk: Buffer) => take(parser.push(chunk)));
     stream.on('error', (error: Error) => {

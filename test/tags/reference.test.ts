@@ -16,6 +16,11 @@ describe('parseRegistryTarget', () => {
     ['ghcr.io/apache/mesos-images', { host: 'ghcr.io', namespace: 'apache/mesos-images' }],
     ['mesos', { host: 'docker.io', namespace: 'mesos' }],
     ['[::1]:5000/mesos', { host: '[::1]:5000', namespace: 'mesos' }],
+    ['127.0.0.1:1/mesos', { host: '127.0.0.1:1', namespace: 'mesos' }],
+    ['127.0.0.1:65535/mesos', { host: '127.0.0.1:65535', namespace: 'mesos' }],
+    ['localhost/mesos', { host: 'localhost', namespace: 'mesos' }],
+    ['my-registry.example.org/a.b_c/d__e-f', { host: 'my-registry.example.org', namespace: 'a.b_c/d__e-f' }],
+    ['org/team', { host: 'docker.io', namespace: 'org/team' }],
   ])('%s', (text, target) => {
     expect(parseRegistryTarget(text)).toEqual(target);
     expect(parseRegistryTarget(formatRegistryTarget(target))).toEqual(target);
@@ -29,6 +34,11 @@ describe('parseRegistryTarget', () => {
     ['', /a namespace is missing/],
     ['docker.io/mesos//x', /not a valid repository path component/],
     ['docker.io/-mesos', /"-mesos" is not a valid repository path component/],
+    ['127.0.0.1:0/mesos', /port 0 is not a TCP port \(1 to 65535\)/],
+    ['127.0.0.1:65536/mesos', /port 65536 is not a TCP port/],
+    ['localhost', /"localhost": a namespace is missing/],
+    ['ghcr.io', /"ghcr.io": a namespace is missing/],
+    ['-bad.io/mesos', /"-bad.io" is not a valid registry host/],
   ])('rejects %s', (text, message) => {
     expect(() => parseRegistryTarget(text)).toThrow(message);
     expect(() => parseRegistryTarget(text)).toThrow(/expected HOST\[:PORT\]\/NAMESPACE/);
@@ -55,8 +65,16 @@ describe('parseImageRef', () => {
     ['docker.io/mesos/Mesos:master', /not a valid repository path component/],
     ['docker.io/mesos/mini:-x', /not a valid Docker tag/],
     [`docker.io/mesos/${'a'.repeat(250)}:x`, /longer than 255/],
+    ['/mesos/mini:master', /REGISTRY\/NAMESPACE\/NAME:TAG/],
+    ['docker.io/mesos/mini:ma:ster', /"mini:ma" is not a valid repository path component/],
+    ['127.0.0.1:5000/mesos/mini', /"127.0.0.1:5000\/mesos\/mini": expected REGISTRY/],
   ])('rejects %s', (text, message) => {
     expect(() => parseImageRef(text)).toThrow(message);
+  });
+
+  it('accepts a name of exactly 255 characters', () => {
+    const name = `docker.io/mesos/${'a'.repeat(255 - 'docker.io/mesos/'.length)}`;
+    expect(parseImageRef(`${name}:x`).repository).toHaveLength(255 - 'docker.io/'.length);
   });
 
   it('builds references from a target, a name and a tag', () => {

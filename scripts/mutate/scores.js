@@ -1,0 +1,43 @@
+// Prints the mutation score per folder of the mutated set (Markdown), from the JSON report that
+// `npm run mutate` writes (reports/mutation/mutation.json); MUTATION.md records its output.
+// Score = detected (killed, timed out) / (detected + survived + no coverage), as Stryker counts it;
+// compile errors and ignored mutants do not count.
+/* global console, process -- Node's own */
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2] ?? 'reports/mutation/mutation.json';
+const report = JSON.parse(readFileSync(file, 'utf8'));
+
+// The groups MUTATION.md reports: folders, and the single files of pipeline/ listed one by one.
+function groupOf(name) {
+  const parts = name.split('/');
+  if (parts[0] === 'pipeline' && (parts[1] === 'publish' || parts[1] === 'adapters' || parts.length === 2)) return name;
+  return `${parts.slice(0, -1).join('/')}/`;
+}
+
+const groups = new Map();
+for (const [name, { mutants }] of Object.entries(report.files)) {
+  const group = groupOf(name);
+  const counts = groups.get(group) ?? { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, other: 0 };
+  for (const { status } of mutants) {
+    if (status in counts) counts[status] += 1;
+    else counts.other += 1;
+  }
+  groups.set(group, counts);
+}
+
+const score = (c) => {
+  const detected = c.Killed + c.Timeout;
+  const valid = detected + c.Survived + c.NoCoverage;
+  return valid === 0 ? '–' : `${((100 * detected) / valid).toFixed(1)} %`;
+};
+const total = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, other: 0 };
+console.log('| Folder or file | Score | Killed | Timed out | Survived | No coverage |');
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const [group, c] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const key of Object.keys(total)) total[key] += c[key];
+  console.log(`| \`${group}\` | ${score(c)} | ${c.Killed} | ${c.Timeout} | ${c.Survived} | ${c.NoCoverage} |`);
+}
+console.log(
+  `| **all** | **${score(total)}** | ${total.Killed} | ${total.Timeout} | ${total.Survived} | ${total.NoCoverage} |`,
+);

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { StreamLogger } from '../../pipeline/log.js';
+import type { Clock } from '../../pipeline/ports.js';
+import { Redactor } from '../../pipeline/redact.js';
+import { isNetworkError, isRetryableStatus, isTransientText, RegistryError, withRetry } from '../../pipeline/retry.js';
+import { BufferSink } from '../helpers/runtime.js';
+
+describe('isRetryableStatus: statuses and registry error codes', () => {
+  it.each<[number, string | undefined, boolean]>([
+    [400, 'UNAVAILABLE', true],
+    [400, 'TOOMANYREQUESTS', true],
+    [400, 'UNKNOWN', true],
+    [400, undefined, false],
+    [404, undefined, false],
+    [501, undefined, false],
+    [505, undefined, false],
+    // Credentials are wrong whatever the body says: never retried.
+    [401, 'UNAVAILABLE', false],
+    [403, 'TOOMANYREQUESTS', false],
+    [401, 'UNKNOWN', false],
+  ])('status %d code %s: %s', (status, code, retryable) => {
+    expect(isRetryableStatus(status, code)).toBe(retryable);
+  });
+});
+
+describe('isTransientText: what the engine writes when a registry call failed', () => {
+  it.each([
+    ['Head "https://r/v2/": dial tcp: lookup r: no such host', true],
+    ['dial tcp 127.0.0.1:5000: connect: connection refused', true],
+    ['dial tcp 10.0.0.1:443: connect: network is unreachable', true],
+    ['net/http: request canceled (Client.Timeout exceeded)', true],
+    ['read tcp: i/o timeout', true],
+    ['context deadline exceeded: timed out', true],
+    ['write: broken pipe', true],
+    ['unexpected EOF', true],
+    ['received unexpected HTTP status: 500 Internal Server Error', true],
+    ['502 Bad Gateway', true],
+    ['504 Gateway Timeout', true],
+    ['service unavailable', true],
+    ['error parsing HTTP 408 response body', true],
+    ['http status 429', true],
+    ['server error', true],
+    ['Service Unavailable', true],
+    ['EOFX is not a word', false],
+    ['5030 layers', false],
+    ['requested access to the resource is denied', false],
+    ['name invalid: bad name', false],
+    ['name_invalid', false],
+    ['manifest_invalid', false],
+    ['forbidden: 503', false],
+    ['authentication required (timeout)', false],
+    ['Unauthorised', false],
+    ['repository name must be lowercase', false],
+    ['layer already exists', false],
+    ['', false],
+  ])('%j -> %s', (text, transient) => {
+    expect(isTransientText(text)).toBe(transient);
+  });
+});
+
+describe('isNetworkError', () => {
+  const coded = (code: unknown, message = 'x'): Error => Object.assign(new Error(message), { code });
+  it.each([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+  ])('%s is a network failure', (code) => {
+    expect(isNetworkError(coded(code))).toBe(true);
+  });
+
+  it.each<[string, unknown, boolean]>([
+    ['another code', coded('ENOENT'), false],
+    ['a numeric code', coded(104), false],
+    ['socket hang up', new Error('socket hang up'), true],
+    ['Other side closed', new Error('Other side closed'), true],
+    ['fetch failed', new TypeError('fetch failed'), true],
+    ['a plain error', new Error('bad JSON'), false],
+    ['not an error', { code: 'ECONNRESET' }, false],
+    ['a string', 'ECONNRESET', false],
+    [
+      'the cause three levels down',
+      new Error('a', { cause: new Error('b', { cause: new Error('c', { cause: coded('ECONNRESET') }) }) }),
+      true,
+    ],
+    [
+      'the cause four levels down: too deep',
+      new Error('a', {
+        cause: new Error('b', { cause: new Error('c', { cause: new Error('d', { cause: coded('ECONNRESET') }) }) }),
+      }),
+      false,
+    ],
+  ])('%s -> %s', (_, error, network) => {
+    expect(isNetworkError(error)).toBe(network);
+  });
+});
+
+describe('withRetry', () => {
+  /** A clock that records the waits asked of it and does not wait. */
+  function recordingClock(): Clock & { slept: number[] } {
+    const slept: number[] = [];
+    return { slept, now: () => new Date(0), sleep: (ms) => (slept.push(ms), Promise.resolve()) };
+  }
+  function context(retries = 2) {
+    const sink = new BufferSink();
+    const clock = recordingClock();
+    const log = new StreamLogger({ sink, redactor: new Redactor() });
+    return { sink, clock, ctx: { policy: { retries, minDelayMs: 1, maxDelayMs: 2 }, log, clock } };
+  }
+  const failing = (errors: (Error | undefined)[]) => {
+    let calls = 0;
+    return {
+      calls: () => calls,
+      attempt: () => {
+        const error = errors[Math.min(calls, errors.length - 1)];
+        calls += 1;
+        return error === undefined ? Promise.resolve('ok') : Promise.reject(error);
+      },
+    };
+  };
+
+  it.each<[string, number | undefined, string, number[]]>([
+    ['Retry-After of 1.5 s', 1500, '; retrying, waiting at least 2s as the registry asked\n', [1500]],
+    [
+      'Retry-After of 2 minutes, capped',
+      120_000,
+      '; retrying, waiting at least 120s as the registry asked\n',
+      [60_000],
+    ],
+    ['no Retry-After', undefined, '; retrying\n', []],
+  ])('waits at least the registry asked: %s', async (_, retryAfterMs, said, slept) => {
+    const { sink, clock, ctx } = context();
+    const run = failing([new RegistryError('push', '429', { retryable: true, retryAfterMs }), undefined]);
+    await expect(withRetry('push x', run.attempt, ctx)).resolves.toBe('ok');
+    expect(run.calls()).toBe(2);
+    expect(sink.text).toContain(`warning: push x failed (attempt 1 of 3): 429${said}`);
+    expect(clock.slept).toEqual(slept);
+  });
+
+  it('does not announce a retry after the last attempt', async () => {
+    const { sink, ctx } = context(1);
+    const run = failing([new RegistryError('push', '503', { retryable: true })]);
+    await expect(withRetry('push x', run.attempt, ctx)).rejects.toThrow('503');
+    expect(run.calls()).toBe(2);
+    expect(sink.text.match(/warning/g)).toHaveLength(1);
+    expect(sink.text).toContain('(attempt 1 of 2)');
+  });
+
+  it.each<[string, Error]>([
+    ['an error that is not a registry error', new Error('ECONNRESET')],
+    ['a registry error marked permanent', new RegistryError('push', '401', { retryable: false })],
+  ])('neither retries nor warns about %s', async (_, error) => {
+    const { sink, clock, ctx } = context();
+    const run = failing([error]);
+    await expect(withRetry('push x', run.attempt, ctx)).rejects.toBe(error);
+    expect(run.calls()).toBe(1);
+    expect(sink.text).toBe('');
+    expect(clock.slept).toEqual([]);
+  });
+
+  it('keeps what a registry error says', () => {
+    const error = new RegistryError('push', 'boom', { retryable: true, retryAfterMs: 5, status: 503, cause: 'x' });
+    expect({ retryable: error.retryable, after: error.retryAfterMs, status: error.status, cause: error.cause }).toEqual(
+      {
+        retryable: true,
+        after: 5,
+        status: 503,
+        cause: 'x',
+      },
+    );
+  });
+});
