@@ -78,7 +78,7 @@ describe('RegistryHttp', () => {
     const silent = await registry(() => undefined);
     // Bound to a run's signal, as in every real run.
     const run = new AbortController();
-    const { registry: client_ } = client(silent.host, { retries: 2, timeoutMs: 300, signal: run.signal });
+    const { registry: client_, log } = client(silent.host, { retries: 2, timeoutMs: 300, signal: run.signal });
     const collect = setInterval(gc, 50);
     const started = Date.now();
     try {
@@ -88,7 +88,11 @@ describe('RegistryHttp', () => {
     } finally {
       clearInterval(collect);
     }
-    expect(silent.hits).toHaveLength(3);
+    // Every attempt timed out on its own deadline: two retries, each after a timeout. Counted by
+    // the client: under load a full collection can outlast an attempt before its request reaches
+    // the server in this same process, so the server may see fewer than three.
+    expect(log.text.match(/failed \(attempt \d of 3\): .*did not answer within 0\.3s; retrying/g)).toHaveLength(2);
+    expect(silent.hits.length).toBeGreaterThanOrEqual(1);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
