@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { writeTree } from '../helpers/temp-files.js';
+import { downloadsOf } from '../../pipeline/family/download-pins.js';
 import { argDefaults, readContextFile, readDockerfile, runs } from './dockerfile-facts.js';
 
 const facts = readDockerfile('mesos-mini');
@@ -45,13 +46,24 @@ describe('dockerfiles/mesos-mini/Dockerfile', () => {
     expect(enable).toEqual(['docker.service', 'marathon.service', 'mesos-agent.service', 'mesos-master.service']);
   });
 
-  it('installs Marathon 1.6.322 from a URL build arg, refusing to build without its pinned digest', () => {
+  it('installs Marathon 1.6.322 checked against the SHA-1 DC/OS published for it, URL overridable for a mirror', () => {
+    // dcos/dcos packages/marathon/buildinfo.json at c36e7a5ddf253ff90c07bc552f08f920617a6848.
     expect(defaults.get('MARATHON_URL')).toBe(
-      'https://downloads.mesosphere.com/marathon/releases/1.6.322/marathon-1.6.322-2bf46b341.tgz',
+      'https://s3.amazonaws.com/downloads.mesosphere.io/marathon/builds/1.6.322-2bf46b341/marathon-1.6.322-2bf46b341.tgz',
     );
-    const marathon = runs(facts).find((step) => step.text.includes('$MARATHON_URL'))?.text ?? '';
-    expect(marathon.indexOf('grep -Eqx')).toBeLessThan(marathon.indexOf('curl'));
-    expect(marathon).toContain('echo "$MARATHON_SHA256  /tmp/marathon.tgz" | sha256sum -c -');
+    expect(defaults.get('MARATHON_SHA1')).toBe('3eb9a0d89bc328aa289dd748cad6521e0cb7b4eb');
+    expect(defaults.get('MARATHON_SHA256')).toBe('');
+    const [marathon] = downloadsOf(readContextFile('mesos-mini', 'Dockerfile')).filter(
+      (download) => download.urlArg === 'MARATHON_URL',
+    );
+    expect(marathon?.checks.map(({ arg, algorithm, optional }) => [arg, algorithm, optional])).toEqual([
+      ['MARATHON_SHA1', 'sha1', false],
+      ['MARATHON_SHA256', 'sha256', true],
+    ]);
+    // Both checks come before the archive is unpacked.
+    const run = marathon?.run ?? '';
+    expect(run.indexOf('sha256sum -c -')).toBeGreaterThan(run.indexOf('sha1sum -c -'));
+    expect(run.indexOf('tar -xzf /tmp/marathon.tgz')).toBeGreaterThan(run.indexOf('sha256sum -c -'));
   });
 
   it('runs Marathon in memory, without ZooKeeper, against the local master', () => {

@@ -31,11 +31,23 @@ describe('dockerfiles/README.md', () => {
       expect(readme).toContain(needle);
   });
 
-  it('names the Marathon download and whether its digest is pinned, as the Dockerfile has it', () => {
+  it('names the Marathon download, its pinned SHA-1 and where that value was published', () => {
     const dockerfile = readContextFile('mesos-mini', 'Dockerfile');
     const url = /^ARG MARATHON_URL=(\S+)$/m.exec(dockerfile)?.[1] ?? '';
-    expect(readme).toContain(url.replace(/^https:\/\/[^/]+/, ''));
-    const pinned = /^ARG MARATHON_SHA256=[0-9a-f]{64}$/m.test(dockerfile);
-    expect(readme.includes('**not pinned yet**')).toBe(!pinned);
+    const sha1 = /^ARG MARATHON_SHA1=(\S+)$/m.exec(dockerfile)?.[1] ?? '';
+    expect(url).not.toBe('');
+    expect(readme).toContain(url);
+    expect(readme).toContain(sha1);
+    expect(readme).toContain('dcos/dcos');
+    expect(readme).toContain('packages/marathon/buildinfo.json');
+    expect(readme).toContain('c36e7a5ddf253ff90c07bc552f08f920617a6848');
+  });
+
+  it('no longer says that anything blocks a build', () => {
+    for (const text of [readme, readFileSync(path.join(familyDir, '..', 'README.md'), 'utf8')]) {
+      expect(text).not.toMatch(
+        /not pinned yet|\bblock(ed|s)\b|refuses to (go on|run) (until|without)|must be filled in/i,
+      );
+    }
   });
 });
