@@ -1,7 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeTree } from '../helpers/temp-files.js';
 import { argDefaults, readContextFile, readDockerfile, runs, withDefaults } from './dockerfile-facts.js';
+import { UPSTREAM } from './upstream-facts.js';
 
 const facts = readDockerfile('mesos-centos');
 const [centos, build, runtime] = facts.stages;
@@ -104,5 +108,91 @@ describe('the version check before the compile', () => {
   ])('VERSION %s with configure.ac saying %s: %s', (planned, source, passes) => {
     expect(check).not.toBe('');
     expect(verdict(planned, source)).toBe(passes);
+  });
+});
+
+describe('Linux UAPI headers for trees that compile src/linux/ebpf.cpp', () => {
+  const buildRuns = runs(build ?? facts);
+  const headers = buildRuns.find((step) => step.text.includes('$KERNEL_HEADERS_URL'));
+  const defaults = argDefaults(facts);
+
+  it('installs a pinned kernel.org release of at least 5.6 (BPF_F_REPLACE), checked by its published sha256', () => {
+    const url = defaults.get('KERNEL_HEADERS_URL') ?? '';
+    const [, major = '0', minor = '0'] = /\/linux-(\d+)\.(\d+)(?:\.\d+)?\.tar\.xz$/.exec(url) ?? [];
+    expect(url).toMatch(/^https:\/\/cdn\.kernel\.org\/pub\/linux\/kernel\/v\d+\.x\/linux-[\d.]+\.tar\.xz$/);
+    expect(Number(major) * 1000 + Number(minor)).toBeGreaterThanOrEqual(5006);
+    // The value kernel.org's v5.x/sha256sums.asc lists for linux-5.10.233.tar.xz (dockerfiles/README.md).
+    expect(defaults.get('KERNEL_HEADERS_SHA256')).toBe(
+      '239e57280f8c9159187e383d7b730d29f5cc8e1b30be218f004e0c90d1137f52',
+    );
+  });
+
+  it('decides from the checked-out tree: after the checkout, before configure, only when ebpf.cpp exists', () => {
+    const at = (needle: string): number => buildRuns.findIndex((step) => step.text.includes(needle));
+    expect(at('$KERNEL_HEADERS_URL')).toBeGreaterThan(at('git checkout -q --detach "$GIT_SHA"'));
+    expect(at('$KERNEL_HEADERS_URL')).toBeLessThan(at('../configure'));
+    expect(headers?.text).toMatch(/^if \[ -e src\/linux\/ebpf\.cpp \]; then /);
+    const otherwise = headers?.text.split(/\belse\b/)[1] ?? '';
+    expect(otherwise).not.toMatch(/curl|make|tar/);
+    // configure (and so make) searches the new headers before CentOS 7's /usr/include.
+    expect(buildRuns[at('../configure')]?.text).toContain(
+      'if [ -d /opt/kernel-headers/include ]; then export CPPFLAGS="-isystem /opt/kernel-headers/include"; fi',
+    );
+  });
+
+  // The RUN itself, run by sh in a fake tree per branch, with curl, tar and make replaced by
+  // recorders; sha256sum is real. Its /tmp paths are moved into the test's own folder.
+  const shims = {
+    'bin/curl':
+      '#!/bin/sh\n# curl -fsSL URL -o FILE\necho "curl $2" >>"$LOG"; printf \'linux sources from %s\\n\' "$2" >"$4"\n',
+    'bin/tar': '#!/bin/sh\necho "tar $*" >>"$LOG"\n',
+    'bin/make': '#!/bin/sh\necho "make $*" >>"$LOG"\n',
+  };
+  const URL = 'https://cdn.kernel.org/pub/linux/kernel/v5.x/linux-5.10.233.tar.xz';
+  const DIGEST = createHash('sha256').update(`linux sources from ${URL}\n`).digest('hex');
+
+  function runHeadersStep(tree: Record<string, string>, digest: string): { status: number | null; log: string } {
+    const dir = writeTree({ ...shims, ...Object.fromEntries(Object.entries(tree).map(([f, c]) => [`src/${f}`, c])) });
+    for (const shim of Object.keys(shims)) chmodSync(path.join(dir, shim), 0o755);
+    mkdirSync(path.join(dir, 'tmp'));
+    const script = (headers?.text ?? 'exit 99').replaceAll('/tmp/', `${dir}/tmp/`);
+    const result = spawnSync('sh', ['-c', script], {
+      cwd: path.join(dir, 'src'),
+      encoding: 'utf8',
+      env: {
+        PATH: `${dir}/bin:${process.env.PATH ?? ''}`,
+        LOG: path.join(dir, 'log'),
+        KERNEL_HEADERS_URL: URL,
+        KERNEL_HEADERS_SHA256: digest,
+      },
+    });
+    const log = existsSync(path.join(dir, 'log')) ? readFileSync(path.join(dir, 'log'), 'utf8') : '';
+    const leftovers = readdirSync(path.join(dir, 'tmp'));
+    rmSync(dir, { recursive: true, force: true });
+    return { status: result.status, log: log.replaceAll(dir, '<dir>') + leftovers.map((f) => `left: ${f}\n`).join('') };
+  }
+
+  it.each(UPSTREAM.map((facts) => [facts.branch, facts] as const))(
+    '%s: headers installed exactly when the tree has src/linux/ebpf.cpp',
+    (_, facts) => {
+      const tree = {
+        'configure.ac': `AC_INIT([mesos], [${facts.version}])\n`,
+        ...(facts.ebpf ? { 'src/linux/ebpf.cpp': '' } : {}),
+      };
+      const { status, log } = runHeadersStep(tree, DIGEST);
+      expect(status).toBe(0);
+      expect(log).toBe(
+        facts.ebpf
+          ? `curl ${URL}\ntar -xJf <dir>/tmp/linux.tar.xz -C <dir>/tmp/linux --strip-components=1\n` +
+              'make -C <dir>/tmp/linux headers_install ARCH=x86_64 INSTALL_HDR_PATH=/opt/kernel-headers\n'
+          : '',
+      );
+    },
+  );
+
+  it('stops before unpacking when the download is not the pinned file', () => {
+    const { status, log } = runHeadersStep({ 'src/linux/ebpf.cpp': '' }, '0'.repeat(64));
+    expect(status).not.toBe(0);
+    expect(log).toBe(`curl ${URL}\nleft: linux.tar.xz\n`);
   });
 });
