@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } f
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeTree } from '../helpers/temp-files.js';
-import { argDefaults, readContextFile, readDockerfile, runs, withDefaults } from './dockerfile-facts.js';
+import { argDefaults, contextOf, readContextFile, readDockerfile, runs, withDefaults } from './dockerfile-facts.js';
 import { UPSTREAM } from './upstream-facts.js';
 
 const facts = readDockerfile('mesos-centos');
@@ -194,5 +194,88 @@ describe('Linux UAPI headers for trees that compile src/linux/ebpf.cpp', () => {
     const { status, log } = runHeadersStep({ 'src/linux/ebpf.cpp': '' }, '0'.repeat(64));
     expect(status).not.toBe(0);
     expect(log).toBe(`curl ${URL}\nleft: linux.tar.xz\n`);
+  });
+});
+
+describe('configure flags: those of the el7 RPM spec of the same branch', () => {
+  const script = path.join(contextOf('mesos-centos'), 'configure-flags.sh');
+  const configure = runs(build ?? facts).find((step) => step.text.includes('../configure'))?.text ?? '';
+
+  /** A mesos.spec whose %configure line is written the way upstream's is, macros and all. */
+  function specOf(flags: readonly string[]): string {
+    const words = flags.map((flag) =>
+      flag === '--enable-launcher-sealing'
+        ? '%{launcher_sealing}'
+        : flag.replace(/^(--enable-xfs-disk-isolator=)yes$/, '$1%{_with_xfs}'),
+    );
+    return [
+      '%build',
+      ...(flags.includes('--enable-launcher-sealing')
+        ? ['%{!?el6:%define launcher_sealing --enable-launcher-sealing}']
+        : []),
+      '%configure \\',
+      ...words.map((word, index) => `    ${word}${index < words.length - 1 ? ' \\' : ''}`),
+      '%make_build %{?_smp_mflags} V=0',
+      '',
+    ].join('\n');
+  }
+
+  function flagsOf(spec: string): { status: number | null; stdout: string; stderr: string } {
+    const dir = writeTree({ 'mesos.spec': spec });
+    const result = spawnSync('sh', [script, path.join(dir, 'mesos.spec')], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr.replaceAll(dir, '<dir>') };
+  }
+
+  it.each(UPSTREAM.map((facts) => [facts.branch, facts] as const))(
+    '%s: exactly the flags its spec passes on el7',
+    (_, facts) => {
+      const result = flagsOf(specOf(facts.specConfigureFlags));
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(result.stdout.trim().split('\n')).toEqual(facts.specConfigureFlags);
+    },
+  );
+
+  it('gives module authors the headers and bundled libraries on every branch, and launcher sealing from 1.8.x', () => {
+    for (const facts of UPSTREAM) {
+      expect(facts.specConfigureFlags).toContain('--enable-install-module-dependencies');
+      expect(facts.specConfigureFlags.includes('--enable-launcher-sealing')).toBe(facts.branch !== '1.7.x');
+    }
+  });
+
+  it.each([
+    [
+      'a macro it does not know',
+      specOf(['--enable-ssl', '--with-foo=%{_foo}']),
+      /cannot tell what --with-foo=%\{_foo\} is on el7/,
+    ],
+    ['no %configure line', '%build\nmake\n', /has no %configure line/],
+    [
+      'a word that is not a flag',
+      specOf(['--enable-ssl', 'CFLAGS=-O0']),
+      /"CFLAGS=-O0" on the %configure line is not a --flag/,
+    ],
+    ['no spec at all', undefined, /no RPM spec at/],
+  ])('stops the build on %s', (_, spec, message) => {
+    const result =
+      spec === undefined ? spawnSync('sh', [script, '/nonexistent/mesos.spec'], { encoding: 'utf8' }) : flagsOf(spec);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('passes those flags to configure, and fails the build when they cannot be read', () => {
+    expect(configure).toMatch(
+      /spec_flags=\$\(sh \/usr\/local\/bin\/configure-flags\.sh support\/packaging\/centos\/mesos\.spec\) +&&/,
+    );
+    expect(configure).toMatch(/\.\.\/configure [^&]*\$spec_flags --disable-python/);
+    expect(
+      build?.steps.some(
+        (step) => step.keyword === 'COPY' && step.text === 'configure-flags.sh /usr/local/bin/configure-flags.sh',
+      ),
+    ).toBe(true);
+    // The headers and pkg-config file module authors build against stay in the image.
+    expect(build?.steps.map((step) => step.text).join('\n')).not.toMatch(/rm -rf \/staging\/usr\/include|pkgconfig/);
   });
 });

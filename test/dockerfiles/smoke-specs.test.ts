@@ -147,3 +147,16 @@ describe('dockerfiles/mesos-mini/smoke.json', () => {
     ]);
   });
 });
+
+describe('dockerfiles/mesos-centos/smoke.json for module authors', () => {
+  it('requires the headers, mesos.pc and the bundled dependencies --enable-install-module-dependencies installs', () => {
+    const paths = specOf('mesos-centos').fileExistenceTests?.map((test) => [test.path, test.type]);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        ['/usr/include/mesos/module/module.hpp', 'file'],
+        ['/usr/lib64/pkgconfig/mesos.pc', 'file'],
+        ['/usr/lib64/mesos/3rdparty/include', 'directory'],
+      ]),
+    );
+  });
+});
