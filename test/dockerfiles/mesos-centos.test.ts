@@ -279,3 +279,24 @@ describe('configure flags: those of the el7 RPM spec of the same branch', () => 
     expect(build?.steps.map((step) => step.text).join('\n')).not.toMatch(/rm -rf \/staging\/usr\/include|pkgconfig/);
   });
 });
+
+describe('the cgroup versions the built Mesos supports, for mesos-mini', () => {
+  const step = runs(build ?? facts).find((candidate) => candidate.text.includes('cgroup-versions'))?.text ?? '';
+
+  it('is read from the built libmesos after make install, not guessed from the branch name', () => {
+    const at = (needle: string): number => runs(build ?? facts).findIndex((s) => s.text.includes(needle));
+    expect(at('cgroup-versions')).toBeGreaterThan(at('make install DESTDIR=/staging'));
+    expect(step).toContain('grep -q -a cgroups2-isolator /staging/usr/lib64/libmesos.so');
+  });
+
+  it.each(UPSTREAM.map((facts) => [facts.branch, facts] as const))('%s: %o', (_, facts) => {
+    // A stand-in libmesos: bytes around the name the cgroups v2 isolator's process has in master.
+    const library = `\u007fELF...${facts.cgroups2 ? 'cgroups2-isolator\u0000' : ''}cgroups-isolator\u0000...`;
+    const dir = writeTree({ 'usr/lib64/libmesos.so': library });
+    const result = spawnSync('sh', ['-c', step.replaceAll('/staging/', `${dir}/`)], { encoding: 'utf8' });
+    const written = readFileSync(path.join(dir, 'usr/share/mesos/cgroup-versions'), 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.status).toBe(0);
+    expect(written).toBe(facts.cgroups2 ? '1 2\n' : '1\n');
+  });
+});
