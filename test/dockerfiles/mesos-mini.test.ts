@@ -207,6 +207,28 @@ describe('the services of mesos-mini', () => {
   });
 });
 
+describe('the entrypoint on a cgroup v2 host', () => {
+  const entrypoint = readContextFile('mesos-mini', 'entrypoint.sh');
+
+  it('mounts systemd 219 its named hierarchy only where none is mounted (the itg test cannot mount one)', () => {
+    expect(entrypoint).toContain(
+      'if ! mounted_at "$cgroup_root/systemd"; then\n    mkdir -p "$cgroup_root/systemd"\n    mount -t cgroup -o none,name=systemd cgroup "$cgroup_root/systemd"\n  fi',
+    );
+  });
+
+  it('takes the v2 path only for a Mesos whose build recorded cgroup version 2', () => {
+    expect(entrypoint).toMatch(/versions_file=\$\{MINI_CGROUP_VERSIONS:-\/usr\/share\/mesos\/cgroup-versions\}/);
+    const centos = readContextFile('mesos-centos', 'Dockerfile');
+    expect(centos).toContain('>/staging/usr/share/mesos/cgroup-versions');
+  });
+
+  it('hands the agent the flags the entrypoint chose for the host’s cgroup version', () => {
+    expect(readContextFile('mesos-mini', 'systemd/mesos-agent.service.d/mesos-mini.conf')).toMatch(
+      /^ExecStart=$\n^ExecStart=\/usr\/bin\/mesos-init-wrapper agent \$MINI_AGENT_FLAGS$/m,
+    );
+  });
+});
+
 describe('the Docker key check before yum may use the key', () => {
   // The awk of the RUN itself, run on `gpg --with-colons --fingerprint` listings of the keyring
   // the fetched key file was imported into.
