@@ -156,6 +156,11 @@ export interface ContainerRuntime {
 export interface HostCgroups {
   /** Every cgroup directory on the host whose path names the container. */
   pathsOf(containerId: string): Promise<string[]>;
+  /**
+   * Every cgroup directory on the host at one of `patterns`, each a path relative to the root of
+   * a hierarchy in which `*` stands for any run of characters within one segment.
+   */
+  matching(patterns: readonly string[]): Promise<string[]>;
 }
 
 export interface Manifest {
