@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadFamily } from '../../pipeline/family/family.js';
+import { imageNeeds } from '../../pipeline/family/host-needs.js';
 import { parseSmokeSpec, smokeSpecProblems } from '../../pipeline/smoke/spec.js';
 import type { Step } from '../../pipeline/smoke/spec-schema.js';
 import { expand, SAMPLE_VALUES } from '../../pipeline/smoke/template.js';
 import { familyDir, readContextFile } from './dockerfile-facts.js';
+import { UPSTREAM } from './upstream-facts.js';
 
 const specOf = (image: string): ReturnType<typeof parseSmokeSpec> =>
   parseSmokeSpec(readContextFile(image, 'smoke.json'));
@@ -27,14 +29,36 @@ function kindOf(step: Step): string {
 }
 
 describe('the production image family', () => {
-  it('is exactly mesos-centos and mesos-mini built FROM it', () => {
-    expect(JSON.parse(readFileSync(path.join(familyDir, 'images.json'), 'utf8'))).toEqual({
-      images: [
-        { name: 'mesos-centos', context: 'mesos-centos' },
-        { name: 'mesos-mini', context: 'mesos-mini', base: 'mesos-centos' },
-      ],
-    });
+  it('is exactly mesos-centos and mesos-mini built FROM it, mesos-mini declaring what its host must offer', () => {
+    const family = JSON.parse(readFileSync(path.join(familyDir, 'images.json'), 'utf8')) as {
+      images: { name: string; context: string; base?: string; host?: unknown }[];
+    };
+    expect(family.images.map(({ name, context, base }) => ({ name, context, base }))).toEqual([
+      { name: 'mesos-centos', context: 'mesos-centos', base: undefined },
+      { name: 'mesos-mini', context: 'mesos-mini', base: 'mesos-centos' },
+    ]);
+    // mesos-centos runs no service test: any host will do.
+    expect(family.images[0]?.host).toBeUndefined();
+    expect(specOf('mesos-centos').serviceTests).toBeUndefined();
   });
+
+  it.each(UPSTREAM.map((facts) => [facts.branch, facts] as const))(
+    '%s: the host needs follow the branch’s Mesos and the service test’s run options',
+    async (_, facts) => {
+      const family = await loadFamily(familyDir, smokeSpecProblems);
+      const mini = family.images.find((image) => image.name === 'mesos-mini');
+      const needs = imageNeeds(mini?.host, facts.branch);
+      // cgroup v2 exactly where the agent has the cgroups v2 isolator (src/linux/cgroups2.cpp).
+      expect(needs.cgroupVersions).toEqual(facts.cgroups2 ? [1, 2] : [1]);
+      // Privileged exactly when the service test runs the container privileged.
+      const privileged = specOf('mesos-mini').serviceTests?.some((test) => test.run?.privileged) ?? false;
+      expect(needs.privileged).toBe(privileged);
+      // What Docker in Docker and the UCR bridge need of the kernel (moby's check-config.sh).
+      expect(needs.kernelModules).toEqual(
+        expect.arrayContaining(['bridge', 'br_netfilter', 'veth', 'overlay', 'iptable_nat', 'xt_MASQUERADE']),
+      );
+    },
+  );
 
   it('loads as the pipeline loads it: Dockerfiles and smoke specs valid, base first', async () => {
     const family = await loadFamily(familyDir, smokeSpecProblems);
