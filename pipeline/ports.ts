@@ -59,6 +59,10 @@ export interface EngineInfo {
   serverVersion: string;
   cgroupVersion: string;
   cgroupDriver: string;
+  /** The host name of the machine the engine runs on (docker info's Name). */
+  name: string;
+  /** docker info's SecurityOptions: `name=seccomp,profile=builtin`, `name=rootless`, ... */
+  securityOptions: string[];
 }
 
 /** Engine output lines (build steps, push progress) as they arrive; `step` marks a build step's start. */
@@ -163,6 +167,27 @@ export interface ContainerRuntime {
 export interface HostCgroups {
   /** Every cgroup directory on the host whose path names the container. */
   pathsOf(containerId: string): Promise<string[]>;
+  /**
+   * Every cgroup directory on the host at one of `patterns`, each a path relative to the root of
+   * a hierarchy in which `*` stands for any run of characters within one segment.
+   */
+  matching(patterns: readonly string[]): Promise<string[]>;
+}
+
+/** What a fact about the host turned out to be; `unknown` when it cannot be read from here. */
+export type HostFact = { status: 'yes' } | { status: 'no'; why: string } | { status: 'unknown'; why: string };
+
+/**
+ * What the host the engine runs on offers the containers of service tests, read before anything
+ * is built (publish's preflight).
+ */
+export interface HostFacts {
+  /** The cgroup version the engine's containers get, or undefined when it cannot tell. */
+  cgroupVersion(): Promise<1 | 2 | undefined>;
+  /** Whether a privileged container (`docker run --privileged`) can start here. */
+  privileged(): Promise<HostFact>;
+  /** Of `modules`, those the host lacks, and those it cannot tell about. */
+  kernelModules(modules: readonly string[]): Promise<{ missing: string[]; unknown: string[] }>;
 }
 
 export interface Manifest {

@@ -9,8 +9,12 @@ root=${1:?usage: runtime-packages.sh STAGING_ROOT}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# libmesos and friends are staged beside the binaries: resolve them there, not on the system.
-LD_LIBRARY_PATH="$root/usr/lib64:$root/usr/lib"
+# libmesos and friends are staged beside the binaries: resolve them there, not on the system. So
+# are the bundled libraries --enable-install-module-dependencies stages under
+# /usr/lib64/mesos/3rdparty, wherever their own installs put them: every staged folder that holds
+# a shared library is searched.
+LD_LIBRARY_PATH=$(find "$root" -type f -name '*.so*' | sed 's|/[^/]*$||' | sort -u | tr '\n' ':')
+LD_LIBRARY_PATH="${LD_LIBRARY_PATH}$root/usr/lib64:$root/usr/lib"
 export LD_LIBRARY_PATH
 
 find "$root" -type f | while IFS= read -r file; do

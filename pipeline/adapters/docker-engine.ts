@@ -94,12 +94,16 @@ export class DockerImageEngine implements ImageEngine {
         ServerVersion?: string;
         CgroupVersion?: string;
         CgroupDriver?: string;
+        Name?: string;
+        SecurityOptions?: string[];
       };
       return {
         address: this.address,
         serverVersion: info.ServerVersion ?? 'unknown',
         cgroupVersion: info.CgroupVersion ?? '1',
         cgroupDriver: info.CgroupDriver ?? 'cgroupfs',
+        name: info.Name ?? '',
+        securityOptions: info.SecurityOptions ?? [],
       };
     } catch (error) {
       throw this.unreachable(error);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveCredentials } from '../adapters/credentials.js';
@@ -9,6 +9,7 @@ import { DockerContainers } from '../adapters/docker-containers.js';
 import { DockerImageEngine } from '../adapters/docker-engine.js';
 import { contextDigest } from '../adapters/build-context.js';
 import { LocalHostCgroups } from '../adapters/host-cgroups.js';
+import { LocalHostFacts } from '../adapters/host-facts.js';
 import { RegistryHttp } from '../adapters/registry-http.js';
 import { acquireLock, type HeldLock } from '../adapters/run-lock.js';
 import { resolvePlanSettings, type PlanFlags } from '../cli/common-options.js';
@@ -16,9 +17,10 @@ import { registryRetryPolicy, wholeNumberOption } from '../cli/registry-options.
 import type { Runtime } from '../cli/runtime.js';
 import { errorMessage, InputError, WorkError } from '../errors.js';
 import { StreamLogger } from '../log.js';
-import { loadFamily } from '../family/family.js';
+import { loadFamily, type Family } from '../family/family.js';
 import type { Plan } from '../plan/plan.js';
 import type { PublishDeps, PublishOptions, RunShared } from '../publish/context.js';
+import { preflight, preflightMessage } from '../publish/preflight.js';
 import { publish, runExitCode } from '../publish/publish.js';
 import type { RunReport } from '../publish/report.js';
 import { writeRunSummary } from '../report/step-summary.js';
@@ -61,11 +63,24 @@ async function checkReportPath(file: string | undefined, cwd: string): Promise<s
   return full;
 }
 
-async function loadSmokeSpecs(plan: Plan): Promise<Map<string, SmokeSpec>> {
+async function loadSmokeSpecs(plan: Plan): Promise<{ family: Family; specs: Map<string, SmokeSpec> }> {
   const family = await loadFamily(plan.imagesDir, smokeSpecProblems);
   const specs = new Map<string, SmokeSpec>();
   for (const image of family.images) specs.set(image.name, parseSmokeSpec(await readFile(image.smokeFile, 'utf8')));
-  return specs;
+  return { family, specs };
+}
+
+/** Where the host's /proc, /sys and /lib/modules are read: `/` unless MESOS_PIPELINE_HOST_ROOT says. */
+async function hostRootOf(env: Runtime['env'], cwd: string): Promise<string | undefined> {
+  const value = env.MESOS_PIPELINE_HOST_ROOT;
+  if (value === undefined || value === '') return undefined;
+  const full = path.resolve(cwd, value);
+  const dir = await stat(full).catch(() => undefined);
+  if (!dir?.isDirectory())
+    throw new InputError(
+      `MESOS_PIPELINE_HOST_ROOT "${value}" is not a folder; it must name a folder holding a host's proc/, sys/ and lib/modules/, or be unset`,
+    );
+  return full;
 }
 
 function sharedOf(specs: Map<string, SmokeSpec>, compileCache: boolean): RunShared {
@@ -143,7 +158,8 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     printPlan(plan, flags.json ?? false, runtime);
     return 0;
   }
-  const specs = await loadSmokeSpecs(plan);
+  const { family, specs } = await loadSmokeSpecs(plan);
+  const hostRoot = await hostRootOf(runtime.env, runtime.cwd);
 
   const { docker, address } = engineClient;
   const engine = new DockerImageEngine(docker, address, { stallTimeoutMs });
@@ -151,6 +167,21 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
   log.debug(
     `engine ${info.address}: Docker ${info.serverVersion}, cgroup v${info.cgroupVersion} (${info.cgroupDriver})`,
   );
+
+  // Fail in seconds, not after an hour's compile: can this host run the service tests, and is
+  // every download pinned? Nothing has been built or locked yet.
+  const checked = await preflight(
+    plan,
+    family,
+    new LocalHostFacts({ engine: info, hostname: hostname(), root: hostRoot }),
+    async (name) => {
+      const image = family.images.find((candidate) => candidate.name === name);
+      if (!image) throw new WorkError('preflight', `the plan names image ${name}, which ${family.file} does not`);
+      return readFile(image.dockerfile, 'utf8');
+    },
+  );
+  for (const warning of checked.warnings) log.warn(`preflight: ${warning}`);
+  if (checked.problems.length > 0) throw new WorkError('preflight', preflightMessage(checked.problems));
 
   const locks: HeldLock[] = [];
   try {

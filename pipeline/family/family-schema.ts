@@ -8,11 +8,48 @@ const imageName = z
     'must be a Docker repository name: lower-case letters, digits and single . _ or - between them',
   );
 
+const cgroupVersion = z.union([z.literal(1), z.literal(2)], { message: 'must be 1 or 2 (cgroup v1, cgroup v2)' });
+
+// What a host must offer to run the image's service tests; every field may be left out.
+const hostNeedsFields = {
+  /** The cgroup versions the service tests can run on: [1], [2] or [1, 2]. */
+  cgroupVersions: z
+    .array(cgroupVersion)
+    .min(1, 'must name at least one cgroup version; leave the field out for "any"')
+    .refine((versions) => new Set(versions).size === versions.length, 'must not name a version twice')
+    .optional(),
+  /** Whether they need a privileged container. */
+  privileged: z.boolean().optional(),
+  /** Kernel modules the host must offer (loaded, built in or loadable). */
+  kernelModules: z
+    .array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a kernel module name such as br_netfilter'))
+    .optional(),
+};
+
+export const hostNeedsSchema = z.object(hostNeedsFields).strict();
+
+export const hostDeclarationSchema = z
+  .object({
+    ...hostNeedsFields,
+    /** Per-branch overrides of the fields above, field by field. */
+    branches: z
+      .record(
+        z
+          .string()
+          .regex(/^(master|(0|[1-9]\d*)\.(0|[1-9]\d*)\.x)$/, 'must be master or a release branch such as 1.11.x'),
+        hostNeedsSchema,
+      )
+      .optional(),
+  })
+  .strict();
+
 export const imageEntrySchema = z
   .object({
     name: imageName,
     context: z.string().min(1, 'must name a folder beside images.json'),
     base: imageName.optional(),
+    /** What a host must offer to run this image's service tests (default: anything). */
+    host: hostDeclarationSchema.optional(),
   })
   .strict();
 
@@ -24,3 +61,4 @@ export const familySchema = z
   .strict();
 
 export type ImageEntry = z.infer<typeof imageEntrySchema>;
+export type HostDeclaration = z.infer<typeof hostDeclarationSchema>;

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ConfigError, errorMessage } from '../errors.js';
 import { orderImages } from './build-order.js';
 import { dockerfileProblems } from './dockerfile-rules.js';
-import { familySchema, type ImageEntry } from './family-schema.js';
+import { familySchema, type HostDeclaration, type ImageEntry } from './family-schema.js';
+import { combineNeeds, describeHost, imageNeeds } from './host-needs.js';
 import { zodProblems } from './zod-problems.js';
 
 export const FAMILY_FILE = 'images.json';
@@ -17,6 +18,8 @@ export interface ImageSpec {
   context: string;
   dockerfile: string;
   smokeFile: string;
+  /** What a host must offer to run its service tests, as images.json declares it. */
+  host?: HostDeclaration | undefined;
 }
 
 /** A validated image family: the images in build order (every image after its base). */
@@ -56,6 +59,18 @@ function structuralProblems(entries: readonly ImageEntry[]): string[] {
       problems.push(`images[${index}].base: unknown image "${entry.base}"; the images are ${names.join(', ')}`);
     }
   });
+  // A branch whose images need disjoint cgroup versions could not be tested on any host.
+  const branches = [...new Set(entries.flatMap((entry) => Object.keys(entry.host?.branches ?? {})))];
+  for (const branch of [undefined, ...branches]) {
+    const needs = entries.map((entry) => imageNeeds(entry.host, branch ?? ''));
+    if (combineNeeds(needs).cgroupVersions.length > 0) continue;
+    const said = entries.map(
+      (entry, index) => `${entry.name} needs ${describeHost(needs[index] ?? imageNeeds(undefined, ''))}`,
+    );
+    problems.push(
+      `images: no host offers what the service tests of ${branch ?? 'a branch'} need together (${said.join('; ')}); give the images a cgroup version in common`,
+    );
+  }
   if (problems.length === 0) {
     const ordered = orderImages(entries);
     if ('cycle' in ordered)
@@ -142,6 +157,7 @@ export async function loadFamily(dirArg: string, validateSmoke?: SmokeValidator)
       context,
       dockerfile: path.join(context, 'Dockerfile'),
       smokeFile: path.join(context, SMOKE_FILE),
+      ...(entry.host ? { host: entry.host } : {}),
     };
   });
   return { dir, file, images };

@@ -30,6 +30,10 @@ export const planSchema = z.object({
       releaseTag: z.string().optional(),
       version: z.string().min(1),
       versionPattern: z.string(),
+      host: z.object({
+        cgroupVersions: z.array(z.union([z.literal(1), z.literal(2)])).min(1),
+        privileged: z.boolean(),
+      }),
       images: z.array(plannedImageSchema).min(1),
     }),
   ),

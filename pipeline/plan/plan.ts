@@ -1,5 +1,6 @@
 import { computeTags, formatImageRef, formatRegistryTarget, imageRef, type RegistryTarget } from '../../tags/index.js';
 import type { Family } from '../family/family.js';
+import { branchHost, combineNeeds, imageNeeds, type BranchHost } from '../family/host-needs.js';
 import type { EligibleBranch } from './branches.js';
 
 export const PLAN_VERSION = 1;
@@ -27,6 +28,12 @@ export interface PlannedBranch {
   version: string;
   /** A regular expression the Mesos version of this build matches (for smoke tests). */
   versionPattern: string;
+  /**
+   * What a host must offer to run the service tests of this branch's images: the cgroup versions
+   * (1 and/or 2) they can run on, and whether they need a privileged container. The nightly
+   * routes each branch to a runner that has it; `publish` checks it before building.
+   */
+  host: BranchHost;
   images: PlannedImage[];
 }
 
@@ -88,6 +95,7 @@ export function makePlan(input: PlanInput): Plan {
       ...(resolved.releaseTag ? { releaseTag: resolved.releaseTag } : {}),
       version,
       versionPattern: versionPatternOf(resolved.branch, resolved.releaseTag),
+      host: branchHost(combineNeeds(input.family.images.map((image) => imageNeeds(image.host, resolved.branch)))),
       images,
     };
   });

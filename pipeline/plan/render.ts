@@ -1,3 +1,4 @@
+import { describeHost } from '../family/host-needs.js';
 import type { Plan } from './plan.js';
 
 function table(rows: string[][]): string {
@@ -16,13 +17,15 @@ function table(rows: string[][]): string {
 export function renderPlan(plan: Plan): string {
   const head = `date ${plan.date}  registry ${plan.registry}  repo ${plan.repo}`;
   if (plan.branches.length === 0) return `${head}\n(no eligible branches)\n`;
-  const rows: string[][] = [['BRANCH', 'SHA', 'VERSION', 'IMAGE', 'TAGS']];
+  const rows: string[][] = [['BRANCH', 'SHA', 'VERSION', 'HOST (service tests)', 'IMAGE', 'TAGS']];
   for (const branch of plan.branches) {
     branch.images.forEach((image, index) => {
       const tags = image.tags.map((ref) => ref.slice(ref.lastIndexOf(':') + 1)).join(', ');
       const name = image.base ? `${image.name} (on ${image.base})` : image.name;
       rows.push(
-        index === 0 ? [branch.branch, branch.sha.slice(0, 12), branch.version, name, tags] : ['', '', '', name, tags],
+        index === 0
+          ? [branch.branch, branch.sha.slice(0, 12), branch.version, describeHost(branch.host), name, tags]
+          : ['', '', '', '', name, tags],
       );
     });
   }

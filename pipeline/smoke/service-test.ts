@@ -5,7 +5,7 @@ import type { Clock, ContainerRuntime, HostCgroups, RunningContainer } from '../
 import { probe, statusAccepted, type HttpAnswer } from './http-probe.js';
 import type { TestOutcome } from './outcome.js';
 import { outputProblems } from './output-checks.js';
-import { predicateFailure } from './predicates.js';
+import { predicateFailure, select } from './predicates.js';
 import type { ServiceTest, Step } from './spec-schema.js';
 
 export interface SmokeContext {
@@ -47,11 +47,16 @@ class ServiceRun {
   private readonly container: RunningContainer;
   private readonly ctx: SmokeContext;
   private readonly deadline: number;
+  /** Values pollJson steps saved, for later `sameAs` predicates. */
+  private readonly saved = new Map<string, unknown>();
+  /** Host cgroups matching a stop step's noCgroupsMatching before the container started. */
+  private readonly cgroupsBefore: ReadonlySet<string>;
 
-  constructor(container: RunningContainer, ctx: SmokeContext, deadline: number) {
+  constructor(container: RunningContainer, ctx: SmokeContext, deadline: number, cgroupsBefore: ReadonlySet<string>) {
     this.container = container;
     this.ctx = ctx;
     this.deadline = deadline;
+    this.cgroupsBefore = cgroupsBefore;
   }
 
   private remaining(): number {
@@ -117,9 +122,15 @@ class ServiceRun {
           return `not JSON: ${answerText(answer)}`;
         }
         const failures = s.until
-          .map((predicate) => predicateFailure(predicate, json))
+          .map((predicate) => predicateFailure(predicate, json, this.saved))
           .filter((failure) => failure !== undefined);
-        return failures.length > 0 ? failures.join('; ') : undefined;
+        // A value to save is part of what the step waits for: it may not be there yet.
+        const found = Object.entries(s.save ?? {}).map(([name, path]) => [name, path, select(path, json)] as const);
+        for (const [name, path, values] of found)
+          if (values.length === 0) failures.push(`${path} selects nothing to save as ${name}`);
+        if (failures.length > 0) return failures.join('; ');
+        for (const [name, , values] of found) this.saved.set(name, values[0]);
+        return undefined;
       });
     } else if (step.exec) {
       const s = step.exec;
@@ -137,7 +148,22 @@ class ServiceRun {
       if (problems.length > 0) throw new StepFailed(problems.join('; '));
     } else if (step.stop) {
       await this.stop(step.stop.timeoutSeconds ?? 30, step.stop.expectNoCgroups ?? false);
+      if (step.stop.noCgroupsMatching) await this.noNewCgroups(step.stop.noCgroupsMatching);
     }
+  }
+
+  /** Fails when cgroups matching `patterns` exist now that did not before the container started. */
+  private async noNewCgroups(patterns: readonly string[]): Promise<void> {
+    let left: string[] = [];
+    // The kernel removes a stopped container's cgroups a moment after the stop.
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      left = (await this.ctx.cgroups.matching(patterns)).filter((found) => !this.cgroupsBefore.has(found));
+      if (left.length === 0) return;
+      await this.ctx.clock.sleep(250, this.ctx.signal);
+    }
+    throw new StepFailed(
+      `cgroups matching ${patterns.join(', ')} appeared on the host during the test and are left after the stop: ${left.slice(0, 5).join(', ')}${left.length > 5 ? ` and ${left.length - 5} more` : ''}`,
+    );
   }
 
   private async stop(timeoutSeconds: number, expectNoCgroups: boolean): Promise<void> {
@@ -181,6 +207,9 @@ export async function runServiceTest(test: ServiceTest, image: string, ctx: Smok
   const testSignal = limit.signal;
   const stepCtx = { ...ctx, signal: testSignal };
   try {
+    // What a stop step will compare with: host cgroups of those patterns before the test ran.
+    const patterns = test.steps.flatMap((step) => step.stop?.noCgroupsMatching ?? []);
+    const cgroupsBefore = new Set(patterns.length > 0 ? await ctx.cgroups.matching(patterns) : []);
     container = await ctx.runtime.start(
       {
         image,
@@ -199,7 +228,7 @@ export async function runServiceTest(test: ServiceTest, image: string, ctx: Smok
       },
       testSignal,
     );
-    const service = new ServiceRun(container, stepCtx, deadline);
+    const service = new ServiceRun(container, stepCtx, deadline, cgroupsBefore);
     for (const [index, step] of test.steps.entries()) {
       const label = `step ${index + 1} (${describeStep(step)})`;
       ctx.log.debug(`${test.name}: ${label}`);

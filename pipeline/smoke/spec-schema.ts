@@ -105,6 +105,20 @@ const httpFields = {
   bodyMatches: z.string().optional(),
 };
 
+/** A name a pollJson step saves a value under, for a later `sameAs`. */
+const savedName = z.string().regex(/^[A-Za-z_][\w-]*$/, 'must be a name such as frameworkId');
+
+/**
+ * A cgroup path relative to the root of each hierarchy (`mesos`, `docker/*\/mesos`): segments of
+ * letters, digits and `._:@-`, where `*` stands for any run of them within one segment.
+ */
+const cgroupPattern = z
+  .string()
+  .regex(
+    /^(?!.*(^|\/)\.\.?(\/|$))[\w.:@*-]+(\/[\w.:@*-]+)*$/,
+    'must be a cgroup path relative to a hierarchy root, such as mesos or docker/*/mesos',
+  );
+
 export const predicateSchema = z
   .object({
     /** A JSONPath into the response, such as `$.activated_slaves` or `$.frameworks[*].tasks[*].state`. */
@@ -117,14 +131,17 @@ export const predicateSchema = z
     exists: z.boolean().optional(),
     count: z.number().int().min(0).optional(),
     minCount: z.number().int().min(0).optional(),
+    /** Holds when a selected value equals the one an earlier step saved under this name. */
+    sameAs: savedName.optional(),
   })
   .strict()
   .refine(
     (p) =>
-      ['equals', 'notEquals', 'gte', 'lte', 'matches', 'exists', 'count', 'minCount'].filter((key) => key in p)
-        .length === 1,
+      ['equals', 'notEquals', 'gte', 'lte', 'matches', 'exists', 'count', 'minCount', 'sameAs'].filter(
+        (key) => key in p,
+      ).length === 1,
     {
-      message: 'needs exactly one of equals, notEquals, gte, lte, matches, exists, count, minCount',
+      message: 'needs exactly one of equals, notEquals, gte, lte, matches, exists, count, minCount, sameAs',
     },
   );
 
@@ -143,6 +160,8 @@ export const stepSchema = z
       .object({
         ...httpFields,
         until: z.array(predicateSchema).min(1),
+        /** Values to keep for later steps' `sameAs`: name -> JSONPath (its first match). */
+        save: z.record(savedName, z.string().startsWith('$', 'must be a JSONPath starting with $')).optional(),
         timeoutSeconds: seconds,
         intervalMs: z.number().int().min(50).optional(),
       })
@@ -159,7 +178,19 @@ export const stepSchema = z
       })
       .strict()
       .optional(),
-    stop: z.object({ timeoutSeconds: seconds.optional(), expectNoCgroups: z.boolean().optional() }).strict().optional(),
+    stop: z
+      .object({
+        timeoutSeconds: seconds.optional(),
+        expectNoCgroups: z.boolean().optional(),
+        /**
+         * Cgroups that must not appear on the host during the test: paths relative to every
+         * hierarchy root (`mesos` finds /sys/fs/cgroup/memory/mesos on cgroup v1, /sys/fs/cgroup/mesos
+         * on v2). Checked after the stop against what existed before the container started.
+         */
+        noCgroupsMatching: z.array(cgroupPattern).min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((step) => ['waitHttp', 'http', 'pollJson', 'exec', 'stop'].filter((key) => key in step).length === 1, {

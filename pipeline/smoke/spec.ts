@@ -59,8 +59,16 @@ function serviceProblems(spec: SmokeSpec): string[] {
   const problems: string[] = [];
   spec.serviceTests?.forEach((test, t) => {
     const published = new Set((test.run?.ports ?? []).map(portKey));
+    const saved = new Set<string>();
     test.steps.forEach((step, s) => {
       const where = `serviceTests[${t}].steps[${s}]`;
+      step.pollJson?.until.forEach((predicate, p) => {
+        if (predicate.sameAs !== undefined && !saved.has(predicate.sameAs))
+          problems.push(
+            `${where}.pollJson.until[${p}].sameAs: no earlier step saves a value as "${predicate.sameAs}"; ${saved.size > 0 ? `the saved names are ${[...saved].join(', ')}` : 'save one with "save": { "NAME": "$.path" } in an earlier pollJson step'}`,
+          );
+      });
+      for (const name of Object.keys(step.pollJson?.save ?? {})) saved.add(name);
       for (const kind of ['waitHttp', 'http', 'pollJson'] as const) {
         const port = step[kind]?.port;
         if (port !== undefined && !published.has(portKey(port))) {

@@ -2,52 +2,39 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/paths.js';
-import { argDefaults, contextOf, readDockerfile, runs, withDefaults, type Step } from './dockerfile-facts.js';
+import { downloadsOf, unpinnedDownloads, wellFormed, type Download } from '../../pipeline/family/download-pins.js';
+import { argDefaults, contextOf, readContextFile, readDockerfile, runs, withDefaults } from './dockerfile-facts.js';
 
 // Rules every production Dockerfile keeps, checked statically: these images cannot be built here.
 const IMAGES = ['mesos-centos', 'mesos-mini'] as const;
 
-// Digests nobody could give us a trusted value for yet: the build refuses to run until they are
-// pinned (the Dockerfile says so). Pinning one must remove it from here.
-const AWAITING_DIGEST = new Set(['MARATHON_SHA256']);
-
-const DIGEST_LENGTH: Record<string, number> = { SHA256: 64, SHA512: 128, FINGERPRINT: 40 };
-
-/** Problems with one downloading RUN: where the URL comes from and how the file is verified. */
-function downloadProblems(step: Step, defaults: Map<string, string | undefined>): string[] {
+/**
+ * Problems with the downloads of a Dockerfile: each URL is a build arg, each file is checked in
+ * the same RUN against at least one pinned digest (sha1sum, sha256sum or sha512sum -c, or a key
+ * fingerprint), and a digest may be left empty only where its check is skipped for an empty value.
+ */
+function downloadProblems(downloads: Download[]): string[] {
   const problems: string[] = [];
-  const downloads = [
-    ...step.text.matchAll(/\b(?:curl|wget)\b[^&|;]*?(\S+:\/\/\S+|"\$\{?(\w+)\}?")[^&|;]*?-[oO] (\S+)/g),
-  ];
-  if (downloads.length === 0)
-    problems.push(`cannot tell what \`${step.text.slice(0, 60)}…\` downloads to; use curl "$X_URL" -o FILE`);
-  for (const [, source, urlArg, file] of downloads) {
-    if (!urlArg) {
-      problems.push(`${source} is written into the RUN; the download URL must be a build arg`);
+  for (const download of downloads) {
+    if (!download.urlArg) {
+      problems.push(`${download.inlineUrl} is written into the RUN; the download URL must be a build arg`);
       continue;
     }
-    const prefix = urlArg.replace(/_URL$/, '');
-    const sum = new RegExp(
-      `"\\$(${prefix}_(SHA256|SHA512))  ${file?.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" \\| sha(256|512)sum -c -`,
-    ).exec(step.text);
-    const fingerprint = new RegExp(`\\$${prefix}_FINGERPRINT\\b`).test(step.text) ? `${prefix}_FINGERPRINT` : undefined;
-    const digestArg = sum?.[1] ?? fingerprint;
-    if (!digestArg) {
-      problems.push(
-        `${urlArg}: the file is not verified in the same RUN (sha256sum -c / sha512sum -c against ${prefix}_SHA256 or a key fingerprint)`,
-      );
-      continue;
+    if (download.checks.length === 0)
+      problems.push(`${download.urlArg}: ${download.file} is not verified in the same RUN against a digest`);
+    for (const check of download.checks) {
+      if (check.tool && check.tool !== check.algorithm) problems.push(`${check.arg} is checked with ${check.tool}sum`);
+      if (
+        check.optional
+          ? check.value !== '' && !wellFormed(check.algorithm, check.value)
+          : !wellFormed(check.algorithm, check.value)
+      )
+        problems.push(
+          `${check.arg} must default to a well-formed ${check.algorithm} digest, not ${JSON.stringify(check.value)}`,
+        );
     }
-    if (sum && sum[2] !== `SHA${sum[3]}`) problems.push(`${digestArg} is checked with sha${sum[3]}sum`);
-    const value = defaults.get(digestArg) ?? '';
-    const length = DIGEST_LENGTH[digestArg.split('_').pop() ?? ''] ?? 0;
-    if (AWAITING_DIGEST.has(digestArg)) {
-      if (value !== '') problems.push(`${digestArg} is pinned now: remove it from AWAITING_DIGEST`);
-      if (!step.text.includes(`printf '%s' "$${digestArg}" | grep -Eqx '[0-9a-f]{${length}}'`))
-        problems.push(`${digestArg} is not pinned and the RUN does not refuse to go on without it`);
-    } else if (!new RegExp(`^[0-9A-Fa-f]{${length}}$`).test(value)) {
-      problems.push(`${digestArg} must default to a ${length}-digit hex digest, not ${JSON.stringify(value)}`);
-    }
+    if (!download.checks.some((check) => wellFormed(check.algorithm, check.value)))
+      problems.push(`${download.urlArg}: no digest of ${download.file} is pinned`);
   }
   return problems;
 }
@@ -90,7 +77,12 @@ describe.each(IMAGES)('dockerfiles/%s/Dockerfile', (image) => {
     // A command, not a package name in a yum line: curl or wget with options.
     const downloading = runs(facts).filter((step) => /\b(curl|wget)\s+-/.test(step.text));
     expect(downloading.length).toBeGreaterThan(0);
-    expect(downloading.flatMap((step) => downloadProblems(step, defaults))).toEqual([]);
+    const downloads = downloadsOf(readContextFile(image, 'Dockerfile'));
+    // Every downloading RUN is understood: its downloads are found, none is missed.
+    expect(new Set(downloads.map((download) => download.run)).size).toBe(downloading.length);
+    expect(downloadProblems(downloads)).toEqual([]);
+    // What publish checks before it builds anything.
+    expect(unpinnedDownloads(readContextFile(image, 'Dockerfile'))).toEqual([]);
   });
 
   it('leaves no package cache behind', () => {

@@ -1,9 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildFeatures } from '../../pipeline/family/build-features.js';
 import { dockerfileProblems } from '../../pipeline/family/dockerfile-rules.js';
 import { writeTree } from '../helpers/temp-files.js';
-import { argDefaults, readContextFile, readDockerfile, runs, withDefaults } from './dockerfile-facts.js';
+import { argDefaults, contextOf, readContextFile, readDockerfile, runs, withDefaults } from './dockerfile-facts.js';
+import { UPSTREAM } from './upstream-facts.js';
 
 const facts = readDockerfile('mesos-centos');
 const [centos, build, runtime] = facts.stages;
@@ -142,5 +146,195 @@ describe('the version check before the compile', () => {
   ])('VERSION %s with configure.ac saying %s: %s', (planned, source, passes) => {
     expect(check).not.toBe('');
     expect(verdict(planned, source)).toBe(passes);
+  });
+});
+
+describe('Linux UAPI headers for trees that compile src/linux/ebpf.cpp', () => {
+  const buildRuns = runs(build ?? facts);
+  const headers = buildRuns.find((step) => step.text.includes('$KERNEL_HEADERS_URL'));
+  const defaults = argDefaults(facts);
+
+  it('installs a pinned kernel.org release of at least 5.6 (BPF_F_REPLACE), checked by its published sha256', () => {
+    const url = defaults.get('KERNEL_HEADERS_URL') ?? '';
+    const [, major = '0', minor = '0'] = /\/linux-(\d+)\.(\d+)(?:\.\d+)?\.tar\.xz$/.exec(url) ?? [];
+    expect(url).toMatch(/^https:\/\/cdn\.kernel\.org\/pub\/linux\/kernel\/v\d+\.x\/linux-[\d.]+\.tar\.xz$/);
+    expect(Number(major) * 1000 + Number(minor)).toBeGreaterThanOrEqual(5006);
+    // The value kernel.org's v5.x/sha256sums.asc lists for linux-5.10.233.tar.xz (dockerfiles/README.md).
+    expect(defaults.get('KERNEL_HEADERS_SHA256')).toBe(
+      '239e57280f8c9159187e383d7b730d29f5cc8e1b30be218f004e0c90d1137f52',
+    );
+  });
+
+  it('decides from the checked-out tree: after the checkout, before configure, only when ebpf.cpp exists', () => {
+    const at = (needle: string): number => buildRuns.findIndex((step) => step.text.includes(needle));
+    expect(at('$KERNEL_HEADERS_URL')).toBeGreaterThan(at('git checkout -q --detach "$GIT_SHA"'));
+    expect(at('$KERNEL_HEADERS_URL')).toBeLessThan(at('../configure'));
+    expect(headers?.text).toMatch(/^if \[ -e src\/linux\/ebpf\.cpp \]; then /);
+    const otherwise = headers?.text.split(/\belse\b/)[1] ?? '';
+    expect(otherwise).not.toMatch(/curl|make|tar/);
+    // configure (and so make) searches the new headers before CentOS 7's /usr/include.
+    expect(buildRuns[at('../configure')]?.text).toContain(
+      'if [ -d /opt/kernel-headers/include ]; then export CPPFLAGS="-isystem /opt/kernel-headers/include"; fi',
+    );
+  });
+
+  // The RUN itself, run by sh in a fake tree per branch, with curl, tar and make replaced by
+  // recorders; sha256sum is real. Its /tmp paths are moved into the test's own folder.
+  const shims = {
+    'bin/curl':
+      '#!/bin/sh\n# curl -fsSL URL -o FILE\necho "curl $2" >>"$LOG"; printf \'linux sources from %s\\n\' "$2" >"$4"\n',
+    'bin/tar': '#!/bin/sh\necho "tar $*" >>"$LOG"\n',
+    'bin/make': '#!/bin/sh\necho "make $*" >>"$LOG"\n',
+  };
+  const URL = 'https://cdn.kernel.org/pub/linux/kernel/v5.x/linux-5.10.233.tar.xz';
+  const DIGEST = createHash('sha256').update(`linux sources from ${URL}\n`).digest('hex');
+
+  function runHeadersStep(tree: Record<string, string>, digest: string): { status: number | null; log: string } {
+    const dir = writeTree({ ...shims, ...Object.fromEntries(Object.entries(tree).map(([f, c]) => [`src/${f}`, c])) });
+    for (const shim of Object.keys(shims)) chmodSync(path.join(dir, shim), 0o755);
+    mkdirSync(path.join(dir, 'tmp'));
+    const script = (headers?.text ?? 'exit 99').replaceAll('/tmp/', `${dir}/tmp/`);
+    const result = spawnSync('sh', ['-c', script], {
+      cwd: path.join(dir, 'src'),
+      encoding: 'utf8',
+      env: {
+        PATH: `${dir}/bin:${process.env.PATH ?? ''}`,
+        LOG: path.join(dir, 'log'),
+        KERNEL_HEADERS_URL: URL,
+        KERNEL_HEADERS_SHA256: digest,
+      },
+    });
+    const log = existsSync(path.join(dir, 'log')) ? readFileSync(path.join(dir, 'log'), 'utf8') : '';
+    const leftovers = readdirSync(path.join(dir, 'tmp'));
+    rmSync(dir, { recursive: true, force: true });
+    return { status: result.status, log: log.replaceAll(dir, '<dir>') + leftovers.map((f) => `left: ${f}\n`).join('') };
+  }
+
+  it.each(UPSTREAM.map((facts) => [facts.branch, facts] as const))(
+    '%s: headers installed exactly when the tree has src/linux/ebpf.cpp',
+    (_, facts) => {
+      const tree = {
+        'configure.ac': `AC_INIT([mesos], [${facts.version}])\n`,
+        ...(facts.ebpf ? { 'src/linux/ebpf.cpp': '' } : {}),
+      };
+      const { status, log } = runHeadersStep(tree, DIGEST);
+      expect(status).toBe(0);
+      expect(log).toBe(
+        facts.ebpf
+          ? `curl ${URL}\ntar -xJf <dir>/tmp/linux.tar.xz -C <dir>/tmp/linux --strip-components=1\n` +
+              'make -C <dir>/tmp/linux headers_install ARCH=x86_64 INSTALL_HDR_PATH=/opt/kernel-headers\n'
+          : '',
+      );
+    },
+  );
+
+  it('stops before unpacking when the download is not the pinned file', () => {
+    const { status, log } = runHeadersStep({ 'src/linux/ebpf.cpp': '' }, '0'.repeat(64));
+    expect(status).not.toBe(0);
+    expect(log).toBe(`curl ${URL}\nleft: linux.tar.xz\n`);
+  });
+});
+
+describe('configure flags: those of the el7 RPM spec of the same branch', () => {
+  const script = path.join(contextOf('mesos-centos'), 'configure-flags.sh');
+  const configure = runs(build ?? facts).find((step) => step.text.includes('../configure'))?.text ?? '';
+
+  /** A mesos.spec whose %configure line is written the way upstream's is, macros and all. */
+  function specOf(flags: readonly string[]): string {
+    const words = flags.map((flag) =>
+      flag === '--enable-launcher-sealing'
+        ? '%{launcher_sealing}'
+        : flag.replace(/^(--enable-xfs-disk-isolator=)yes$/, '$1%{_with_xfs}'),
+    );
+    return [
+      '%build',
+      ...(flags.includes('--enable-launcher-sealing')
+        ? ['%{!?el6:%define launcher_sealing --enable-launcher-sealing}']
+        : []),
+      '%configure \\',
+      ...words.map((word, index) => `    ${word}${index < words.length - 1 ? ' \\' : ''}`),
+      '%make_build %{?_smp_mflags} V=0',
+      '',
+    ].join('\n');
+  }
+
+  function flagsOf(spec: string): { status: number | null; stdout: string; stderr: string } {
+    const dir = writeTree({ 'mesos.spec': spec });
+    const result = spawnSync('sh', [script, path.join(dir, 'mesos.spec')], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr.replaceAll(dir, '<dir>') };
+  }
+
+  it.each(UPSTREAM.map((facts) => [facts.branch, facts] as const))(
+    '%s: exactly the flags its spec passes on el7',
+    (_, facts) => {
+      const result = flagsOf(specOf(facts.specConfigureFlags));
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(result.stdout.trim().split('\n')).toEqual(facts.specConfigureFlags);
+    },
+  );
+
+  it('gives module authors the headers and bundled libraries on every branch, and launcher sealing from 1.8.x', () => {
+    for (const facts of UPSTREAM) {
+      expect(facts.specConfigureFlags).toContain('--enable-install-module-dependencies');
+      expect(facts.specConfigureFlags.includes('--enable-launcher-sealing')).toBe(facts.branch !== '1.7.x');
+    }
+  });
+
+  it.each([
+    [
+      'a macro it does not know',
+      specOf(['--enable-ssl', '--with-foo=%{_foo}']),
+      /cannot tell what --with-foo=%\{_foo\} is on el7/,
+    ],
+    ['no %configure line', '%build\nmake\n', /has no %configure line/],
+    [
+      'a word that is not a flag',
+      specOf(['--enable-ssl', 'CFLAGS=-O0']),
+      /"CFLAGS=-O0" on the %configure line is not a --flag/,
+    ],
+    ['no spec at all', undefined, /no RPM spec at/],
+  ])('stops the build on %s', (_, spec, message) => {
+    const result =
+      spec === undefined ? spawnSync('sh', [script, '/nonexistent/mesos.spec'], { encoding: 'utf8' }) : flagsOf(spec);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('passes those flags to configure, and fails the build when they cannot be read', () => {
+    expect(configure).toMatch(
+      /spec_flags=\$\(sh \/usr\/local\/bin\/configure-flags\.sh support\/packaging\/centos\/mesos\.spec\) +&&/,
+    );
+    expect(configure).toMatch(/\.\.\/configure [^&]*\$spec_flags --disable-python/);
+    expect(
+      build?.steps.some(
+        (step) => step.keyword === 'COPY' && step.text === 'configure-flags.sh /usr/local/bin/configure-flags.sh',
+      ),
+    ).toBe(true);
+    // The headers and pkg-config file module authors build against stay in the image.
+    expect(build?.steps.map((step) => step.text).join('\n')).not.toMatch(/rm -rf \/staging\/usr\/include|pkgconfig/);
+  });
+});
+
+describe('the cgroup versions the built Mesos supports, for mesos-mini', () => {
+  const step = runs(build ?? facts).find((candidate) => candidate.text.includes('cgroup-versions'))?.text ?? '';
+
+  it('is read from the built libmesos after make install, not guessed from the branch name', () => {
+    const at = (needle: string): number => runs(build ?? facts).findIndex((s) => s.text.includes(needle));
+    expect(at('cgroup-versions')).toBeGreaterThan(at('make install DESTDIR=/staging'));
+    expect(step).toContain('grep -q -a cgroups2-isolator /staging/usr/lib64/libmesos.so');
+  });
+
+  it.each(UPSTREAM.map((facts) => [facts.branch, facts] as const))('%s: %o', (_, facts) => {
+    // A stand-in libmesos: bytes around the name the cgroups v2 isolator's process has in master.
+    const library = `\u007fELF...${facts.cgroups2 ? 'cgroups2-isolator\u0000' : ''}cgroups-isolator\u0000...`;
+    const dir = writeTree({ 'usr/lib64/libmesos.so': library });
+    const result = spawnSync('sh', ['-c', step.replaceAll('/staging/', `${dir}/`)], { encoding: 'utf8' });
+    const written = readFileSync(path.join(dir, 'usr/share/mesos/cgroup-versions'), 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.status).toBe(0);
+    expect(written).toBe(facts.cgroups2 ? '1 2\n' : '1\n');
   });
 });

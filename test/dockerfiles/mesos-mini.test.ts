@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { writeTree } from '../helpers/temp-files.js';
+import { downloadsOf } from '../../pipeline/family/download-pins.js';
 import { argDefaults, readContextFile, readDockerfile, runs } from './dockerfile-facts.js';
 
 const facts = readDockerfile('mesos-mini');
@@ -36,32 +37,71 @@ describe('dockerfiles/mesos-mini/Dockerfile', () => {
     expect(steps('VOLUME')).toEqual(['/var/lib/docker']);
   });
 
-  it('trims the units a container cannot run and enables the four services', () => {
+  it('trims the units a container cannot run and enables the five services', () => {
     expect(allRuns).toContain(
       'if [ "$unit" != sysinit.target.wants/systemd-tmpfiles-setup.service ]; then rm -f "$unit"; fi',
     );
     expect(allRuns).toMatch(/systemctl mask [^&]*\bgetty\.target\b[^&]*\bsystemd-logind\.service\b/);
     const enable = /systemctl enable ([^&\n]+)/.exec(allRuns)?.[1]?.trim().split(/\s+/).sort();
-    expect(enable).toEqual(['docker.service', 'marathon.service', 'mesos-agent.service', 'mesos-master.service']);
+    expect(enable).toEqual([
+      'docker.service',
+      'marathon.service',
+      'mesos-agent.service',
+      'mesos-master.service',
+      'zookeeper.service',
+    ]);
   });
 
-  it('installs Marathon 1.6.322 from a URL build arg, refusing to build without its pinned digest', () => {
+  it('installs Marathon 1.6.322 checked against the SHA-1 DC/OS published for it, URL overridable for a mirror', () => {
+    // dcos/dcos packages/marathon/buildinfo.json at c36e7a5ddf253ff90c07bc552f08f920617a6848.
     expect(defaults.get('MARATHON_URL')).toBe(
-      'https://downloads.mesosphere.com/marathon/releases/1.6.322/marathon-1.6.322-2bf46b341.tgz',
+      'https://s3.amazonaws.com/downloads.mesosphere.io/marathon/builds/1.6.322-2bf46b341/marathon-1.6.322-2bf46b341.tgz',
     );
-    const marathon = runs(facts).find((step) => step.text.includes('$MARATHON_URL'))?.text ?? '';
-    expect(marathon.indexOf('grep -Eqx')).toBeLessThan(marathon.indexOf('curl'));
-    expect(marathon).toContain('echo "$MARATHON_SHA256  /tmp/marathon.tgz" | sha256sum -c -');
+    expect(defaults.get('MARATHON_SHA1')).toBe('3eb9a0d89bc328aa289dd748cad6521e0cb7b4eb');
+    expect(defaults.get('MARATHON_SHA256')).toBe('');
+    const [marathon] = downloadsOf(readContextFile('mesos-mini', 'Dockerfile')).filter(
+      (download) => download.urlArg === 'MARATHON_URL',
+    );
+    expect(marathon?.checks.map(({ arg, algorithm, optional }) => [arg, algorithm, optional])).toEqual([
+      ['MARATHON_SHA1', 'sha1', false],
+      ['MARATHON_SHA256', 'sha256', true],
+    ]);
+    // Both checks come before the archive is unpacked.
+    const run = marathon?.run ?? '';
+    expect(run.indexOf('sha256sum -c -')).toBeGreaterThan(run.indexOf('sha1sum -c -'));
+    expect(run.indexOf('tar -xzf /tmp/marathon.tgz')).toBeGreaterThan(run.indexOf('sha256sum -c -'));
   });
 
-  it('runs Marathon in memory, without ZooKeeper, against the local master', () => {
+  it('runs Marathon against the master it finds in ZooKeeper, its state in ZooKeeper too', () => {
     const unit = readContextFile('mesos-mini', 'systemd/marathon.service');
-    expect(unit).toMatch(/--internal_store_backend mem\b/);
-    expect(unit).toMatch(/--disable_ha\b/);
-    expect(unit).toMatch(/--master 127\.0\.0\.1:5050\b/);
+    expect(unit).toMatch(/--master zk:\/\/127\.0\.0\.1:2181\/mesos\b/);
+    expect(unit).toMatch(/--zk zk:\/\/127\.0\.0\.1:2181\/marathon\b/);
     expect(unit).toMatch(/--http_port 8080\b/);
-    expect(unit).not.toMatch(/--zk\b/);
+    expect(unit).not.toMatch(/--internal_store_backend mem\b/);
     expect(unit).toMatch(/^Environment=MESOS_NATIVE_JAVA_LIBRARY=\/usr\/lib64\/libmesos\.so$/m);
+    expect(unit).toMatch(/^After=.*\bzookeeper\.service\b.*\bmesos-master\.service\b/m);
+    expect(unit).toMatch(/^Wants=.*\bzookeeper\.service\b/m);
+  });
+
+  it('installs ZooKeeper 3.9.3, Apache’s binary release, checked by its published SHA-512', () => {
+    expect(defaults.get('ZOOKEEPER_URL')).toBe(
+      'https://archive.apache.org/dist/zookeeper/zookeeper-3.9.3/apache-zookeeper-3.9.3-bin.tar.gz',
+    );
+    expect(defaults.get('ZOOKEEPER_SHA512')).toBe(
+      'd44d870c1691662efbf1a8baf1859c901b820dc5ff163b36e81beb27b6fbf3cd31b5f1f075697edaaf6d3e7a4cb0cc92f924dcff64b294ef13d535589bdaf143',
+    );
+    const [zookeeper] = downloadsOf(readContextFile('mesos-mini', 'Dockerfile')).filter(
+      (download) => download.urlArg === 'ZOOKEEPER_URL',
+    );
+    expect(zookeeper?.checks.map(({ arg, algorithm, optional }) => [arg, algorithm, optional])).toEqual([
+      ['ZOOKEEPER_SHA512', 'sha512', false],
+    ]);
+    expect(steps('COPY')).toEqual(
+      expect.arrayContaining([
+        'zookeeper/zoo.cfg /opt/zookeeper/conf/zoo.cfg',
+        'systemd/zookeeper.service /usr/lib/systemd/system/zookeeper.service',
+      ]),
+    );
   });
 
   it('installs Docker only after checking the repository key against Docker’s fingerprint', () => {
@@ -76,17 +116,40 @@ describe('dockerfiles/mesos-mini/Dockerfile', () => {
 });
 
 describe('the services of mesos-mini', () => {
-  it('has a standalone master that keeps its registry across a restart', () => {
+  it('has a master elected through ZooKeeper, its registry in the replicated log with a quorum of one', () => {
     const master = envFile('mesos/mesos-master');
     expect(master.get('MESOS_PORT')).toBe('5050');
+    expect(master.get('MESOS_ZK')).toBe('zk://127.0.0.1:2181/mesos');
+    expect(master.get('MESOS_QUORUM')).toBe('1');
+    expect(master.get('MESOS_REGISTRY')).toBe('replicated_log');
     expect(master.get('MESOS_WORK_DIR')).toBe('/var/lib/mesos/master');
-    expect([...master.keys()].filter((key) => /ZK|REGISTRY$/.test(key))).toEqual([]);
+    const dropIn = readContextFile('mesos-mini', 'systemd/mesos-master.service.d/mesos-mini.conf');
+    expect(dropIn).toMatch(/^After=zookeeper\.service$/m);
+    expect(dropIn).toMatch(/^Wants=zookeeper\.service$/m);
+  });
+
+  it('has ZooKeeper standalone on loopback, with its admin server off (it would take Marathon’s 8080)', () => {
+    const config = new Map(
+      readContextFile('mesos-mini', 'zookeeper/zoo.cfg')
+        .split('\n')
+        .filter((line) => /^[\w.]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    expect(config.get('clientPort')).toBe('2181');
+    expect(config.get('clientPortAddress')).toBe('127.0.0.1');
+    expect(config.get('dataDir')).toBe('/var/lib/zookeeper');
+    expect(config.get('admin.enableServer')).toBe('false');
+    expect([...config.keys()].filter((key) => key.startsWith('server.'))).toEqual([]);
+    const unit = readContextFile('mesos-mini', 'systemd/zookeeper.service');
+    expect(unit).toMatch(/^ExecStart=\/opt\/zookeeper\/bin\/zkServer\.sh start-foreground$/m);
+    expect(unit).toMatch(/^Restart=always$/m);
+    expect(unit).toMatch(/^WantedBy=multi-user\.target$/m);
   });
 
   it('has one agent with both containerizers, the seed’s isolators and the CNI directories', () => {
     const agent = envFile('mesos/mesos-agent');
     expect(agent.get('MESOS_PORT')).toBe('5051');
-    expect(agent.get('MESOS_MASTER')).toBe('127.0.0.1:5050');
+    expect(agent.get('MESOS_MASTER')).toBe('zk://127.0.0.1:2181/mesos');
     expect(agent.get('MESOS_CONTAINERIZERS')?.split(',').sort()).toEqual(['docker', 'mesos']);
     expect(agent.get('MESOS_ISOLATION')?.split(',')).toEqual(
       expect.arrayContaining([
@@ -128,6 +191,9 @@ describe('the services of mesos-mini', () => {
   it('hands the cgroups the entrypoint prepared to the agent and the inner Docker daemon', () => {
     const written = /MINI_CGROUPS_ENV:-([^}]+)\}/.exec(readContextFile('mesos-mini', 'entrypoint.sh'))?.[1];
     expect(written).toBe('/etc/mesos-mini/cgroups.env');
+    expect(readContextFile('mesos-mini', 'systemd/mesos-agent.service.d/mesos-mini.conf')).toMatch(
+      /^After=docker\.service zookeeper\.service$/m,
+    );
     for (const dropIn of [
       'systemd/mesos-agent.service.d/mesos-mini.conf',
       'systemd/docker.service.d/mesos-mini.conf',
@@ -137,6 +203,28 @@ describe('the services of mesos-mini', () => {
     const docker = readContextFile('mesos-mini', 'systemd/docker.service.d/mesos-mini.conf');
     expect(docker).toMatch(
       /^ExecStart=$\n^ExecStart=\/usr\/bin\/dockerd .*--cgroup-parent=\$\{DOCKER_CGROUP_PARENT\}$/m,
+    );
+  });
+});
+
+describe('the entrypoint on a cgroup v2 host', () => {
+  const entrypoint = readContextFile('mesos-mini', 'entrypoint.sh');
+
+  it('mounts systemd 219 its named hierarchy only where none is mounted (the itg test cannot mount one)', () => {
+    expect(entrypoint).toContain(
+      'if ! mounted_at "$cgroup_root/systemd"; then\n    mkdir -p "$cgroup_root/systemd"\n    mount -t cgroup -o none,name=systemd cgroup "$cgroup_root/systemd"\n  fi',
+    );
+  });
+
+  it('takes the v2 path only for a Mesos whose build recorded cgroup version 2', () => {
+    expect(entrypoint).toMatch(/versions_file=\$\{MINI_CGROUP_VERSIONS:-\/usr\/share\/mesos\/cgroup-versions\}/);
+    const centos = readContextFile('mesos-centos', 'Dockerfile');
+    expect(centos).toContain('>/staging/usr/share/mesos/cgroup-versions');
+  });
+
+  it('hands the agent the flags the entrypoint chose for the host’s cgroup version', () => {
+    expect(readContextFile('mesos-mini', 'systemd/mesos-agent.service.d/mesos-mini.conf')).toMatch(
+      /^ExecStart=$\n^ExecStart=\/usr\/bin\/mesos-init-wrapper agent \$MINI_AGENT_FLAGS$/m,
     );
   });
 });

@@ -68,6 +68,19 @@ describe('runtime-packages.sh', () => {
     for (const name of packages) expect(name).toMatch(/^owner-of-[\w.+-]+$/);
   });
 
+  it('resolves libraries staged in any folder, such as the bundled ones under /usr/lib64/mesos/3rdparty', () => {
+    const { root, bin } = stage();
+    const libc = libraryOfLs(/libc\.so/);
+    const nested = path.join(root, 'usr/lib64/mesos/3rdparty/deep/build/path/lib');
+    mkdirSync(nested, { recursive: true });
+    copyFileSync(libc, path.join(nested, path.basename(libc)));
+
+    const result = run(root, bin, path.basename(libc));
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim().split('\n')).not.toContain('owner-of-libc');
+  });
+
   it('fails, naming the file, when a needed library belongs to no package', () => {
     const { root, bin } = stage();
     const libc = libraryOfLs(/libc\.so/);

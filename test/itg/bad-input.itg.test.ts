@@ -265,7 +265,7 @@ const rows: Row[] = [
     what: 'an unknown field in images.json',
     family: images([{ name: 'fixture-base', context: 'fixture-base', from: 'centos' }]),
     code: 2,
-    message: /images.json: images\[0\]: Unrecognized key: "from"; the keys here are name, context, base$/,
+    message: /images.json: images\[0\]: Unrecognized key: "from"; the keys here are name, context, base, host$/,
   },
   {
     what: 'images.json that is no JSON',

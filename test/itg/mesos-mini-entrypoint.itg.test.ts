@@ -4,9 +4,22 @@ import { buildScriptImage, PRIVILEGES, type ScriptImage } from '../dockerfiles/s
 import { readStack } from '../helpers/stack.js';
 
 // The production entrypoint of mesos-mini, run in a busybox container against a fake
-// /sys/fs/cgroup: its paths are variables, and the bind mounts it makes are real ones.
+// /sys/fs/cgroup: its paths are variables, and the bind mounts it makes are real ones. On cgroup
+// v2 the fake mountinfo says systemd's named hierarchy is mounted already: mounting one for real
+// would reach the host's (such a hierarchy is global), so that one mount is checked statically in
+// test/dockerfiles/mesos-mini.test.ts. "Mesos" is the cgroup-versions file mesos-centos writes: a
+// v1-only Mesos (1.11 and older) or one with the cgroups v2 isolator (master).
 const FAKE = '/tmp/fake/sys/fs/cgroup';
-const ENV = { MINI_CGROUP_ROOT: FAKE, MINI_MOUNTINFO: '/tmp/mountinfo', MINI_CGROUPS_ENV: '/tmp/out/cgroups.env' };
+const V1_ONLY = '/mesos/v1-only';
+const WITH_V2 = '/mesos/with-v2';
+const ENV = {
+  MINI_CGROUP_ROOT: FAKE,
+  MINI_MOUNTINFO: '/tmp/mountinfo',
+  MINI_PROC_CGROUP: '/tmp/proc-cgroup',
+  MINI_CGROUPS_ENV: '/tmp/out/cgroups.env',
+  MINI_CGROUP_VERSIONS: V1_ONLY,
+  MINI_AGENT_DEFAULTS: '/etc/default/mesos-agent',
+};
 
 // Runs as the entrypoint's command (it execs it): what the entrypoint left behind.
 const REPORT = `#!/bin/sh
@@ -39,14 +52,26 @@ beforeAll(async () => {
   image = await buildScriptImage(readStack(), {
     '/entrypoint.sh': readContextFile('mesos-mini', 'entrypoint.sh'),
     '/report.sh': REPORT,
+    [V1_ONLY]: '1\n',
+    [WITH_V2]: '1 2\n',
+    '/etc/default/mesos-agent': readContextFile('mesos-mini', 'mesos/mesos-agent'),
   });
 });
 afterAll(async () => {
   await image?.remove();
 });
 
-const run = (script: string): ReturnType<ScriptImage['run']> =>
-  image.run({ entrypoint: ['sh', '-c'], cmd: [script], env: ENV, ...PRIVILEGES });
+const run = (script: string, mesos = V1_ONLY): ReturnType<ScriptImage['run']> =>
+  image.run({ entrypoint: ['sh', '-c'], cmd: [script], env: { ...ENV, MINI_CGROUP_VERSIONS: mesos }, ...PRIVILEGES });
+
+/** The cgroups.env a cgroup v1 host gets for a container at `cgroup`. */
+const v1Env = (cgroup: string): string[] =>
+  [
+    `DOCKER_CGROUP_PARENT=${cgroup === '/' ? '' : cgroup}/docker`,
+    `MESOS_CGROUPS_ROOT=${cgroup === '/' ? '' : `${cgroup.slice(1)}/`}mesos`,
+    'MINI_AGENT_FLAGS=',
+    'MINI_CGROUP_VERSION=1',
+  ].sort();
 
 describe('the mesos-mini entrypoint on a cgroup v1 host', () => {
   it('nests every hierarchy of this very container the way Docker placed it, and hands the paths on', async () => {
@@ -67,10 +92,7 @@ exec /entrypoint.sh /report.sh --from-test`);
       ),
     );
     expect(linesOf(result.stdout, 'bound: ')).toEqual(hierarchies.map((dir) => `${dir}${own} <- ${dir}`).sort());
-    expect(linesOf(result.stdout, 'env: ')).toEqual([
-      `DOCKER_CGROUP_PARENT=${own}/docker`,
-      `MESOS_CGROUPS_ROOT=${own?.slice(1)}/mesos`,
-    ]);
+    expect(linesOf(result.stdout, 'env: ')).toEqual(v1Env(own ?? ''));
     expect(linesOf(result.stdout, 'args: ')).toEqual(['--from-test']);
   });
 
@@ -91,10 +113,7 @@ exec /entrypoint.sh /report.sh --from-test`);
     expect(linesOf(result.stdout, 'bound: ')).toEqual(
       ['cpu,cpuacct', 'memory', 'systemd'].map((name) => `${FAKE}/${name}${scope} <- ${FAKE}/${name}`),
     );
-    expect(linesOf(result.stdout, 'env: ')).toEqual([
-      `DOCKER_CGROUP_PARENT=${scope}/docker`,
-      `MESOS_CGROUPS_ROOT=${scope.slice(1)}/mesos`,
-    ]);
+    expect(linesOf(result.stdout, 'env: ')).toEqual(v1Env(scope));
     expect(linesOf(result.stdout, 'args: ')).toEqual(['']);
   });
 
@@ -107,7 +126,7 @@ exec /entrypoint.sh /report.sh --from-test`);
     );
     expect(result.exitCode).toBe(0);
     expect(linesOf(result.stdout, 'bound: ')).toEqual([]);
-    expect(linesOf(result.stdout, 'env: ')).toEqual(['DOCKER_CGROUP_PARENT=/docker', 'MESOS_CGROUPS_ROOT=mesos']);
+    expect(linesOf(result.stdout, 'env: ')).toEqual(v1Env('/'));
   });
 
   it('stops with a reason when the container sits in different cgroups per hierarchy', async () => {
@@ -146,18 +165,130 @@ exec /entrypoint.sh /report.sh --from-test`);
   });
 });
 
+describe('the mesos-mini entrypoint on a cgroup v1 host, with a Mesos that also has the cgroups v2 isolator', () => {
+  it('sets up cgroup v1 exactly as for a v1-only Mesos: master runs on both', async () => {
+    const lines = [
+      `31 30 0:27 /docker/aaa ${FAKE}/memory rw - cgroup cgroup rw,memory`,
+      `32 30 0:28 /docker/aaa ${FAKE}/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct`,
+    ];
+    const [v1only, withV2] = await Promise.all([
+      run(withMountinfo(lines) + 'exec /entrypoint.sh /report.sh', V1_ONLY),
+      run(withMountinfo(lines) + 'exec /entrypoint.sh /report.sh', WITH_V2),
+    ]);
+    expect(withV2.exitCode).toBe(0);
+    expect(withV2.stdout).toBe(v1only.stdout);
+    expect(linesOf(withV2.stdout, 'env: ')).toEqual(v1Env('/docker/aaa'));
+  });
+});
+
+/** A cgroup v2 host seen from a container at /docker/abc in the host's cgroup namespace. */
+const V2_TREE = `set -e
+mkdir -p ${FAKE}/docker/abc
+echo "cpuset cpu io memory hugetlb pids" >${FAKE}/cgroup.controllers
+echo "cpu io memory pids" >${FAKE}/docker/abc/cgroup.controllers
+printf '1\\n7\\n' >${FAKE}/docker/abc/cgroup.procs
+: >${FAKE}/docker/abc/cgroup.subtree_control
+echo "the host's root cgroup" >${FAKE}/marker
+echo "the container's own cgroup" >${FAKE}/docker/abc/marker
+echo "30 25 0:26 / ${FAKE} rw,nosuid - cgroup2 cgroup2 rw,nsdelegate" >/tmp/mountinfo
+`;
+
+/** As V2_TREE, with systemd's named hierarchy mounted already (see the top of this file). */
+const V2_TREE_SYSTEMD = `${V2_TREE}echo "31 30 0:27 / ${FAKE}/systemd rw - cgroup cgroup rw,name=systemd" >>/tmp/mountinfo
+`;
+
+/** What the entrypoint left for systemd, shown by the command it execs. */
+const V2_REPORT = `#!/bin/sh
+echo "pid: $$"
+sed -n 's/^\\([A-Z_]*=\\)/env: \\1/p' "$MINI_CGROUPS_ENV"
+echo "at ${FAKE}: $(cat ${FAKE}/marker)"
+echo "at ${FAKE}/docker/abc: $(cat ${FAKE}/docker/abc/marker)"
+sed 's/^/moved: /' ${FAKE}/init/cgroup.procs
+sed 's/^/enabled: /' ${FAKE}/cgroup.subtree_control
+echo "systemd's cgroup holds: $(cat ${FAKE}/systemd/docker/abc/cgroup.procs)"
+`;
+
 describe('the mesos-mini entrypoint on a cgroup v2 host', () => {
-  it('stops at once, says the host uses cgroup v2 and what to do, and starts nothing', async () => {
-    const result = await run(
-      withMountinfo([`30 25 0:26 / ${FAKE} rw,nosuid - cgroup2 cgroup2 rw,nsdelegate`]) +
-        `mkdir -p ${FAKE} && echo "cpuset cpu io memory pids" >${FAKE}/cgroup.controllers\n` +
-        '/entrypoint.sh /report.sh || echo "entrypoint exit: $?"; if [ -e /tmp/out/cgroups.env ]; then echo "env written"; fi',
+  const refused = (script: string, mesos: string): ReturnType<ScriptImage['run']> =>
+    run(
+      `${script}\n/entrypoint.sh /report.sh || echo "entrypoint exit: $?"; if [ -e /tmp/out/cgroups.env ]; then echo "env written"; fi`,
+      mesos,
     );
+
+  it('refuses a v1-only Mesos in one line that names the tags that do run there, and starts nothing', async () => {
+    const result = await refused(V2_TREE + "echo '0::/docker/abc' >/tmp/proc-cgroup", V1_ONLY);
     expect(linesOf(result.stdout, 'entrypoint exit: ')).toEqual(['1']);
     expect(result.stdout).not.toContain('args:');
     expect(result.stdout).not.toContain('env written');
-    expect(result.stderr).toMatch(/^mesos-mini: this host uses cgroup v2 /);
+    expect(result.stderr.split('\n')).toHaveLength(2); // one line and its newline
+    expect(result.stderr).toMatch(
+      /^mesos-mini: this host uses cgroup v2 and the Mesos in this image .* supports cgroup v1 only/,
+    );
+    expect(result.stderr).toContain('tags master, latest, master-<date>');
     expect(result.stderr).toContain('systemd.unified_cgroup_hierarchy=0');
     expect(result.stderr).toContain('"deprecatedCgroupv1": true');
+  });
+
+  it('asks a Mesos with the v2 isolator for --cgroupns=host in a private cgroup namespace, in one line', async () => {
+    const result = await refused(V2_TREE + "echo '0::/' >/tmp/proc-cgroup", WITH_V2);
+    expect(linesOf(result.stdout, 'entrypoint exit: ')).toEqual(['1']);
+    expect(result.stdout).not.toContain('env written');
+    expect(result.stderr).toMatch(
+      /^mesos-mini: on a cgroup v2 host mesos-mini needs `docker run --cgroupns=host`[^\n]*\n$/,
+    );
+  });
+
+  it('asks for --privileged when the unified hierarchy is read-only', async () => {
+    const result = await refused(
+      V2_TREE + `echo '0::/docker/abc' >/tmp/proc-cgroup\nmount -t tmpfs -o ro tmpfs ${FAKE}/docker/abc`,
+      WITH_V2,
+    );
+    expect(linesOf(result.stdout, 'entrypoint exit: ')).toEqual(['1']);
+    expect(result.stderr).toBe(
+      `mesos-mini: cannot create ${FAKE}/docker/abc/init: mesos-mini needs \`docker run --privileged\` (without it the cgroup hierarchies are read-only).\n`,
+    );
+  });
+
+  it('nests the cluster in the container’s own cgroup for a Mesos with the v2 isolator, and starts it', async () => {
+    const report = await buildScriptImage(readStack(), {
+      '/entrypoint.sh': readContextFile('mesos-mini', 'entrypoint.sh'),
+      '/report.sh': V2_REPORT,
+      [WITH_V2]: '1 2\n',
+      '/etc/default/mesos-agent': readContextFile('mesos-mini', 'mesos/mesos-agent'),
+    });
+    try {
+      const result = await report.run({
+        entrypoint: ['sh', '-c'],
+        cmd: [V2_TREE_SYSTEMD + "echo '0::/docker/abc' >/tmp/proc-cgroup\nexec /entrypoint.sh /report.sh"],
+        env: { ...ENV, MINI_CGROUP_VERSIONS: WITH_V2 },
+        ...PRIVILEGES,
+      });
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      const [pid] = linesOf(result.stdout, 'pid: ');
+      // Its processes left its cgroup for <own>/init, whose controllers its children may now use.
+      expect(linesOf(result.stdout, 'moved: ')).toEqual(['1', '7']);
+      expect(linesOf(result.stdout, 'enabled: ')).toEqual(['+cpu', '+io', '+memory', '+pids']);
+      // /sys/fs/cgroup is the container's own cgroup, and so is the path /proc/<pid>/cgroup names.
+      expect(linesOf(result.stdout, `at ${FAKE}: `)).toEqual(["the container's own cgroup"]);
+      expect(linesOf(result.stdout, `at ${FAKE}/docker/abc: `)).toEqual(["the container's own cgroup"]);
+      // systemd 219 finds itself (the entrypoint's pid, kept by exec) at <own> in its hierarchy.
+      expect(linesOf(result.stdout, "systemd's cgroup holds: ")).toEqual([pid]);
+      const isolation = readContextFile('mesos-mini', 'mesos/mesos-agent')
+        .split('\n')
+        .find((line) => line.startsWith('MESOS_ISOLATION='))
+        ?.slice('MESOS_ISOLATION='.length);
+      expect(isolation).toContain('cgroups/blkio');
+      expect(linesOf(result.stdout, 'env: ')).toEqual(
+        [
+          'DOCKER_CGROUP_PARENT=/docker/abc/docker',
+          'MESOS_CGROUPS_ROOT=docker/abc/mesos',
+          `MINI_AGENT_FLAGS=--isolation=${isolation?.replace('cgroups/blkio', 'cgroups/io')}`,
+          'MINI_CGROUP_VERSION=2',
+        ].sort(),
+      );
+    } finally {
+      await report.remove();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../pipeline/adapters/clock.js';
@@ -18,8 +19,11 @@ import { BufferSink } from '../helpers/runtime.js';
 import { dockerOf, readStack, uniqueId } from '../helpers/stack.js';
 
 // The production dockerfiles/mesos-mini/smoke.json, run by the production smoke runner against a
-// stand-in that answers like Mesos and Marathon (test/fixtures/mesos-mini-standin). It proves the
-// spec and the runner; the real image gets its proof where Docker Hub and Marathon are reachable.
+// stand-in that answers like Mesos, ZooKeeper and Marathon (test/fixtures/mesos-mini-standin),
+// through every step: versions, Marathon's framework ID before and after restarts of the master,
+// the agent and Marathon, the UCR task's address, the stop with tasks running and the host's
+// cgroups afterwards. It proves the spec and the runner, and that each check fails when the cluster
+// misbehaves; the real image gets its proof where the internet is reachable.
 const stack = readStack();
 const docker = dockerOf(stack);
 const engine = new DockerImageEngine(docker, stack.dockerHost);
@@ -45,15 +49,20 @@ function runnableHere(test: ServiceTest): ServiceTest {
   return { ...test, run: { ...run, ...PRIVILEGES } };
 }
 
-/** The production test against a stand-in broken on purpose; short waits, it must fail anyway. */
-function faulted(test: ServiceTest, fault: string, seconds: number): ServiceTest {
+/**
+ * The production test against a stand-in broken on purpose. The step expected to fail (1-based)
+ * and those after it wait at most `seconds`; the steps before keep their own timeouts, so a busy
+ * machine cannot make them fail first.
+ */
+function faulted(test: ServiceTest, fault: string, failingStep: number, seconds = 5): ServiceTest {
   const cap = <T extends { timeoutSeconds?: number }>(part: T | undefined): T | undefined =>
     part ? { ...part, timeoutSeconds: Math.min(part.timeoutSeconds ?? seconds, seconds) } : part;
   return {
     ...test,
-    timeoutSeconds: 120,
     run: { ...test.run, env: { STANDIN_FAULT: fault } },
-    steps: test.steps.map((step) => ({ ...step, waitHttp: cap(step.waitHttp), pollJson: cap(step.pollJson) })),
+    steps: test.steps.map((step, index) =>
+      index + 1 < failingStep ? step : { ...step, waitHttp: cap(step.waitHttp), pollJson: cap(step.pollJson) },
+    ),
   };
 }
 
@@ -62,7 +71,7 @@ beforeAll(async () => {
   const id = await engine.build(
     {
       context: path.join(fixtures, 'mesos-mini-standin'),
-      buildArgs: { MESOS_VERSION: '1.11.1' },
+      buildArgs: { MESOS_VERSION: '1.11.1', MARATHON_VERSION: '1.6.322' },
       labels: { 'io.mesos-pipeline.test': testId },
     },
     () => undefined,
@@ -93,20 +102,21 @@ async function smoke(test: ServiceTest): Promise<{ result: SmokeResult; log: str
   return { result, log: sink.text, left };
 }
 
+const MEMORY = '/sys/fs/cgroup/memory';
+
 describe('dockerfiles/mesos-mini/smoke.json against the stand-in', () => {
-  it('passes every step, through the restart, up to a stop that leaves no cgroup behind', async () => {
+  it('passes every step, through the three restarts, up to a stop that leaves no cgroup behind', async () => {
     const { result, log, left } = await smoke(runnableHere(productionTest));
     expect(result.outcomes.map((outcome) => [outcome.kind, outcome.ok, outcome.problems])).toEqual([
       ['service', true, []],
     ]);
-    expect(log).toContain(
-      `step ${productionTest.steps.length} (docker stop leaves no cgroup of the container on the host)`,
-    );
+    for (const [index, step] of productionTest.steps.entries())
+      expect(log).toContain(`step ${index + 1} (${step.name})`);
     expect(left).toBe(0);
   });
 
   it('fails at the agent step when the agent never registers', async () => {
-    const { result, left } = await smoke(faulted(runnableHere(productionTest), 'agent-never-registers', 5));
+    const { result, left } = await smoke(faulted(runnableHere(productionTest), 'agent-never-registers', 3));
     expect(result.ok).toBe(false);
     expect(result.outcomes[0]?.problems).toEqual([
       'step 3 (/master/state shows one activated agent): not satisfied within 5s; last: $.activated_slaves {"equals":1} does not hold (saw 0); $.slaves[*] {"count":1} does not hold (saw nothing)',
@@ -115,11 +125,39 @@ describe('dockerfiles/mesos-mini/smoke.json against the stand-in', () => {
   });
 
   it('fails after the master restart when the master has forgotten the tasks', async () => {
-    const { result, left } = await smoke(faulted(runnableHere(productionTest), 'forget-tasks-on-restart', 5));
+    const { result, left } = await smoke(faulted(runnableHere(productionTest), 'forget-tasks-on-restart', 20));
     expect(result.ok).toBe(false);
     expect(result.outcomes[0]?.problems).toEqual([
-      `step 13 (after the restart the agent is back and both tasks are still known): not satisfied within 5s; last: $..tasks[?(@.state==='TASK_RUNNING')] {"count":2} does not hold (saw nothing)`,
+      `step 20 (after the master restart: the agent, the three tasks and Marathon's framework under the same ID): not satisfied within 5s; last: $..tasks[?(@.state==='TASK_RUNNING')] {"count":3} does not hold (saw nothing)`,
     ]);
     expect(left).toBe(0);
+  });
+
+  it('fails after the master restart when Marathon came back as a new framework (issue 13’s failover failure)', async () => {
+    const { result, left } = await smoke(faulted(runnableHere(productionTest), 'new-framework-on-restart', 20));
+    expect(result.ok).toBe(false);
+    expect(result.outcomes[0]?.problems).toHaveLength(1);
+    expect(result.outcomes[0]?.problems[0]).toMatch(
+      /^step 20 \(after the master restart: [^)]*\): not satisfied within 5s; last: \$\.frameworks\[\?\(@\.name==='marathon' && @\.active===true\)\]\.id \{"sameAs":"marathonFrameworkId"\} does not hold \(saw "standin-[0-9a-f-]+-0001", saved "standin-[0-9a-f-]+-0000"\)$/,
+    );
+    expect(left).toBe(0);
+  });
+
+  it('fails at the stop when a cgroup named mesos appeared at the root of a host hierarchy', async () => {
+    const existed = existsSync(`${MEMORY}/mesos`);
+    try {
+      const { result, left } = await smoke(faulted(runnableHere(productionTest), 'leak-mesos-cgroup', 30));
+      expect(result.ok).toBe(false);
+      expect(result.outcomes[0]?.problems).toEqual([
+        `step 30 (${productionTest.steps.at(-1)?.name}): cgroups matching mesos appeared on the host during the test and are left after the stop: ${MEMORY}/mesos`,
+      ]);
+      expect(left).toBe(0);
+    } finally {
+      // The stand-in made them in the host's hierarchy: remove exactly those.
+      const leaked = existsSync(`${MEMORY}/mesos`) ? readdirSync(`${MEMORY}/mesos`) : [];
+      for (const name of leaked.filter((entry) => entry.startsWith('standin-leak-')))
+        rmdirSync(`${MEMORY}/mesos/${name}`);
+      if (!existed && existsSync(`${MEMORY}/mesos`)) rmdirSync(`${MEMORY}/mesos`);
+    }
   });
 });

@@ -84,7 +84,16 @@ describe('publish --plan', () => {
         repo: 'x',
         createdAt: 'x',
         imagesDir: '/x',
-        branches: [{ branch: 'master', sha: 'abc', version: 'master', versionPattern: '', images: [] }],
+        branches: [
+          {
+            branch: 'master',
+            sha: 'abc',
+            version: 'master',
+            versionPattern: '',
+            host: { cgroupVersions: [1], privileged: true },
+            images: [],
+          },
+        ],
       }),
     );
     const result = await runBuiltCli(['publish', '--plan', file], { DOCKER_HOST: stack.dockerHost });

@@ -52,6 +52,8 @@ describe('mesos-pipeline plan --json against a real repository', () => {
         ...(branch === '1.11.x' ? { releaseTag: '1.11.0' } : {}),
         version: branch === '1.11.x' ? '1.11.0' : branch,
         versionPattern: expect.any(String),
+        // The fixture family declares no host needs: any host runs its service tests.
+        host: { cgroupVersions: [1, 2], privileged: false },
         images: [image('fixture-base', branch, sha, tags), image('fixture-app', branch, sha, tags, 'fixture-base')],
       };
     });

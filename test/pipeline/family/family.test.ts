@@ -52,7 +52,7 @@ describe('loadFamily', () => {
     [
       'an unknown field',
       { images: [{ name: 'base', context: 'base', from: 'x' }] },
-      [/^images\[0\]: Unrecognized key: "from"; the keys here are name, context, base$/],
+      [/^images\[0\]: Unrecognized key: "from"; the keys here are name, context, base, host$/],
     ],
     ['a missing context', { images: [{ name: 'base' }] }, [/^images\[0\].context: is missing; it must be a string$/]],
     [
@@ -74,6 +74,50 @@ describe('loadFamily', () => {
         ],
       },
       [/^images\[1\].base: unknown image "centos"; the images are base, child/],
+    ],
+    [
+      'a cgroup version that does not exist',
+      { images: [{ name: 'base', context: 'base', host: { cgroupVersions: [3] } }] },
+      [/^images\[0\].host.cgroupVersions\[0\]: must be 1 or 2 \(cgroup v1, cgroup v2\)/],
+    ],
+    [
+      'no cgroup version at all',
+      { images: [{ name: 'base', context: 'base', host: { cgroupVersions: [] } }] },
+      [/^images\[0\].host.cgroupVersions: must name at least one cgroup version; leave the field out for "any"/],
+    ],
+    [
+      'a cgroup version named twice',
+      { images: [{ name: 'base', context: 'base', host: { cgroupVersions: [1, 1] } }] },
+      [/^images\[0\].host.cgroupVersions: must not name a version twice/],
+    ],
+    [
+      'a host need that does not exist',
+      { images: [{ name: 'base', context: 'base', host: { gpu: true } }] },
+      [
+        /^images\[0\].host: Unrecognized key: "gpu"; the keys here are cgroupVersions, privileged, kernelModules, branches$/,
+      ],
+    ],
+    [
+      'a kernel module name with a path',
+      { images: [{ name: 'base', context: 'base', host: { kernelModules: ['net/bridge'] } }] },
+      [/^images\[0\].host.kernelModules\[0\]: must be a kernel module name such as br_netfilter/],
+    ],
+    [
+      'host needs for a branch the pipeline never plans',
+      { images: [{ name: 'base', context: 'base', host: { branches: { 'feature/x': { privileged: true } } } }] },
+      [/^images\[0\].host.branches.feature\/x: must be master or a release branch such as 1.11.x/],
+    ],
+    [
+      'images whose branch needs no host can offer together',
+      {
+        images: [
+          { name: 'base', context: 'base', host: { cgroupVersions: [1] } },
+          { name: 'child', context: 'child', base: 'base', host: { branches: { master: { cgroupVersions: [2] } } } },
+        ],
+      },
+      [
+        /^images: no host offers what the service tests of master need together \(base needs cgroup v1; child needs cgroup v2\); give the images a cgroup version in common$/,
+      ],
     ],
     [
       'a duplicate name',

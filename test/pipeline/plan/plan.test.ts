@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadFamily } from '../../../pipeline/family/family.js';
+import type { HostDeclaration } from '../../../pipeline/family/family-schema.js';
 import { makePlan, versionPatternOf } from '../../../pipeline/plan/plan.js';
 import { renderPlan } from '../../../pipeline/plan/render.js';
 import { fixtureFamily } from '../../helpers/paths.js';
@@ -36,6 +37,7 @@ describe('makePlan', async () => {
           releaseTag: '1.11.0',
           version: '1.11.0',
           versionPattern: '1\\.11\\.0',
+          host: { cgroupVersions: [1, 2], privileged: false },
           images: [
             {
               name: 'fixture-base',
@@ -94,7 +96,9 @@ describe('makePlan', async () => {
   it('renders a table with one row per image', () => {
     const text = renderPlan(plan);
     expect(text).toContain('date 2026-11-27  registry 127.0.0.1:5000/mesos');
-    expect(text).toMatch(/1\.11\.x\s+111111111111\s+1\.11\.0\s+fixture-base\s+1\.11\.x-2026-11-27, 1\.11\.x, 1\.11\.0/);
+    expect(text).toMatch(
+      /1\.11\.x\s+111111111111\s+1\.11\.0\s+cgroup v1 or v2\s+fixture-base\s+1\.11\.x-2026-11-27, 1\.11\.x, 1\.11\.0/,
+    );
     expect(text).toMatch(/\n\s+fixture-app \(on fixture-base\)\s+master-2026-11-27, master\n$/);
   });
 });
@@ -109,5 +113,55 @@ describe('versionPatternOf', () => {
     const regex = new RegExp(`^${pattern}$`);
     for (const version of matching) expect(version).toMatch(regex);
     for (const version of other) expect(version).not.toMatch(regex);
+  });
+});
+
+describe('makePlan: what each branch needs of a host', async () => {
+  const family = await loadFamily(fixtureFamily);
+  const planWith = (hosts: Record<string, HostDeclaration>) =>
+    makePlan({
+      date: '2026-11-27',
+      createdAt: '2026-11-27T23:59:00.000Z',
+      repo: 'https://github.com/apache/mesos.git',
+      registry: { host: '127.0.0.1:5000', namespace: 'mesos' },
+      family: { ...family, images: family.images.map((image) => ({ ...image, host: hosts[image.name] })) },
+      branches: [
+        { branch: '1.11.x', sha: sha1 },
+        { branch: 'master', sha: sha2 },
+      ],
+    });
+
+  it.each([
+    ['nothing declared: anything', {}, [[1, 2], false], [[1, 2], false]],
+    [
+      'one image on cgroup v1, privileged; master also on v2',
+      { 'fixture-app': { cgroupVersions: [1], privileged: true, branches: { master: { cgroupVersions: [1, 2] } } } },
+      [[1], true],
+      [[1, 2], true],
+    ],
+    [
+      'versions both images offer, privileged if one needs it',
+      {
+        'fixture-base': { cgroupVersions: [2, 1] },
+        'fixture-app': { privileged: false, branches: { master: { cgroupVersions: [2], privileged: true } } },
+      },
+      [[1, 2], false],
+      [[2], true],
+    ],
+  ] as const)('%s', (_, hosts, release, master) => {
+    const plan = planWith(hosts as Record<string, HostDeclaration>);
+    expect(plan.branches.map((branch) => branch.host)).toEqual([
+      { cgroupVersions: release[0], privileged: release[1] },
+      { cgroupVersions: master[0], privileged: master[1] },
+    ]);
+    // The contract the nightly reads: exactly these two fields, plain JSON.
+    const document = JSON.parse(JSON.stringify(plan)) as { branches: { host: object }[] };
+    expect(Object.keys(document.branches[0]?.host ?? {}).sort()).toEqual(['cgroupVersions', 'privileged']);
+  });
+
+  it('shows the needs in the plan table', () => {
+    const text = renderPlan(planWith({ 'fixture-app': { cgroupVersions: [1], privileged: true } }));
+    expect(text).toMatch(/^BRANCH\s+SHA\s+VERSION\s+HOST \(service tests\)\s+IMAGE\s+TAGS$/m);
+    expect(text).toMatch(/^1\.11\.x\s+111111111111\s+1\.11\.x\s+cgroup v1, privileged\s+fixture-base\s/m);
   });
 });

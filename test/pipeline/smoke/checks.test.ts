@@ -38,6 +38,31 @@ describe('predicateFailure', () => {
   });
 });
 
+describe('predicateFailure with values saved by earlier steps', () => {
+  const saved = new Map<string, unknown>([
+    ['frameworkId', 'f-1'],
+    ['agent', { id: 'a', active: true }],
+  ]);
+
+  it.each([
+    [{ path: '$.frameworks[*].id', sameAs: 'frameworkId' }, { frameworks: [{ id: 'f-0' }, { id: 'f-1' }] }, true],
+    [{ path: '$.frameworks[*].id', sameAs: 'frameworkId' }, { frameworks: [{ id: 'f-2' }] }, false],
+    [{ path: '$.frameworks[*].id', sameAs: 'frameworkId' }, { frameworks: [] }, false],
+    [{ path: '$.slaves[0]', sameAs: 'agent' }, { slaves: [{ id: 'a', active: true }] }, true],
+    [{ path: '$.slaves[0]', sameAs: 'agent' }, { slaves: [{ id: 'a', active: false }] }, false],
+  ])('%o on %j holds: %s', (predicate, json, holds) => {
+    const failure = predicateFailure(predicate, json, saved);
+    if (holds) expect(failure).toBeUndefined();
+    else expect(failure).toMatch(/ does not hold \(saw .*, saved /);
+  });
+
+  it('says so when nothing was saved under the name', () => {
+    expect(predicateFailure({ path: '$.id', sameAs: 'nope' }, { id: 'x' }, saved)).toBe(
+      '$.id: no earlier step saved a value as nope',
+    );
+  });
+});
+
 describe('outputProblems', () => {
   it.each([
     ['mesos 1.11.0\n', ['^mesos 1\\.11\\.\\d+$'], [], 0],

@@ -125,12 +125,85 @@ describe('smokeSpecProblems', () => {
       { serviceTests: [{ name: 's', steps: [] }] },
       /serviceTests\[0\].steps: a service test needs at least one step/,
     ],
+    [
+      'a sameAs with no earlier save',
+      service([
+        { pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.id', sameAs: 'frameworkId' }] } },
+      ]),
+      /^s.json: serviceTests\[0\].steps\[0\].pollJson.until\[0\].sameAs: no earlier step saves a value as "frameworkId"; save one with "save"/,
+    ],
+    [
+      'a sameAs naming another saved value',
+      service([
+        {
+          pollJson: {
+            port: 8080,
+            path: '/',
+            timeoutSeconds: 1,
+            until: [{ path: '$.a', exists: true }],
+            save: { a: '$.a' },
+          },
+        },
+        {
+          pollJson: {
+            port: 8080,
+            path: '/',
+            timeoutSeconds: 1,
+            until: [{ path: '$.b', sameAs: 'b' }],
+            save: { b: '$.b' },
+          },
+        },
+      ]),
+      /steps\[1\].pollJson.until\[0\].sameAs: no earlier step saves a value as "b"; the saved names are a$/,
+    ],
+    [
+      'a save that is not a JSONPath',
+      service([
+        {
+          pollJson: {
+            port: 8080,
+            path: '/',
+            timeoutSeconds: 1,
+            until: [{ path: '$.a', exists: true }],
+            save: { a: 'a' },
+          },
+        },
+      ]),
+      /pollJson.save.a: must be a JSONPath starting with \$/,
+    ],
+    [
+      'a cgroup pattern that climbs out of the hierarchy',
+      service([{ stop: { noCgroupsMatching: ['../mesos'] } }]),
+      /stop.noCgroupsMatching\[0\]: must be a cgroup path relative to a hierarchy root/,
+    ],
+    [
+      'an absolute cgroup pattern',
+      service([{ stop: { noCgroupsMatching: ['/sys/fs/cgroup/memory/mesos'] } }]),
+      /stop.noCgroupsMatching\[0\]: must be a cgroup path relative to a hierarchy root/,
+    ],
   ])('reports %s', (_, spec, expected) => {
     const problems = smokeSpecProblems('s.json', typeof spec === 'string' ? spec : JSON.stringify(spec));
     expect(
       problems.some((problem) => expected.test(problem)),
       problems.join('\n'),
     ).toBe(true);
+  });
+
+  it('accepts a value saved by one step and compared by a later one, and cgroup patterns', () => {
+    const spec = service([
+      {
+        pollJson: {
+          port: 8080,
+          path: '/',
+          timeoutSeconds: 1,
+          until: [{ path: '$.id', exists: true }],
+          save: { id: '$.id' },
+        },
+      },
+      { pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.id', sameAs: 'id' }] } },
+      { stop: { noCgroupsMatching: ['mesos', 'docker/*/mesos', 'system.slice/mesos-*.scope'] } },
+    ]);
+    expect(smokeSpecProblems('s.json', JSON.stringify(spec))).toEqual([]);
   });
 
   it('reports every problem, not only the first', () => {
