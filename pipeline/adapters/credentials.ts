@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { InputError, WorkError, errorMessage } from '../errors.js';
+import { InputError, errorMessage } from '../errors.js';
 import type { Credentials } from '../ports.js';
 import { DOCKER_HUB } from '../../tags/index.js';
 
@@ -25,24 +25,116 @@ function configKeys(host: string): string[] {
   return [host, `https://${host}`, `http://${host}`, `https://${host}/v1/`, `https://${host}/v2/`];
 }
 
-function runHelper(helper: string, server: string): Promise<Credentials | undefined> {
+/** How long a credential helper may take (a keychain may ask for a password; CI has none). */
+export const HELPER_TIMEOUT_MS = 30_000;
+// A credential is a few KiB at most; more is not a credential, and is not kept.
+const HELPER_OUTPUT_LIMIT = 64 * 1024;
+
+export interface HelperOptions {
+  /** The run's signal: an interrupted run does not wait for a helper. */
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/** A JSON object with string Username and Secret, or undefined for an empty answer; else a problem. */
+function parseHelperAnswer(stdout: string): Credentials | undefined | 'bad' {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stdout);
+  } catch {
+    return 'bad';
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'bad';
+  const { Username: username, Secret: password } = parsed as { Username?: unknown; Secret?: unknown };
+  if (
+    (username !== undefined && typeof username !== 'string') ||
+    (password !== undefined && typeof password !== 'string')
+  )
+    return 'bad';
+  return username && password ? { username, password } : undefined;
+}
+
+/**
+ * Runs `docker-credential-<helper> get` with `server` on stdin. Every failure is bad input (exit
+ * 2: the machine's docker config names a helper that does not work) with a one-line message that
+ * never holds the helper's output: that output is, or may hold, the secret. Bounded by `timeoutMs`
+ * and by the run's signal; the helper is killed then, not waited for.
+ */
+function runHelper(helper: string, server: string, options: HelperOptions): Promise<Credentials | undefined> {
+  const command = `docker-credential-${helper}`;
+  const timeoutMs = options.timeoutMs ?? HELPER_TIMEOUT_MS;
+  const { signal } = options;
+  const hint = `run \`echo ${server} | ${command} get\` to see what it says, or fix credHelpers/credsStore in the docker config`;
+  const refused = (what: string): InputError =>
+    new InputError(`${command} get for ${server} ${what} (its output is not shown: it may hold a secret); ${hint}`);
   return new Promise((resolve, reject) => {
-    const child = execFile(`docker-credential-${helper}`, ['get'], { timeout: 30_000 }, (error, stdout) => {
-      if (error) {
-        // Helpers exit non-zero with "credentials not found": that is "no credentials", not a failure.
-        if (/not found/i.test(stdout) || /not found/i.test(errorMessage(error))) return resolve(undefined);
-        return reject(
-          new WorkError(
-            'credentials',
-            `docker-credential-${helper} failed for ${server}: ${errorMessage(error).split('\n')[0]}`,
-          ),
-        );
-      }
-      const parsed = JSON.parse(stdout) as { Username?: string; Secret?: string };
-      resolve(parsed.Username && parsed.Secret ? { username: parsed.Username, password: parsed.Secret } : undefined);
+    signal?.throwIfAborted();
+    const child = spawn(command, ['get'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    // Killed, not waited for: a helper that ignores SIGTERM, or left a child holding its output
+    // open, must not hold the run. Its streams go with it.
+    const stop = (): void => {
+      child.kill('SIGKILL');
+      child.stdout.destroy();
+      child.stdin.destroy();
+    };
+    const onAbort = (): void =>
+      finish(() => {
+        stop();
+        reject(signal?.reason as Error);
+      });
+    const timer = setTimeout(
+      () =>
+        finish(() => {
+          stop();
+          reject(refused(`gave no answer within ${timeoutMs / 1000}s`));
+        }),
+      timeoutMs,
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= HELPER_OUTPUT_LIMIT) chunks.push(chunk);
     });
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      finish(() =>
+        reject(
+          error.code === 'ENOENT'
+            ? new InputError(
+                `the docker config names credential helper "${helper}", but ${command} is not on PATH; install it, or fix credHelpers/credsStore in the docker config`,
+              )
+            : refused(`could not be started (${error.code ?? 'error'})`),
+        ),
+      ),
+    );
+    child.on('close', (code, killedBy) =>
+      finish(() => {
+        const stdout = Buffer.concat(chunks).toString('utf8');
+        if (code !== 0) {
+          // Helpers exit non-zero with "credentials not found": that is "no credentials", not a failure.
+          if (/credentials not found/i.test(stdout)) return resolve(undefined);
+          return reject(refused(killedBy ? `was killed by ${killedBy}` : `failed (exit code ${code})`));
+        }
+        if (size > HELPER_OUTPUT_LIMIT) return reject(refused(`printed more than ${HELPER_OUTPUT_LIMIT} bytes`));
+        const answer = parseHelperAnswer(stdout);
+        if (answer === 'bad') return reject(refused(`printed no JSON credentials (${size} bytes)`));
+        resolve(answer);
+      }),
+    );
+    // A helper may exit without reading its stdin (docker itself ignores that too): its exit code
+    // and output decide, never the EPIPE of this write.
+    child.stdin.on('error', () => undefined);
     // The server URL goes on stdin, never on the command line; so would anything secret.
-    child.stdin?.end(server);
+    child.stdin.end(server);
   });
 }
 
@@ -53,6 +145,7 @@ function runHelper(helper: string, server: string): Promise<Credentials | undefi
 export async function resolveCredentials(
   host: string,
   env: Readonly<Record<string, string | undefined>>,
+  helperOptions: HelperOptions = {},
 ): Promise<Credentials | undefined> {
   const username = env.REGISTRY_USERNAME;
   const password = env.REGISTRY_PASSWORD;
@@ -83,7 +176,7 @@ export async function resolveCredentials(
   const helper = keys.map((key) => config.credHelpers?.[key]).find(Boolean) ?? config.credsStore;
   if (helper) {
     for (const key of keys) {
-      const found = await runHelper(helper, key);
+      const found = await runHelper(helper, key, helperOptions);
       if (found) return found;
     }
   }

@@ -134,7 +134,10 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     ? await buildPlan(settings, runtime, smokeSpecProblems)
     : await readPlanFile(flags.plan as string, flags, runtime.cwd);
   const target = parseRegistryTarget(plan.registry);
-  const credentials = options.push && !flags.dryRun ? await resolveCredentials(target.host, runtime.env) : undefined;
+  const credentials =
+    options.push && !flags.dryRun
+      ? await resolveCredentials(target.host, runtime.env, { signal: runtime.signal })
+      : undefined;
   runtime.redactor.add(credentials?.password, credentials?.username);
   if (!engineClient) {
     printPlan(plan, flags.json ?? false, runtime);
