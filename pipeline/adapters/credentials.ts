@@ -69,7 +69,8 @@ function runHelper(helper: string, server: string, options: HelperOptions): Prom
     new InputError(`${command} get for ${server} ${what} (its output is not shown: it may hold a secret); ${hint}`);
   return new Promise((resolve, reject) => {
     signal?.throwIfAborted();
-    const child = spawn(command, ['get'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    // Its own process group, so that stopping it stops whatever it started too.
+    const child = spawn(command, ['get'], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
@@ -83,7 +84,11 @@ function runHelper(helper: string, server: string, options: HelperOptions): Prom
     // Killed, not waited for: a helper that ignores SIGTERM, or left a child holding its output
     // open, must not hold the run. Its streams go with it.
     const stop = (): void => {
-      child.kill('SIGKILL');
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
       child.stdout.destroy();
       child.stdin.destroy();
     };

@@ -1,4 +1,4 @@
-import { simpleGit, type SimpleGit } from 'simple-git';
+import { spawn } from 'node:child_process';
 import { WorkError, errorMessage } from '../errors.js';
 import type { RemoteRefs } from '../plan/branches.js';
 import type { GitRemote } from '../ports.js';
@@ -20,8 +20,8 @@ export function parseLsRemote(output: string): RemoteRefs {
   return { heads, tags };
 }
 
-// What git needs to reach a remote, and nothing that could run code (simple-git refuses EDITOR,
-// GIT_SSH_COMMAND and the like, and so do we).
+// What git needs to reach a remote, and nothing that could run code (EDITOR, GIT_SSH_COMMAND,
+// GIT_ASKPASS and the like stay out).
 const PASSED_ENV = [
   'PATH',
   'HOME',
@@ -51,26 +51,106 @@ function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-export class SimpleGitRemote implements GitRemote {
-  private readonly git: SimpleGit;
+/** How long git may go without a word from the remote before it is stopped. */
+const GIT_SILENCE_TIMEOUT_MS = 120_000;
+// Enough of git's stderr for the one line an error message needs.
+const STDERR_LIMIT = 64 * 1024;
 
-  constructor(git?: SimpleGit) {
-    // No prompt for credentials: an unattended nightly must fail, not hang.
-    this.git = git ?? simpleGit({ timeout: { block: 120_000 } }).env(gitEnv(process.env));
+function reasonOf(stderr: string): string {
+  const lines = stderr.split('\n').map((line) => line.trim());
+  return (
+    lines.find((line) => /fatal|error|not found|unable|could not/i.test(line)) ??
+    lines.find((line) => line !== '') ??
+    'git gave no reason'
+  );
+}
+
+/**
+ * `git ls-remote` run directly rather than through simple-git: simple-git can stop only the git
+ * process, and git leaves its remote helper (git-remote-http, which holds the connection) running
+ * as an orphan. Here git runs in a process group of its own, and stopping it stops the group.
+ */
+export class GitLsRemote implements GitRemote {
+  private readonly silenceTimeoutMs: number;
+
+  constructor(options: { silenceTimeoutMs?: number } = {}) {
+    this.silenceTimeoutMs = options.silenceTimeoutMs ?? GIT_SILENCE_TIMEOUT_MS;
   }
 
-  async listRefs(repo: string, signal?: AbortSignal): Promise<RemoteRefs> {
-    signal?.throwIfAborted();
-    let output: string;
-    try {
-      output = await this.git.listRemote(['--heads', '--tags', '--', repo]);
-    } catch (error) {
-      const reason =
-        errorMessage(error)
-          .split('\n')
-          .find((line) => /fatal|error|not found|unable|could not/i.test(line)) ?? errorMessage(error).split('\n')[0];
-      throw new WorkError('resolve', `cannot read the branches of ${repo}: ${reason?.trim()}`, { cause: error });
-    }
-    return parseLsRemote(output);
+  listRefs(repo: string, signal?: AbortSignal): Promise<RemoteRefs> {
+    return new Promise((resolve, reject) => {
+      signal?.throwIfAborted();
+      const failed = (reason: string, cause?: unknown): WorkError =>
+        new WorkError('resolve', `cannot read the branches of ${repo}: ${reason}`, { cause });
+      // No prompt for credentials (GIT_TERMINAL_PROMPT=0 and no terminal): an unattended nightly
+      // must fail, not hang.
+      const child = spawn('git', ['ls-remote', '--heads', '--tags', '--', repo], {
+        env: gitEnv(process.env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      const stdout: Buffer[] = [];
+      let stderr = '';
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const stop = (): void => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+        child.stdout.destroy();
+        child.stderr.destroy();
+      };
+      const finish = (outcome: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        outcome();
+      };
+      const onAbort = (): void =>
+        finish(() => {
+          stop();
+          reject(signal?.reason as Error);
+        });
+      // Like simple-git's block timeout: silence, not a slow answer, is what gives up.
+      const quiet = (): void => {
+        clearTimeout(timer);
+        timer = setTimeout(
+          () =>
+            finish(() => {
+              stop();
+              reject(failed(`no answer for ${this.silenceTimeoutMs / 1000}s`));
+            }),
+          this.silenceTimeoutMs,
+        );
+      };
+      quiet();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout.push(chunk);
+        quiet();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        if (stderr.length < STDERR_LIMIT) stderr += chunk.toString('utf8');
+        quiet();
+      });
+      child.on('error', (error: NodeJS.ErrnoException) =>
+        finish(() =>
+          reject(
+            error.code === 'ENOENT'
+              ? failed('git is not installed (not on PATH)', error)
+              : failed(errorMessage(error), error),
+          ),
+        ),
+      );
+      child.on('close', (code) =>
+        finish(() => {
+          if (code === 0) resolve(parseLsRemote(Buffer.concat(stdout).toString('utf8')));
+          else reject(failed(reasonOf(stderr)));
+        }),
+      );
+    });
   }
 }
