@@ -4,7 +4,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveCredentials } from '../adapters/credentials.js';
 import { dockerFromEnv } from '../adapters/docker-client.js';
-import { DockerHubTagDeleter } from '../adapters/docker-hub-tags.js';
+import { hubRollbackDeleter } from '../adapters/docker-hub-tags.js';
 import { DockerContainers } from '../adapters/docker-containers.js';
 import { DockerImageEngine } from '../adapters/docker-engine.js';
 import { contextDigest } from '../adapters/build-context.js';
@@ -20,6 +20,7 @@ import { loadFamily } from '../family/family.js';
 import type { Plan } from '../plan/plan.js';
 import type { PublishDeps, PublishOptions, RunShared } from '../publish/context.js';
 import { publish, runExitCode } from '../publish/publish.js';
+import { CLEANUP_TIMEOUT_MS, INTERRUPTED_CLEANUP_TIMEOUT_MS } from '../publish/push.js';
 import type { RunReport } from '../publish/report.js';
 import { writeRunSummary } from '../report/step-summary.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
@@ -185,10 +186,11 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
       tagDeleterFor:
         target.host === DOCKER_HUB && credentials
           ? () =>
-              new DockerHubTagDeleter({
+              hubRollbackDeleter({
                 credentials,
-                requestTimeoutMs: 5000,
-                retry: { policy: { retries: 1, minDelayMs: 200, maxDelayMs: 1000 }, log, clock: runtime.clock },
+                log,
+                clock: runtime.clock,
+                budgetMs: runtime.signal.aborted ? INTERRUPTED_CLEANUP_TIMEOUT_MS : CLEANUP_TIMEOUT_MS,
               })
           : undefined,
       credentials,
