@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBuiltCli } from '../helpers/cli.js';
 import { copyFamily } from '../helpers/family-copy.js';
@@ -159,5 +160,24 @@ describe('skip unchanged branches, retag remotely', () => {
     // And the night after, both are unchanged again: the child was recorded as built on that base.
     const third = await publishOn('2026-11-29', namespace, changed);
     expect(third.branches.map((b) => b.status)).toEqual(['unchanged', 'unchanged']);
+  });
+
+  it('rebuilds an image whose context changed only in a file mode', async () => {
+    const namespace = `mode-${uniqueId()}`;
+    const family = copyFamily();
+    await publishOn('2026-11-27', namespace, family);
+    const before = await registryState(open, repos(namespace));
+    // Same bytes, other permissions: COPY gives the image the new mode, so it is another image.
+    const changed = copyFamily({}, family);
+    chmodSync(path.join(changed, 'fixture-app/handler.sh'), 0o700);
+    const report = await publishOn('2026-11-28', namespace, changed);
+    const images = report.branches[0]?.images ?? [];
+    expect(images.map((i) => [i.name, i.status, i.reason])).toEqual([
+      ['fixture-base', 'unchanged', expect.stringMatching(/^unchanged since /)],
+      ['fixture-app', 'pushed', 'the build inputs changed (context, build args or labels)'],
+    ]);
+    const after = await registryState(open, repos(namespace));
+    expect(after[`${namespace}/fixture-app:1.9.x`]).not.toBe(before[`${namespace}/fixture-app:1.9.x`]);
+    expect(after[`${namespace}/fixture-base:1.9.x`]).toBe(before[`${namespace}/fixture-base:1.9.x`]);
   });
 });
