@@ -12,6 +12,7 @@ import { LocalHostCgroups } from '../adapters/host-cgroups.js';
 import { RegistryHttp } from '../adapters/registry-http.js';
 import { acquireLock, type HeldLock } from '../adapters/run-lock.js';
 import { resolvePlanSettings, type PlanFlags } from '../cli/common-options.js';
+import { parseDuration } from '../cli/duration.js';
 import { registryRetryPolicy, wholeNumberOption } from '../cli/registry-options.js';
 import type { Runtime } from '../cli/runtime.js';
 import { InputError, WorkError } from '../errors.js';
@@ -41,7 +42,11 @@ export interface PublishFlags extends PlanFlags {
   retries?: string;
   plan?: string;
   summary?: boolean;
+  rebuildAfter?: string;
 }
+
+/** How old an unchanged image may get before it is rebuilt for OS and package updates. */
+export const DEFAULT_REBUILD_AFTER = '7d';
 
 // Two branches build at once where there are two cores: a build's single-threaded steps (and
 // its waits on the network and on smoke tests) leave the other core idle otherwise. More would
@@ -108,6 +113,7 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     keep: flags.keep ?? false,
     force: flags.force ?? false,
     concurrency: wholeNumber('--concurrency', flags.concurrency, DEFAULT_CONCURRENCY, 1, 16),
+    rebuildAfterMs: parseDuration('--rebuild-after', flags.rebuildAfter ?? DEFAULT_REBUILD_AFTER),
   };
   const retry: RetryPolicy = {
     ...registryRetryPolicy(runtime.env),

@@ -158,6 +158,7 @@ export async function publish(
             branch,
             await expectedInputsOf(branch, shared),
             await readPublished(branch, snapshot, deps.registry),
+            { now: started, rebuildAfterMs: options.rebuildAfterMs },
           );
       }
       const reused = new Set(

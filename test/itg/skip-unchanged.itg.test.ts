@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBuiltCli } from '../helpers/cli.js';
@@ -6,6 +6,7 @@ import { copyFamily } from '../helpers/family-copy.js';
 import { GitRepo } from '../helpers/git-repo.js';
 import { blobUploads, manifestOf, registryState } from '../helpers/registry.js';
 import { readStack, uniqueId } from '../helpers/stack.js';
+import type { Plan } from '../../pipeline/plan/plan.js';
 import type { RunReport } from '../../pipeline/publish/report.js';
 
 // The warm nightly path: what has not moved is re-tagged in the registry, not rebuilt.
@@ -179,5 +180,84 @@ describe('skip unchanged branches, retag remotely', () => {
     const after = await registryState(open, repos(namespace));
     expect(after[`${namespace}/fixture-app:1.9.x`]).not.toBe(before[`${namespace}/fixture-app:1.9.x`]);
     expect(after[`${namespace}/fixture-base:1.9.x`]).toBe(before[`${namespace}/fixture-base:1.9.x`]);
+  });
+
+  it('rebuilds an unchanged image older than --rebuild-after, and says why', async () => {
+    const namespace = `stale-${uniqueId()}`;
+    const family = copyFamily();
+    // Ten days ago's nightly: a plan made then, applied then (its creation time labels the images).
+    const made = await runBuiltCli([
+      'plan',
+      '--json',
+      '--repo',
+      repo.dir,
+      '--images',
+      family,
+      '--registry',
+      `${stack.registry}/${namespace}`,
+      '--date',
+      '2026-11-17',
+      '--branch',
+      '1.9.x',
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const plan = JSON.parse(made.stdout) as Plan;
+    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    plan.createdAt = tenDaysAgo;
+    for (const image of plan.branches[0]?.images ?? []) image.labels['org.opencontainers.image.created'] = tenDaysAgo;
+    const file = `/tmp/${namespace}-plan.json`;
+    writeFileSync(file, JSON.stringify(plan));
+    const old = await runBuiltCli(['publish', '--plan', file, '--images', family], { DOCKER_HOST: stack.dockerHost });
+    expect(old.code, old.stderr).toBe(0);
+    const before = await registryState(open, repos(namespace));
+
+    const publish19 = (day: string, extra: string[]): ReturnType<typeof runBuiltCli> =>
+      runBuiltCli(
+        [
+          'publish',
+          '--repo',
+          repo.dir,
+          '--images',
+          family,
+          '--registry',
+          `${stack.registry}/${namespace}`,
+          '--date',
+          day,
+          '--branch',
+          '1.9.x',
+          ...extra,
+        ],
+        { DOCKER_HOST: stack.dockerHost },
+      );
+
+    // Within a rebuild age of 30 days the image is unchanged and only re-tagged.
+    const young = await publish19('2026-11-26', ['--rebuild-after', '30d', '--report', `/tmp/${namespace}-young.json`]);
+    expect(young.code, young.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(`/tmp/${namespace}-young.json`, 'utf8')) as RunReport).branches[0]?.status).toBe(
+      'unchanged',
+    );
+
+    // At the default of 7 days it is rebuilt, though nothing else changed; the report and summary say why.
+    const summaryRun = await publish19('2026-11-27', ['--report', `/tmp/${namespace}-stale.json`, '--summary']);
+    expect(summaryRun.code, summaryRun.stderr).toBe(0);
+    const stale = JSON.parse(readFileSync(`/tmp/${namespace}-stale.json`, 'utf8')) as RunReport;
+    expect(stale.branches[0]?.status).toBe('published');
+    expect(stale.branches[0]?.images.map((i) => [i.name, i.status, i.reason])).toEqual([
+      [
+        'fixture-base',
+        'pushed',
+        expect.stringMatching(
+          /^the published image is 10d 00h old, older than --rebuild-after 7d 00h: rebuilt for OS and package updates$/,
+        ),
+      ],
+      ['fixture-app', 'pushed', 'its base fixture-base is rebuilt'],
+    ]);
+    expect(summaryRun.stderr).toMatch(/\[fixture-base@1\.9\.x\] rebuilding: the published image is 10d 00h old/);
+    expect(summaryRun.stderr).toContain('### Why rebuilt');
+    expect(summaryRun.stderr).toMatch(
+      /- `1\.9\.x` fixture-base: the published image is 10d 00h old, older than --rebuild-after 7d 00h/,
+    );
+    const after = await registryState(open, repos(namespace));
+    for (const r of repos(namespace)) expect(after[`${r}:1.9.x`]).not.toBe(before[`${r}:1.9.x`]);
   });
 });
