@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { InputError, errorMessage } from '../errors.js';
 import type { Credentials } from '../ports.js';
+import { ProcessTimeoutError, runBounded, type ProcessResult } from './bounded-process.js';
 import { DOCKER_HUB } from '../../tags/index.js';
 
 interface DockerConfig {
@@ -58,89 +58,41 @@ function parseHelperAnswer(stdout: string): Credentials | undefined | 'bad' {
  * Runs `docker-credential-<helper> get` with `server` on stdin. Every failure is bad input (exit
  * 2: the machine's docker config names a helper that does not work) with a one-line message that
  * never holds the helper's output: that output is, or may hold, the secret. Bounded by `timeoutMs`
- * and by the run's signal; the helper is killed then, not waited for.
+ * and by the run's signal; the helper is killed then, with whatever it started, not waited for.
  */
-function runHelper(helper: string, server: string, options: HelperOptions): Promise<Credentials | undefined> {
+async function runHelper(helper: string, server: string, options: HelperOptions): Promise<Credentials | undefined> {
   const command = `docker-credential-${helper}`;
-  const timeoutMs = options.timeoutMs ?? HELPER_TIMEOUT_MS;
-  const { signal } = options;
   const hint = `run \`echo ${server} | ${command} get\` to see what it says, or fix credHelpers/credsStore in the docker config`;
   const refused = (what: string): InputError =>
     new InputError(`${command} get for ${server} ${what} (its output is not shown: it may hold a secret); ${hint}`);
-  return new Promise((resolve, reject) => {
-    signal?.throwIfAborted();
-    // Its own process group, so that stopping it stops whatever it started too.
-    const child = spawn(command, ['get'], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (outcome: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      outcome();
-    };
-    // Killed, not waited for: a helper that ignores SIGTERM, or left a child holding its output
-    // open, must not hold the run. Its streams go with it.
-    const stop = (): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-      child.stdout.destroy();
-      child.stdin.destroy();
-    };
-    const onAbort = (): void =>
-      finish(() => {
-        stop();
-        reject(signal?.reason as Error);
-      });
-    const timer = setTimeout(
-      () =>
-        finish(() => {
-          stop();
-          reject(refused(`gave no answer within ${timeoutMs / 1000}s`));
-        }),
-      timeoutMs,
-    );
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= HELPER_OUTPUT_LIMIT) chunks.push(chunk);
+  let result: ProcessResult;
+  try {
+    result = await runBounded(command, ['get'], {
+      input: server,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? HELPER_TIMEOUT_MS,
+      stdoutLimit: HELPER_OUTPUT_LIMIT,
     });
-    child.on('error', (error: NodeJS.ErrnoException) =>
-      finish(() =>
-        reject(
-          error.code === 'ENOENT'
-            ? new InputError(
-                `the docker config names credential helper "${helper}", but ${command} is not on PATH; install it, or fix credHelpers/credsStore in the docker config`,
-              )
-            : refused(`could not be started (${error.code ?? 'error'})`),
-        ),
-      ),
-    );
-    child.on('close', (code, killedBy) =>
-      finish(() => {
-        const stdout = Buffer.concat(chunks).toString('utf8');
-        if (code !== 0) {
-          // Helpers exit non-zero with "credentials not found": that is "no credentials", not a failure.
-          if (/credentials not found/i.test(stdout)) return resolve(undefined);
-          return reject(refused(killedBy ? `was killed by ${killedBy}` : `failed (exit code ${code})`));
-        }
-        if (size > HELPER_OUTPUT_LIMIT) return reject(refused(`printed more than ${HELPER_OUTPUT_LIMIT} bytes`));
-        const answer = parseHelperAnswer(stdout);
-        if (answer === 'bad') return reject(refused(`printed no JSON credentials (${size} bytes)`));
-        resolve(answer);
-      }),
-    );
-    // A helper may exit without reading its stdin (docker itself ignores that too): its exit code
-    // and output decide, never the EPIPE of this write.
-    child.stdin.on('error', () => undefined);
-    // The server URL goes on stdin, never on the command line; so would anything secret.
-    child.stdin.end(server);
-  });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    if (error instanceof ProcessTimeoutError) throw refused(`gave no answer within ${error.timeoutMs / 1000}s`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new InputError(
+        `the docker config names credential helper "${helper}", but ${command} is not on PATH; install it, or fix credHelpers/credsStore in the docker config`,
+      );
+    throw refused(`could not be started (${code ?? 'error'})`);
+  }
+  const stdout = result.stdout.toString('utf8');
+  if (result.code !== 0) {
+    // Helpers exit non-zero with "credentials not found": that is "no credentials", not a failure.
+    if (/credentials not found/i.test(stdout)) return undefined;
+    throw refused(result.killedBy ? `was killed by ${result.killedBy}` : `failed (exit code ${result.code})`);
+  }
+  if (result.stdoutBytes > HELPER_OUTPUT_LIMIT) throw refused(`printed more than ${HELPER_OUTPUT_LIMIT} bytes`);
+  const answer = parseHelperAnswer(stdout);
+  if (answer === 'bad') throw refused(`printed no JSON credentials (${result.stdoutBytes} bytes)`);
+  return answer;
 }
 
 /**

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { WorkError, errorMessage } from '../errors.js';
 import type { RemoteRefs } from '../plan/branches.js';
 import type { GitRemote } from '../ports.js';
+import { ProcessTimeoutError, runBounded, type ProcessResult } from './bounded-process.js';
 
 /** Parses `git ls-remote --heads --tags` output; a peeled `^{}` line wins over its annotated tag. */
 export function parseLsRemote(output: string): RemoteRefs {
@@ -53,8 +53,6 @@ function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 
 /** How long git may go without a word from the remote before it is stopped. */
 const GIT_SILENCE_TIMEOUT_MS = 120_000;
-// Enough of git's stderr for the one line an error message needs.
-const STDERR_LIMIT = 64 * 1024;
 
 function reasonOf(stderr: string): string {
   const lines = stderr.split('\n').map((line) => line.trim());
@@ -66,9 +64,9 @@ function reasonOf(stderr: string): string {
 }
 
 /**
- * `git ls-remote` run directly rather than through simple-git: simple-git can stop only the git
+ * `git ls-remote`, run directly rather than through simple-git: simple-git can stop only the git
  * process, and git leaves its remote helper (git-remote-http, which holds the connection) running
- * as an orphan. Here git runs in a process group of its own, and stopping it stops the group.
+ * as an orphan. runBounded stops the whole process group, on the run's signal or after silence.
  */
 export class GitLsRemote implements GitRemote {
   private readonly silenceTimeoutMs: number;
@@ -77,80 +75,28 @@ export class GitLsRemote implements GitRemote {
     this.silenceTimeoutMs = options.silenceTimeoutMs ?? GIT_SILENCE_TIMEOUT_MS;
   }
 
-  listRefs(repo: string, signal?: AbortSignal): Promise<RemoteRefs> {
-    return new Promise((resolve, reject) => {
-      signal?.throwIfAborted();
-      const failed = (reason: string, cause?: unknown): WorkError =>
-        new WorkError('resolve', `cannot read the branches of ${repo}: ${reason}`, { cause });
-      // No prompt for credentials (GIT_TERMINAL_PROMPT=0 and no terminal): an unattended nightly
-      // must fail, not hang.
-      const child = spawn('git', ['ls-remote', '--heads', '--tags', '--', repo], {
+  async listRefs(repo: string, signal?: AbortSignal): Promise<RemoteRefs> {
+    const failed = (reason: string, cause?: unknown): WorkError =>
+      new WorkError('resolve', `cannot read the branches of ${repo}: ${reason}`, { cause });
+    let result: ProcessResult;
+    try {
+      // No prompt for credentials (GIT_TERMINAL_PROMPT=0, and no terminal in its own session): an
+      // unattended nightly must fail, not hang. Silence, not a slow answer, is what gives up.
+      result = await runBounded('git', ['ls-remote', '--heads', '--tags', '--', repo], {
         env: gitEnv(process.env),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
+        signal,
+        timeoutMs: this.silenceTimeoutMs,
+        silence: true,
+        stdoutLimit: 256 * 1024 * 1024,
+        stderr: true,
       });
-      const stdout: Buffer[] = [];
-      let stderr = '';
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const stop = (): void => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-        child.stdout.destroy();
-        child.stderr.destroy();
-      };
-      const finish = (outcome: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        outcome();
-      };
-      const onAbort = (): void =>
-        finish(() => {
-          stop();
-          reject(signal?.reason as Error);
-        });
-      // Like simple-git's block timeout: silence, not a slow answer, is what gives up.
-      const quiet = (): void => {
-        clearTimeout(timer);
-        timer = setTimeout(
-          () =>
-            finish(() => {
-              stop();
-              reject(failed(`no answer for ${this.silenceTimeoutMs / 1000}s`));
-            }),
-          this.silenceTimeoutMs,
-        );
-      };
-      quiet();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout.push(chunk);
-        quiet();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        if (stderr.length < STDERR_LIMIT) stderr += chunk.toString('utf8');
-        quiet();
-      });
-      child.on('error', (error: NodeJS.ErrnoException) =>
-        finish(() =>
-          reject(
-            error.code === 'ENOENT'
-              ? failed('git is not installed (not on PATH)', error)
-              : failed(errorMessage(error), error),
-          ),
-        ),
-      );
-      child.on('close', (code) =>
-        finish(() => {
-          if (code === 0) resolve(parseLsRemote(Buffer.concat(stdout).toString('utf8')));
-          else reject(failed(reasonOf(stderr)));
-        }),
-      );
-    });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      if (error instanceof ProcessTimeoutError) throw failed(`no answer for ${this.silenceTimeoutMs / 1000}s`, error);
+      const code = (error as NodeJS.ErrnoException).code;
+      throw failed(code === 'ENOENT' ? 'git is not installed (not on PATH)' : errorMessage(error), error);
+    }
+    if (result.code !== 0) throw failed(reasonOf(result.stderr));
+    return parseLsRemote(result.stdout.toString('utf8'));
   }
 }

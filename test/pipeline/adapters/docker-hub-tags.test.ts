@@ -6,7 +6,7 @@ import { chooseTagDeleter } from '../../../pipeline/commands/prune.js';
 import { StreamLogger } from '../../../pipeline/log.js';
 import type { Registry } from '../../../pipeline/ports.js';
 import { Redactor } from '../../../pipeline/redact.js';
-import { RegistryApiTagDeleter } from '../../../pipeline/registry/tag-deleter.js';
+import { RegistryApiTagDeleter, type TagDeleter } from '../../../pipeline/registry/tag-deleter.js';
 import { BufferSink, fixedClock } from '../../helpers/runtime.js';
 
 const PASSWORD = 'dckr_pat_standIn123';
@@ -127,29 +127,26 @@ describe('DockerHubTagDeleter', () => {
 });
 
 describe('hubRollbackDeleter', () => {
-  it('deletes tags like the Hub deleter', async () => {
-    const rollback = hubRollbackDeleter({
+  const rollback = (budgetMs: number): TagDeleter =>
+    hubRollbackDeleter({
       credentials: { username: 'bot', password: PASSWORD },
       log,
       clock: retry.clock,
-      budgetMs: 5000,
+      budgetMs,
       baseUrl: hub.url,
     });
-    await rollback.deleteTags('mesos/mesos-mini', ['master-2026-01-01']);
+
+  it('deletes tags like the Hub deleter', async () => {
+    await rollback(5000).deleteTags('mesos/mesos-mini', ['master-2026-01-01']);
     expect(hub.tags.has('mesos/mesos-mini:master-2026-01-01')).toBe(false);
   });
 
   it('gives up when the rollback budget is spent, though each request may take longer', async () => {
     hub.silent = true;
-    const rollback = hubRollbackDeleter({
-      credentials: { username: 'bot', password: PASSWORD },
-      log,
-      clock: retry.clock,
-      budgetMs: 500,
-      baseUrl: hub.url,
-    });
     const started = Date.now();
-    await expect(rollback.deleteTags('mesos/mesos-mini', ['master-2026-01-01', 'master-2026-01-02'])).rejects.toThrow();
+    await expect(
+      rollback(500).deleteTags('mesos/mesos-mini', ['master-2026-01-01', 'master-2026-01-02']),
+    ).rejects.toThrow();
     // Within the budget and a margin for a loaded machine; a request alone may take 5 s, two 10 s.
     expect(Date.now() - started).toBeLessThan(2500);
     expect(hub.tags.size).toBe(3);
