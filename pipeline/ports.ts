@@ -29,6 +29,8 @@ export interface BuildRequest {
   context: string;
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
+  /** Run every step again rather than take it from the build cache (`docker build --no-cache`). */
+  noCache?: boolean | undefined;
 }
 
 export interface ImageDetails {

@@ -120,6 +120,7 @@ export class DockerImageEngine implements ImageEngine {
         ...labelling,
         rm: true,
         forcerm: true,
+        ...(request.noCache ? { nocache: true } : {}),
         abortSignal: signal,
       });
     } catch (error) {

@@ -14,7 +14,9 @@ export interface Published {
   labels: Record<string, string>;
 }
 
-export type Decision = { action: 'build'; reason: string } | { action: 'reuse'; reason: string; published: Published };
+export type Decision =
+  /** `noCache`: rebuilt for its age, so every step runs again; the build cache holds the old layers. */
+  { action: 'build'; reason: string; noCache?: boolean } | { action: 'reuse'; reason: string; published: Published };
 
 const SINGLE_IMAGE_TYPES = new Set([
   'application/vnd.docker.distribution.manifest.v2+json',
@@ -77,7 +79,7 @@ export function decideReuse(
           return { action: 'build', reason: `it was not built on the published ${image.base}` };
       }
       const stale = ageProblem(found.labels, age);
-      if (stale) return { action: 'build', reason: stale };
+      if (stale) return { action: 'build', reason: stale, noCache: true };
       return {
         action: 'reuse',
         reason: `unchanged since ${found.labels[CREATED]}`,

@@ -175,4 +175,20 @@ describe('decideReuse', () => {
       'the published image is 2d 00h old, older than --rebuild-after 1h 00m: rebuilt for OS and package updates',
     );
   });
+
+  it('rebuilds for its age without the build cache, which holds the old layers; other rebuilds use it', () => {
+    const noCache = (found: Record<string, Published>): (boolean | undefined)[] =>
+      [...decideReuse(branch, inputs, new Map(Object.entries(found)), age).values()].map((decision) =>
+        decision.action === 'build' ? (decision.noCache ?? false) : undefined,
+      );
+    expect(noCache({ base: createdAt(good.base, '2026-11-01T00:00:00.000Z'), child: good.child })).toEqual([
+      true,
+      false,
+    ]);
+    expect(noCache({ base: createdAt(good.base, undefined), child: good.child })).toEqual([true, false]);
+    expect(
+      noCache({ base: published('base', { ...good.base.labels, [INPUTS_LABEL]: 'sha256:old' }), child: good.child }),
+    ).toEqual([false, false]);
+    expect(noCache(good)).toEqual([undefined, undefined]);
+  });
 });
