@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { systemClock } from './adapters/clock.js';
-import { SimpleGitRemote } from './adapters/git-remote.js';
+import { GitLsRemote } from './adapters/git-remote.js';
 import { runCli } from './cli/run-cli.js';
 import { InterruptedError } from './errors.js';
 import { Redactor } from './redact.js';
@@ -35,5 +35,5 @@ process.exitCode = await runCli(process.argv.slice(2), {
   clock: systemClock,
   redactor,
   signal: controller.signal,
-  git: new SimpleGitRemote(),
+  git: new GitLsRemote(),
 });

@@ -3,7 +3,7 @@ import type { RemoteRefs } from './plan/branches.js';
 
 /**
  * The interfaces the core owns. Adapters (pipeline/adapters/) implement them with dockerode,
- * simple-git, fetch and Octokit, and get their clients through their constructors.
+ * the git CLI, fetch and Octokit, and get their clients through their constructors.
  */
 
 /** The only source of time. Pure code takes the instant as an argument instead. */
@@ -36,6 +36,8 @@ export interface BuildRequest {
   baseImageId?: string | undefined;
   /** False: the compile cache is bypassed (`--no-compile-cache`). Default true. */
   compileCache?: boolean | undefined;
+  /** Run every step again rather than take it from the build cache (`docker build --no-cache`). */
+  noCache?: boolean | undefined;
 }
 
 export interface ImageDetails {

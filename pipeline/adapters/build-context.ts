@@ -1,7 +1,7 @@
 import dockerignore from '@balena/dockerignore';
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { createReadStream, lstatSync, type Stats } from 'node:fs';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import tar from 'tar-fs';
@@ -87,7 +87,8 @@ export function packContext(
     ignore: (name: string) => {
       const relative = path.relative(context, name).split(path.sep).join('/');
       if (relative === '') return false;
-      return !filter.includes(relative, statSync(name).isDirectory());
+      // lstat, as tar-fs packs: a symlink (to a folder, or dangling) is sent as a symlink.
+      return !filter.includes(relative, lstatSync(name).isDirectory());
     },
     map: (header) => ({ ...header, uid: 0, gid: 0, uname: '', gname: '' }),
   });
@@ -98,7 +99,7 @@ export function packContext(
   return out;
 }
 
-/** Every file the engine would get, relative and sorted: what the context's digest covers. */
+/** Every file (and symlink) the engine would get, relative and sorted. */
 export async function listContextFiles(context: string, filter: ContextFilter): Promise<string[]> {
   const files: string[] = [];
   const walk = async (dir: string): Promise<void> => {
@@ -113,19 +114,45 @@ export async function listContextFiles(context: string, filter: ContextFilter): 
   return files.filter((file) => filter.includes(file, false)).sort();
 }
 
+async function fileDigest(file: string): Promise<string> {
+  const content = createHash('sha256');
+  for await (const chunk of createReadStream(file)) content.update(chunk as Buffer);
+  return content.digest('hex');
+}
+
+/** Permission bits with setuid, setgid and sticky: what a COPY gives the file in the image. */
+const modeOf = (info: Stats): string => (info.mode & 0o7777).toString(8);
+
 /**
- * A digest of what a build sends: each file's path, executable bit and content. Streams every
- * file, so it costs one read of the context and no memory beyond a buffer.
+ * A digest of what a build sends, entry by entry as packContext puts them into the tar: every
+ * folder (empty ones too) with its mode, every file with its mode and content, every symlink with
+ * its target. Symlinks are never followed (the engine gets a symlink, not what it points at), so a
+ * symlink to a folder or to nothing is one entry like any other. Timestamps and owners do not count
+ * (owners are zeroed in the tar). Streams every file: one read of the context, no memory beyond a
+ * buffer.
  */
 export async function contextDigest(context: string): Promise<string> {
   const filter = await contextFilter(context);
+  const entries: [string, string][] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(path.join(context, dir), { withFileTypes: true })) {
+      const relative = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      const full = path.join(context, relative);
+      // Dirent types come from lstat: a symlink to a folder is a symlink here.
+      if (!filter.includes(relative, entry.isDirectory())) continue;
+      const info = await lstat(full);
+      if (info.isDirectory()) {
+        entries.push([relative, `dir\0${modeOf(info)}\0`]);
+        await walk(relative);
+      } else if (info.isSymbolicLink()) entries.push([relative, `link\0\0${await readlink(full)}`]);
+      else if (info.isFile()) entries.push([relative, `file\0${modeOf(info)}\0${await fileDigest(full)}`]);
+      else entries.push([relative, `other\0${modeOf(info)}\0`]);
+    }
+  };
+  await walk('');
   const total = createHash('sha256');
-  for (const file of await listContextFiles(context, filter)) {
-    const full = path.join(context, file);
-    const info = await stat(full);
-    const content = createHash('sha256');
-    for await (const chunk of createReadStream(full)) content.update(chunk as Buffer);
-    total.update(`${file}\0${info.mode & 0o111 ? 'x' : '-'}\0${content.digest('hex')}\n`);
-  }
+  // Code-unit order, not the locale's: the same context gives the same digest on every machine.
+  for (const [relative, line] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    total.update(`${relative}\0${line}\n`);
   return `sha256:${total.digest('hex')}`;
 }

@@ -13,6 +13,8 @@ export interface BuildKitRequest {
   buildArgs: Record<string, string>;
   /** Labels set through the API, when the Dockerfile cannot carry them. */
   labels?: Record<string, string> | undefined;
+  /** Run every step again (`--no-cache`); cache mounts keep their content. */
+  noCache?: boolean | undefined;
 }
 
 /**
@@ -41,6 +43,7 @@ export async function buildWithBuildKit(
           buildargs: request.buildArgs,
           ...(request.labels ? { labels: request.labels } : {}),
           buildid: buildId,
+          ...(request.noCache ? { nocache: true } : {}),
           rm: true,
           forcerm: true,
         },

@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { InputError, WorkError, errorMessage } from '../errors.js';
+import { InputError, errorMessage } from '../errors.js';
 import type { Credentials } from '../ports.js';
+import { ProcessTimeoutError, runBounded, type ProcessResult } from './bounded-process.js';
 import { DOCKER_HUB } from '../../tags/index.js';
 
 interface DockerConfig {
@@ -25,25 +25,74 @@ function configKeys(host: string): string[] {
   return [host, `https://${host}`, `http://${host}`, `https://${host}/v1/`, `https://${host}/v2/`];
 }
 
-function runHelper(helper: string, server: string): Promise<Credentials | undefined> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(`docker-credential-${helper}`, ['get'], { timeout: 30_000 }, (error, stdout) => {
-      if (error) {
-        // Helpers exit non-zero with "credentials not found": that is "no credentials", not a failure.
-        if (/not found/i.test(stdout) || /not found/i.test(errorMessage(error))) return resolve(undefined);
-        return reject(
-          new WorkError(
-            'credentials',
-            `docker-credential-${helper} failed for ${server}: ${errorMessage(error).split('\n')[0]}`,
-          ),
-        );
-      }
-      const parsed = JSON.parse(stdout) as { Username?: string; Secret?: string };
-      resolve(parsed.Username && parsed.Secret ? { username: parsed.Username, password: parsed.Secret } : undefined);
+/** How long a credential helper may take (a keychain may ask for a password; CI has none). */
+export const HELPER_TIMEOUT_MS = 30_000;
+// A credential is a few KiB at most; more is not a credential, and is not kept.
+const HELPER_OUTPUT_LIMIT = 64 * 1024;
+
+export interface HelperOptions {
+  /** The run's signal: an interrupted run does not wait for a helper. */
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/** A JSON object with string Username and Secret, or undefined for an empty answer; else a problem. */
+function parseHelperAnswer(stdout: string): Credentials | undefined | 'bad' {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stdout);
+  } catch {
+    return 'bad';
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'bad';
+  const { Username: username, Secret: password } = parsed as { Username?: unknown; Secret?: unknown };
+  if (
+    (username !== undefined && typeof username !== 'string') ||
+    (password !== undefined && typeof password !== 'string')
+  )
+    return 'bad';
+  return username && password ? { username, password } : undefined;
+}
+
+/**
+ * Runs `docker-credential-<helper> get` with `server` on stdin. Every failure is bad input (exit
+ * 2: the machine's docker config names a helper that does not work) with a one-line message that
+ * never holds the helper's output: that output is, or may hold, the secret. Bounded by `timeoutMs`
+ * and by the run's signal; the helper is killed then, with whatever it started, not waited for.
+ */
+async function runHelper(helper: string, server: string, options: HelperOptions): Promise<Credentials | undefined> {
+  const command = `docker-credential-${helper}`;
+  const hint = `run \`echo ${server} | ${command} get\` to see what it says, or fix credHelpers/credsStore in the docker config`;
+  const refused = (what: string): InputError =>
+    new InputError(`${command} get for ${server} ${what} (its output is not shown: it may hold a secret); ${hint}`);
+  let result: ProcessResult;
+  try {
+    result = await runBounded(command, ['get'], {
+      input: server,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? HELPER_TIMEOUT_MS,
+      stdoutLimit: HELPER_OUTPUT_LIMIT,
     });
-    // The server URL goes on stdin, never on the command line; so would anything secret.
-    child.stdin?.end(server);
-  });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    if (error instanceof ProcessTimeoutError) throw refused(`gave no answer within ${error.timeoutMs / 1000}s`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new InputError(
+        `the docker config names credential helper "${helper}", but ${command} is not on PATH; install it, or fix credHelpers/credsStore in the docker config`,
+      );
+    throw refused(`could not be started (${code ?? 'error'})`);
+  }
+  const stdout = result.stdout.toString('utf8');
+  if (result.code !== 0) {
+    // Helpers exit non-zero with "credentials not found": that is "no credentials", not a failure.
+    if (/credentials not found/i.test(stdout)) return undefined;
+    throw refused(result.killedBy ? `was killed by ${result.killedBy}` : `failed (exit code ${result.code})`);
+  }
+  if (result.stdoutBytes > HELPER_OUTPUT_LIMIT) throw refused(`printed more than ${HELPER_OUTPUT_LIMIT} bytes`);
+  const answer = parseHelperAnswer(stdout);
+  if (answer === 'bad') throw refused(`printed no JSON credentials (${result.stdoutBytes} bytes)`);
+  return answer;
 }
 
 /**
@@ -53,6 +102,7 @@ function runHelper(helper: string, server: string): Promise<Credentials | undefi
 export async function resolveCredentials(
   host: string,
   env: Readonly<Record<string, string | undefined>>,
+  helperOptions: HelperOptions = {},
 ): Promise<Credentials | undefined> {
   const username = env.REGISTRY_USERNAME;
   const password = env.REGISTRY_PASSWORD;
@@ -83,7 +133,7 @@ export async function resolveCredentials(
   const helper = keys.map((key) => config.credHelpers?.[key]).find(Boolean) ?? config.credsStore;
   if (helper) {
     for (const key of keys) {
-      const found = await runHelper(helper, key);
+      const found = await runHelper(helper, key, helperOptions);
       if (found) return found;
     }
   }

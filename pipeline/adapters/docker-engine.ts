@@ -151,8 +151,8 @@ export class DockerImageEngine implements ImageEngine {
       return await buildWithBuildKit(
         this.docker,
         dockerfile === undefined
-          ? { context, dockerfile: 'Dockerfile', buildArgs, labels: request.labels }
-          : { context, dockerfile: LABELLED_DOCKERFILE, buildArgs },
+          ? { context, dockerfile: 'Dockerfile', buildArgs, labels: request.labels, noCache: request.noCache }
+          : { context, dockerfile: LABELLED_DOCKERFILE, buildArgs, noCache: request.noCache },
         (line) => onOutput(line.text, line.step ? 'step' : undefined),
         signal,
       );
@@ -187,6 +187,7 @@ export class DockerImageEngine implements ImageEngine {
         ...labelling,
         rm: true,
         forcerm: true,
+        ...(request.noCache ? { nocache: true } : {}),
         abortSignal: signal,
       });
     } catch (error) {

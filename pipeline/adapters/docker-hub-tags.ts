@@ -1,6 +1,7 @@
 import { deadline } from '../deadline.js';
 import { errorMessage } from '../errors.js';
-import type { Credentials } from '../ports.js';
+import type { Clock, Credentials } from '../ports.js';
+import type { Logger } from '../log.js';
 import type { TagDeleter } from '../registry/tag-deleter.js';
 import { isNetworkError, isRetryableStatus, RegistryError, withRetry, type RetryContext } from '../retry.js';
 
@@ -122,4 +123,34 @@ export class DockerHubTagDeleter implements TagDeleter {
       );
     }
   }
+}
+
+export interface RollbackDeleterOptions {
+  credentials: Credentials;
+  log: Logger;
+  clock: Clock;
+  /** All the time the rollback has: the deleter gives up when it is spent. */
+  budgetMs: number;
+  baseUrl?: string;
+}
+
+/**
+ * The Hub deleter a rollback uses: short requests and few retries, and no more time in all than
+ * the rollback's own budget (not the maybe interrupted run's signal), counted from when it is made:
+ * when the rollback starts. A signalled run has 10 s to stop.
+ */
+export function hubRollbackDeleter(options: RollbackDeleterOptions): TagDeleter {
+  // Like Registry.forCleanup: not linked to the run's signal; its timer does not hold the process.
+  const { signal } = deadline(options.budgetMs);
+  return new DockerHubTagDeleter({
+    credentials: options.credentials,
+    requestTimeoutMs: Math.min(5000, options.budgetMs),
+    retry: {
+      policy: { retries: 1, minDelayMs: 200, maxDelayMs: 1000 },
+      log: options.log,
+      clock: options.clock,
+      signal,
+    },
+    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+  });
 }

@@ -1,7 +1,7 @@
-import { simpleGit, type SimpleGit } from 'simple-git';
 import { WorkError, errorMessage } from '../errors.js';
 import type { RemoteRefs } from '../plan/branches.js';
 import type { GitRemote } from '../ports.js';
+import { ProcessTimeoutError, runBounded, type ProcessResult } from './bounded-process.js';
 
 /** Parses `git ls-remote --heads --tags` output; a peeled `^{}` line wins over its annotated tag. */
 export function parseLsRemote(output: string): RemoteRefs {
@@ -20,8 +20,8 @@ export function parseLsRemote(output: string): RemoteRefs {
   return { heads, tags };
 }
 
-// What git needs to reach a remote, and nothing that could run code (simple-git refuses EDITOR,
-// GIT_SSH_COMMAND and the like, and so do we).
+// What git needs to reach a remote, and nothing that could run code (EDITOR, GIT_SSH_COMMAND,
+// GIT_ASKPASS and the like stay out).
 const PASSED_ENV = [
   'PATH',
   'HOME',
@@ -51,26 +51,52 @@ function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-export class SimpleGitRemote implements GitRemote {
-  private readonly git: SimpleGit;
+/** How long git may go without a word from the remote before it is stopped. */
+const GIT_SILENCE_TIMEOUT_MS = 120_000;
 
-  constructor(git?: SimpleGit) {
-    // No prompt for credentials: an unattended nightly must fail, not hang.
-    this.git = git ?? simpleGit({ timeout: { block: 120_000 } }).env(gitEnv(process.env));
+function reasonOf(stderr: string): string {
+  const lines = stderr.split('\n').map((line) => line.trim());
+  return (
+    lines.find((line) => /fatal|error|not found|unable|could not/i.test(line)) ??
+    lines.find((line) => line !== '') ??
+    'git gave no reason'
+  );
+}
+
+/**
+ * `git ls-remote`, run directly rather than through simple-git: simple-git can stop only the git
+ * process, and git leaves its remote helper (git-remote-http, which holds the connection) running
+ * as an orphan. runBounded stops the whole process group, on the run's signal or after silence.
+ */
+export class GitLsRemote implements GitRemote {
+  private readonly silenceTimeoutMs: number;
+
+  constructor(options: { silenceTimeoutMs?: number } = {}) {
+    this.silenceTimeoutMs = options.silenceTimeoutMs ?? GIT_SILENCE_TIMEOUT_MS;
   }
 
   async listRefs(repo: string, signal?: AbortSignal): Promise<RemoteRefs> {
-    signal?.throwIfAborted();
-    let output: string;
+    const failed = (reason: string, cause?: unknown): WorkError =>
+      new WorkError('resolve', `cannot read the branches of ${repo}: ${reason}`, { cause });
+    let result: ProcessResult;
     try {
-      output = await this.git.listRemote(['--heads', '--tags', '--', repo]);
+      // No prompt for credentials (GIT_TERMINAL_PROMPT=0, and no terminal in its own session): an
+      // unattended nightly must fail, not hang. Silence, not a slow answer, is what gives up.
+      result = await runBounded('git', ['ls-remote', '--heads', '--tags', '--', repo], {
+        env: gitEnv(process.env),
+        signal,
+        timeoutMs: this.silenceTimeoutMs,
+        silence: true,
+        stdoutLimit: 256 * 1024 * 1024,
+        stderr: true,
+      });
     } catch (error) {
-      const reason =
-        errorMessage(error)
-          .split('\n')
-          .find((line) => /fatal|error|not found|unable|could not/i.test(line)) ?? errorMessage(error).split('\n')[0];
-      throw new WorkError('resolve', `cannot read the branches of ${repo}: ${reason?.trim()}`, { cause: error });
+      if (signal?.aborted) throw error;
+      if (error instanceof ProcessTimeoutError) throw failed(`no answer for ${this.silenceTimeoutMs / 1000}s`, error);
+      const code = (error as NodeJS.ErrnoException).code;
+      throw failed(code === 'ENOENT' ? 'git is not installed (not on PATH)' : errorMessage(error), error);
     }
-    return parseLsRemote(output);
+    if (result.code !== 0) throw failed(reasonOf(result.stderr));
+    return parseLsRemote(result.stdout.toString('utf8'));
   }
 }

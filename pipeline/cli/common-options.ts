@@ -49,7 +49,7 @@ function isUrl(repo: string): boolean {
  * image (the source label and the GIT_REPO build arg): refuse it. A bare user name in an ssh URL
  * (`ssh://git@host/...`) is no secret and passes.
  */
-function credentialsProblem(repo: string): string | undefined {
+export function credentialsProblem(repo: string): string | undefined {
   let url: URL;
   try {
     url = new URL(repo);

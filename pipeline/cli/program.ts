@@ -2,8 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../errors.js';
 import { packageVersion } from '../paths.js';
 import type { PruneFlags } from '../commands/prune.js';
-import type { PublishFlags } from '../commands/publish.js';
 import type { ReportFlags } from '../commands/report.js';
+import { DEFAULT_REBUILD_AFTER, type PublishFlags } from '../commands/publish.js';
 import { DEFAULT_MAX_AGE, type StatusFlags } from '../commands/status.js';
 import type { PlanFlags } from './common-options.js';
 
@@ -75,6 +75,11 @@ export function buildProgram(
     .option(
       '--no-compile-cache',
       'compile without the compile cache (ccache neither reads nor writes it); with --force, a build from scratch',
+    )
+    .option(
+      '--rebuild-after <duration>',
+      'rebuild an unchanged image older than this, for OS and package updates: 7d, 36h, 1d12h',
+      DEFAULT_REBUILD_AFTER,
     )
     .option('--report <file>', 'write the run report as JSON to this file')
     .option('--json', 'print the run report (or with --dry-run the plan) as JSON on stdout')

@@ -4,7 +4,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveCredentials } from '../adapters/credentials.js';
 import { dockerFromEnv } from '../adapters/docker-client.js';
-import { DockerHubTagDeleter } from '../adapters/docker-hub-tags.js';
+import { hubRollbackDeleter } from '../adapters/docker-hub-tags.js';
 import { DockerContainers } from '../adapters/docker-containers.js';
 import { DockerImageEngine } from '../adapters/docker-engine.js';
 import { contextDigest } from '../adapters/build-context.js';
@@ -13,6 +13,7 @@ import { LocalHostFacts } from '../adapters/host-facts.js';
 import { RegistryHttp } from '../adapters/registry-http.js';
 import { acquireLock, type HeldLock } from '../adapters/run-lock.js';
 import { resolvePlanSettings, type PlanFlags } from '../cli/common-options.js';
+import { parseDuration } from '../cli/duration.js';
 import { registryRetryPolicy, wholeNumberOption } from '../cli/registry-options.js';
 import type { Runtime } from '../cli/runtime.js';
 import { errorMessage, InputError, WorkError } from '../errors.js';
@@ -22,6 +23,7 @@ import type { Plan } from '../plan/plan.js';
 import type { PublishDeps, PublishOptions, RunShared } from '../publish/context.js';
 import { preflight, preflightMessage } from '../publish/preflight.js';
 import { publish, runExitCode } from '../publish/publish.js';
+import { CLEANUP_TIMEOUT_MS, INTERRUPTED_CLEANUP_TIMEOUT_MS } from '../publish/push.js';
 import type { RunReport } from '../publish/report.js';
 import { writeRunSummary } from '../report/step-summary.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
@@ -44,7 +46,11 @@ export interface PublishFlags extends PlanFlags {
   retries?: string;
   plan?: string;
   summary?: boolean;
+  rebuildAfter?: string;
 }
+
+/** How old an unchanged image may get before it is rebuilt for OS and package updates. */
+export const DEFAULT_REBUILD_AFTER = '7d';
 
 // Two branches build at once where there are two cores: a build's single-threaded steps (and
 // its waits on the network and on smoke tests) leave the other core idle otherwise. More would
@@ -125,6 +131,7 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     keep: flags.keep ?? false,
     force: flags.force ?? false,
     concurrency: wholeNumber('--concurrency', flags.concurrency, DEFAULT_CONCURRENCY, 1, 16),
+    rebuildAfterMs: parseDuration('--rebuild-after', flags.rebuildAfter ?? DEFAULT_REBUILD_AFTER),
   };
   const retry: RetryPolicy = {
     ...registryRetryPolicy(runtime.env),
@@ -152,7 +159,10 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     ? await buildPlan(settings, runtime, smokeSpecProblems)
     : await readPlanFile(flags.plan as string, flags, runtime.cwd);
   const target = parseRegistryTarget(plan.registry);
-  const credentials = options.push && !flags.dryRun ? await resolveCredentials(target.host, runtime.env) : undefined;
+  const credentials =
+    options.push && !flags.dryRun
+      ? await resolveCredentials(target.host, runtime.env, { signal: runtime.signal })
+      : undefined;
   runtime.redactor.add(credentials?.password, credentials?.username);
   if (!engineClient) {
     printPlan(plan, flags.json ?? false, runtime);
@@ -216,10 +226,11 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
       tagDeleterFor:
         target.host === DOCKER_HUB && credentials
           ? () =>
-              new DockerHubTagDeleter({
+              hubRollbackDeleter({
                 credentials,
-                requestTimeoutMs: 5000,
-                retry: { policy: { retries: 1, minDelayMs: 200, maxDelayMs: 1000 }, log, clock: runtime.clock },
+                log,
+                clock: runtime.clock,
+                budgetMs: runtime.signal.aborted ? INTERRUPTED_CLEANUP_TIMEOUT_MS : CLEANUP_TIMEOUT_MS,
               })
           : undefined,
       credentials,

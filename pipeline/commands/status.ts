@@ -67,7 +67,7 @@ export async function runStatus(flags: StatusFlags, runtime: Runtime): Promise<n
           (b) => b.branch,
         );
 
-  const credentials = await resolveCredentials(settings.registry.host, runtime.env);
+  const credentials = await resolveCredentials(settings.registry.host, runtime.env, { signal: runtime.signal });
   runtime.redactor.add(credentials?.password, credentials?.username);
   const registry = new RegistryHttp({
     host: settings.registry.host,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { planProblems } from './plan-check.js';
 import { PLAN_VERSION } from './plan.js';
 
 // A plan file as `plan --json` writes it; `publish --plan FILE` applies it (changesets'
@@ -14,7 +15,7 @@ const plannedImageSchema = z.object({
   labels: z.record(z.string(), z.string()),
 });
 
-export const planSchema = z.object({
+const planShape = z.object({
   version: z.literal(PLAN_VERSION, {
     message: `must be ${PLAN_VERSION}; this plan was made by another version of mesos-pipeline`,
   }),
@@ -37,4 +38,10 @@ export const planSchema = z.object({
       images: z.array(plannedImageSchema).min(1),
     }),
   ),
+});
+
+// Then what the command line checks too: registries, tags, branch names, the repository URL.
+export const planSchema = planShape.superRefine((plan, context) => {
+  for (const problem of planProblems(plan))
+    context.addIssue({ code: 'custom', path: problem.path, message: problem.message });
 });

@@ -79,6 +79,7 @@ async function buildImage(
   shared: RunShared,
   log: Logger,
   report: ImageReport,
+  noCache: boolean,
 ): Promise<BuiltImage> {
   const base = image.base ? built.get(image.base) : undefined;
   if (image.base && !base) throw new BranchFailure('build', image.name, `base image ${image.base} was not built`);
@@ -88,12 +89,19 @@ async function buildImage(
   const tail = new LineTail(40);
   const started = deps.clock.now().getTime();
   log.info(
-    `building from ${image.context} at ${branch.sha.slice(0, 12)}${base ? ` on ${base.imageId.slice(0, 19)}` : ''}`,
+    `building from ${image.context} at ${branch.sha.slice(0, 12)}${base ? ` on ${base.imageId.slice(0, 19)}` : ''}${noCache ? ', every step again (no build cache)' : ''}`,
   );
   let imageId: string;
   try {
     imageId = await deps.engine.build(
-      { context: image.context, buildArgs, labels, baseImageId: base?.imageId, compileCache: shared.compileCache },
+      {
+        context: image.context,
+        buildArgs,
+        labels,
+        baseImageId: base?.imageId,
+        compileCache: shared.compileCache,
+        noCache,
+      },
       (line, kind) => {
         tail.push(line);
         if (kind === 'step') log.info(line);
@@ -159,7 +167,8 @@ async function smokeTest(
 
 /**
  * Builds every image of a branch in build order, each FROM the image its base just became, and
- * smoke-tests each right after its build, before anything is built on top of it.
+ * smoke-tests each right after its build, before anything is built on top of it. Images in
+ * `noCache` are built without the build cache.
  */
 export async function buildAndTestBranch(
   branch: PlannedBranch,
@@ -168,13 +177,14 @@ export async function buildAndTestBranch(
   built: Map<string, BuiltImage>,
   report: BranchReport,
   reuse: ReadonlySet<string>,
+  noCache: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   for (const [index, image] of branch.images.entries()) {
     if (reuse.has(image.name)) continue;
     deps.signal.throwIfAborted();
     const log = deps.log.child(`${image.name}@${branch.branch}`);
     const imageReport = report.images[index] as ImageReport;
-    const builtImage = await buildImage(image, branch, built, deps, shared, log, imageReport);
+    const builtImage = await buildImage(image, branch, built, deps, shared, log, imageReport, noCache.has(image.name));
     built.set(image.name, builtImage);
     await smokeTest(image, branch, builtImage, deps, shared, log, imageReport);
   }

@@ -29,6 +29,8 @@ export interface PublishOptions {
   force: boolean;
   /** Branches built and tested at the same time. Pushes overlap with the next branch's build. */
   concurrency: number;
+  /** An unchanged image older than this (by its created label) is rebuilt all the same. */
+  rebuildAfterMs: number;
 }
 
 /** What every branch of a run shares: loaded once, not once per branch. */

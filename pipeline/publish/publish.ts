@@ -158,14 +158,18 @@ export async function publish(
             branch,
             await expectedInputsOf(branch, shared),
             await readPublished(branch, snapshot, deps.registry),
+            { now: started, rebuildAfterMs: options.rebuildAfterMs },
           );
       }
       const reused = new Set(
         [...decisions].filter(([, decision]) => decision.action === 'reuse').map(([name]) => name),
       );
+      const fresh = new Set(
+        [...decisions].filter(([, decision]) => decision.action === 'build' && decision.noCache).map(([name]) => name),
+      );
       noteDecisions(branch, decisions, report, deps);
       await pullReusedBases(branch, decisions, built, deps);
-      await buildAndTestBranch(branch, deps, shared, built, report, reused);
+      await buildAndTestBranch(branch, deps, shared, built, report, reused, fresh);
     } catch (error) {
       recordFailure(report, error, deps.signal);
       await finish(branch, report, built, startedAt);

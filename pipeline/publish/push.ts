@@ -17,8 +17,8 @@ export type Source = { kind: 'built'; image: BuiltImage } | { kind: 'reused'; ma
 
 // How long putting tags back may take: after a failure, and after a signal (the run has 10 s to
 // stop in all, the engine's settling included).
-const CLEANUP_TIMEOUT_MS = 15_000;
-const INTERRUPTED_CLEANUP_TIMEOUT_MS = 6000;
+export const CLEANUP_TIMEOUT_MS = 15_000;
+export const INTERRUPTED_CLEANUP_TIMEOUT_MS = 6000;
 const ENGINE_SETTLE_MS = 2000;
 
 function refsOf(image: PlannedImage): ImageRef[] {

@@ -1,3 +1,4 @@
+import { formatAge } from '../cli/duration.js';
 import type { PlannedBranch } from '../plan/plan.js';
 import type { Manifest, Registry } from '../ports.js';
 import { parseImageRef } from '../../tags/index.js';
@@ -13,25 +14,49 @@ export interface Published {
   labels: Record<string, string>;
 }
 
-export type Decision = { action: 'build'; reason: string } | { action: 'reuse'; reason: string; published: Published };
+export type Decision =
+  /** `noCache`: rebuilt for its age, so every step runs again; the build cache holds the old layers. */
+  { action: 'build'; reason: string; noCache?: boolean } | { action: 'reuse'; reason: string; published: Published };
 
 const SINGLE_IMAGE_TYPES = new Set([
   'application/vnd.docker.distribution.manifest.v2+json',
   'application/vnd.oci.image.manifest.v1+json',
 ]);
 const REVISION = 'org.opencontainers.image.revision';
+const CREATED = 'org.opencontainers.image.created';
+
+/** When an unchanged image is old enough to be rebuilt anyway: OS and package updates reach it. */
+export interface RebuildAge {
+  /** The run's start: ages are counted to it. */
+  now: Date;
+  /** `--rebuild-after`. */
+  rebuildAfterMs: number;
+}
+
+/** Why an otherwise unchanged image is rebuilt for its age, or undefined when it is young enough. */
+function ageProblem(labels: Record<string, string>, age: RebuildAge): string | undefined {
+  const created = labels[CREATED];
+  const at = created === undefined ? Number.NaN : Date.parse(created);
+  if (Number.isNaN(at)) return `the published image has no valid ${CREATED} label: its age is unknown`;
+  const old = age.now.getTime() - at;
+  if (old <= age.rebuildAfterMs) return undefined;
+  return `the published image is ${formatAge(old)} old, older than --rebuild-after ${formatAge(age.rebuildAfterMs)}: rebuilt for OS and package updates`;
+}
 
 /**
  * Per image: reuse the published image under the floating tag, or build. Reuse only when all of
  * this holds, else build (never skip on a guess):
  *  - the floating tag exists and is a single image whose config could be read;
  *  - its revision label is the planned sha and its inputs label equals the inputs of this build;
- *  - for a child, its base is reused too and it was built on exactly that base image.
+ *  - for a child, its base is reused too and it was built on exactly that base image;
+ *  - it is no older than `--rebuild-after` (by its created label): else `yum update` and unpinned
+ *    packages would never reach an image whose branch stopped moving.
  */
 export function decideReuse(
   branch: PlannedBranch,
   expectedInputs: ReadonlyMap<string, string>,
   published: ReadonlyMap<string, Published | string>,
+  age: RebuildAge,
 ): Map<string, Decision> {
   const decisions = new Map<string, Decision>();
   for (const image of branch.images) {
@@ -53,9 +78,11 @@ export function decideReuse(
         if (found.labels[BASE_IMAGE_LABEL] !== base.published.imageId)
           return { action: 'build', reason: `it was not built on the published ${image.base}` };
       }
+      const stale = ageProblem(found.labels, age);
+      if (stale) return { action: 'build', reason: stale, noCache: true };
       return {
         action: 'reuse',
-        reason: `unchanged since ${found.labels['org.opencontainers.image.created'] ?? 'an earlier run'}`,
+        reason: `unchanged since ${found.labels[CREATED]}`,
         published: found,
       };
     };

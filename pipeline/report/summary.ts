@@ -107,9 +107,28 @@ function detailsOf(outcome: Outcome): string {
 
 const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
+const REASON_CHARS = 500;
+
+/**
+ * Why each image of a published branch was built rather than re-tagged: a new commit, changed
+ * inputs, a rebuilt base, or its age (`--rebuild-after`: OS and package updates). One line each.
+ */
+function rebuildLines(outcomes: readonly Outcome[]): string[] {
+  const lines: string[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.kind !== 'reported' || outcome.report.status !== 'published') continue;
+    for (const image of outcome.report.images) {
+      if (image.status !== 'pushed' || !image.reason) continue;
+      lines.push(`- ${code(outcome.branch)} ${cell(image.name)}: ${cell(clip(image.reason, REASON_CHARS))}`);
+    }
+  }
+  return lines;
+}
+
 /**
  * The run as Markdown for $GITHUB_STEP_SUMMARY: one table row per branch and image (status, commit,
- * tags, digest, durations), then the failing step, message and log tail of every failing branch.
+ * tags, digest, durations), then the failing step, message and log tail of every failing branch,
+ * then why each image of a published branch was rebuilt.
  * Never larger than `budget` bytes: failure details go first, then table rows, each with a note.
  */
 export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES): string {
@@ -139,5 +158,20 @@ export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES
   }
   if (shownDetails < failing.length)
     text += `\n_Details of ${failing.length - shownDetails} failing branches left out to stay under GitHub's step summary limit; the JSON reports have everything._\n`;
+
+  const rebuilt = rebuildLines(input.outcomes);
+  if (rebuilt.length === 0) return text;
+  const heading = '\n### Why rebuilt\n\n';
+  let shownReasons = 0;
+  if (bytes(text) + bytes(heading) <= budget - reserve) {
+    text += heading;
+    for (const line of rebuilt) {
+      if (bytes(text) + bytes(line) + 1 > budget - reserve) break;
+      text += `${line}\n`;
+      shownReasons += 1;
+    }
+  }
+  if (shownReasons < rebuilt.length)
+    text += `\n_${rebuilt.length - shownReasons} reasons for rebuilds left out to stay under GitHub's step summary limit; the JSON reports have everything._\n`;
   return text;
 }

@@ -1,4 +1,4 @@
-import { SimpleGitRemote } from '../../pipeline/adapters/git-remote.js';
+import { GitLsRemote } from '../../pipeline/adapters/git-remote.js';
 import type { Runtime } from '../../pipeline/cli/runtime.js';
 import type { Clock } from '../../pipeline/ports.js';
 import { Redactor } from '../../pipeline/redact.js';
@@ -38,7 +38,7 @@ export function testRuntime(overrides: Partial<Runtime> & { now?: string } = {})
     clock: fixedClock(now ?? '2026-11-27T10:00:00Z'),
     redactor: new Redactor(),
     signal: new AbortController().signal,
-    git: new SimpleGitRemote(),
+    git: new GitLsRemote(),
     ...rest,
     stdout: new BufferSink(),
     stderr: new BufferSink(),

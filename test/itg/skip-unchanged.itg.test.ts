@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBuiltCli } from '../helpers/cli.js';
 import { copyFamily } from '../helpers/family-copy.js';
 import { GitRepo } from '../helpers/git-repo.js';
 import { blobUploads, manifestOf, registryState } from '../helpers/registry.js';
 import { readStack, uniqueId } from '../helpers/stack.js';
+import type { Plan } from '../../pipeline/plan/plan.js';
 import type { RunReport } from '../../pipeline/publish/report.js';
 
 // The warm nightly path: what has not moved is re-tagged in the registry, not rebuilt.
@@ -15,7 +17,14 @@ repo.commit('1.9.x');
 repo.commit('1.10.x');
 afterAll(() => repo.remove());
 
-async function publishOn(day: string, namespace: string, family: string, extra: string[] = []): Promise<RunReport> {
+/** Publishes `branches` of the repository on `day`; exit 0 and no error, else the test fails. */
+async function publishRun(
+  day: string,
+  namespace: string,
+  family: string,
+  extra: string[] = [],
+  branches = ['1.9.x', '1.10.x'],
+): Promise<{ report: RunReport; stderr: string }> {
   const report = `/tmp/${namespace}-${day}-${uniqueId()}.json`;
   const result = await runBuiltCli(
     [
@@ -28,10 +37,7 @@ async function publishOn(day: string, namespace: string, family: string, extra: 
       `${stack.registry}/${namespace}`,
       '--date',
       day,
-      '--branch',
-      '1.9.x',
-      '--branch',
-      '1.10.x',
+      ...branches.flatMap((branch) => ['--branch', branch]),
       '--report',
       report,
       ...extra,
@@ -40,7 +46,11 @@ async function publishOn(day: string, namespace: string, family: string, extra: 
   );
   expect(result.stderr).not.toMatch(/error:/);
   expect(result.code).toBe(0);
-  return JSON.parse(readFileSync(report, 'utf8')) as RunReport;
+  return { report: JSON.parse(readFileSync(report, 'utf8')) as RunReport, stderr: result.stderr };
+}
+
+async function publishOn(day: string, namespace: string, family: string, extra: string[] = []): Promise<RunReport> {
+  return (await publishRun(day, namespace, family, extra)).report;
 }
 
 const repos = (namespace: string): string[] => [`${namespace}/fixture-base`, `${namespace}/fixture-app`];
@@ -159,5 +169,87 @@ describe('skip unchanged branches, retag remotely', () => {
     // And the night after, both are unchanged again: the child was recorded as built on that base.
     const third = await publishOn('2026-11-29', namespace, changed);
     expect(third.branches.map((b) => b.status)).toEqual(['unchanged', 'unchanged']);
+  });
+
+  it('rebuilds an image whose context changed only in a file mode', async () => {
+    const namespace = `mode-${uniqueId()}`;
+    const family = copyFamily();
+    await publishOn('2026-11-27', namespace, family);
+    const before = await registryState(open, repos(namespace));
+    // Same bytes, other permissions: COPY gives the image the new mode, so it is another image.
+    const changed = copyFamily({}, family);
+    chmodSync(path.join(changed, 'fixture-app/handler.sh'), 0o700);
+    const report = await publishOn('2026-11-28', namespace, changed);
+    const images = report.branches[0]?.images ?? [];
+    expect(images.map((i) => [i.name, i.status, i.reason])).toEqual([
+      ['fixture-base', 'unchanged', expect.stringMatching(/^unchanged since /)],
+      ['fixture-app', 'pushed', 'the build inputs changed (context, build args or labels)'],
+    ]);
+    const after = await registryState(open, repos(namespace));
+    expect(after[`${namespace}/fixture-app:1.9.x`]).not.toBe(before[`${namespace}/fixture-app:1.9.x`]);
+    expect(after[`${namespace}/fixture-base:1.9.x`]).toBe(before[`${namespace}/fixture-base:1.9.x`]);
+  });
+
+  it('rebuilds an unchanged image older than --rebuild-after, and says why', async () => {
+    const namespace = `stale-${uniqueId()}`;
+    const family = copyFamily();
+    // Ten days ago's nightly: a plan made then, applied then (its creation time labels the images).
+    const made = await runBuiltCli([
+      'plan',
+      '--json',
+      '--repo',
+      repo.dir,
+      '--images',
+      family,
+      '--registry',
+      `${stack.registry}/${namespace}`,
+      '--date',
+      '2026-11-17',
+      '--branch',
+      '1.9.x',
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const plan = JSON.parse(made.stdout) as Plan;
+    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    plan.createdAt = tenDaysAgo;
+    for (const image of plan.branches[0]?.images ?? []) image.labels['org.opencontainers.image.created'] = tenDaysAgo;
+    const file = `/tmp/${namespace}-plan.json`;
+    writeFileSync(file, JSON.stringify(plan));
+    const old = await runBuiltCli(['publish', '--plan', file, '--images', family], { DOCKER_HOST: stack.dockerHost });
+    expect(old.code, old.stderr).toBe(0);
+    const before = await registryState(open, repos(namespace));
+    const oldManifest = before[`${namespace}/fixture-base:1.9.x`] as string;
+
+    // Within a rebuild age of 30 days the image is unchanged and only re-tagged.
+    const young = await publishRun('2026-11-26', namespace, family, ['--rebuild-after', '30d'], ['1.9.x']);
+    expect(young.report.branches[0]?.status).toBe('unchanged');
+
+    // At the default of 7 days it is rebuilt, though nothing else changed; the report and summary say why.
+    const stale = await publishRun('2026-11-27', namespace, family, ['--summary'], ['1.9.x']);
+    expect(stale.report.branches[0]?.status).toBe('published');
+    expect(stale.report.branches[0]?.images.map((i) => [i.name, i.status, i.reason])).toEqual([
+      [
+        'fixture-base',
+        'pushed',
+        expect.stringMatching(
+          /^the published image is 10d 00h old, older than --rebuild-after 7d 00h: rebuilt for OS and package updates$/,
+        ),
+      ],
+      ['fixture-app', 'pushed', 'its base fixture-base is rebuilt'],
+    ]);
+    expect(stale.stderr).toMatch(/\[fixture-base@1\.9\.x\] rebuilding: the published image is 10d 00h old/);
+    expect(stale.stderr).toContain('### Why rebuilt');
+    expect(stale.stderr).toMatch(
+      /- `1\.9\.x` fixture-base: the published image is 10d 00h old, older than --rebuild-after 7d 00h/,
+    );
+    const after = await registryState(open, repos(namespace));
+    for (const r of repos(namespace)) expect(after[`${r}:1.9.x`]).not.toBe(before[`${r}:1.9.x`]);
+    // Rebuilt, not relabelled from the build cache: the RUN step ran again (its layer is new), as
+    // a `yum update` must, though this engine still has the cached layers of the first build.
+    const [oldBase, newBase] = await Promise.all(
+      [oldManifest, '1.9.x'].map((ref) => manifestOf(open, `${namespace}/fixture-base`, ref)),
+    );
+    expect(newBase?.layers[0]).toBe(oldBase?.layers[0]);
+    expect(newBase?.layers[1]).not.toBe(oldBase?.layers[1]);
   });
 });

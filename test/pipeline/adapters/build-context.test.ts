@@ -1,4 +1,4 @@
-import { chmodSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { extract } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
@@ -86,6 +86,80 @@ describe('build context', () => {
     const ignored = await contextDigest(context);
     writeFileSync(path.join(context, '.git/HEAD'), 'and again\n');
     expect(await contextDigest(context)).toBe(ignored);
+  });
+});
+
+describe('contextDigest', () => {
+  /** A context with a file, a script, a folder of one file and a symlink to it, and an ignored folder. */
+  const context = (): string => {
+    const dir = writeTree({
+      Dockerfile: 'FROM x\n',
+      '.dockerignore': 'ignored\n',
+      'conf/app.conf': 'port=8080\n',
+      'run.sh': 'echo hi\n',
+      'ignored/x': 'x\n',
+    });
+    chmodSync(path.join(dir, 'conf/app.conf'), 0o644);
+    chmodSync(path.join(dir, 'run.sh'), 0o755);
+    symlinkSync('conf/app.conf', path.join(dir, 'app.conf'));
+    return dir;
+  };
+  const at = (dir: string, name: string): string => path.join(dir, name);
+
+  it.each<[string, (dir: string) => void]>([
+    ['a mode-only change (chmod 600)', (dir) => chmodSync(at(dir, 'conf/app.conf'), 0o600)],
+    ['a group-write bit', (dir) => chmodSync(at(dir, 'run.sh'), 0o775)],
+    ['a setuid bit', (dir) => chmodSync(at(dir, 'run.sh'), 0o4755)],
+    ["a folder's mode", (dir) => chmodSync(at(dir, 'conf'), 0o700)],
+    [
+      "a symlink's target, though it names the same file",
+      (dir) => {
+        rmSync(at(dir, 'app.conf'));
+        symlinkSync('./conf/app.conf', at(dir, 'app.conf'));
+      },
+    ],
+    ['a new empty folder', (dir) => mkdirSync(at(dir, 'empty'))],
+    ['an empty folder inside a folder', (dir) => mkdirSync(at(dir, 'conf/empty.d'))],
+    ['a symlink to a folder', (dir) => symlinkSync('conf', at(dir, 'conf.d'))],
+    ['a dangling symlink', (dir) => symlinkSync('nowhere', at(dir, 'dangling'))],
+  ])('changes with %s', async (_, change) => {
+    const dir = context();
+    const before = await contextDigest(dir);
+    change(dir);
+    expect(await contextDigest(dir)).not.toBe(before);
+  });
+
+  it.each<[string, (dir: string) => void]>([
+    ['timestamps', (dir) => utimesSync(at(dir, 'conf/app.conf'), new Date(2001, 1, 1), new Date(2001, 1, 1))],
+    ['an ignored empty folder', (dir) => mkdirSync(at(dir, 'ignored/empty'))],
+    ['an ignored symlink', (dir) => symlinkSync('/etc', at(dir, 'ignored/etc'))],
+  ])('stays with %s', async (_, change) => {
+    const dir = context();
+    const before = await contextDigest(dir);
+    change(dir);
+    expect(await contextDigest(dir)).toBe(before);
+  });
+
+  it('reads a symlink to a folder as a symlink, as the engine gets it', async () => {
+    const dir = context();
+    symlinkSync('conf', at(dir, 'conf.d'));
+    const digest = await contextDigest(dir);
+    // What the folder holds is not the symlink's: a change there counts once, under conf/.
+    writeFileSync(at(dir, 'conf/app.conf'), 'port=9090\n');
+    expect(await contextDigest(dir)).not.toBe(digest);
+    const names: { name: string; type: string | null | undefined }[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const tar = extract();
+      tar.on('entry', (header, stream, next) => {
+        names.push({ name: header.name, type: header.type });
+        stream.on('end', next);
+        stream.resume();
+      });
+      tar.on('finish', resolve);
+      tar.on('error', reject);
+      void contextFilter(dir).then((filter) => packContext(dir, filter).pipe(tar));
+    });
+    expect(names).toContainEqual({ name: 'conf.d', type: 'symlink' });
   });
 });
 

@@ -58,6 +58,79 @@ describe('resolveCredentials', () => {
     await expect(refused).rejects.toThrow(`${dir}/config.json is not valid JSON`);
   });
 
+  describe('a credential helper that misbehaves', () => {
+    const SECRET = 'helper-secret-Zq81x';
+    /** A config naming helper `fake` for r.io, and that helper on PATH with `script` as its body. */
+    const withHelper = (script: string): string => {
+      const bin = writeTree({ 'docker-credential-fake': `#!/bin/sh\n${script}\n` });
+      chmodSync(path.join(bin, 'docker-credential-fake'), 0o755);
+      vi.stubEnv('PATH', `${bin}:${process.env.PATH ?? ''}`);
+      return writeTree({ 'config.json': JSON.stringify({ credHelpers: { 'r.io': 'fake' } }) });
+    };
+    const refusal = async (config: string, signal?: AbortSignal): Promise<Error> =>
+      resolveCredentials('r.io', { DOCKER_CONFIG: config }, signal ? { signal } : {}).then(
+        () => new Error('no error'),
+        (error: unknown) => error as Error,
+      );
+
+    it.each([
+      ['prints no JSON', `cat >/dev/null; echo "${SECRET}"`, /printed no JSON credentials/],
+      ['prints JSON that is no credential', `cat >/dev/null; echo '"${SECRET}"'`, /printed no JSON credentials/],
+      ['prints JSON null', 'cat >/dev/null; echo null', /printed no JSON credentials/],
+      ['fails', `cat >/dev/null; echo "${SECRET}"; echo "${SECRET}" >&2; exit 3`, /failed \(exit code 3\)/],
+    ])('that %s: exit 2, one line, none of its output', async (_, script, message) => {
+      const error = await refusal(withHelper(script));
+      expect(error).toBeInstanceOf(InputError);
+      expect(error.message).toMatch(/^docker-credential-fake get for r\.io /);
+      expect(error.message).toMatch(message);
+      expect(error.message).not.toContain(SECRET);
+      expect(error.message).not.toContain('\n');
+    });
+
+    it('that exits without reading stdin: its exit code counts, never EPIPE', async () => {
+      // Whether the write of the server name meets a closed pipe is a race: ask many times.
+      const config = withHelper(`exec 0<&-; echo "${SECRET}"; exit 1`);
+      for (let attempt = 0; attempt < 10; attempt += 1) {
+        const error = await refusal(config);
+        expect(error).toBeInstanceOf(InputError);
+        expect(error.message).toMatch(/^docker-credential-fake get for r\.io failed \(exit code 1\)/);
+        expect(error.message).not.toContain(SECRET);
+      }
+    });
+
+    it('that answers without reading stdin is believed, as docker does', async () => {
+      const config = withHelper(`exec 0<&-; echo '{"Username":"u","Secret":"${SECRET}"}'`);
+      for (let attempt = 0; attempt < 10; attempt += 1)
+        expect(await resolveCredentials('r.io', { DOCKER_CONFIG: config })).toEqual({
+          username: 'u',
+          password: SECRET,
+        });
+    });
+
+    it('that never answers: stopped at its time limit, exit 2', async () => {
+      const config = withHelper(`trap '' TERM; echo "${SECRET}"; sleep 30 & wait; sleep 30`);
+      const started = Date.now();
+      const error = await resolveCredentials('r.io', { DOCKER_CONFIG: config }, { timeoutMs: 300 }).then(
+        () => new Error('no error'),
+        (caught: unknown) => caught as Error,
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(error).toBeInstanceOf(InputError);
+      expect(error.message).toMatch(/^docker-credential-fake get for r\.io gave no answer within 0\.3s/);
+      expect(error.message).not.toContain(SECRET);
+    });
+
+    it("that never answers: stopped by the run's signal, with the signal's reason", async () => {
+      const config = withHelper(`trap '' TERM; sleep 30 & wait; sleep 30`);
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('interrupted by SIGTERM')), 200);
+      const started = Date.now();
+      const error = await refusal(config, controller.signal);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(error.message).toBe('interrupted by SIGTERM');
+    });
+  });
+
   it('has none without a config', async () => {
     expect(await resolveCredentials('r.io', { DOCKER_CONFIG: '/nonexistent' })).toBeUndefined();
   });

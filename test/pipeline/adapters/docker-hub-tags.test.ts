@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DockerHubTagDeleter } from '../../../pipeline/adapters/docker-hub-tags.js';
+import { DockerHubTagDeleter, hubRollbackDeleter } from '../../../pipeline/adapters/docker-hub-tags.js';
 import { chooseTagDeleter } from '../../../pipeline/commands/prune.js';
 import { StreamLogger } from '../../../pipeline/log.js';
 import type { Registry } from '../../../pipeline/ports.js';
 import { Redactor } from '../../../pipeline/redact.js';
-import { RegistryApiTagDeleter } from '../../../pipeline/registry/tag-deleter.js';
+import { RegistryApiTagDeleter, type TagDeleter } from '../../../pipeline/registry/tag-deleter.js';
 import { BufferSink, fixedClock } from '../../helpers/runtime.js';
 
 const PASSWORD = 'dckr_pat_standIn123';
@@ -21,6 +21,8 @@ class HubStandIn {
   readonly requests: string[] = [];
   /** Statuses to answer the next requests with, before behaving. */
   readonly hiccups: number[] = [];
+  /** When set, requests are accepted and never answered: a Hub that hangs. */
+  silent = false;
   private server: Server | undefined;
   url = '';
 
@@ -31,6 +33,7 @@ class HubStandIn {
       request.on('end', () => {
         const line = `${request.method} ${request.url} ${request.headers.authorization ?? '-'}`;
         this.requests.push(line);
+        if (this.silent) return;
         const hiccup = this.hiccups.shift();
         if (hiccup) return void response.writeHead(hiccup).end();
         if (request.method === 'POST' && request.url === '/v2/users/login') {
@@ -57,6 +60,7 @@ class HubStandIn {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
   }
 }
@@ -120,6 +124,33 @@ describe('DockerHubTagDeleter', () => {
     );
     expect(hub.requests).toEqual([]);
   });
+});
+
+describe('hubRollbackDeleter', () => {
+  const rollback = (budgetMs: number): TagDeleter =>
+    hubRollbackDeleter({
+      credentials: { username: 'bot', password: PASSWORD },
+      log,
+      clock: retry.clock,
+      budgetMs,
+      baseUrl: hub.url,
+    });
+
+  it('deletes tags like the Hub deleter', async () => {
+    await rollback(5000).deleteTags('mesos/mesos-mini', ['master-2026-01-01']);
+    expect(hub.tags.has('mesos/mesos-mini:master-2026-01-01')).toBe(false);
+  });
+
+  it('gives up when the rollback budget is spent, though each request may take longer', async () => {
+    hub.silent = true;
+    const started = Date.now();
+    await expect(
+      rollback(500).deleteTags('mesos/mesos-mini', ['master-2026-01-01', 'master-2026-01-02']),
+    ).rejects.toThrow();
+    // Within the budget and a margin for a loaded machine; a request alone may take 5 s, two 10 s.
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(hub.tags.size).toBe(3);
+  }, 30_000);
 });
 
 describe('chooseTagDeleter', () => {

@@ -1,5 +1,6 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { parseLsRemote, SimpleGitRemote } from '../../../pipeline/adapters/git-remote.js';
+import { parseLsRemote, GitLsRemote } from '../../../pipeline/adapters/git-remote.js';
 import { GitRepo } from '../../helpers/git-repo.js';
 
 describe('parseLsRemote', () => {
@@ -28,13 +29,13 @@ describe('parseLsRemote', () => {
   });
 });
 
-describe('SimpleGitRemote', () => {
+describe('GitLsRemote', () => {
   it('lists a real repository without cloning it', async () => {
     const repo = new GitRepo();
     try {
       repo.commit('1.11.x');
       repo.tag('1.11.0', '1.11.x');
-      const refs = await new SimpleGitRemote().listRefs(repo.dir);
+      const refs = await new GitLsRemote().listRefs(repo.dir);
       expect(refs.heads.get('master')).toBe(repo.sha('master'));
       expect(refs.heads.get('1.11.x')).toBe(repo.sha('1.11.x'));
       expect(refs.tags.get('1.11.0')).toBe(repo.sha('1.11.x'));
@@ -43,8 +44,64 @@ describe('SimpleGitRemote', () => {
     }
   });
 
+  /** A remote that accepts and never answers; `closed()` says whether every connection to it went. */
+  async function silentRemote(): Promise<{
+    url: string;
+    accepted: Promise<void>;
+    closed(): Promise<boolean>;
+    close(): Promise<void>;
+  }> {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      // Read (and drop) what git sends, so that its end shows as a close.
+      socket.resume();
+      socket.on('close', () => sockets.delete(socket));
+    });
+    const accepted = new Promise<void>((resolve) => server.once('connection', () => resolve()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mesos.git`,
+      accepted,
+      closed: async () => {
+        for (let waited = 0; sockets.size > 0 && waited < 3000; waited += 50)
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        return sockets.size === 0;
+      },
+      close: async () => {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+
+  it("stops at once when the run's signal aborts while the remote never answers, git's helper too", async () => {
+    const remote = await silentRemote();
+    try {
+      const controller = new AbortController();
+      void remote.accepted.then(() => setTimeout(() => controller.abort(new Error('interrupted by SIGTERM')), 200));
+      await expect(new GitLsRemote().listRefs(remote.url, controller.signal)).rejects.toThrow('interrupted by SIGTERM');
+      // git-remote-http held the connection; it is gone too, not left behind as an orphan.
+      expect(await remote.closed()).toBe(true);
+    } finally {
+      await remote.close();
+    }
+  }, 15_000);
+
+  it('gives up on a remote that stays silent too long', async () => {
+    const remote = await silentRemote();
+    try {
+      await expect(new GitLsRemote({ silenceTimeoutMs: 500 }).listRefs(remote.url)).rejects.toThrow(
+        `cannot read the branches of ${remote.url}: no answer for 0.5s`,
+      );
+      expect(await remote.closed()).toBe(true);
+    } finally {
+      await remote.close();
+    }
+  }, 15_000);
+
   it('names the repository it could not read', async () => {
-    await expect(new SimpleGitRemote().listRefs('/nonexistent/mesos')).rejects.toThrow(
+    await expect(new GitLsRemote().listRefs('/nonexistent/mesos')).rejects.toThrow(
       /cannot read the branches of \/nonexistent\/mesos: .*does not appear to be a git repository/,
     );
   });

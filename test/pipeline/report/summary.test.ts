@@ -115,6 +115,36 @@ describe('renderSummary', () => {
     expect(markdown).toContain('````text\n```\n| x | y |\n````');
   });
 
+  it('says why each image of a published branch was rebuilt rather than re-tagged', () => {
+    const stale = branchReport('1.9.x', 'published');
+    const [base, app] = stale.images;
+    if (base)
+      base.reason =
+        'the published image is 8d 00h old, older than --rebuild-after 7d 00h: rebuilt for OS and package updates';
+    if (app) app.reason = 'its base fixture-base is rebuilt';
+    const moved = branchReport('1.10.x', 'published');
+    for (const image of moved.images)
+      image.reason = 'the published image is of 1111111111, the branch is at 2222222222';
+    const markdown = renderSummary({
+      outcomes: gatherOutcomes([runReport([stale, moved, branchReport('master', 'unchanged')])]),
+    });
+    const section = markdown.slice(markdown.indexOf('### Why rebuilt'));
+    expect(section.split('\n').slice(0, 6)).toEqual([
+      '### Why rebuilt',
+      '',
+      '- `1.9.x` fixture-base: the published image is 8d 00h old, older than --rebuild-after 7d 00h: rebuilt for OS and package updates',
+      '- `1.9.x` fixture-app: its base fixture-base is rebuilt',
+      '- `1.10.x` fixture-base: the published image is of 1111111111, the branch is at 2222222222',
+      '- `1.10.x` fixture-app: the published image is of 1111111111, the branch is at 2222222222',
+    ]);
+    // Re-tagged branches were not rebuilt: nothing to explain.
+    expect(section).not.toContain('`master`');
+  });
+
+  it('has no rebuild section when nothing was rebuilt', () => {
+    expect(render(['master', 'unchanged'], ['1.9.x', 'failed'])).not.toContain('Why rebuilt');
+  });
+
   it('shows the reused digest of an image re-tagged without a new digest', () => {
     const report = branchReport('1.11.x', 'unchanged');
     for (const image of report.images) delete image.digest;
