@@ -1,3 +1,4 @@
+import { pushOrder } from '../../tags/index.js';
 import type { Plan } from './plan.js';
 
 function table(rows: string[][]): string {
@@ -19,7 +20,9 @@ export function renderPlan(plan: Plan): string {
   const rows: string[][] = [['BRANCH', 'SHA', 'VERSION', 'IMAGE', 'TAGS']];
   for (const branch of plan.branches) {
     branch.images.forEach((image, index) => {
-      const tags = image.tags.map((ref) => ref.slice(ref.lastIndexOf(':') + 1)).join(', ');
+      const tags = pushOrder(image.tags)
+        .map((ref) => ref.slice(ref.lastIndexOf(':') + 1))
+        .join(', ');
       const name = image.base ? `${image.name} (on ${image.base})` : image.name;
       rows.push(
         index === 0 ? [branch.branch, branch.sha.slice(0, 12), branch.version, name, tags] : ['', '', '', name, tags],
