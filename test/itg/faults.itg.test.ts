@@ -364,7 +364,7 @@ describe('persistent registry faults end in exit 1, a message naming registry, i
     );
     expect(run.result.stderr).toMatch(
       new RegExp(
-        `error: the registry may be left half-published: could not check or put back ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27, .*: .*cannot reach`,
+        `error: the registry may be left half-published: could not check or put back ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27: .*cannot reach`,
       ),
     );
     await expectUntouched(namespace, before);

@@ -10,12 +10,18 @@ const branch = {
   version: '1.11.x',
   versionPattern: '',
   images: [
-    { name: 'base', context: '/x', tags: ['r/n/base:1.11.x-2026-11-27', 'r/n/base:1.11.x'], buildArgs: {}, labels: {} },
+    {
+      name: 'base',
+      context: '/x',
+      tags: { dated: 'r/n/base:1.11.x-2026-11-27', floating: 'r/n/base:1.11.x' },
+      buildArgs: {},
+      labels: {},
+    },
     {
       name: 'child',
       base: 'base',
       context: '/y',
-      tags: ['r/n/child:1.11.x-2026-11-27', 'r/n/child:1.11.x'],
+      tags: { dated: 'r/n/child:1.11.x-2026-11-27', floating: 'r/n/child:1.11.x' },
       buildArgs: {},
       labels: {},
     },
