@@ -7,7 +7,7 @@ import type {
   OutputListener,
 } from '../../pipeline/ports.js';
 import { formatImageRef, type ImageRef } from '../../tags/index.js';
-import { IMAGE_MANIFEST, sha256, type MemoryRegistry } from './memory-registry.js';
+import { imageManifest, sha256, type MemoryRegistry } from './memory-registry.js';
 
 // An ImageEngine for unit tests of orchestration: builds are instant and deterministic (the image
 // ID is the digest of its config, as with a real engine), pushes and pulls go to a MemoryRegistry.
@@ -128,28 +128,9 @@ export class FakeEngine implements ImageEngine {
     const fault = this.failPush?.(reference, attempt);
     if (fault) throw fault;
     for (const blob of [image.config, ...image.layers]) await this.registry.putBlob(ref.repository, blob);
-    const bytes = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: IMAGE_MANIFEST,
-        config: {
-          mediaType: 'application/vnd.docker.container.image.v1+json',
-          size: image.config.length,
-          digest: sha256(image.config),
-        },
-        layers: image.layers.map((layer) => ({
-          mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-          size: layer.length,
-          digest: sha256(layer),
-        })),
-      }),
-    );
-    const digest = await this.registry.putManifest(ref.repository, ref.tag, {
-      digest: sha256(bytes),
-      mediaType: IMAGE_MANIFEST,
-      bytes,
-    });
-    onOutput(`${ref.tag}: digest: ${digest} size: ${bytes.length}`);
+    const manifest = imageManifest(image.config, image.layers);
+    const digest = await this.registry.putManifest(ref.repository, ref.tag, manifest);
+    onOutput(`${ref.tag}: digest: ${digest} size: ${manifest.bytes.length}`);
     return digest;
   }
 

@@ -36,6 +36,19 @@ export function sha256(bytes: Buffer | string): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
+/** A single-platform image manifest (Docker schema 2) naming `config` and `layers` by digest. */
+export function imageManifest(config: Buffer, layers: readonly Buffer[]): Manifest {
+  const bytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: IMAGE_MANIFEST,
+      config: { mediaType: CONFIG, size: config.length, digest: sha256(config) },
+      layers: layers.map((layer) => ({ mediaType: LAYER, size: layer.length, digest: sha256(layer) })),
+    }),
+  );
+  return { digest: sha256(bytes), mediaType: IMAGE_MANIFEST, bytes };
+}
+
 function refText(reference: string): string {
   return reference.startsWith('sha256:') ? `@${reference}` : `:${reference}`;
 }
@@ -115,16 +128,9 @@ export class MemoryRegistry implements Registry {
     const layer = Buffer.from(`layer of ${JSON.stringify(labels)}`);
     stored.blobs.set(sha256(config), config);
     stored.blobs.set(sha256(layer), layer);
-    const bytes = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: IMAGE_MANIFEST,
-        config: { mediaType: CONFIG, size: config.length, digest: sha256(config) },
-        layers: [{ mediaType: LAYER, size: layer.length, digest: sha256(layer) }],
-      }),
-    );
-    const digest = sha256(bytes);
-    stored.manifests.set(digest, { digest, mediaType: IMAGE_MANIFEST, bytes });
+    const manifest = imageManifest(config, [layer]);
+    const digest = manifest.digest;
+    stored.manifests.set(digest, manifest);
     for (const tag of tags) stored.tags.set(tag, digest);
     return { digest, config: sha256(config) };
   }

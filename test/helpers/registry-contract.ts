@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, Registry } from '../../pipeline/ports.js';
-import { IMAGE_MANIFEST, sha256 } from './memory-registry.js';
+import { IMAGE_MANIFEST, imageManifest, sha256 } from './memory-registry.js';
 import { uniqueId } from './stack.js';
 
 // The Registry port's contract, as the reference registry keeps it. Run against the in-memory
@@ -33,20 +33,8 @@ async function imageIn(registry: Registry, repository: string): Promise<Manifest
       rootfs: { type: 'layers', diff_ids: [] },
     }),
   );
-  const configDigest = await registry.putBlob(repository, config);
-  const bytes = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: IMAGE_MANIFEST,
-      config: {
-        mediaType: 'application/vnd.docker.container.image.v1+json',
-        size: config.length,
-        digest: configDigest,
-      },
-      layers: [],
-    }),
-  );
-  return { digest: sha256(bytes), mediaType: IMAGE_MANIFEST, bytes };
+  await registry.putBlob(repository, config);
+  return imageManifest(config, []);
 }
 
 export function registryContract(name: string, subject: () => ContractSubject): void {

@@ -34,25 +34,45 @@ const repo = new GitRepo();
 releaseBranch(repo);
 const family = copyFamily();
 const seed = `rollback-seed-${uniqueId()}`;
-let proxy: FaultProxy;
+const privateSeed = `nodelete-seed-${uniqueId()}`;
+/** A registry of this file's own that refuses deletes, as the reference registry does by default. */
+let refusing: PrivateRegistry;
+const proxies: FaultProxy[] = [];
 
 beforeAll(async () => {
-  await publishSeed(repo, family, seed);
-  proxy = await FaultProxy.start({
-    upstream: stack.registry,
-    auth: { username: CANARY_USER, password: CANARY_PASSWORD },
-  });
+  refusing = await PrivateRegistry.start({ deleteEnabled: false });
+  await Promise.all([publishSeed(repo, family, seed), publishSeed(repo, family, privateSeed, refusing.host)]);
 });
 afterAll(async () => {
   killLeftoverClis();
-  await proxy.close();
+  await Promise.all(proxies.map((proxy) => proxy.close()));
+  await refusing?.stop();
   repo.remove();
 });
+
+/** A proxy of the test's own in front of `upstream`: its rules and its record of requests are the test's. */
+async function proxyTo(upstream: string): Promise<FaultProxy> {
+  const proxy = await FaultProxy.start({ upstream, auth: { username: CANARY_USER, password: CANARY_PASSWORD } });
+  proxies.push(proxy);
+  return proxy;
+}
 
 const inNamespace =
   (namespace: string) =>
   (request: SeenRequest): boolean =>
     request.path.startsWith(`/v2/${namespace}/`);
+
+/** Every PUT of `name:tag` in `namespace` through `proxy` gets a 503 from now on; returns the matcher. */
+function failEveryPut(
+  proxy: FaultProxy,
+  namespace: string,
+  tag: string,
+  name: string,
+): (request: SeenRequest) => boolean {
+  const match = (r: SeenRequest): boolean => inNamespace(namespace)(r) && isManifestPut({ tag, name })(r);
+  proxy.setRules([{ name: 'put-503', match, fault: { kind: 'status', status: 503 } }]);
+  return match;
+}
 
 function publishThrough(
   through: FaultProxy,
@@ -111,13 +131,12 @@ async function expectOnlyTestedImages(
   }
 }
 
-describe('another writer', () => {
+describe.concurrent('another writer', () => {
   it('moves the floating tags while this run builds; this run then fails; the other writer keeps its tags', async () => {
     const { namespace, before } = await startFrom(seed);
+    const proxy = await proxyTo(stack.registry);
     const runId = `run-${uniqueId()}`;
-    const appFloating = (r: SeenRequest): boolean =>
-      inNamespace(namespace)(r) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r);
-    proxy.setRules([{ name: 'floating-503', match: appFloating, fault: { kind: 'status', status: 503 } }]);
+    failEveryPut(proxy, namespace, BRANCH, 'fixture-app');
     // A build step of a few seconds, so the other writer's publish lands while this run builds.
     const slow = copyFamily({
       'fixture-base/Dockerfile': (text) =>
@@ -150,10 +169,9 @@ describe('another writer', () => {
 
   it('moves a tag after this run moved it; this run then fails and leaves that tag alone, saying who has it', async () => {
     const { namespace, before } = await startFrom(seed);
+    const proxy = await proxyTo(stack.registry);
     const runId = `run-${uniqueId()}`;
-    const appFloating = (r: SeenRequest): boolean =>
-      inNamespace(namespace)(r) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r);
-    proxy.setRules([{ name: 'floating-503', match: appFloating, fault: { kind: 'status', status: 503 } }]);
+    const appFloating = failEveryPut(proxy, namespace, BRANCH, 'fixture-app');
     const cli = publishThrough(proxy, namespace, runId, { retries: 2 });
     // fixture-base's floating tag is this run's by now; the run backs off before trying again.
     await proxy.waitFor(appFloating);
@@ -175,88 +193,69 @@ describe('another writer', () => {
   });
 });
 
-describe('a registry that refuses deletes (the reference registry by default)', () => {
-  let registry: PrivateRegistry;
-  let refusing: FaultProxy;
-  const privateSeed = `nodelete-${uniqueId()}`;
-
-  beforeAll(async () => {
-    registry = await PrivateRegistry.start({ deleteEnabled: false });
-    refusing = await FaultProxy.start({
-      upstream: registry.host,
-      auth: { username: CANARY_USER, password: CANARY_PASSWORD },
-    });
-    await publishSeed(repo, family, privateSeed, registry.host);
-  });
-  afterAll(async () => {
-    await refusing?.close();
-    await registry?.stop();
-  });
-
+describe.concurrent('a registry that refuses deletes (the reference registry by default)', () => {
   /** A namespace of its own holding a copy of the seed: each test starts from the same state. */
   async function startFromPrivate(): Promise<{ namespace: string; before: Record<string, string> }> {
     const namespace = `nodelete-${uniqueId()}`;
     for (const image of IMAGES) {
-      await copyTags({ host: registry.host }, `${privateSeed}/${image}`, `${namespace}/${image}`, [
+      await copyTags({ host: refusing.host }, `${privateSeed}/${image}`, `${namespace}/${image}`, [
         `${BRANCH}-${YESTERDAY}`,
         BRANCH,
         VERSION,
       ]);
     }
-    const before = await registryState({ host: registry.host }, reposOf(namespace));
+    const before = await registryState({ host: refusing.host }, reposOf(namespace));
     expect(Object.keys(before)).toHaveLength(6);
     return { namespace, before };
   }
 
   it('an unchanged branch whose second dated tag fails: the first stays on the tested image, named, never on a placeholder', async () => {
     const { namespace, before } = await startFromPrivate();
+    const through = await proxyTo(refusing.host);
     const runId = `run-${uniqueId()}`;
-    const appDated = (r: SeenRequest): boolean =>
-      inNamespace(namespace)(r) && isManifestPut({ tag: `${BRANCH}-${TODAY}`, name: 'fixture-app' })(r);
-    refusing.setRules([{ name: 'dated-503', match: appDated, fault: { kind: 'status', status: 503 } }]);
-    const result = await publishThrough(refusing, namespace, runId, { warm: true }).result;
-    refusing.setRules([]);
+    failEveryPut(through, namespace, `${BRANCH}-${TODAY}`, 'fixture-app');
+    const result = await publishThrough(through, namespace, runId, { warm: true }).result;
+    through.setRules([]);
 
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/FAILED at retag \(fixture-app\)/);
     const baseDated = `${namespace}/fixture-base:${BRANCH}-${TODAY}`;
     // The reused image (tested when it was published) keeps the new dated tag: deleting it would
     // mean pointing it at a placeholder first, which the registry would then refuse to delete.
-    expect(await registryState({ host: registry.host }, reposOf(namespace))).toEqual({
+    expect(await registryState({ host: refusing.host }, reposOf(namespace))).toEqual({
       ...before,
       [baseDated]: before[`${namespace}/fixture-base:${BRANCH}`],
     });
     expect(result.stderr).toMatch(
       new RegExp(
-        `error: .*${refusing.host}/${baseDated}.* stays on the tested image ${before[`${namespace}/fixture-base:${BRANCH}`]}.*refuses deletes`,
+        `error: .*${through.host}/${baseDated}.* stays on the tested image ${before[`${namespace}/fixture-base:${BRANCH}`]}.*refuses deletes`,
       ),
     );
-    await expectOnlyTestedImages(registry.host, namespace, before, readReport(`/tmp/${runId}.json`));
-    expect(readReport(`/tmp/${runId}.json`).branches[0]?.images[0]?.tags).toEqual([`${refusing.host}/${baseDated}`]);
+    await expectOnlyTestedImages(refusing.host, namespace, before, readReport(`/tmp/${runId}.json`));
+    expect(readReport(`/tmp/${runId}.json`).branches[0]?.images[0]?.tags).toEqual([`${through.host}/${baseDated}`]);
   });
 
   it('a rebuilt branch whose floating tag fails: the new dated tags stay on the tested images, named; the floating tag goes back', async () => {
     const { namespace, before } = await startFromPrivate();
+    const through = await proxyTo(refusing.host);
     const runId = `run-${uniqueId()}`;
-    const appFloating = (r: SeenRequest): boolean =>
-      inNamespace(namespace)(r) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r);
-    refusing.setRules([{ name: 'floating-503', match: appFloating, fault: { kind: 'status', status: 503 } }]);
-    const result = await publishThrough(refusing, namespace, runId).result;
-    refusing.setRules([]);
+    failEveryPut(through, namespace, BRANCH, 'fixture-app');
+    const result = await publishThrough(through, namespace, runId).result;
+    through.setRules([]);
 
     expect(result.code, result.stderr).toBe(1);
     const report = readReport(`/tmp/${runId}.json`);
-    const after = await registryState({ host: registry.host }, reposOf(namespace));
+    const after = await registryState({ host: refusing.host }, reposOf(namespace));
     for (const image of IMAGES) {
       const repository = `${namespace}/${image}`;
       expect(after[`${repository}:${BRANCH}`]).toBe(before[`${repository}:${BRANCH}`]);
       const pushed = report.branches[0]?.images.find((candidate) => candidate.name === image);
       expect(after[`${repository}:${BRANCH}-${TODAY}`]).toBe(pushed?.digest);
-      expect(pushed?.tags).toEqual([`${refusing.host}/${repository}:${BRANCH}-${TODAY}`]);
+      expect(pushed?.tags).toEqual([`${through.host}/${repository}:${BRANCH}-${TODAY}`]);
       expect(result.stderr).toMatch(
-        new RegExp(`error: .*${refusing.host}/${repository}:${BRANCH}-${TODAY}.* stays on the tested image`),
+        new RegExp(`error: .*${through.host}/${repository}:${BRANCH}-${TODAY}.* stays on the tested image`),
       );
     }
-    await expectOnlyTestedImages(registry.host, namespace, before, report);
+    await expectOnlyTestedImages(refusing.host, namespace, before, report);
   });
 });
