@@ -156,10 +156,6 @@ class BranchPusher {
   }
 }
 
-function plannedTagsOf(branch: PlannedBranch, pushed: PushedImage): PlannedImage['tags'] {
-  return (branch.images.find((image) => image.name === pushed.name) as PlannedImage).tags;
-}
-
 /**
  * Publishes a branch whose images all passed their smoke tests. It first reads what every planned
  * tag holds (the snapshot a rollback goes back to), then pushes every image's dated tag; only when
@@ -183,14 +179,16 @@ export async function pushBranch(
     return { images: [], failure };
   }
   const pusher = new BranchPusher(branch, snapshot, registry, deps);
-  const images: PushedImage[] = [];
+  const pushed: { image: PlannedImage; result: PushedImage }[] = [];
+  const results = (tagsOf: (image: PlannedImage, result: PushedImage) => string[]): PushedImage[] =>
+    pushed.map(({ image, result }) => ({ ...result, tags: tagsOf(image, result) }));
   try {
-    for (const image of branch.images) images.push(await pusher.pushDated(image, sources.get(image.name)));
+    for (const image of branch.images)
+      pushed.push({ image, result: await pusher.pushDated(image, sources.get(image.name)) });
     // Every dated tag is in: only now do the tags users pull move.
-    for (const [index, image] of branch.images.entries())
-      await pusher.moveTags(image, images[index]?.digest as string, sources.get(image.name));
-    for (const [index, image] of branch.images.entries()) await pusher.verify(image, images[index]?.digest as string);
-    return { images: images.map((pushed) => ({ ...pushed, tags: pushOrder(plannedTagsOf(branch, pushed)) })) };
+    for (const { image, result } of pushed) await pusher.moveTags(image, result.digest, sources.get(image.name));
+    for (const { image, result } of pushed) await pusher.verify(image, result.digest);
+    return { images: results((image) => pushOrder(image.tags)) };
   } catch (failure) {
     const log = deps.log.child(branch.branch);
     log.warn(`undoing what this run wrote to the tags of ${branch.branch}`);
@@ -211,13 +209,9 @@ export async function pushBranch(
       log.error(problem);
       rollback = [problem];
     }
-    return {
-      images: images.map((pushed) => ({
-        ...pushed,
-        tags: pushOrder(plannedTagsOf(branch, pushed)).filter((reference) => left.get(reference) === pushed.digest),
-      })),
-      failure,
-      rollback,
-    };
+    // What is left on this run's images: tags the registry would not let it take back.
+    const stays = (image: PlannedImage, result: PushedImage): string[] =>
+      pushOrder(image.tags).filter((reference) => left.get(reference) === result.digest);
+    return { images: results(stays), failure, rollback };
   }
 }
