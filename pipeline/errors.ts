@@ -43,6 +43,16 @@ export class WorkError extends PipelineError {
   }
 }
 
+/**
+ * The registry does not allow deletes (405 UNSUPPORTED: the reference registry's default). Raised
+ * before anything was written for the delete, so the tag is still where it was.
+ */
+export class DeletesRefusedError extends WorkError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('registry', message, options);
+  }
+}
+
 export class InterruptedError extends PipelineError {
   readonly signal: NodeJS.Signals;
   constructor(signal: NodeJS.Signals) {

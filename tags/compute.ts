@@ -1,5 +1,6 @@
 import { InputError } from '../pipeline/errors.js';
 import { tagProblem } from './reference.js';
+import { pushOrder, type TagSet } from './tag-set.js';
 
 export interface TagInput {
   /** `master` or a release branch `N.N.x`. */
@@ -10,15 +11,23 @@ export interface TagInput {
   versionTag?: string | undefined;
 }
 
+/** `latest` follows master: `docker run mesos/mesos-mini`, the announcement's command, pulls it. */
+export const LATEST_TAG = 'latest';
+export const LATEST_BRANCH = 'master';
+
 /**
- * The tags one image of one branch gets, in push order: the dated snapshot first, then the
- * floating branch tag, then the release version when the head is a release. An invalid tag is an
- * error, never rewritten into a valid one.
+ * The tags one image of one branch gets: the dated snapshot, the floating branch tag, the release
+ * version when the head is a release, and `latest` for master. An invalid tag is an error, never
+ * rewritten into a valid one.
  */
-export function computeTags(input: TagInput): string[] {
-  const tags = [`${input.branch}-${input.day}`, input.branch];
-  if (input.versionTag) tags.push(input.versionTag);
-  for (const tag of tags) {
+export function computeTags(input: TagInput): TagSet {
+  const tags: TagSet = {
+    dated: `${input.branch}-${input.day}`,
+    floating: input.branch,
+    ...(input.versionTag ? { version: input.versionTag } : {}),
+    ...(input.branch === LATEST_BRANCH ? { also: [LATEST_TAG] } : {}),
+  };
+  for (const tag of pushOrder(tags)) {
     const problem = tagProblem(tag);
     if (problem) throw new InputError(`branch "${input.branch}": ${problem}`);
   }

@@ -1,4 +1,4 @@
-export { computeTags, type TagInput } from './compute.js';
+export { computeTags, LATEST_BRANCH, LATEST_TAG, type TagInput } from './compute.js';
 export { ageInDays, dayProblem, utcDay } from './date.js';
 export {
   DOCKER_HUB,
@@ -11,3 +11,4 @@ export {
   type ImageRef,
   type RegistryTarget,
 } from './reference.js';
+export { mapTagSet, movingTags, pushOrder, type TagSet } from './tag-set.js';

@@ -4,7 +4,7 @@ import { ConfigError, InputError, errorMessage } from '../errors.js';
 import { loadFamily } from '../family/family.js';
 import { zodProblems } from '../family/zod-problems.js';
 import type { Plan } from '../plan/plan.js';
-import { planSchema } from '../plan/plan-schema.js';
+import { planSchema, planVersionProblem } from '../plan/plan-schema.js';
 import { smokeSpecProblems } from '../smoke/spec.js';
 
 export interface PlanFileFlags {
@@ -37,6 +37,8 @@ export async function readPlanFile(file: string, flags: PlanFileFlags, cwd: stri
       `--plan ${file}: cannot read a JSON plan (${errorMessage(error)}); make one with mesos-pipeline plan --json`,
     );
   }
+  const versionProblem = planVersionProblem(raw);
+  if (versionProblem) throw new InputError(`--plan ${file}: ${versionProblem}`);
   const parsed = planSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`--plan ${file}`, zodProblems(parsed.error));
   const plan = parsed.data;

@@ -105,7 +105,8 @@ function sharedOf(specs: Map<string, SmokeSpec>, compileCache: boolean): RunShar
   };
 }
 
-function printResults(report: RunReport, json: boolean, runtime: Runtime): void {
+/** stdout of a run: each published reference with its digest, or what was tested; or the report as JSON. */
+export function printResults(report: RunReport, json: boolean, runtime: Runtime): void {
   if (json) {
     runtime.stdout.write(`${runtime.redactor.redact(JSON.stringify(report, null, 2))}\n`);
     return;

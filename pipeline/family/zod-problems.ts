@@ -33,7 +33,7 @@ function explain(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): string
   // A record key that fails its own schema: zod says "Invalid key in record"; say why.
   if (issue.code === 'invalid_key' && issue.issues[0]) return issue.issues[0].message;
   if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message))
-    return `is missing; it must be a ${issue.expected}`;
+    return `is missing; it must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
   return issue.message;
 }
 

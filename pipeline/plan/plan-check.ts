@@ -22,7 +22,23 @@ export interface PlanProblem {
  * `PlannedImage.tags` is shaped.
  */
 export function plannedTags(image: Pick<PlannedImage, 'tags'>): { path: PropertyKey[]; ref: string }[] {
-  return image.tags.map((ref, index) => ({ path: ['tags', index], ref }));
+  const { dated, floating, version, also } = image.tags;
+  return [
+    { path: ['tags', 'dated'], ref: dated },
+    { path: ['tags', 'floating'], ref: floating },
+    ...(version === undefined ? [] : [{ path: ['tags', 'version'], ref: version }]),
+    ...(also ?? []).map((ref, index) => ({ path: ['tags', 'also', index], ref })),
+  ];
+}
+
+/** What a tag of each role must be: a tampered plan must not move `latest` or another branch's tag. */
+function roleProblem(path: PropertyKey[], tag: string, branch: string, date: string): string | undefined {
+  const role = path[1];
+  if (role === 'dated' && tag !== `${branch}-${date}`) return `the dated tag must be ${branch}-${date}, not "${tag}"`;
+  if (role === 'floating' && tag !== branch) return `the floating tag must be ${branch}, not "${tag}"`;
+  if (role === 'also' && !(tag === 'latest' && branch === 'master'))
+    return `"${tag}" cannot be an extra moving tag of ${branch}: only master also moves latest`;
+  return undefined;
 }
 
 /** The message of the InputError `check` throws (a validator of the command line), else undefined. */
@@ -133,8 +149,11 @@ export function planProblems(plan: Plan): PlanProblem[] {
     if (!target) continue;
     for (const [imageIndex, image] of branch.images.entries()) {
       for (const { path, ref } of plannedTags(image)) {
-        for (const message of tagProblems(ref, image, branch.branch, plan.date, target))
-          add([...at, 'images', imageIndex, ...path], message);
+        const messages = tagProblems(ref, image, branch.branch, plan.date, target);
+        const tag = messages.length === 0 ? parseImageRef(ref).tag : undefined;
+        if (tag !== undefined)
+          add([...at, 'images', imageIndex, ...path], roleProblem(path, tag, branch.branch, plan.date));
+        for (const message of messages) add([...at, 'images', imageIndex, ...path], message);
       }
     }
   }

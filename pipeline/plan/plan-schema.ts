@@ -5,12 +5,18 @@ import { PLAN_VERSION } from './plan.js';
 // A plan file as `plan --json` writes it; `publish --plan FILE` applies it (changesets'
 // publish-plan idea): the plan job of the nightly fixes shas and the date once for every job.
 const sha = z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/, 'must be a full commit sha');
+const reference = z.string().min(1);
 
 const plannedImageSchema = z.object({
   name: z.string().min(1),
   base: z.string().optional(),
   context: z.string().min(1),
-  tags: z.array(z.string()).min(2),
+  tags: z.object({
+    dated: reference,
+    floating: reference,
+    version: reference.optional(),
+    also: z.array(reference).optional(),
+  }),
   buildArgs: z.record(z.string(), z.string()),
   labels: z.record(z.string(), z.string()),
 });
@@ -45,3 +51,16 @@ export const planSchema = planShape.superRefine((plan, context) => {
   for (const problem of planProblems(plan))
     context.addIssue({ code: 'custom', path: problem.path, message: problem.message });
 });
+
+/**
+ * A plan of another format version cannot be read field by field (version 1 listed tags by
+ * position, version 2 names their roles): one line that says so and what to do, before any other
+ * problem. Undefined when the version is this one's, or absent (the schema then names it).
+ */
+export function planVersionProblem(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null || !('version' in raw)) return undefined;
+  const { version } = raw;
+  if (version === PLAN_VERSION || typeof version !== 'number') return undefined;
+  const by = version < PLAN_VERSION ? 'an older' : 'a newer';
+  return `the plan has format version ${version}, made by ${by} mesos-pipeline; this one reads version ${PLAN_VERSION}: make the plan again with this mesos-pipeline (plan --json)`;
+}

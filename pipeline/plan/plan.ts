@@ -1,18 +1,30 @@
-import { computeTags, formatImageRef, formatRegistryTarget, imageRef, type RegistryTarget } from '../../tags/index.js';
+import {
+  computeTags,
+  formatImageRef,
+  formatRegistryTarget,
+  imageRef,
+  mapTagSet,
+  type RegistryTarget,
+  type TagSet,
+} from '../../tags/index.js';
 import type { Family } from '../family/family.js';
 import { branchHost, combineNeeds, imageNeeds, type BranchHost } from '../family/host-needs.js';
 import type { EligibleBranch } from './branches.js';
 
-export const PLAN_VERSION = 1;
+/** 2: tags by role (`{ dated, floating, version?, also? }`); 1 had a list in push order. */
+export const PLAN_VERSION = 2;
 
-/** One image of one branch: what to build and which references to push, in push order. */
+/** One image of one branch: what to build and which references to push. */
 export interface PlannedImage {
   name: string;
   base?: string;
   /** Absolute path of the build context. */
   context: string;
-  /** Full references: dated, floating, then the release version if any. */
-  tags: string[];
+  /**
+   * Full references by role. Pushed dated first; floating, version and `also` (master's `latest`)
+   * move only once every image of the branch has its dated tag (tags/tag-set.ts: pushOrder).
+   */
+  tags: TagSet;
   /** GIT_REPO, GIT_SHA, GIT_BRANCH, VERSION. BASE_IMAGE is added when the base is built. */
   buildArgs: Record<string, string>;
   /** OCI labels every image carries. */
@@ -78,7 +90,7 @@ export function makePlan(input: PlanInput): Plan {
       name: image.name,
       ...(image.base ? { base: image.base } : {}),
       context: image.context,
-      tags: tags.map((tag) => formatImageRef(imageRef(input.registry, image.name, tag))),
+      tags: mapTagSet(tags, (tag) => formatImageRef(imageRef(input.registry, image.name, tag))),
       buildArgs: { GIT_REPO: input.repo, GIT_SHA: resolved.sha, GIT_BRANCH: resolved.branch, VERSION: version },
       labels: {
         'org.opencontainers.image.title': image.name,

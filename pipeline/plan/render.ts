@@ -1,4 +1,5 @@
 import { describeHost } from '../family/host-needs.js';
+import { pushOrder } from '../../tags/index.js';
 import type { Plan } from './plan.js';
 
 function table(rows: string[][]): string {
@@ -20,7 +21,9 @@ export function renderPlan(plan: Plan): string {
   const rows: string[][] = [['BRANCH', 'SHA', 'VERSION', 'HOST (service tests)', 'IMAGE', 'TAGS']];
   for (const branch of plan.branches) {
     branch.images.forEach((image, index) => {
-      const tags = image.tags.map((ref) => ref.slice(ref.lastIndexOf(':') + 1)).join(', ');
+      const tags = pushOrder(image.tags)
+        .map((ref) => ref.slice(ref.lastIndexOf(':') + 1))
+        .join(', ');
       const name = image.base ? `${image.name} (on ${image.base})` : image.name;
       rows.push(
         index === 0

@@ -1,42 +1,35 @@
-import { errorMessage, WorkError } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { LineTail, type Logger } from '../log.js';
 import type { PlannedBranch, PlannedImage } from '../plan/plan.js';
 import { runSmokeTests } from '../smoke/run-smoke.js';
+import type { TestOutcome } from '../smoke/outcome.js';
 import { expand, type TemplateValues } from '../smoke/template.js';
+import { BranchFailure } from './branch-failure.js';
 import type { PublishDeps, RunShared } from './context.js';
 import { BASE_IMAGE_LABEL, INPUTS_LABEL, inputsDigest } from './inputs.js';
-import type { BranchReport, ImageReport } from './report.js';
 
-/** An image built and smoke-tested in this run, ready to push. */
+/** An image in the engine that a child can be built FROM: built in this run, or pulled by digest. */
 export interface BuiltImage {
   name: string;
   imageId: string;
+  /** Its inputs digest (its label), which a child's inputs include. */
   inputs: string;
 }
 
-export interface TestedBranch {
-  branch: PlannedBranch;
-  report: BranchReport;
-  built: Map<string, BuiltImage>;
-  startedAt: number;
+/** An image this run built, and what its smoke tests said once they ran. */
+export interface TestedImage extends BuiltImage {
+  buildMs: number;
+  /** Undefined when the tests did not run (the run was interrupted first). */
+  smokeMs?: number;
+  smoke?: TestOutcome[];
 }
 
-/** Thrown inside a branch to stop it with a reportable failure. */
-export class BranchFailure extends WorkError {
-  readonly image: string | undefined;
-  readonly tests: string[] | undefined;
-  readonly logTail: string[] | undefined;
-  constructor(
-    step: string,
-    image: string | undefined,
-    message: string,
-    extra: { tests?: string[]; logTail?: string[]; cause?: unknown } = {},
-  ) {
-    super(step, message, { cause: extra.cause });
-    this.image = image;
-    this.tests = extra.tests;
-    this.logTail = extra.logTail;
-  }
+/** What building and testing a branch did, as far as it got. */
+export interface BranchBuild {
+  /** The images built, in build order, each with its smoke outcomes once tested. */
+  images: TestedImage[];
+  /** What stopped the branch: a BranchFailure, or the run's signal. Undefined: all built and passed. */
+  failure?: unknown;
 }
 
 export function templateValues(branch: PlannedBranch, image: PlannedImage): TemplateValues {
@@ -51,22 +44,6 @@ export function templateValues(branch: PlannedBranch, image: PlannedImage): Temp
   };
 }
 
-export function newBranchReport(branch: PlannedBranch): BranchReport {
-  return {
-    branch: branch.branch,
-    sha: branch.sha,
-    version: branch.version,
-    status: 'planned',
-    durationMs: 0,
-    images: branch.images.map((image): ImageReport => ({
-      name: image.name,
-      status: 'planned',
-      tags: [],
-      durations: {},
-    })),
-  };
-}
-
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
@@ -74,14 +51,12 @@ function seconds(ms: number): string {
 async function buildImage(
   image: PlannedImage,
   branch: PlannedBranch,
-  built: Map<string, BuiltImage>,
+  base: BuiltImage | undefined,
   deps: PublishDeps,
   shared: RunShared,
   log: Logger,
-  report: ImageReport,
   noCache: boolean,
-): Promise<BuiltImage> {
-  const base = image.base ? built.get(image.base) : undefined;
+): Promise<TestedImage> {
   if (image.base && !base) throw new BranchFailure('build', image.name, `base image ${image.base} was not built`);
   const inputs = inputsDigest(image, await shared.contextDigest(image.name, image.context), base?.inputs);
   const buildArgs = { ...image.buildArgs, ...(base ? { BASE_IMAGE: base.imageId } : {}) };
@@ -116,27 +91,25 @@ async function buildImage(
       cause: error,
     });
   }
-  report.durations.buildMs = deps.clock.now().getTime() - started;
-  report.imageId = imageId;
-  report.status = 'built';
-  log.info(`built ${imageId.slice(0, 19)} in ${seconds(report.durations.buildMs)}`);
-  return { name: image.name, imageId, inputs };
+  const buildMs = deps.clock.now().getTime() - started;
+  log.info(`built ${imageId.slice(0, 19)} in ${seconds(buildMs)}`);
+  return { name: image.name, imageId, inputs, buildMs };
 }
 
+/** Runs the image's smoke spec; returns the image with its outcomes, whether they passed or not. */
 async function smokeTest(
   image: PlannedImage,
   branch: PlannedBranch,
-  builtImage: BuiltImage,
+  built: TestedImage,
   deps: PublishDeps,
   shared: RunShared,
   log: Logger,
-  report: ImageReport,
-): Promise<void> {
+): Promise<TestedImage> {
   const spec = shared.smokeSpecs.get(image.name);
   if (!spec) throw new BranchFailure('smoke', image.name, `no smoke spec for ${image.name}`);
-  const details = await deps.engine.inspectImage(builtImage.imageId);
+  const details = await deps.engine.inspectImage(built.imageId);
   if (!details)
-    throw new BranchFailure('smoke', image.name, `the image ${builtImage.imageId} just built is gone from the engine`);
+    throw new BranchFailure('smoke', image.name, `the image ${built.imageId} just built is gone from the engine`);
   const started = deps.clock.now().getTime();
   log.info('smoke-testing');
   const result = await runSmokeTests(expand(spec, templateValues(branch, image)), details, {
@@ -146,46 +119,54 @@ async function smokeTest(
     log,
     signal: deps.signal,
   });
-  report.durations.smokeMs = deps.clock.now().getTime() - started;
-  report.smoke = result.outcomes;
-  if (!result.ok) {
-    const failed = result.outcomes.filter((outcome) => !outcome.ok);
-    const first = failed[0];
-    throw new BranchFailure(
-      'smoke',
-      image.name,
-      `${failed.length} smoke test${failed.length === 1 ? '' : 's'} failed: ${failed.map((f) => `"${f.name}"`).join(', ')}; first: ${first?.problems[0] ?? ''}`,
-      {
-        tests: failed.map((f) => f.name),
-        logTail: failed.find((f) => f.logTail)?.logTail ?? [],
-      },
-    );
-  }
-  report.status = 'tested';
-  log.info(`smoke tests passed (${result.outcomes.length}) in ${seconds(report.durations.smokeMs)}`);
+  const smokeMs = deps.clock.now().getTime() - started;
+  if (result.ok) log.info(`smoke tests passed (${result.outcomes.length}) in ${seconds(smokeMs)}`);
+  return { ...built, smokeMs, smoke: result.outcomes };
+}
+
+function smokeFailure(image: string, outcomes: readonly TestOutcome[]): BranchFailure {
+  const failed = outcomes.filter((outcome) => !outcome.ok);
+  const names = failed.map((f) => `"${f.name}"`).join(', ');
+  return new BranchFailure(
+    'smoke',
+    image,
+    `${failed.length} smoke test${failed.length === 1 ? '' : 's'} failed: ${names}; first: ${failed[0]?.problems[0] ?? ''}`,
+    { tests: failed.map((f) => f.name), logTail: failed.find((f) => f.logTail)?.logTail ?? [] },
+  );
 }
 
 /**
- * Builds every image of a branch in build order, each FROM the image its base just became, and
- * smoke-tests each right after its build, before anything is built on top of it. Images in
- * `noCache` are built without the build cache.
+ * Builds every image of a branch in build order, each FROM the image its base just became (or the
+ * published base in `bases`, pulled for it), and smoke-tests each right after its build, before
+ * anything is built on top of it. Images in `reuse` are not built; those in `noCache` are built
+ * without the build cache. Stops at the first failure and
+ * returns what it did up to there: it throws nothing a branch could fail with.
  */
 export async function buildAndTestBranch(
   branch: PlannedBranch,
   deps: PublishDeps,
   shared: RunShared,
-  built: Map<string, BuiltImage>,
-  report: BranchReport,
+  bases: ReadonlyMap<string, BuiltImage>,
   reuse: ReadonlySet<string>,
   noCache: ReadonlySet<string> = new Set(),
-): Promise<void> {
-  for (const [index, image] of branch.images.entries()) {
-    if (reuse.has(image.name)) continue;
-    deps.signal.throwIfAborted();
-    const log = deps.log.child(`${image.name}@${branch.branch}`);
-    const imageReport = report.images[index] as ImageReport;
-    const builtImage = await buildImage(image, branch, built, deps, shared, log, imageReport, noCache.has(image.name));
-    built.set(image.name, builtImage);
-    await smokeTest(image, branch, builtImage, deps, shared, log, imageReport);
+): Promise<BranchBuild> {
+  const images: TestedImage[] = [];
+  const available = new Map(bases);
+  try {
+    for (const image of branch.images) {
+      if (reuse.has(image.name)) continue;
+      deps.signal.throwIfAborted();
+      const log = deps.log.child(`${image.name}@${branch.branch}`);
+      const base = image.base ? available.get(image.base) : undefined;
+      const built = await buildImage(image, branch, base, deps, shared, log, noCache.has(image.name));
+      images.push(built);
+      const tested = await smokeTest(image, branch, built, deps, shared, log);
+      images[images.length - 1] = tested;
+      if (!tested.smoke?.every((outcome) => outcome.ok)) throw smokeFailure(image.name, tested.smoke ?? []);
+      available.set(image.name, tested);
+    }
+    return { images };
+  } catch (failure) {
+    return { images, failure };
   }
 }

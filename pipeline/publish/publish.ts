@@ -1,117 +1,86 @@
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { errorMessage, PipelineError, WorkError } from '../errors.js';
-import type { Plan, PlannedBranch } from '../plan/plan.js';
-import { BranchFailure, buildAndTestBranch, newBranchReport, type BuiltImage } from './branch-build.js';
+import type { Plan, PlannedBranch, PlannedImage } from '../plan/plan.js';
+import { buildAndTestBranch, type BranchBuild, type BuiltImage } from './branch-build.js';
+import { BranchFailure } from './branch-failure.js';
 import type { PublishDeps, PublishOptions, RunShared } from './context.js';
-import { INPUTS_LABEL } from './inputs.js';
-import { engineOutput, pushBranch, snapshotBranch, type Snapshot, type Source } from './push.js';
-import { decideReuse, expectedInputsOf, readPublished, type Decision } from './reuse.js';
-import { REPORT_VERSION, type BranchReport, type RunReport } from './report.js';
+import { decide } from './decide.js';
+import { pullReusedBases, removeLocalImages } from './local-images.js';
+import { pushBranch, type BranchPush, type Source } from './push.js';
+import type { Decision } from './reuse.js';
+import { REPORT_VERSION, type BranchReport, type Failure, type ImageReport, type RunReport } from './report.js';
 
 // Pushes are network-bound and overlap with the next branch's build; a few at once keep the
 // uplink busy without flooding the registry.
 const PUSH_CONCURRENCY = 3;
 
-function recordFailure(report: BranchReport, error: unknown, signal: AbortSignal): void {
-  if (signal.aborted) {
-    report.status = 'interrupted';
-    report.failure = { step: 'interrupted', message: errorMessage(signal.reason) };
-    return;
-  }
-  report.status = 'failed';
-  const image = error instanceof BranchFailure ? error.image : undefined;
-  report.failure = {
-    step: error instanceof WorkError ? error.step : 'internal',
-    ...(image ? { image } : {}),
-    message: errorMessage(error),
-    ...(error instanceof BranchFailure && error.tests ? { tests: error.tests } : {}),
-    ...(error instanceof BranchFailure && error.logTail ? { logTail: error.logTail } : {}),
-  };
-  const failed = report.images.find((candidate) => candidate.name === image);
-  if (failed) failed.status = 'failed';
+interface Lanes {
+  build: LimitFunction;
+  push: LimitFunction;
 }
 
-async function removeLocalImages(
-  branch: PlannedBranch,
-  built: ReadonlyMap<string, BuiltImage>,
-  deps: PublishDeps,
-): Promise<void> {
-  // Children first: an image with a child cannot go before it.
-  for (const image of [...branch.images].reverse()) {
-    const entry = built.get(image.name);
-    if (!entry) continue;
-    for (const ref of [image.tags[0] as string, entry.imageId]) {
-      await deps.engine
-        .removeImage(ref)
-        .catch((error: unknown) => deps.log.child(`${image.name}@${branch.branch}`).warn(errorMessage(error)));
-    }
-  }
-}
-
-function noteDecisions(
-  branch: PlannedBranch,
-  decisions: ReadonlyMap<string, Decision>,
-  report: BranchReport,
-  deps: PublishDeps,
-): void {
-  for (const image of report.images) {
-    const decision = decisions.get(image.name);
-    if (!decision) continue;
-    image.reason = decision.reason;
-    const log = deps.log.child(`${image.name}@${branch.branch}`);
-    if (decision.action === 'reuse') {
-      image.status = 'unchanged';
-      image.reusedDigest = decision.published.manifest.digest;
-      log.info(`unchanged: reusing ${decision.published.manifest.digest.slice(0, 19)} (${decision.reason})`);
-    } else {
-      log.info(`rebuilding: ${decision.reason}`);
-    }
-  }
+/** Everything that happened to one branch: what its report is made of. */
+interface BranchOutcome {
+  decisions: ReadonlyMap<string, Decision>;
+  build: BranchBuild;
+  push: BranchPush | undefined;
+  /** What stopped the branch, if anything did. */
+  failure: unknown;
+  /** The run's signal had come when the branch stopped. */
+  interrupted: boolean;
+  durationMs: number;
 }
 
 /**
- * A reused image that a rebuilt child stands on must be in the engine: pull it by digest (its
- * image ID is then the published config digest), rather than rebuild and retest it.
+ * One branch from start to end. Decide what is unchanged (reuse it), build and smoke-test the
+ * rest, and, only if all passed, push. A failing branch stops alone; the stages return what they
+ * did, and the branch's report is made of that, here and nowhere else.
  */
-async function pullReusedBases(
+async function publishBranch(
   branch: PlannedBranch,
-  decisions: ReadonlyMap<string, Decision>,
-  built: Map<string, BuiltImage>,
   deps: PublishDeps,
-): Promise<void> {
-  for (const image of branch.images) {
-    const base = image.base ? decisions.get(image.base) : undefined;
-    if (
-      !image.base ||
-      base?.action !== 'reuse' ||
-      decisions.get(image.name)?.action === 'reuse' ||
-      built.has(image.base)
-    )
-      continue;
-    const baseImage = branch.images.find((candidate) => candidate.name === image.base);
-    const ref = baseImage?.tags[1] as string;
-    const byDigest = `${ref.slice(0, ref.lastIndexOf(':'))}@${base.published.manifest.digest}`;
-    const log = deps.log.child(`${image.base}@${branch.branch}`);
-    log.info(`pulling ${byDigest} for ${image.name} to build on`);
-    const imageId = await deps.engine
-      .pull(byDigest, deps.credentials, engineOutput(log), deps.signal)
-      .catch((error: unknown) => {
-        throw new BranchFailure('pull', image.base, errorMessage(error), { cause: error });
-      });
-    if (imageId !== base.published.imageId)
-      throw new BranchFailure(
-        'pull',
-        image.base,
-        `pulled ${byDigest} as ${imageId}, expected ${base.published.imageId}`,
-      );
-    built.set(image.base, { name: image.base, imageId, inputs: base.published.labels[INPUTS_LABEL] ?? '' });
+  options: PublishOptions,
+  shared: RunShared,
+  lanes: Lanes,
+): Promise<BranchReport> {
+  const startedAt = deps.clock.now().getTime();
+  let decisions: ReadonlyMap<string, Decision> = new Map();
+  let bases: ReadonlyMap<string, BuiltImage> = new Map();
+  let build: BranchBuild = { images: [] };
+  let push: BranchPush | undefined;
+  let failure: unknown;
+  try {
+    await lanes.build(async () => {
+      deps.signal.throwIfAborted();
+      decisions = await decide(branch, deps, options, shared);
+      bases = await pullReusedBases(branch, decisions, deps);
+      build = await buildAndTestBranch(branch, deps, shared, bases, reusedOf(decisions), freshOf(decisions));
+    });
+    failure = build.failure;
+    if (failure === undefined && options.push) {
+      // The next branch builds meanwhile: the build lane is free again.
+      push = await lanes.push(() => pushBranch(branch, sourcesOf(branch, decisions, build), deps));
+      failure = push.failure;
+    }
+  } catch (error) {
+    failure = error;
   }
+  const interrupted = failure !== undefined && deps.signal.aborted;
+  if (!options.keep) await removeLocalImages(branch, [...bases.values(), ...build.images], deps);
+  const durationMs = deps.clock.now().getTime() - startedAt;
+  const report = branchReport(branch, options, { decisions, build, push, failure, interrupted, durationMs }, deps);
+  logOutcome(report, deps);
+  return report;
+}
+
+/** Images to rebuild for their age: every step runs again, the build cache holds the old layers. */
+function freshOf(decisions: ReadonlyMap<string, Decision>): Set<string> {
+  return new Set([...decisions].filter(([, d]) => d.action === 'build' && d.noCache).map(([name]) => name));
 }
 
 /**
- * Carries out a plan: per branch, build and smoke-test every image, then push. A failing branch
- * stops alone and pushes nothing; the others go on. Every container the run started is removed at
- * the end, whatever happened.
+ * Carries out a plan: every branch as above, `concurrency` of them building at once. Every
+ * container the run started is removed at the end, whatever happened.
  */
 export async function publish(
   plan: Plan,
@@ -121,104 +90,17 @@ export async function publish(
   runId: string,
 ): Promise<RunReport> {
   const started = deps.clock.now();
-  const reports = plan.branches.map(newBranchReport);
-  const buildLane = pLimit(Math.max(1, options.concurrency));
-  const pushLane = pLimit(PUSH_CONCURRENCY);
-  const pushes: Promise<void>[] = [];
-
-  const finish = async (
-    branch: PlannedBranch,
-    report: BranchReport,
-    built: Map<string, BuiltImage>,
-    startedAt: number,
-  ): Promise<void> => {
-    if (!options.keep) await removeLocalImages(branch, built, deps);
-    report.durationMs = deps.clock.now().getTime() - startedAt;
-    const log = deps.log.child(branch.branch);
-    const took = `${(report.durationMs / 1000).toFixed(1)}s`;
-    if (report.status === 'failed')
-      log.error(
-        `FAILED at ${report.failure?.step}${report.failure?.image ? ` (${report.failure.image})` : ''} after ${took}: ${report.failure?.message}`,
-      );
-    else log.info(`${report.status} in ${took}`);
-  };
-
-  const runBranch = async (branch: PlannedBranch, report: BranchReport): Promise<void> => {
-    const startedAt = deps.clock.now().getTime();
-    const built = new Map<string, BuiltImage>();
-    let snapshot: Snapshot | undefined;
-    let decisions = new Map<string, Decision>();
-    try {
-      deps.signal.throwIfAborted();
-      if (options.push) {
-        if (!deps.registry) throw new WorkError('registry', 'pushing needs a registry client');
-        snapshot = await snapshotBranch(branch, deps.registry);
-        if (!options.force)
-          decisions = decideReuse(
-            branch,
-            await expectedInputsOf(branch, shared),
-            await readPublished(branch, snapshot, deps.registry),
-            { now: started, rebuildAfterMs: options.rebuildAfterMs },
-          );
-      }
-      const reused = new Set(
-        [...decisions].filter(([, decision]) => decision.action === 'reuse').map(([name]) => name),
-      );
-      const fresh = new Set(
-        [...decisions].filter(([, decision]) => decision.action === 'build' && decision.noCache).map(([name]) => name),
-      );
-      noteDecisions(branch, decisions, report, deps);
-      await pullReusedBases(branch, decisions, built, deps);
-      await buildAndTestBranch(branch, deps, shared, built, report, reused, fresh);
-    } catch (error) {
-      recordFailure(report, error, deps.signal);
-      await finish(branch, report, built, startedAt);
-      return;
-    }
-    if (!options.push || !snapshot) {
-      report.status = 'tested';
-      await finish(branch, report, built, startedAt);
-      return;
-    }
-    const sources = new Map<string, Source>(
-      branch.images.map((image): [string, Source] => {
-        const decision = decisions.get(image.name);
-        return decision?.action === 'reuse'
-          ? [image.name, { kind: 'reused', manifest: decision.published.manifest }]
-          : [image.name, { kind: 'built', image: built.get(image.name) as BuiltImage }];
-      }),
-    );
-    const readySnapshot = snapshot;
-    pushes.push(
-      pushLane(async () => {
-        try {
-          await pushBranch(branch, sources, readySnapshot, deps, report);
-          const unchanged = report.images.every((image) => image.status === 'unchanged');
-          report.status = unchanged ? 'unchanged' : 'published';
-          for (const image of report.images) if (image.status !== 'unchanged') image.status = 'pushed';
-        } catch (error) {
-          recordFailure(report, error, deps.signal);
-        } finally {
-          await finish(branch, report, built, startedAt);
-        }
-      }),
-    );
-  };
-
+  const lanes: Lanes = { build: pLimit(Math.max(1, options.concurrency)), push: pLimit(PUSH_CONCURRENCY) };
+  let branches: BranchReport[];
   try {
-    await Promise.all(
-      plan.branches.map((branch, index) => buildLane(() => runBranch(branch, reports[index] as BranchReport))),
-    );
-    await Promise.all(pushes);
+    branches = await Promise.all(plan.branches.map((branch) => publishBranch(branch, deps, options, shared, lanes)));
   } finally {
     await deps.containers
       .removeAll()
       .catch((error: unknown) => deps.log.warn(`could not remove every container of the run: ${errorMessage(error)}`));
   }
-
   const finished = deps.clock.now();
-  const interrupted = deps.signal.aborted;
-  const failed = reports.some((report) => report.status === 'failed' || report.status === 'interrupted');
+  const failed = branches.some((report) => report.status === 'failed' || report.status === 'interrupted');
   return {
     version: REPORT_VERSION,
     command: 'publish',
@@ -229,9 +111,9 @@ export async function publish(
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
-    status: interrupted ? 'interrupted' : failed ? 'failed' : 'success',
+    status: deps.signal.aborted ? 'interrupted' : failed ? 'failed' : 'success',
     options: { push: options.push, force: options.force, keep: options.keep },
-    branches: reports,
+    branches,
   };
 }
 
@@ -239,4 +121,103 @@ export async function publish(
 export function runExitCode(report: RunReport, signal: AbortSignal): number {
   if (report.status === 'interrupted') return signal.reason instanceof PipelineError ? signal.reason.exitCode : 130;
   return report.status === 'success' ? 0 : 1;
+}
+
+function reusedOf(decisions: ReadonlyMap<string, Decision>): Set<string> {
+  return new Set([...decisions].filter(([, decision]) => decision.action === 'reuse').map(([name]) => name));
+}
+
+function sourcesOf(
+  branch: PlannedBranch,
+  decisions: ReadonlyMap<string, Decision>,
+  build: BranchBuild,
+): Map<string, Source> {
+  const sources = new Map<string, Source>();
+  for (const image of branch.images) {
+    const decision = decisions.get(image.name);
+    const built = build.images.find((candidate) => candidate.name === image.name);
+    if (decision?.action === 'reuse')
+      sources.set(image.name, { kind: 'reused', manifest: decision.published.manifest });
+    else if (built) sources.set(image.name, { kind: 'built', image: built });
+  }
+  return sources;
+}
+
+function failureOf(failure: unknown, interrupted: boolean, signal: AbortSignal): Failure {
+  if (interrupted) return { step: 'interrupted', message: errorMessage(signal.reason) };
+  const branchFailure = failure instanceof BranchFailure ? failure : undefined;
+  return {
+    step: failure instanceof WorkError ? failure.step : 'internal',
+    ...(branchFailure?.image ? { image: branchFailure.image } : {}),
+    message: errorMessage(failure),
+    ...(branchFailure?.tests ? { tests: branchFailure.tests } : {}),
+    ...(branchFailure?.logTail ? { logTail: branchFailure.logTail } : {}),
+  };
+}
+
+function imageReport(image: PlannedImage, outcome: BranchOutcome, failed: string | undefined): ImageReport {
+  const decision = outcome.decisions.get(image.name);
+  const reused = decision?.action === 'reuse' ? decision : undefined;
+  const built = outcome.build.images.find((candidate) => candidate.name === image.name);
+  const pushed = outcome.push?.images.find((candidate) => candidate.name === image.name);
+  const passed = built?.smoke?.every((test) => test.ok) ?? false;
+  let status: ImageReport['status'];
+  if (failed === image.name) status = 'failed';
+  else if (reused) status = 'unchanged';
+  else if (pushed && outcome.failure === undefined) status = 'pushed';
+  else if (built) status = passed ? 'tested' : 'built';
+  else status = outcome.failure === undefined ? 'planned' : 'skipped';
+  return {
+    name: image.name,
+    status,
+    ...(built ? { imageId: built.imageId } : {}),
+    ...(pushed ? { digest: pushed.digest } : {}),
+    tags: pushed?.tags ?? [],
+    ...(reused ? { reusedDigest: reused.published.manifest.digest } : {}),
+    ...(decision ? { reason: decision.reason } : {}),
+    durations: {
+      ...(built ? { buildMs: built.buildMs } : {}),
+      ...(built?.smokeMs !== undefined ? { smokeMs: built.smokeMs } : {}),
+      ...(pushed ? { pushMs: pushed.pushMs } : {}),
+    },
+    ...(built?.smoke ? { smoke: built.smoke } : {}),
+  };
+}
+
+function branchReport(
+  branch: PlannedBranch,
+  options: PublishOptions,
+  outcome: BranchOutcome,
+  deps: PublishDeps,
+): BranchReport {
+  const failure =
+    outcome.failure === undefined ? undefined : failureOf(outcome.failure, outcome.interrupted, deps.signal);
+  const images = branch.images.map((image) =>
+    imageReport(image, outcome, outcome.interrupted ? undefined : failure?.image),
+  );
+  let status: BranchReport['status'];
+  if (failure) status = outcome.interrupted ? 'interrupted' : 'failed';
+  else if (!options.push) status = 'tested';
+  else status = images.every((image) => image.status === 'unchanged') ? 'unchanged' : 'published';
+  return {
+    branch: branch.branch,
+    sha: branch.sha,
+    version: branch.version,
+    status,
+    durationMs: outcome.durationMs,
+    images,
+    ...(failure ? { failure } : {}),
+    ...(outcome.push?.rollback ? { rollback: outcome.push.rollback } : {}),
+  };
+}
+
+function logOutcome(report: BranchReport, deps: PublishDeps): void {
+  const log = deps.log.child(report.branch);
+  const took = `${(report.durationMs / 1000).toFixed(1)}s`;
+  const failure = report.failure;
+  if (report.status === 'failed' && failure)
+    log.error(
+      `FAILED at ${failure.step}${failure.image ? ` (${failure.image})` : ''} after ${took}: ${failure.message}`,
+    );
+  else log.info(`${report.status} in ${took}`);
 }

@@ -4,7 +4,7 @@ import type { Manifest, Registry } from '../ports.js';
 import { parseImageRef } from '../../tags/index.js';
 import type { RunShared } from './context.js';
 import { BASE_IMAGE_LABEL, INPUTS_LABEL, inputsDigest } from './inputs.js';
-import type { Snapshot } from './push.js';
+import type { Snapshot } from './snapshot.js';
 
 /** What a published floating tag holds, as far as the skip decision needs it. */
 export interface Published {
@@ -112,9 +112,9 @@ export async function readPublished(
 ): Promise<Map<string, Published | string>> {
   const published = new Map<string, Published | string>();
   for (const image of branch.images) {
-    const floating = image.tags[1];
-    const manifest = floating ? snapshot.get(floating) : undefined;
-    if (!floating || !manifest) continue;
+    const floating = image.tags.floating;
+    const manifest = snapshot.get(floating);
+    if (!manifest) continue;
     if (!SINGLE_IMAGE_TYPES.has(manifest.mediaType)) {
       published.set(image.name, `the floating tag holds a ${manifest.mediaType}, not a single image`);
       continue;

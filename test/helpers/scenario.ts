@@ -30,8 +30,13 @@ export function releaseBranch(repo: GitRepo): void {
   repo.tag(VERSION, BRANCH);
 }
 
-/** Publishes yesterday's images of `repo` into `namespace` on the real registry, directly. */
-export async function publishSeed(repo: GitRepo, family: string, namespace: string): Promise<void> {
+/** Publishes yesterday's images of `repo` into `namespace` on a real registry (the open one), directly. */
+export async function publishSeed(
+  repo: GitRepo,
+  family: string,
+  namespace: string,
+  host = stack.registry,
+): Promise<void> {
   const result = await runBuiltCli(
     [
       'publish',
@@ -40,7 +45,7 @@ export async function publishSeed(repo: GitRepo, family: string, namespace: stri
       '--images',
       family,
       '--registry',
-      `${stack.registry}/${namespace}`,
+      `${host}/${namespace}`,
       '--date',
       YESTERDAY,
       '--branch',

@@ -424,7 +424,8 @@ describe('bad input', () => {
     expect(rows.length).toBeGreaterThanOrEqual(30);
   });
 
-  it.each(rows.map((row) => [row.what, row] as const))(
+  // Each row is a process of its own that waits mostly on start-up: several at once.
+  it.concurrent.each(rows.map((row) => [row.what, row] as const))(
     '%s: exit code, one line naming it, nothing built or pushed',
     async (_, row) => {
       const family = copyFamily(row.family ?? {});

@@ -39,20 +39,29 @@ const repo = new GitRepo();
 releaseBranch(repo);
 const family = copyFamily();
 const seed = `faults-seed-${uniqueId()}`;
-let proxy: FaultProxy;
+const proxies: FaultProxy[] = [];
 
 beforeAll(async () => {
   await publishSeed(repo, family, seed);
-  proxy = await FaultProxy.start({
-    upstream: stack.registry,
-    auth: { username: CANARY_USER, password: CANARY_PASSWORD },
-  });
 });
 afterAll(async () => {
   killLeftoverClis();
-  await proxy.close();
+  await Promise.all(proxies.map((proxy) => proxy.close()));
   repo.remove();
 });
+
+/**
+ * A namespace holding a copy of the seed, and a proxy of its own in front of the registry: each
+ * scenario has its own rules and its own record of requests, so the scenarios run at once.
+ */
+async function startScenario(): Promise<{ namespace: string; before: Record<string, string>; proxy: FaultProxy }> {
+  const proxy = await FaultProxy.start({
+    upstream: stack.registry,
+    auth: { username: CANARY_USER, password: CANARY_PASSWORD },
+  });
+  proxies.push(proxy);
+  return { ...(await startFrom(seed)), proxy };
+}
 
 interface Run {
   result: CliResult;
@@ -66,6 +75,7 @@ interface Run {
  * or with `warm`, the nightly's path for an unchanged branch (dated tags added in the registry).
  */
 async function publishThrough(
+  proxy: FaultProxy,
   namespace: string,
   rules: Rule[],
   options: { retries?: number; env?: Record<string, string>; during?: () => Promise<void>; warm?: boolean } = {},
@@ -114,11 +124,11 @@ const forNamespace =
     request.path.startsWith(`/v2/${namespace}/`);
 const datedTag = new RegExp(`^${BRANCH.replace(/\./g, '\\.')}-\\d{4}-\\d{2}-\\d{2}$`);
 
-describe('transient registry faults within the retry bound end in a complete publish', () => {
+describe.concurrent('transient registry faults within the retry bound end in a complete publish', () => {
   it('503s and 429s (with Retry-After) on a share of blob uploads and manifest PUTs: retried, visibly, honouring Retry-After', async () => {
-    const { namespace, before } = await startFrom(seed);
+    const { namespace, before, proxy } = await startScenario();
     const inNamespace = forNamespace(namespace);
-    const run = await publishThrough(namespace, [
+    const run = await publishThrough(proxy, namespace, [
       {
         name: 'blob-503',
         match: (r) => inNamespace(r) && isBlobUploadWithBody(r),
@@ -162,9 +172,9 @@ describe('transient registry faults within the retry bound end in a complete pub
   });
 
   it('a connection reset in the middle of a blob upload', async () => {
-    const { namespace, before } = await startFrom(seed);
+    const { namespace, before, proxy } = await startScenario();
     const inNamespace = forNamespace(namespace);
-    const run = await publishThrough(namespace, [
+    const run = await publishThrough(proxy, namespace, [
       { name: 'reset', match: (r) => inNamespace(r) && isBlobUploadWithBody(r), fault: { kind: 'reset' }, times: 2 },
     ]);
     expect(run.result.code, run.result.stderr).toBe(0);
@@ -178,9 +188,10 @@ describe('transient registry faults within the retry bound end in a complete pub
   });
 
   it('answers delayed past the pipeline timeouts, for an engine push and for a manifest PUT', async () => {
-    const { namespace, before } = await startFrom(seed);
+    const { namespace, before, proxy } = await startScenario();
     const inNamespace = forNamespace(namespace);
     const run = await publishThrough(
+      proxy,
       namespace,
       [
         // Answered after 6 s: the push is given up after 3 s of silence and tried again.
@@ -213,11 +224,11 @@ describe('transient registry faults within the retry bound end in a complete pub
   });
 
   it('the registry going away entirely mid-push and coming back', async () => {
-    const { namespace, before } = await startFrom(seed);
+    const { namespace, before, proxy } = await startScenario();
     const inNamespace = forNamespace(namespace);
     let cameBack = 0;
     // Away for 2 s; retries wait 1 s, 2 s, 4 s (at least): the outage is within the retry bound.
-    const run = await publishThrough(namespace, [], {
+    const run = await publishThrough(proxy, namespace, [], {
       env: { MESOS_PIPELINE_RETRY_MIN_MS: '1000' },
       during: async () => {
         await proxy.waitFor((r) => inNamespace(r) && isBlobUpload(r));
@@ -239,147 +250,159 @@ describe('transient registry faults within the retry bound end in a complete pub
   });
 });
 
-describe('persistent registry faults end in exit 1, a message naming registry, image, tag and cause, and the registry as it was', () => {
-  it('503 on every PUT of a floating tag: bounded retries, then every tag put back, the already moved one too', async () => {
-    const { namespace, before } = await startFrom(seed);
-    const inNamespace = forNamespace(namespace);
-    const appFloating = (r: SeenRequest): boolean =>
-      inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r);
-    const run = await publishThrough(
-      namespace,
-      [{ name: 'floating-503', match: appFloating, fault: { kind: 'status', status: 503 } }],
-      { retries: 2 },
-    );
-    expect(run.result.code, run.result.stderr).toBe(1);
-    expect(run.result.stderr).toContain(`[1.7.x] error: FAILED at retag (fixture-app) after`);
-    expect(run.result.stderr).toMatch(
-      new RegExp(
-        `FAILED at retag .*: manifest ${proxy.host}/${namespace}/fixture-app:1\\.7\\.x: 503 Service Unavailable`,
-      ),
-    );
-    expect(proxy.requests.filter(appFloating)).toHaveLength(3);
-    expect(run.report.branches[0]?.failure).toMatchObject({ step: 'retag', image: 'fixture-app' });
-    // fixture-base's floating tag had moved before fixture-app's failed: it was put back.
-    expect(run.report.branches[0]?.rollback).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(
-          new RegExp(`restored .*/fixture-base:1\\.7\\.x to ${before[`${namespace}/fixture-base:${BRANCH}`]}`),
+describe.concurrent(
+  'persistent registry faults end in exit 1, a message naming registry, image, tag and cause, and the registry as it was',
+  () => {
+    it('503 on every PUT of a floating tag: bounded retries, then every tag put back, the already moved one too', async () => {
+      const { namespace, before, proxy } = await startScenario();
+      const inNamespace = forNamespace(namespace);
+      const appFloating = (r: SeenRequest): boolean =>
+        inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r);
+      const run = await publishThrough(
+        proxy,
+        namespace,
+        [{ name: 'floating-503', match: appFloating, fault: { kind: 'status', status: 503 } }],
+        { retries: 2 },
+      );
+      expect(run.result.code, run.result.stderr).toBe(1);
+      expect(run.result.stderr).toContain(`[1.7.x] error: FAILED at retag (fixture-app) after`);
+      expect(run.result.stderr).toMatch(
+        new RegExp(
+          `FAILED at retag .*: manifest ${proxy.host}/${namespace}/fixture-app:1\\.7\\.x: 503 Service Unavailable`,
         ),
-      ]),
-    );
-    await expectUntouched(namespace, before);
-  });
-
-  it.each([
-    ['the engine', 'dated', 'push', new RegExp(`push HOST/NS/fixture-app:1\\.7\\.x-2026-11-27 to HOST: unauthorized`)],
-    ['the pipeline', 'version', 'retag', new RegExp(`manifest HOST/NS/fixture-app:1\\.7\\.0: 401 Unauthorized`)],
-  ])('401 on the manifest PUT %s makes (the %s tag): never retried', async (_, kind, step, message) => {
-    const { namespace, before } = await startFrom(seed);
-    const inNamespace = forNamespace(namespace);
-    const target = (r: SeenRequest): boolean =>
-      inNamespace(r) &&
-      isManifestPut({ tag: kind === 'dated' ? `${BRANCH}-${TODAY}` : VERSION, name: 'fixture-app' })(r);
-    const run = await publishThrough(namespace, [
-      { name: '401', match: target, fault: { kind: 'status', status: 401 } },
-    ]);
-    expect(run.result.code, run.result.stderr).toBe(1);
-    const line = run.result.stderr.split('\n').find((l) => l.includes('FAILED at')) ?? '';
-    expect(line).toContain(`[1.7.x] error: FAILED at ${step} (fixture-app)`);
-    expect(line.replaceAll(proxy.host, 'HOST').replaceAll(namespace, 'NS')).toMatch(message);
-    expect(proxy.requests.filter(target)).toHaveLength(1);
-    expect(run.result.stderr).not.toMatch(/failed \(attempt 1 of/);
-    await expectUntouched(namespace, before);
-  });
-
-  it('answers that never come in time: the PUTs land nonetheless, and are undone', async () => {
-    const { namespace, before } = await startFrom(seed);
-    const inNamespace = forNamespace(namespace);
-    const appFloating = (r: SeenRequest): boolean =>
-      inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r);
-    const run = await publishThrough(
-      namespace,
-      [{ name: 'late', match: appFloating, fault: { kind: 'delay', ms: 8000 } }],
-      { retries: 1, env: { MESOS_PIPELINE_REGISTRY_TIMEOUT_MS: '1500' } },
-    );
-    expect(run.result.code, run.result.stderr).toBe(1);
-    expect(run.result.stderr).toMatch(
-      new RegExp(
-        `FAILED at retag \\(fixture-app\\) .*: manifest ${proxy.host}/${namespace}/fixture-app:1\\.7\\.x: ${proxy.host} did not answer within 1\\.5s`,
-      ),
-    );
-    // Two attempts to move the tag (the run's); the rest are the rollback putting yesterday's back.
-    const yesterdays = before[`${namespace}/fixture-app:${BRANCH}`];
-    const attempts = proxy.requests.filter((r) => appFloating(r) && r.manifestDigest !== yesterdays);
-    expect(attempts).toHaveLength(2);
-    expect(attempts.every((request) => request.status === undefined)).toBe(true);
-    // Its answers came too late as well, but reading the tag back shows the rollback landed.
-    expect(run.result.stderr).toMatch(/warning: put back .*fixture-app:1\.7\.x \(confirmed by reading it back\)/);
-    expect(run.result.stderr).not.toContain('half-published');
-    await expectUntouched(namespace, before);
-  });
-
-  it('an engine push that stalls for good: given up after the stall timeout, each attempt', async () => {
-    const { namespace, before } = await startFrom(seed);
-    const inNamespace = forNamespace(namespace);
-    const run = await publishThrough(
-      namespace,
-      [
-        {
-          name: 'stall',
-          match: (r) => inNamespace(r) && isBlobUploadWithBody(r),
-          fault: { kind: 'delay', ms: Infinity },
-        },
-      ],
-      {
-        retries: 1,
-        env: { MESOS_PIPELINE_PUSH_STALL_MS: '2000' },
-      },
-    );
-    expect(run.result.code, run.result.stderr).toBe(1);
-    expect(run.result.stderr).toMatch(
-      new RegExp(
-        `FAILED at push \\(fixture-base\\) .*: push ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27 to ${proxy.host}: no progress for 2s; the registry stopped answering`,
-      ),
-    );
-    expect(run.result.stderr.match(/no progress for 2s/g)?.length).toBeGreaterThanOrEqual(2);
-    await expectUntouched(namespace, before);
-  });
-
-  it('the registry going away for good mid-push: exit 1, and the run says it could not check what it left', async () => {
-    const { namespace, before } = await startFrom(seed);
-    const inNamespace = forNamespace(namespace);
-    const run = await publishThrough(namespace, [], {
-      retries: 1,
-      during: async () => {
-        await proxy.waitFor((r) => inNamespace(r) && isBlobUpload(r));
-        await proxy.down();
-      },
+      );
+      expect(proxy.requests.filter(appFloating)).toHaveLength(3);
+      expect(run.report.branches[0]?.failure).toMatchObject({ step: 'retag', image: 'fixture-app' });
+      // fixture-base's floating tag had moved before fixture-app's failed: it was put back.
+      expect(run.report.branches[0]?.rollback).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(
+            new RegExp(`restored .*/fixture-base:1\\.7\\.x to ${before[`${namespace}/fixture-base:${BRANCH}`]}`),
+          ),
+        ]),
+      );
+      await expectUntouched(namespace, before);
     });
-    await proxy.up();
-    expect(run.result.code, run.result.stderr).toBe(1);
-    expect(run.result.stderr).toMatch(
-      new RegExp(
-        `FAILED at push \\(fixture-base\\) .*: push ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27 to ${proxy.host}: .*connection refused`,
-      ),
-    );
-    expect(run.result.stderr).toMatch(
-      new RegExp(
-        `error: the registry may be left half-published: could not check or put back ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27, .*: .*cannot reach`,
-      ),
-    );
-    await expectUntouched(namespace, before);
-  });
-});
 
-describe('the warm path: an unchanged branch gets its dated tags in the registry, without a build', () => {
+    it.each([
+      [
+        'the engine',
+        'dated',
+        'push',
+        new RegExp(`push HOST/NS/fixture-app:1\\.7\\.x-2026-11-27 to HOST: unauthorized`),
+      ],
+      ['the pipeline', 'version', 'retag', new RegExp(`manifest HOST/NS/fixture-app:1\\.7\\.0: 401 Unauthorized`)],
+    ])('401 on the manifest PUT %s makes (the %s tag): never retried', async (_, kind, step, message) => {
+      const { namespace, before, proxy } = await startScenario();
+      const inNamespace = forNamespace(namespace);
+      const target = (r: SeenRequest): boolean =>
+        inNamespace(r) &&
+        isManifestPut({ tag: kind === 'dated' ? `${BRANCH}-${TODAY}` : VERSION, name: 'fixture-app' })(r);
+      const run = await publishThrough(proxy, namespace, [
+        { name: '401', match: target, fault: { kind: 'status', status: 401 } },
+      ]);
+      expect(run.result.code, run.result.stderr).toBe(1);
+      const line = run.result.stderr.split('\n').find((l) => l.includes('FAILED at')) ?? '';
+      expect(line).toContain(`[1.7.x] error: FAILED at ${step} (fixture-app)`);
+      expect(line.replaceAll(proxy.host, 'HOST').replaceAll(namespace, 'NS')).toMatch(message);
+      expect(proxy.requests.filter(target)).toHaveLength(1);
+      expect(run.result.stderr).not.toMatch(/failed \(attempt 1 of/);
+      await expectUntouched(namespace, before);
+    });
+
+    it('answers that never come in time: the PUTs land nonetheless, and are undone', async () => {
+      const { namespace, before, proxy } = await startScenario();
+      const inNamespace = forNamespace(namespace);
+      const appFloating = (r: SeenRequest): boolean =>
+        inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r);
+      const run = await publishThrough(
+        proxy,
+        namespace,
+        [{ name: 'late', match: appFloating, fault: { kind: 'delay', ms: 8000 } }],
+        { retries: 1, env: { MESOS_PIPELINE_REGISTRY_TIMEOUT_MS: '1500' } },
+      );
+      expect(run.result.code, run.result.stderr).toBe(1);
+      expect(run.result.stderr).toMatch(
+        new RegExp(
+          `FAILED at retag \\(fixture-app\\) .*: manifest ${proxy.host}/${namespace}/fixture-app:1\\.7\\.x: ${proxy.host} did not answer within 1\\.5s`,
+        ),
+      );
+      // Two attempts to move the tag (the run's); the rest are the rollback putting yesterday's back.
+      const yesterdays = before[`${namespace}/fixture-app:${BRANCH}`];
+      const attempts = proxy.requests.filter((r) => appFloating(r) && r.manifestDigest !== yesterdays);
+      expect(attempts).toHaveLength(2);
+      expect(attempts.every((request) => request.status === undefined)).toBe(true);
+      // Its answers came too late as well, but reading the tag back shows the rollback landed.
+      expect(run.result.stderr).toMatch(/warning: put back .*fixture-app:1\.7\.x \(confirmed by reading it back\)/);
+      expect(run.result.stderr).not.toContain('half-published');
+      await expectUntouched(namespace, before);
+    });
+
+    it('an engine push that stalls for good: given up after the stall timeout, each attempt', async () => {
+      const { namespace, before, proxy } = await startScenario();
+      const inNamespace = forNamespace(namespace);
+      const run = await publishThrough(
+        proxy,
+        namespace,
+        [
+          {
+            name: 'stall',
+            match: (r) => inNamespace(r) && isBlobUploadWithBody(r),
+            fault: { kind: 'delay', ms: Infinity },
+          },
+        ],
+        {
+          retries: 1,
+          env: { MESOS_PIPELINE_PUSH_STALL_MS: '2000' },
+        },
+      );
+      expect(run.result.code, run.result.stderr).toBe(1);
+      expect(run.result.stderr).toMatch(
+        new RegExp(
+          `FAILED at push \\(fixture-base\\) .*: push ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27 to ${proxy.host}: no progress for 2s; the registry stopped answering`,
+        ),
+      );
+      expect(run.result.stderr.match(/no progress for 2s/g)?.length).toBeGreaterThanOrEqual(2);
+      await expectUntouched(namespace, before);
+    });
+
+    it('the registry going away for good mid-push: exit 1, and the run says it could not check what it left', async () => {
+      const { namespace, before, proxy } = await startScenario();
+      const inNamespace = forNamespace(namespace);
+      const run = await publishThrough(proxy, namespace, [], {
+        retries: 1,
+        during: async () => {
+          await proxy.waitFor((r) => inNamespace(r) && isBlobUpload(r));
+          await proxy.down();
+        },
+      });
+      await proxy.up();
+      expect(run.result.code, run.result.stderr).toBe(1);
+      expect(run.result.stderr).toMatch(
+        new RegExp(
+          `FAILED at push \\(fixture-base\\) .*: push ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27 to ${proxy.host}: .*connection refused`,
+        ),
+      );
+      expect(run.result.stderr).toMatch(
+        new RegExp(
+          `error: the registry may be left half-published: could not check or put back ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27: .*cannot reach`,
+        ),
+      );
+      await expectUntouched(namespace, before);
+    });
+  },
+);
+
+describe.concurrent('the warm path: an unchanged branch gets its dated tags in the registry, without a build', () => {
   const todaysDated =
     (namespace: string, name: string) =>
     (r: SeenRequest): boolean =>
       forNamespace(namespace)(r) && isManifestPut({ tag: `${BRANCH}-${TODAY}`, name })(r);
 
   it('a 503 on a dated tag PUT is retried and the branch is complete, on the same digests', async () => {
-    const { namespace, before } = await startFrom(seed);
+    const { namespace, before, proxy } = await startScenario();
     const run = await publishThrough(
+      proxy,
       namespace,
       [
         {
@@ -403,9 +426,10 @@ describe('the warm path: an unchanged branch gets its dated tags in the registry
   });
 
   it('a persistent 503 removes the dated tag already added, and none of the tags that share its digest', async () => {
-    const { namespace, before } = await startFrom(seed);
+    const { namespace, before, proxy } = await startScenario();
     const appDated = todaysDated(namespace, 'fixture-app');
     const run = await publishThrough(
+      proxy,
       namespace,
       [{ name: 'dated-503', match: appDated, fault: { kind: 'status', status: 503 } }],
       { warm: true, retries: 1 },

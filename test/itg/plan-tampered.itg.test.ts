@@ -28,17 +28,17 @@ afterAll(async () => {
   repo.remove();
 });
 
-/** Replaces the `index`th tag of an image (dated, floating, version in push order). */
-const setTag = (image: PlannedImage, index: number, ref: string): void => {
-  image.tags[index] = ref;
+/** Replaces the tag of one role of an image. */
+const setTag = (image: PlannedImage, role: 'dated' | 'floating' | 'version', ref: string): void => {
+  image.tags[role] = ref;
 };
 const firstImage = (plan: Plan): PlannedImage => plan.branches[0]?.images[0] as PlannedImage;
 
 const tampered: [string, (plan: Plan, namespace: string) => void, RegExp][] = [
   [
     'a tag on a foreign registry',
-    (plan, namespace) => setTag(firstImage(plan), 0, `${foreign.host}/${namespace}/fixture-base:1.7.x-${TODAY}`),
-    /branches\[0\]\.images\[0\]\.tags\[0\]: ".*" is not in the plan's registry .*: it would be pushed with the credentials of 127\.0\.0\.1:\d+ to 127\.0\.0\.1:\d+/,
+    (plan, namespace) => setTag(firstImage(plan), 'dated', `${foreign.host}/${namespace}/fixture-base:1.7.x-${TODAY}`),
+    /branches\[0\]\.images\[0\]\.tags\.dated: ".*" is not in the plan's registry .*: it would be pushed with the credentials of 127\.0\.0\.1:\d+ to 127\.0\.0\.1:\d+/,
   ],
   [
     'credentials in the repository URL',
@@ -60,9 +60,9 @@ const tampered: [string, (plan: Plan, namespace: string) => void, RegExp][] = [
     'a tag that is no Docker tag',
     (plan) => {
       const image = firstImage(plan);
-      setTag(image, 1, `${image.tags[1] as string}!`);
+      setTag(image, 'floating', `${image.tags.floating}!`);
     },
-    /branches\[0\]\.images\[0\]\.tags\[1\]: image reference ".*:1\.7\.x!": tag "1\.7\.x!" is not a valid Docker tag/,
+    /branches\[0\]\.images\[0\]\.tags\.floating: image reference ".*:1\.7\.x!": tag "1\.7\.x!" is not a valid Docker tag/,
   ],
 ];
 

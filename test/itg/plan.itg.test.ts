@@ -15,12 +15,17 @@ repo.tag('1.11.0', '1.11.x');
 repo.tag('1.10.0', '1.10.x~1', false);
 afterAll(() => repo.remove());
 
-const image = (name: string, branch: string, sha: string, tags: string[], base?: string) => ({
+const image = (name: string, branch: string, sha: string, version: string | undefined, base?: string) => ({
   name,
   ...(base ? { base } : {}),
   context: `${fixtureFamily}/${name}`,
-  tags: tags.map((tag) => `127.0.0.1:5000/mesos/${name}:${tag}`),
-  buildArgs: { GIT_REPO: repo.dir, GIT_SHA: sha, GIT_BRANCH: branch, VERSION: tags[2] ?? branch },
+  tags: {
+    dated: `127.0.0.1:5000/mesos/${name}:${branch}-2026-11-27`,
+    floating: `127.0.0.1:5000/mesos/${name}:${branch}`,
+    ...(version ? { version: `127.0.0.1:5000/mesos/${name}:${version}` } : {}),
+    ...(branch === 'master' ? { also: [`127.0.0.1:5000/mesos/${name}:latest`] } : {}),
+  },
+  buildArgs: { GIT_REPO: repo.dir, GIT_SHA: sha, GIT_BRANCH: branch, VERSION: version ?? branch },
   labels: expect.objectContaining({
     'org.opencontainers.image.revision': sha,
     'org.opencontainers.image.ref.name': branch,
@@ -45,7 +50,7 @@ describe('mesos-pipeline plan --json against a real repository', () => {
     expect(result.code).toBe(0);
     const expected = ['1.7.x', '1.9.x', '1.10.x', '1.11.x', 'master'].map((branch) => {
       const sha = repo.sha(branch);
-      const tags = [`${branch}-2026-11-27`, branch, ...(branch === '1.11.x' ? ['1.11.0'] : [])];
+      const version = branch === '1.11.x' ? '1.11.0' : undefined;
       return {
         branch,
         sha,
@@ -54,11 +59,14 @@ describe('mesos-pipeline plan --json against a real repository', () => {
         versionPattern: expect.any(String),
         // The fixture family declares no host needs: any host runs its service tests.
         host: { cgroupVersions: [1, 2], privileged: false },
-        images: [image('fixture-base', branch, sha, tags), image('fixture-app', branch, sha, tags, 'fixture-base')],
+        images: [
+          image('fixture-base', branch, sha, version),
+          image('fixture-app', branch, sha, version, 'fixture-base'),
+        ],
       };
     });
     expect(JSON.parse(result.stdout)).toEqual({
-      version: 1,
+      version: 2,
       date: '2026-11-27',
       registry: '127.0.0.1:5000/mesos',
       repo: repo.dir,

@@ -68,7 +68,7 @@ describe('publish run summary', () => {
     for (const repository of repositories) {
       const digest = (await manifestOf(open, repository, 'master'))?.digest as string;
       expect(summary).toMatch(
-        new RegExp(`\\| ${repository.split('/')[1]} \\| \`master-${DAY}\` \`master\` \\| \`${digest}\` \\|`),
+        new RegExp(`\\| ${repository.split('/')[1]} \\| \`master-${DAY}\` \`master\` \`latest\` \\| \`${digest}\` \\|`),
       );
     }
     expect(summary).toMatch(/^## Mesos images 2026-11-27\n/);
@@ -146,7 +146,7 @@ describe('mesos-pipeline prune', () => {
     const runtime = testRuntime({ now: NOW, env });
     expect(await runCli(['prune', ...target, '--keep-days', '7'], runtime)).toBe(0);
     expect(runtime.stderr.text).toContain(
-      `deleted 10 dated tags from before 2026-11-20 (keeping 7 days) in 2 repositories of ${stack.registry}/${namespace}; 14 tags kept`,
+      `deleted 10 dated tags from before 2026-11-20 (keeping 7 days) in 2 repositories of ${stack.registry}/${namespace}; 16 tags kept`,
     );
 
     const expected = Object.fromEntries(
@@ -158,7 +158,10 @@ describe('mesos-pipeline prune', () => {
         .map((key) => key.slice(key.indexOf(':') + 1))
         .sort(),
     ).toEqual(
-      [...['1.10.0', '1.10.x', '1.10.x-2026-11-26', 'master', 'master-2026-11-20', `master-${DAY}`, 'weird-2019-01-01']]
+      [
+        ...['1.10.0', '1.10.x', '1.10.x-2026-11-26', 'latest', 'master', 'master-2026-11-20', `master-${DAY}`],
+        'weird-2019-01-01',
+      ]
         .flatMap((tag) => [tag, tag])
         .sort(),
     );

@@ -218,7 +218,7 @@ describe('secrets', () => {
     proxy.setRules([]);
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/FAILED at retag \(fixture-app\)/);
-    expect(result.stderr).toMatch(/putting the tags of 1\.7\.x back/);
+    expect(result.stderr).toMatch(/undoing what this run wrote to the tags of 1\.7\.x/);
     expect(found(result.stdout)).toEqual([]);
     expect(found(result.stderr)).toEqual([]);
     expect(found(readFileSync(reportFile))).toEqual([]);

@@ -94,62 +94,6 @@ describe('skip unchanged branches, retag remotely', () => {
     }
   });
 
-  it('rebuilds only the branch that moved, and everything with --force', async () => {
-    const namespace = `moved-${uniqueId()}`;
-    const family = copyFamily();
-    const local = new GitRepo();
-    local.commit('1.9.x');
-    local.commit('1.10.x');
-    try {
-      const publish = async (day: string, extra: string[] = []): Promise<RunReport> => {
-        const report = `/tmp/${namespace}-${day}.json`;
-        const result = await runBuiltCli(
-          [
-            'publish',
-            '--repo',
-            local.dir,
-            '--images',
-            family,
-            '--registry',
-            `${stack.registry}/${namespace}`,
-            '--date',
-            day,
-            '--branch',
-            '1.9.x',
-            '--branch',
-            '1.10.x',
-            '--report',
-            report,
-            ...extra,
-          ],
-          { DOCKER_HOST: stack.dockerHost },
-        );
-        expect(result.code).toBe(0);
-        return JSON.parse(readFileSync(report, 'utf8')) as RunReport;
-      };
-      await publish('2026-11-27');
-      local.commit('1.10.x');
-      const moved = await publish('2026-11-28');
-      expect(moved.branches.map((b) => [b.branch, b.status])).toEqual([
-        ['1.9.x', 'unchanged'],
-        ['1.10.x', 'published'],
-      ]);
-      expect(moved.branches[1]?.images.map((i) => i.reason)).toEqual([
-        expect.stringMatching(/the branch is at/),
-        expect.stringMatching(/the branch is at/),
-      ]);
-      const state = await registryState(open, repos(namespace));
-      expect(state[`${namespace}/fixture-app:1.10.x`]).not.toBe(state[`${namespace}/fixture-app:1.10.x-2026-11-27`]);
-      expect(state[`${namespace}/fixture-app:1.9.x`]).toBe(state[`${namespace}/fixture-app:1.9.x-2026-11-27`]);
-
-      const forced = await publish('2026-11-29', ['--force']);
-      expect(forced.branches.map((b) => b.status)).toEqual(['published', 'published']);
-      expect(forced.branches[0]?.images.every((i) => i.durations.buildMs !== undefined)).toBe(true);
-    } finally {
-      local.remove();
-    }
-  });
-
   it('rebuilds a changed child on the published base, pulled by digest, without rebuilding the base', async () => {
     const namespace = `child-${uniqueId()}`;
     const family = copyFamily();

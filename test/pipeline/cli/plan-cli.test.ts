@@ -34,7 +34,10 @@ describe('mesos-pipeline plan', () => {
         {
           images: [
             {
-              tags: ['127.0.0.1:5000/mesos/fixture-base:master-2026-11-28', '127.0.0.1:5000/mesos/fixture-base:master'],
+              tags: {
+                dated: '127.0.0.1:5000/mesos/fixture-base:master-2026-11-28',
+                floating: '127.0.0.1:5000/mesos/fixture-base:master',
+              },
             },
             {},
           ],

@@ -24,9 +24,9 @@ const made = makePlan({
 /** A fresh copy of the plan as `plan --json` writes it. */
 const fresh = (): Plan => JSON.parse(JSON.stringify(made)) as Plan;
 const image = (plan: Plan, branch = 0, index = 0): PlannedImage => plan.branches[branch]?.images[index] as PlannedImage;
-/** Replaces the `index`th tag of an image (dated, floating, version in push order). */
-const setTag = (target: PlannedImage, index: number, ref: string): void => {
-  target.tags[index] = ref;
+/** Replaces the tag of one role of an image. */
+const setTag = (target: PlannedImage, role: 'dated' | 'floating' | 'version', ref: string): void => {
+  target.tags[role] = ref;
 };
 
 function problemsOf(plan: unknown): string[] {
@@ -42,33 +42,33 @@ describe('planSchema', () => {
   it.each<[string, (plan: Plan) => void, RegExp]>([
     [
       'a tag on another registry host',
-      (plan) => setTag(image(plan), 0, 'evil.example:443/mesos/fixture-base:1.11.x-2026-11-27'),
-      /^branches\[0\]\.images\[0\]\.tags\[0\]: "evil\.example:443\/mesos\/fixture-base:1\.11\.x-2026-11-27" is not in the plan's registry 127\.0\.0\.1:5000\/mesos: it would be pushed with the credentials of 127\.0\.0\.1:5000 to evil\.example:443; every tag of fixture-base must be 127\.0\.0\.1:5000\/mesos\/fixture-base:TAG$/,
+      (plan) => setTag(image(plan), 'dated', 'evil.example:443/mesos/fixture-base:1.11.x-2026-11-27'),
+      /^branches\[0\]\.images\[0\]\.tags\.dated: "evil\.example:443\/mesos\/fixture-base:1\.11\.x-2026-11-27" is not in the plan's registry 127\.0\.0\.1:5000\/mesos: it would be pushed with the credentials of 127\.0\.0\.1:5000 to evil\.example:443; every tag of fixture-base must be 127\.0\.0\.1:5000\/mesos\/fixture-base:TAG$/,
     ],
     [
       'a tag in another namespace',
-      (plan) => setTag(image(plan, 1, 1), 1, '127.0.0.1:5000/other/fixture-app:master'),
-      /^branches\[1\]\.images\[1\]\.tags\[1\]: "127\.0\.0\.1:5000\/other\/fixture-app:master" is not in the plan's registry 127\.0\.0\.1:5000\/mesos; every tag of fixture-app must be/,
+      (plan) => setTag(image(plan, 1, 1), 'floating', '127.0.0.1:5000/other/fixture-app:master'),
+      /^branches\[1\]\.images\[1\]\.tags\.floating: "127\.0\.0\.1:5000\/other\/fixture-app:master" is not in the plan's registry 127\.0\.0\.1:5000\/mesos; every tag of fixture-app must be/,
     ],
     [
       'a tag of another image',
-      (plan) => setTag(image(plan), 1, '127.0.0.1:5000/mesos/fixture-app:1.11.x'),
-      /^branches\[0\]\.images\[0\]\.tags\[1\]: .* every tag of fixture-base must be 127\.0\.0\.1:5000\/mesos\/fixture-base:TAG$/,
+      (plan) => setTag(image(plan), 'floating', '127.0.0.1:5000/mesos/fixture-app:1.11.x'),
+      /^branches\[0\]\.images\[0\]\.tags\.floating: .* every tag of fixture-base must be 127\.0\.0\.1:5000\/mesos\/fixture-base:TAG$/,
     ],
     [
       'a tag that is no Docker tag',
-      (plan) => setTag(image(plan), 2, '127.0.0.1:5000/mesos/fixture-base:-1.11.0'),
-      /^branches\[0\]\.images\[0\]\.tags\[2\]: image reference ".*:-1\.11\.0": tag "-1\.11\.0" is not a valid Docker tag/,
+      (plan) => setTag(image(plan), 'version', '127.0.0.1:5000/mesos/fixture-base:-1.11.0'),
+      /^branches\[0\]\.images\[0\]\.tags\.version: image reference ".*:-1\.11\.0": tag "-1\.11\.0" is not a valid Docker tag/,
     ],
     [
       "another branch's floating tag",
-      (plan) => setTag(image(plan), 2, '127.0.0.1:5000/mesos/fixture-base:master'),
-      /^branches\[0\]\.images\[0\]\.tags\[2\]: ".*:master" is the floating tag of master, not of 1\.11\.x$/,
+      (plan) => setTag(image(plan), 'version', '127.0.0.1:5000/mesos/fixture-base:master'),
+      /^branches\[0\]\.images\[0\]\.tags\.version: ".*:master" is the floating tag of master, not of 1\.11\.x$/,
     ],
     [
       'a dated tag of another day',
-      (plan) => setTag(image(plan), 0, '127.0.0.1:5000/mesos/fixture-base:1.11.x-2026-11-01'),
-      /^branches\[0\]\.images\[0\]\.tags\[0\]: ".*:1\.11\.x-2026-11-01" is a dated tag of 1\.11\.x on 2026-11-01; this plan's is 1\.11\.x-2026-11-27$/,
+      (plan) => setTag(image(plan), 'dated', '127.0.0.1:5000/mesos/fixture-base:1.11.x-2026-11-01'),
+      /^branches\[0\]\.images\[0\]\.tags\.dated: ".*:1\.11\.x-2026-11-01" is a dated tag of 1\.11\.x on 2026-11-01; this plan's is 1\.11\.x-2026-11-27$/,
     ],
     [
       'credentials in the repository URL',

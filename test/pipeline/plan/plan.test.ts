@@ -24,7 +24,7 @@ describe('makePlan', async () => {
 
   it('is the whole document: branches with exact shas, images in build order, tags in push order', () => {
     expect(JSON.parse(JSON.stringify(plan))).toEqual({
-      version: 1,
+      version: 2,
       date: '2026-11-27',
       registry: '127.0.0.1:5000/mesos',
       repo: 'https://github.com/apache/mesos.git',
@@ -42,11 +42,11 @@ describe('makePlan', async () => {
             {
               name: 'fixture-base',
               context: `${family.dir}/fixture-base`,
-              tags: [
-                '127.0.0.1:5000/mesos/fixture-base:1.11.x-2026-11-27',
-                '127.0.0.1:5000/mesos/fixture-base:1.11.x',
-                '127.0.0.1:5000/mesos/fixture-base:1.11.0',
-              ],
+              tags: {
+                dated: '127.0.0.1:5000/mesos/fixture-base:1.11.x-2026-11-27',
+                floating: '127.0.0.1:5000/mesos/fixture-base:1.11.x',
+                version: '127.0.0.1:5000/mesos/fixture-base:1.11.0',
+              },
               buildArgs: {
                 GIT_REPO: 'https://github.com/apache/mesos.git',
                 GIT_SHA: sha1,
@@ -65,11 +65,11 @@ describe('makePlan', async () => {
             expect.objectContaining({
               name: 'fixture-app',
               base: 'fixture-base',
-              tags: [
-                '127.0.0.1:5000/mesos/fixture-app:1.11.x-2026-11-27',
-                '127.0.0.1:5000/mesos/fixture-app:1.11.x',
-                '127.0.0.1:5000/mesos/fixture-app:1.11.0',
-              ],
+              tags: {
+                dated: '127.0.0.1:5000/mesos/fixture-app:1.11.x-2026-11-27',
+                floating: '127.0.0.1:5000/mesos/fixture-app:1.11.x',
+                version: '127.0.0.1:5000/mesos/fixture-app:1.11.0',
+              },
             }),
           ],
         },
@@ -80,11 +80,21 @@ describe('makePlan', async () => {
           images: [
             expect.objectContaining({
               name: 'fixture-base',
-              tags: ['127.0.0.1:5000/mesos/fixture-base:master-2026-11-27', '127.0.0.1:5000/mesos/fixture-base:master'],
+              // `latest` moves with master: `docker run mesos/mesos-mini` pulls it.
+              tags: {
+                dated: '127.0.0.1:5000/mesos/fixture-base:master-2026-11-27',
+                floating: '127.0.0.1:5000/mesos/fixture-base:master',
+                also: ['127.0.0.1:5000/mesos/fixture-base:latest'],
+              },
             }),
             expect.objectContaining({
               name: 'fixture-app',
-              tags: ['127.0.0.1:5000/mesos/fixture-app:master-2026-11-27', '127.0.0.1:5000/mesos/fixture-app:master'],
+              // `latest` moves with master: `docker run mesos/mesos-mini` pulls it.
+              tags: {
+                dated: '127.0.0.1:5000/mesos/fixture-app:master-2026-11-27',
+                floating: '127.0.0.1:5000/mesos/fixture-app:master',
+                also: ['127.0.0.1:5000/mesos/fixture-app:latest'],
+              },
             }),
           ],
         }),
@@ -99,7 +109,7 @@ describe('makePlan', async () => {
     expect(text).toMatch(
       /1\.11\.x\s+111111111111\s+1\.11\.0\s+cgroup v1 or v2\s+fixture-base\s+1\.11\.x-2026-11-27, 1\.11\.x, 1\.11\.0/,
     );
-    expect(text).toMatch(/\n\s+fixture-app \(on fixture-base\)\s+master-2026-11-27, master\n$/);
+    expect(text).toMatch(/\n\s+fixture-app \(on fixture-base\)\s+master-2026-11-27, master, latest\n$/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BASE_IMAGE_LABEL, INPUTS_LABEL } from '../../../pipeline/publish/inputs.js';
 import { decideReuse, readPublished, type Published } from '../../../pipeline/publish/reuse.js';
-import type { Snapshot } from '../../../pipeline/publish/push.js';
+import type { Snapshot } from '../../../pipeline/publish/snapshot.js';
 import type { PlannedBranch } from '../../../pipeline/plan/plan.js';
 import type { Manifest, Registry } from '../../../pipeline/ports.js';
 import { MemoryRegistry } from '../../helpers/memory-registry.js';
@@ -16,7 +16,7 @@ const branch = {
     {
       name: 'base',
       context: '/x',
-      tags: ['r.io/n/base:1.11.x-2026-11-27', 'r.io/n/base:1.11.x'],
+      tags: { dated: 'r.io/n/base:1.11.x-2026-11-27', floating: 'r.io/n/base:1.11.x' },
       buildArgs: {},
       labels: {},
     },
@@ -24,7 +24,7 @@ const branch = {
       name: 'child',
       base: 'base',
       context: '/y',
-      tags: ['r.io/n/child:1.11.x-2026-11-27', 'r.io/n/child:1.11.x'],
+      tags: { dated: 'r.io/n/child:1.11.x-2026-11-27', floating: 'r.io/n/child:1.11.x' },
       buildArgs: {},
       labels: {},
     },

@@ -1,0 +1,61 @@
+import { errorMessage } from '../errors.js';
+import type { PlannedBranch } from '../plan/plan.js';
+import type { BuiltImage } from './branch-build.js';
+import { BranchFailure } from './branch-failure.js';
+import type { PublishDeps } from './context.js';
+import { INPUTS_LABEL } from './inputs.js';
+import { engineOutput } from './push.js';
+import type { Decision } from './reuse.js';
+
+/**
+ * A reused image that a rebuilt child stands on must be in the engine: pull it by digest (its
+ * image ID is then the published config digest), rather than rebuild and retest it. Returns the
+ * pulled bases by name.
+ */
+export async function pullReusedBases(
+  branch: PlannedBranch,
+  decisions: ReadonlyMap<string, Decision>,
+  deps: PublishDeps,
+): Promise<Map<string, BuiltImage>> {
+  const pulled = new Map<string, BuiltImage>();
+  for (const image of branch.images) {
+    const base = image.base ? decisions.get(image.base) : undefined;
+    if (!image.base || base?.action !== 'reuse' || decisions.get(image.name)?.action === 'reuse') continue;
+    if (pulled.has(image.base)) continue;
+    const floating = branch.images.find((candidate) => candidate.name === image.base)?.tags.floating as string;
+    const byDigest = `${floating.slice(0, floating.lastIndexOf(':'))}@${base.published.manifest.digest}`;
+    const log = deps.log.child(`${image.base}@${branch.branch}`);
+    log.info(`pulling ${byDigest} for ${image.name} to build on`);
+    const imageId = await deps.engine
+      .pull(byDigest, deps.credentials, engineOutput(log), deps.signal)
+      .catch((error: unknown) => {
+        throw new BranchFailure('pull', image.base, errorMessage(error), { cause: error });
+      });
+    if (imageId !== base.published.imageId)
+      throw new BranchFailure(
+        'pull',
+        image.base,
+        `pulled ${byDigest} as ${imageId}, expected ${base.published.imageId}`,
+      );
+    pulled.set(image.base, { name: image.base, imageId, inputs: base.published.labels[INPUTS_LABEL] ?? '' });
+  }
+  return pulled;
+}
+
+/** Removes what the run put in the engine for a branch (its dated tag and the image); keeps the build cache. */
+export async function removeLocalImages(
+  branch: PlannedBranch,
+  images: readonly BuiltImage[],
+  deps: PublishDeps,
+): Promise<void> {
+  // Children first: an image with a child cannot go before it.
+  for (const image of [...branch.images].reverse()) {
+    const local = images.find((candidate) => candidate.name === image.name);
+    if (!local) continue;
+    for (const ref of [image.tags.dated, local.imageId]) {
+      await deps.engine
+        .removeImage(ref)
+        .catch((error: unknown) => deps.log.child(`${image.name}@${branch.branch}`).warn(errorMessage(error)));
+    }
+  }
+}

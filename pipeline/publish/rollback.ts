@@ -1,0 +1,180 @@
+import { DeletesRefusedError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Registry } from '../ports.js';
+import { RegistryApiTagDeleter, type TagDeleter } from '../registry/tag-deleter.js';
+import { parseImageRef } from '../../tags/index.js';
+import type { Snapshot } from './snapshot.js';
+
+/**
+ * Every digest this run wrote, or may have written, to each tag: all that a rollback may undo. A
+ * write is recorded before it is sent, since one whose answer never came may still have landed.
+ */
+export class WriteLog {
+  private readonly entries = new Map<string, { digests: Set<string>; configs: Set<string> }>();
+  /** Digests of manifests this run created (engine pushes of images it built): no one else has them. */
+  readonly fresh = new Set<string>();
+
+  private entry(reference: string): { digests: Set<string>; configs: Set<string> } {
+    let entry = this.entries.get(reference);
+    if (!entry) {
+      entry = { digests: new Set(), configs: new Set() };
+      this.entries.set(reference, entry);
+    }
+    return entry;
+  }
+
+  /** A manifest PUT of `digest` under `reference`. */
+  wrote(reference: string, digest: string): void {
+    this.entry(reference).digests.add(digest);
+  }
+
+  /** An engine push of the built image `imageId`: its manifest digest is known only once it is done. */
+  pushing(reference: string, imageId: string): void {
+    this.entry(reference).configs.add(imageId);
+  }
+
+  /** The engine push is done: it wrote `digest`, a manifest this run created. */
+  pushed(reference: string, digest: string): void {
+    this.wrote(reference, digest);
+    this.fresh.add(digest);
+  }
+
+  /** The tags written, the latest first: a rollback undoes them in reverse. */
+  references(): string[] {
+    return [...this.entries.keys()].reverse();
+  }
+
+  /** Whether `digest` is something this run wrote to `reference`; reads the manifest only if it must. */
+  async wroteTo(reference: string, digest: string, registry: Registry): Promise<boolean> {
+    const entry = this.entries.get(reference);
+    if (!entry) return false;
+    if (entry.digests.has(digest)) return true;
+    if (entry.configs.size === 0) return false;
+    const config = await configDigestOf(registry, parseImageRef(reference).repository, digest);
+    if (config === undefined || !entry.configs.has(config)) return false;
+    this.fresh.add(digest);
+    return true;
+  }
+}
+
+export interface RollbackOutcome {
+  /** What was done and found, one line each, for the report. */
+  lines: string[];
+  /** Tags left on an image this run published, because they could not be taken back: reference to digest. */
+  left: Map<string, string>;
+  /** What could not be checked, put back or taken back: an error, with the references named. */
+  problems: string[];
+}
+
+async function configDigestOf(registry: Registry, repository: string, digest: string): Promise<string | undefined> {
+  const manifest = await registry.getManifest(repository, digest);
+  if (!manifest) return undefined;
+  return (JSON.parse(manifest.bytes.toString('utf8')) as { config?: { digest?: string } }).config?.digest;
+}
+
+/** Who moved a tag, as far as the registry tells: the revision and creation time its image carries. */
+async function describeImage(registry: Registry, repository: string, digest: string): Promise<string> {
+  try {
+    const config = await configDigestOf(registry, repository, digest);
+    if (!config) return '';
+    const labels =
+      (
+        JSON.parse((await registry.getBlob(repository, config)).toString('utf8')) as {
+          config?: { Labels?: Record<string, string> | null };
+        }
+      ).config?.Labels ?? {};
+    const revision = labels['org.opencontainers.image.revision'];
+    const created = labels['org.opencontainers.image.created'];
+    if (!revision && !created) return ', to an image without revision or creation labels';
+    return `, to an image${revision ? ` of revision ${revision.slice(0, 12)}` : ''}${created ? ` created ${created}` : ''}`;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Undoes what this run wrote to the registry, compare-and-swap as far as a registry allows: a tag
+ * is undone only while it still points at something this run wrote to it, and then goes back to
+ * what it held right before the branch's first push (`snapshot`), or is deleted if it did not
+ * exist. A tag someone else moved since is left alone, and said so. Where the registry refuses
+ * deletes, a new tag stays on the tested image it was given, and is named. It goes on past a tag it
+ * cannot undo, and judges by reading the registry, not by answers: a PUT whose answer never came
+ * may well have landed.
+ */
+export async function rollBack(
+  snapshot: Snapshot,
+  writes: WriteLog,
+  registry: Registry,
+  log: Logger,
+  deleter: TagDeleter = new RegistryApiTagDeleter(registry),
+): Promise<RollbackOutcome> {
+  const outcome: RollbackOutcome = { lines: [], left: new Map(), problems: [] };
+  const note = (line: string): void => {
+    outcome.lines.push(line);
+    log.warn(line);
+  };
+  const unsure = new Map<string, string>();
+  const toDelete = new Map<string, string>();
+
+  // Tags that existed go back first: a new tag is deleted only once no tag that existed before is
+  // still on the image it is on, since deleting by manifest takes every tag on it along.
+  for (const reference of writes.references()) {
+    const { repository, tag } = parseImageRef(reference);
+    const before = snapshot.get(reference);
+    try {
+      const now = await registry.digestOf(repository, tag);
+      if (now === before?.digest) continue;
+      if (now === undefined) {
+        note(`left ${reference}: it is gone, which this run did not do (another writer deleted it)`);
+        continue;
+      }
+      if (!(await writes.wroteTo(reference, now, registry))) {
+        const who = await describeImage(registry, repository, now);
+        note(`left ${reference}: it points at ${now}, which this run did not write (another writer moved it${who})`);
+        continue;
+      }
+      if (!before) {
+        toDelete.set(reference, now);
+        continue;
+      }
+      await registry.putManifest(repository, tag, before);
+      note(`restored ${reference} to ${before.digest}`);
+    } catch (error) {
+      unsure.set(reference, errorMessage(error));
+    }
+  }
+
+  for (const [reference, digest] of toDelete) {
+    const { repository, tag } = parseImageRef(reference);
+    try {
+      // A whole manifest goes only while every other tag is known to be off it.
+      await deleter.deleteTags(repository, [tag], unsure.size === 0 ? writes.fresh : new Set());
+      note(`deleted ${reference}`);
+    } catch (error) {
+      if (!(error instanceof DeletesRefusedError)) {
+        unsure.set(reference, errorMessage(error));
+        continue;
+      }
+      outcome.left.set(reference, digest);
+      const problem = `${reference} stays on the tested image ${digest}, which this run published: ${errorMessage(error)}`;
+      outcome.problems.push(problem);
+      outcome.lines.push(problem);
+      log.error(problem);
+    }
+  }
+
+  for (const reference of [...unsure.keys()]) {
+    const { repository, tag } = parseImageRef(reference);
+    const now = await registry.digestOf(repository, tag).catch(() => 'unknown');
+    if (now !== snapshot.get(reference)?.digest) continue;
+    unsure.delete(reference);
+    note(`put back ${reference} (confirmed by reading it back)`);
+  }
+  if (unsure.size > 0) {
+    const problem = `the registry may be left half-published: could not check or put back ${[...unsure.keys()].join(', ')}: ${[...unsure.values()][0] ?? ''}`;
+    outcome.problems.push(problem);
+    outcome.lines.push(problem);
+    log.error(problem);
+  }
+  return outcome;
+}

@@ -1,0 +1,117 @@
+import type { Family } from '../../pipeline/family/family.js';
+import { StreamLogger } from '../../pipeline/log.js';
+import type { EligibleBranch } from '../../pipeline/plan/branches.js';
+import { makePlan, type Plan } from '../../pipeline/plan/plan.js';
+import type { Clock } from '../../pipeline/ports.js';
+import type { PublishDeps, PublishOptions, RunShared } from '../../pipeline/publish/context.js';
+import { Redactor } from '../../pipeline/redact.js';
+import type { SmokeSpec } from '../../pipeline/smoke/spec-schema.js';
+import { FakeContainers, FakeHostCgroups } from './fake-containers.js';
+import { FakeEngine } from './fake-engine.js';
+import { MemoryRegistry } from './memory-registry.js';
+import { BufferSink } from './runtime.js';
+
+// A publish run wired to fakes of every port, for unit tests of the orchestration: an in-memory
+// registry (kept honest by test/helpers/registry-contract.ts), an engine and a container runtime
+// that answer at once, and a clock whose sleeps end at once.
+
+export const HOST = 'memory.test';
+export const NAMESPACE = 'ns';
+export const REPO = 'https://example.test/mesos.git';
+
+/** Two images, the second built FROM the first, like mesos-centos and mesos-mini. */
+export const FAMILY: Family = {
+  dir: '/fake/family',
+  file: '/fake/family/images.json',
+  images: [
+    { name: 'base', context: '/fake/family/base', dockerfile: 'Dockerfile', smokeFile: 'smoke.json' },
+    { name: 'app', base: 'base', context: '/fake/family/app', dockerfile: 'Dockerfile', smokeFile: 'smoke.json' },
+  ],
+};
+
+/** Checks what the build put into the image: its revision label is the planned commit. */
+export const REVISION_SPEC: SmokeSpec = {
+  commandTests: [
+    {
+      name: 'built from the planned commit',
+      command: ['label', 'org.opencontainers.image.revision'],
+      expectedOutput: ['^${GIT_SHA}$'],
+    },
+  ],
+};
+
+export const sha = (n: number): string => String(n).repeat(40).slice(0, 40);
+
+export function planOf(branches: EligibleBranch[], date = '2026-11-27'): Plan {
+  return makePlan({
+    date,
+    createdAt: `${date}T02:00:00.000Z`,
+    repo: REPO,
+    registry: { host: HOST, namespace: NAMESPACE },
+    family: FAMILY,
+    branches,
+  });
+}
+
+/** The clock of a fake run: real instants, sleeps that end at once (or when the signal aborts). */
+export const instantClock: Clock = {
+  now: () => new Date(),
+  sleep: (_ms, signal) => (signal?.aborted ? Promise.reject(signal.reason as Error) : Promise.resolve()),
+};
+
+export interface FakeRun {
+  registry: MemoryRegistry;
+  engine: FakeEngine;
+  containers: FakeContainers;
+  controller: AbortController;
+  stderr: BufferSink;
+  deps: PublishDeps;
+  shared: RunShared;
+  /** Context digests by image name: change one to change that image's inputs. */
+  contexts: Map<string, string>;
+}
+
+export function fakeRun(
+  options: { deleteEnabled?: boolean; specs?: Record<string, SmokeSpec>; registry?: MemoryRegistry } = {},
+): FakeRun {
+  const controller = new AbortController();
+  const registry =
+    options.registry ??
+    new MemoryRegistry({ host: HOST, deleteEnabled: options.deleteEnabled ?? true, signal: controller.signal });
+  const engine = new FakeEngine(registry);
+  const containers = new FakeContainers(engine);
+  const stderr = new BufferSink();
+  const contexts = new Map(FAMILY.images.map((image) => [image.name, `sha256:context-of-${image.name}`]));
+  const specs = options.specs ?? { base: REVISION_SPEC, app: REVISION_SPEC };
+  return {
+    registry,
+    engine,
+    containers,
+    controller,
+    stderr,
+    contexts,
+    deps: {
+      engine,
+      containers,
+      cgroups: new FakeHostCgroups(containers),
+      registry,
+      credentials: undefined,
+      clock: instantClock,
+      log: new StreamLogger({ sink: stderr, redactor: new Redactor() }),
+      signal: controller.signal,
+      retry: { retries: 1, minDelayMs: 1, maxDelayMs: 2 },
+    },
+    shared: {
+      smokeSpecs: new Map(Object.entries(specs)),
+      contextDigest: (image) => Promise.resolve(contexts.get(image) ?? 'sha256:none'),
+    },
+  };
+}
+
+export const PUSH: PublishOptions = {
+  push: true,
+  keep: false,
+  force: false,
+  concurrency: 2,
+  rebuildAfterMs: 7 * 86_400_000,
+};
