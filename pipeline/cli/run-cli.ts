@@ -21,7 +21,7 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
     {
       plan: async (flags) => {
         const settings = resolvePlanSettings(flags, runtime);
-        const plan = await buildPlan(settings, runtime, smokeSpecProblems);
+        const { plan } = await buildPlan(settings, runtime, smokeSpecProblems);
         printPlan(plan, flags.json ?? false, runtime);
         return 0;
       },

@@ -16,8 +16,8 @@ import { registryRetryPolicy, wholeNumberOption } from '../cli/registry-options.
 import type { Runtime } from '../cli/runtime.js';
 import { InputError, WorkError } from '../errors.js';
 import { StreamLogger } from '../log.js';
-import { loadFamily } from '../family/family.js';
-import type { Plan } from '../plan/plan.js';
+import type { Family } from '../family/family.js';
+import { applyFamily } from '../plan/plan-paths.js';
 import type { PublishDeps, PublishOptions, RunShared } from '../publish/context.js';
 import { publish, runExitCode } from '../publish/publish.js';
 import type { RunReport } from '../publish/report.js';
@@ -59,8 +59,7 @@ async function checkReportPath(file: string | undefined, cwd: string): Promise<s
   return full;
 }
 
-async function loadSmokeSpecs(plan: Plan): Promise<Map<string, SmokeSpec>> {
-  const family = await loadFamily(plan.imagesDir, smokeSpecProblems);
+async function loadSmokeSpecs(family: Family): Promise<Map<string, SmokeSpec>> {
   const specs = new Map<string, SmokeSpec>();
   for (const image of family.images) specs.set(image.name, parseSmokeSpec(await readFile(image.smokeFile, 'utf8')));
   return specs;
@@ -130,17 +129,19 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
   const reportFile = await checkReportPath(flags.report, runtime.cwd);
   // DOCKER_HOST is input too: check it before git is asked anything (a dry run needs no engine).
   const engineClient = flags.dryRun ? undefined : dockerFromEnv(runtime.env);
-  const plan = settings
+  const located = settings
     ? await buildPlan(settings, runtime, smokeSpecProblems)
     : await readPlanFile(flags.plan as string, flags, runtime.cwd);
-  const target = parseRegistryTarget(plan.registry);
+  const target = parseRegistryTarget(located.plan.registry);
   const credentials = options.push && !flags.dryRun ? await resolveCredentials(target.host, runtime.env) : undefined;
   runtime.redactor.add(credentials?.password, credentials?.username);
   if (!engineClient) {
-    printPlan(plan, flags.json ?? false, runtime);
+    // The plan as it travels: folders relative, as `plan --json` writes them.
+    printPlan(located.plan, flags.json ?? false, runtime);
     return 0;
   }
-  const specs = await loadSmokeSpecs(plan);
+  const plan = applyFamily(located.plan, located.family);
+  const specs = await loadSmokeSpecs(located.family);
 
   const { docker, address } = engineClient;
   const engine = new DockerImageEngine(docker, address, { stallTimeoutMs });

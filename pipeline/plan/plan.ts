@@ -1,6 +1,7 @@
 import { computeTags, formatImageRef, formatRegistryTarget, imageRef, type RegistryTarget } from '../../tags/index.js';
 import type { Family } from '../family/family.js';
 import type { EligibleBranch } from './branches.js';
+import { planContext } from './plan-paths.js';
 
 export const PLAN_VERSION = 1;
 
@@ -8,7 +9,10 @@ export const PLAN_VERSION = 1;
 export interface PlannedImage {
   name: string;
   base?: string;
-  /** Absolute path of the build context. */
+  /**
+   * The build context, relative to the plan's `imagesDir` as in images.json (`mesos-centos`);
+   * an applied plan (plan-paths.ts `applyFamily`) holds the absolute path.
+   */
   context: string;
   /** Full references: dated, floating, then the release version if any. */
   tags: string[];
@@ -37,6 +41,11 @@ export interface Plan {
   registry: string;
   repo: string;
   createdAt: string;
+  /**
+   * The family folder, portable between checkouts: relative to the root of the git repository
+   * that holds it, or `package:<folder>` for one inside mesos-pipeline (`package:dockerfiles`, the
+   * embedded family), or absolute outside any repository. Absolute once applied.
+   */
   imagesDir: string;
   branches: PlannedBranch[];
 }
@@ -49,6 +58,8 @@ export interface PlanInput {
   repo: string;
   registry: RegistryTarget;
   family: Family;
+  /** How the plan names the family folder (plan-paths.ts `portableImagesDir`). */
+  imagesDir: string;
   branches: readonly EligibleBranch[];
 }
 
@@ -70,7 +81,7 @@ export function makePlan(input: PlanInput): Plan {
     const images = input.family.images.map((image): PlannedImage => ({
       name: image.name,
       ...(image.base ? { base: image.base } : {}),
-      context: image.context,
+      context: planContext(input.family, image.context),
       tags: tags.map((tag) => formatImageRef(imageRef(input.registry, image.name, tag))),
       buildArgs: { GIT_REPO: input.repo, GIT_SHA: resolved.sha, GIT_BRANCH: resolved.branch, VERSION: version },
       labels: {
@@ -97,7 +108,7 @@ export function makePlan(input: PlanInput): Plan {
     registry: formatRegistryTarget(input.registry),
     repo: input.repo,
     createdAt: input.createdAt,
-    imagesDir: input.family.dir,
+    imagesDir: input.imagesDir,
     branches,
   };
 }
