@@ -83,6 +83,10 @@ export function buildProgram(
       '--summary',
       'print the Markdown run summary on stderr (under GitHub Actions it always goes to $GITHUB_STEP_SUMMARY)',
     )
+    .option(
+      '--log-dir <dir>',
+      'write the full log of each branch (build output, smoke tests, container logs) to DIR/<branch>.log',
+    )
     .action(async (flags: PublishFlags) => setExitCode(await handlers.publish(flags)));
 
   program

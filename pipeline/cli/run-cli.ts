@@ -5,6 +5,7 @@ import { runPrune } from '../commands/prune.js';
 import { runPublish } from '../commands/publish.js';
 import { runReport } from '../commands/report.js';
 import { runStatus } from '../commands/status.js';
+import { isGitHubActions } from '../report/github-env.js';
 import { smokeSpecProblems } from '../smoke/spec.js';
 import { buildProgram, CommanderError, fromCommanderError } from './program.js';
 import { resolvePlanSettings } from './common-options.js';
@@ -15,7 +16,11 @@ import type { Runtime } from './runtime.js';
  * turns the code into process.exitCode, tests call this directly.
  */
 export async function runCli(argv: readonly string[], runtime: Runtime): Promise<number> {
-  const stderr = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor });
+  const stderr = new StreamLogger({
+    sink: runtime.stderr,
+    redactor: runtime.redactor,
+    github: isGitHubActions(runtime.env),
+  });
   let exitCode = 0;
   const program = buildProgram(
     {
@@ -49,7 +54,8 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
       error = input;
     }
     if (!(error instanceof PipelineError)) error = new InternalError(errorMessage(error), { cause: error });
-    stderr.error(errorMessage(error));
+    // Under GitHub Actions also an annotation on the run's page, with the same one line.
+    stderr.failure(`mesos-pipeline ${argv[0] ?? ''}`.trim(), errorMessage(error));
     if (error instanceof InternalError && error.cause instanceof Error && error.cause.stack)
       stderr.debug(error.cause.stack);
     return exitCodeOf(error);

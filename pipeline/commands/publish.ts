@@ -11,6 +11,7 @@ import { contextDigest } from '../adapters/build-context.js';
 import { LocalHostCgroups } from '../adapters/host-cgroups.js';
 import { RegistryHttp } from '../adapters/registry-http.js';
 import { acquireLock, type HeldLock } from '../adapters/run-lock.js';
+import { BranchLogFiles } from '../adapters/branch-log-files.js';
 import { resolvePlanSettings, type PlanFlags } from '../cli/common-options.js';
 import { registryRetryPolicy, wholeNumberOption } from '../cli/registry-options.js';
 import type { Runtime } from '../cli/runtime.js';
@@ -21,6 +22,7 @@ import { applyFamily } from '../plan/plan-paths.js';
 import type { PublishDeps, PublishOptions, RunShared } from '../publish/context.js';
 import { publish, runExitCode } from '../publish/publish.js';
 import type { RunReport } from '../publish/report.js';
+import { isGitHubActions } from '../report/github-env.js';
 import { writeRunSummary } from '../report/step-summary.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
 import { parseSmokeSpec, smokeSpecProblems } from '../smoke/spec.js';
@@ -40,6 +42,7 @@ export interface PublishFlags extends PlanFlags {
   retries?: string;
   plan?: string;
   summary?: boolean;
+  logDir?: string;
 }
 
 // Two branches build at once where there are two cores: a build's single-threaded steps (and
@@ -98,7 +101,25 @@ function printResults(report: RunReport, json: boolean, runtime: Runtime): void 
 
 /** `mesos-pipeline publish`: plan, then build, smoke-test and push. Returns the exit code. */
 export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
+  const files =
+    flags.logDir === undefined
+      ? undefined
+      : BranchLogFiles.open('--log-dir', path.resolve(runtime.cwd, flags.logDir), runtime.clock);
+  try {
+    return await publishWith(flags, runtime, files);
+  } finally {
+    files?.close();
+  }
+}
+
+async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchLogFiles | undefined): Promise<number> {
+  const log = new StreamLogger({
+    sink: runtime.stderr,
+    redactor: runtime.redactor,
+    verbose: flags.verbose ?? false,
+    github: isGitHubActions(runtime.env),
+    files,
+  });
   // Either resolve the plan now, or apply one made earlier (the nightly's plan job).
   const settings = flags.plan === undefined ? resolvePlanSettings(flags, runtime) : undefined;
   const options: PublishOptions = {
@@ -202,6 +223,7 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     if (reportFile) await writeFile(reportFile, `${runtime.redactor.redact(JSON.stringify(report, null, 2))}\n`);
     printResults(report, flags.json ?? false, runtime);
     await writeRunSummary([report], runtime, flags.summary ?? false, log);
+    if (files?.problem) log.warn(`the branch log files are incomplete: ${files.problem}`);
     return runExitCode(report, runtime.signal);
   } finally {
     await Promise.all(locks.map((lock) => lock.release()));

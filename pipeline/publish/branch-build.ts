@@ -174,8 +174,11 @@ export async function buildAndTestBranch(
     deps.signal.throwIfAborted();
     const log = deps.log.child(`${image.name}@${branch.branch}`);
     const imageReport = report.images[index] as ImageReport;
-    const builtImage = await buildImage(image, branch, built, deps, shared, log, imageReport);
+    // One group each under GitHub Actions: `[mesos-centos@1.11.x] build`, `... smoke test`.
+    const builtImage = await log.group('build', (stage) =>
+      buildImage(image, branch, built, deps, shared, stage, imageReport),
+    );
     built.set(image.name, builtImage);
-    await smokeTest(image, branch, builtImage, deps, shared, log, imageReport);
+    await log.group('smoke test', (stage) => smokeTest(image, branch, builtImage, deps, shared, stage, imageReport));
   }
 }

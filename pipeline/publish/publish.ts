@@ -136,11 +136,11 @@ export async function publish(
     report.durationMs = deps.clock.now().getTime() - startedAt;
     const log = deps.log.child(branch.branch);
     const took = `${(report.durationMs / 1000).toFixed(1)}s`;
-    if (report.status === 'failed')
-      log.error(
-        `FAILED at ${report.failure?.step}${report.failure?.image ? ` (${report.failure.image})` : ''} after ${took}: ${report.failure?.message}`,
-      );
-    else log.info(`${report.status} in ${took}`);
+    if (report.status === 'failed') {
+      const where = `${report.failure?.step}${report.failure?.image ? ` (${report.failure.image})` : ''}`;
+      log.error(`FAILED at ${where} after ${took}: ${report.failure?.message}`);
+      log.failure(`${branch.branch} failed at ${where}`, report.failure?.message ?? 'failed');
+    } else log.info(`${report.status} in ${took}`);
   };
 
   const runBranch = async (branch: PlannedBranch, report: BranchReport): Promise<void> => {
@@ -151,14 +151,17 @@ export async function publish(
     try {
       deps.signal.throwIfAborted();
       if (options.push) {
-        if (!deps.registry) throw new WorkError('registry', 'pushing needs a registry client');
-        snapshot = await snapshotBranch(branch, deps.registry);
-        if (!options.force)
-          decisions = decideReuse(
-            branch,
-            await expectedInputsOf(branch, shared),
-            await readPublished(branch, snapshot, deps.registry),
-          );
+        const registry = deps.registry;
+        if (!registry) throw new WorkError('registry', 'pushing needs a registry client');
+        await deps.log.child(branch.branch).group('published images', async () => {
+          snapshot = await snapshotBranch(branch, registry);
+          if (!options.force)
+            decisions = decideReuse(
+              branch,
+              await expectedInputsOf(branch, shared),
+              await readPublished(branch, snapshot, registry),
+            );
+        });
       }
       const reused = new Set(
         [...decisions].filter(([, decision]) => decision.action === 'reuse').map(([name]) => name),
@@ -188,7 +191,9 @@ export async function publish(
     pushes.push(
       pushLane(async () => {
         try {
-          await pushBranch(branch, sources, readySnapshot, deps, report);
+          await deps.log
+            .child(branch.branch)
+            .group('push', (log) => pushBranch(branch, sources, readySnapshot, { ...deps, log }, report));
           const unchanged = report.images.every((image) => image.status === 'unchanged');
           report.status = unchanged ? 'unchanged' : 'published';
           for (const image of report.images) if (image.status !== 'unchanged') image.status = 'pushed';
