@@ -84,6 +84,10 @@ export function buildProgram(
       'print the Markdown run summary on stderr (under GitHub Actions it always goes to $GITHUB_STEP_SUMMARY)',
     )
     .option(
+      '--time-limit <duration>',
+      'stop cleanly after this long (5h, 330m), report unfinished branches as cut off by time, exit 124',
+    )
+    .option(
       '--log-dir <dir>',
       'write the full log of each branch (build output, smoke tests, container logs) to DIR/<branch>.log',
     )

@@ -13,9 +13,10 @@ import { RegistryHttp } from '../adapters/registry-http.js';
 import { acquireLock, type HeldLock } from '../adapters/run-lock.js';
 import { BranchLogFiles } from '../adapters/branch-log-files.js';
 import { resolvePlanSettings, type PlanFlags } from '../cli/common-options.js';
+import { parseDuration } from '../cli/duration.js';
 import { registryRetryPolicy, wholeNumberOption } from '../cli/registry-options.js';
 import type { Runtime } from '../cli/runtime.js';
-import { InputError, WorkError } from '../errors.js';
+import { InputError, TimeLimitError, WorkError } from '../errors.js';
 import { StreamLogger } from '../log.js';
 import type { Family } from '../family/family.js';
 import { applyFamily } from '../plan/plan-paths.js';
@@ -43,6 +44,7 @@ export interface PublishFlags extends PlanFlags {
   plan?: string;
   summary?: boolean;
   logDir?: string;
+  timeLimit?: string;
 }
 
 // Two branches build at once where there are two cores: a build's single-threaded steps (and
@@ -101,15 +103,46 @@ function printResults(report: RunReport, json: boolean, runtime: Runtime): void 
 
 /** `mesos-pipeline publish`: plan, then build, smoke-test and push. Returns the exit code. */
 export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise<number> {
+  const limitMs = flags.timeLimit === undefined ? undefined : parseDuration('--time-limit', flags.timeLimit);
   const files =
     flags.logDir === undefined
       ? undefined
       : BranchLogFiles.open('--log-dir', path.resolve(runtime.cwd, flags.logDir), runtime.clock);
+  const limit = timeLimited(runtime.signal, limitMs, flags.timeLimit ?? '');
   try {
-    return await publishWith(flags, runtime, files);
+    // Everything below listens to one signal: SIGINT/SIGTERM, or the run's own time limit.
+    return await publishWith(flags, { ...runtime, signal: limit.signal }, files);
   } finally {
+    limit.dispose();
     files?.close();
   }
+}
+
+/**
+ * The run's signal, which also aborts with a TimeLimitError after `ms`: the nightly stops itself
+ * cleanly (containers removed, nothing half-pushed, report written) before GitHub would kill the
+ * job at its timeout-minutes without a report.
+ */
+function timeLimited(
+  parent: AbortSignal,
+  ms: number | undefined,
+  text: string,
+): { signal: AbortSignal; dispose: () => void } {
+  if (ms === undefined) return { signal: parent, dispose: () => undefined };
+  const controller = new AbortController();
+  const onParent = (): void => controller.abort(parent.reason);
+  if (parent.aborted) onParent();
+  else parent.addEventListener('abort', onParent, { once: true });
+  const timer = setTimeout(() => controller.abort(new TimeLimitError(text)), ms);
+  // The work keeps the process alive, not the limit.
+  timer.unref();
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onParent);
+    },
+  };
 }
 
 async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchLogFiles | undefined): Promise<number> {

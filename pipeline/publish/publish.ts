@@ -1,12 +1,12 @@
 import pLimit from 'p-limit';
-import { errorMessage, PipelineError, WorkError } from '../errors.js';
+import { errorMessage, PipelineError, TimeLimitError, WorkError } from '../errors.js';
 import type { Plan, PlannedBranch } from '../plan/plan.js';
 import { BranchFailure, buildAndTestBranch, newBranchReport, type BuiltImage } from './branch-build.js';
 import type { PublishDeps, PublishOptions, RunShared } from './context.js';
 import { INPUTS_LABEL } from './inputs.js';
 import { engineOutput, pushBranch, snapshotBranch, type Snapshot, type Source } from './push.js';
 import { decideReuse, expectedInputsOf, readPublished, type Decision } from './reuse.js';
-import { REPORT_VERSION, type BranchReport, type RunReport } from './report.js';
+import { REPORT_VERSION, TIME_LIMIT_STEP, type BranchReport, type RunReport } from './report.js';
 
 // Pushes are network-bound and overlap with the next branch's build; a few at once keep the
 // uplink busy without flooding the registry.
@@ -15,7 +15,10 @@ const PUSH_CONCURRENCY = 3;
 function recordFailure(report: BranchReport, error: unknown, signal: AbortSignal): void {
   if (signal.aborted) {
     report.status = 'interrupted';
-    report.failure = { step: 'interrupted', message: errorMessage(signal.reason) };
+    report.failure = {
+      step: signal.reason instanceof TimeLimitError ? TIME_LIMIT_STEP : 'interrupted',
+      message: errorMessage(signal.reason),
+    };
     return;
   }
   report.status = 'failed';
@@ -140,6 +143,8 @@ export async function publish(
       const where = `${report.failure?.step}${report.failure?.image ? ` (${report.failure.image})` : ''}`;
       log.error(`FAILED at ${where} after ${took}: ${report.failure?.message}`);
       log.failure(`${branch.branch} failed at ${where}`, report.failure?.message ?? 'failed');
+    } else if (report.failure?.step === TIME_LIMIT_STEP) {
+      log.failure(`${branch.branch} cut off by time`, `${report.failure.message}, after ${took}`);
     } else log.info(`${report.status} in ${took}`);
   };
 
