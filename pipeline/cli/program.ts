@@ -4,6 +4,7 @@ import { packageVersion } from '../paths.js';
 import type { PruneFlags } from '../commands/prune.js';
 import type { PublishFlags } from '../commands/publish.js';
 import type { ReportFlags } from '../commands/report.js';
+import { DEFAULT_CGROUP_V1_RUNNER, DEFAULT_HOSTED_RUNNER, type MatrixFlags } from '../commands/matrix.js';
 import { DEFAULT_MAX_AGE, type StatusFlags } from '../commands/status.js';
 import type { PlanFlags } from './common-options.js';
 
@@ -18,6 +19,7 @@ export interface Handlers {
   report(files: string[], flags: ReportFlags): Promise<number>;
   prune(flags: PruneFlags): Promise<number>;
   status(flags: StatusFlags): Promise<number>;
+  matrix(file: string, flags: MatrixFlags): Promise<number>;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -150,6 +152,24 @@ export function buildProgram(
     .option('--max-age <duration>', 'the oldest a newest dated tag may be: 36h, 2d, 1d12h', DEFAULT_MAX_AGE)
     .option('--json', 'print the status as one JSON document')
     .action(async (flags: StatusFlags) => setExitCode(await handlers.status(flags)));
+
+  program
+    .command('matrix')
+    .description(
+      "print the nightly's GitHub Actions job matrix for a plan: each branch with the runner that can run its service tests",
+    )
+    .argument('<plan.json>', 'a plan written by plan --json')
+    .option(
+      '--hosted-runner <labels>',
+      'runs-on labels for branches whose images run on cgroup v2 (comma-separated)',
+      DEFAULT_HOSTED_RUNNER,
+    )
+    .option(
+      '--cgroup-v1-runner <labels>',
+      'runs-on labels for branches that need a cgroup v1 host (comma-separated)',
+      DEFAULT_CGROUP_V1_RUNNER,
+    )
+    .action(async (file: string, flags: MatrixFlags) => setExitCode(await handlers.matrix(file, flags)));
 
   return program;
 }

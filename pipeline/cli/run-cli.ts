@@ -5,6 +5,7 @@ import { runPrune } from '../commands/prune.js';
 import { runPublish } from '../commands/publish.js';
 import { runReport } from '../commands/report.js';
 import { runStatus } from '../commands/status.js';
+import { runMatrix } from '../commands/matrix.js';
 import { isGitHubActions } from '../report/github-env.js';
 import { smokeSpecProblems } from '../smoke/spec.js';
 import { buildProgram, CommanderError, fromCommanderError } from './program.js';
@@ -34,6 +35,7 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
       report: (files, flags) => runReport(files, flags, runtime),
       prune: (flags) => runPrune(flags, runtime),
       status: (flags) => runStatus(flags, runtime),
+      matrix: (file, flags) => runMatrix(file, flags, runtime),
     },
     {
       out: (text) => runtime.stdout.write(runtime.redactor.redact(text)),
