@@ -4,6 +4,7 @@ import { packageVersion } from '../paths.js';
 import type { PruneFlags } from '../commands/prune.js';
 import type { PublishFlags } from '../commands/publish.js';
 import type { ReportFlags } from '../commands/report.js';
+import { DEFAULT_CACHE_MAX_AGE, type CleanFlags } from '../commands/clean.js';
 import { DEFAULT_CGROUP_V1_RUNNER, DEFAULT_HOSTED_RUNNER, type MatrixFlags } from '../commands/matrix.js';
 import { DEFAULT_MAX_AGE, type StatusFlags } from '../commands/status.js';
 import type { PlanFlags } from './common-options.js';
@@ -20,6 +21,7 @@ export interface Handlers {
   prune(flags: PruneFlags): Promise<number>;
   status(flags: StatusFlags): Promise<number>;
   matrix(file: string, flags: MatrixFlags): Promise<number>;
+  clean(flags: CleanFlags): Promise<number>;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -170,6 +172,20 @@ export function buildProgram(
       DEFAULT_CGROUP_V1_RUNNER,
     )
     .action(async (file: string, flags: MatrixFlags) => setExitCode(await handlers.matrix(file, flags)));
+
+  program
+    .command('clean')
+    .description(
+      "remove a run's containers and images from the engine and prune the pipeline's build cache older than --cache-max-age",
+    )
+    .option('--run <id>', 'the run whose containers and images go (default: $MESOS_PIPELINE_RUN_ID)')
+    .option(
+      '--cache-max-age <duration>',
+      'prune pipeline build cache created longer ago than this: 24h, 3d',
+      DEFAULT_CACHE_MAX_AGE,
+    )
+    .option('-v, --verbose', 'show debug lines on stderr')
+    .action(async (flags: CleanFlags) => setExitCode(await handlers.clean(flags)));
 
   return program;
 }

@@ -6,6 +6,7 @@ import { runPublish } from '../commands/publish.js';
 import { runReport } from '../commands/report.js';
 import { runStatus } from '../commands/status.js';
 import { runMatrix } from '../commands/matrix.js';
+import { runClean } from '../commands/clean.js';
 import { isGitHubActions } from '../report/github-env.js';
 import { smokeSpecProblems } from '../smoke/spec.js';
 import { buildProgram, CommanderError, fromCommanderError } from './program.js';
@@ -36,6 +37,7 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
       prune: (flags) => runPrune(flags, runtime),
       status: (flags) => runStatus(flags, runtime),
       matrix: (file, flags) => runMatrix(file, flags, runtime),
+      clean: (flags) => runClean(flags, runtime),
     },
     {
       out: (text) => runtime.stdout.write(runtime.redactor.redact(text)),

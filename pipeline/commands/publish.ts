@@ -70,10 +70,11 @@ async function loadSmokeSpecs(family: Family): Promise<Map<string, SmokeSpec>> {
   return specs;
 }
 
-function sharedOf(specs: Map<string, SmokeSpec>): RunShared {
+function sharedOf(specs: Map<string, SmokeSpec>, runId: string): RunShared {
   const digests = new Map<string, Promise<string>>();
   return {
     smokeSpecs: specs,
+    runId,
     contextDigest: (image, context) => {
       let digest = digests.get(image);
       if (!digest) {
@@ -252,7 +253,7 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
     log.info(
       `publishing ${plan.branches.map((b) => b.branch).join(', ') || 'no branches'} to ${plan.registry} for ${plan.date}${options.push ? '' : ' (build and test only: --no-push)'}`,
     );
-    const report = await publish(plan, deps, options, sharedOf(specs), runId);
+    const report = await publish(plan, deps, options, sharedOf(specs, runId), runId);
     if (reportFile) await writeFile(reportFile, `${runtime.redactor.redact(JSON.stringify(report, null, 2))}\n`);
     printResults(report, flags.json ?? false, runtime);
     await writeRunSummary([report], runtime, flags.summary ?? false, log);

@@ -4,7 +4,7 @@ import type { PlannedBranch, PlannedImage } from '../plan/plan.js';
 import { runSmokeTests } from '../smoke/run-smoke.js';
 import { expand, type TemplateValues } from '../smoke/template.js';
 import type { PublishDeps, RunShared } from './context.js';
-import { BASE_IMAGE_LABEL, INPUTS_LABEL, inputsDigest } from './inputs.js';
+import { BASE_IMAGE_LABEL, INPUTS_LABEL, RUN_LABEL, inputsDigest } from './inputs.js';
 import type { BranchReport, ImageReport } from './report.js';
 
 /** An image built and smoke-tested in this run, ready to push. */
@@ -84,7 +84,12 @@ async function buildImage(
   if (image.base && !base) throw new BranchFailure('build', image.name, `base image ${image.base} was not built`);
   const inputs = inputsDigest(image, await shared.contextDigest(image.name, image.context), base?.inputs);
   const buildArgs = { ...image.buildArgs, ...(base ? { BASE_IMAGE: base.imageId } : {}) };
-  const labels = { ...image.labels, [INPUTS_LABEL]: inputs, ...(base ? { [BASE_IMAGE_LABEL]: base.imageId } : {}) };
+  const labels = {
+    ...image.labels,
+    [INPUTS_LABEL]: inputs,
+    ...(base ? { [BASE_IMAGE_LABEL]: base.imageId } : {}),
+    ...(shared.runId ? { [RUN_LABEL]: shared.runId } : {}),
+  };
   const tail = new LineTail(40);
   const started = deps.clock.now().getTime();
   log.info(
