@@ -25,10 +25,10 @@ export interface Logger {
   debug(message: string): void;
   detail(message: string): void;
   /**
-   * A failure people must find: an error line, and under GitHub Actions also an `::error`
-   * annotation on the run's page carrying `message`.
+   * A failure people must find: under GitHub Actions an `::error` annotation on the run's page
+   * carrying `message`; elsewhere nothing. The error line itself is the caller's.
    */
-  failure(title: string, message: string): void;
+  annotateError(title: string, message: string): void;
   child(subject: string): Logger;
   /** Runs one stage of work; under GitHub Actions its lines fold into one group `[subject] title`. */
   group<T>(title: string, work: (log: Logger) => Promise<T>): Promise<T>;
@@ -97,12 +97,11 @@ export class StreamLogger implements Logger {
   detail(message: string): void {
     this.write('  ', message, this.verbose);
   }
-  failure(title: string, message: string): void {
-    this.error(message);
+  annotateError(title: string, message: string): void {
     const groups = this.shared.groups;
     if (!groups) return;
     const redact = (text: string): string => this.shared.redactor.redact(text);
-    // Outside any group, so the annotation is never folded away (nor held back behind another).
+    // Straight to the output: an annotation is never held back behind another branch's group.
     this.shared.sink.write(errorCommand(redact(message), redact(title)));
   }
   child(subject: string): Logger {

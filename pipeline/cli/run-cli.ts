@@ -58,8 +58,9 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
       error = input;
     }
     if (!(error instanceof PipelineError)) error = new InternalError(errorMessage(error), { cause: error });
+    stderr.error(errorMessage(error));
     // Under GitHub Actions also an annotation on the run's page, with the same one line.
-    stderr.failure(`mesos-pipeline ${argv[0] ?? ''}`.trim(), errorMessage(error));
+    stderr.annotateError(`mesos-pipeline ${argv[0] ?? ''}`.trim(), errorMessage(error));
     if (error instanceof InternalError && error.cause instanceof Error && error.cause.stack)
       stderr.debug(error.cause.stack);
     return exitCodeOf(error);

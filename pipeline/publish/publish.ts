@@ -142,9 +142,10 @@ export async function publish(
     if (report.status === 'failed') {
       const where = `${report.failure?.step}${report.failure?.image ? ` (${report.failure.image})` : ''}`;
       log.error(`FAILED at ${where} after ${took}: ${report.failure?.message}`);
-      log.failure(`${branch.branch} failed at ${where}`, report.failure?.message ?? 'failed');
+      log.annotateError(`${branch.branch} failed at ${where}`, report.failure?.message ?? 'failed');
     } else if (report.failure?.step === TIME_LIMIT_STEP) {
-      log.failure(`${branch.branch} cut off by time`, `${report.failure.message}, after ${took}`);
+      log.error(`CUT OFF BY TIME after ${took}: ${report.failure.message}`);
+      log.annotateError(`${branch.branch} cut off by time`, `${report.failure.message}, after ${took}`);
     } else log.info(`${report.status} in ${took}`);
   };
 

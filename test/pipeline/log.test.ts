@@ -70,15 +70,17 @@ describe('StreamLogger under GitHub Actions', () => {
       stage.child('mesos-centos@1.11.x').info('still inside');
       return Promise.resolve();
     });
-    log.child('1.11.x').failure('1.11.x failed at smoke (mesos-mini)', 'first line\nsecond: 100% topsecret, done');
+    log.child('1.11.x').error('FAILED at smoke');
+    log
+      .child('1.11.x')
+      .annotateError('1.11.x failed at smoke (mesos-mini)', 'first line\nsecond: 100% topsecret, done');
     expect(sink.text).toBe(
       [
         '::group::[mesos-centos@1.11.x] build',
         '[mesos-centos@1.11.x] Step 1/9 : FROM centos',
         '[mesos-centos@1.11.x] still inside',
         '::endgroup::',
-        '[1.11.x] error: first line',
-        '[1.11.x] error: second: 100% ***, done',
+        '[1.11.x] error: FAILED at smoke',
         '::error title=1.11.x failed at smoke (mesos-mini)::first line%0Asecond: 100%25 ***, done',
         '',
       ].join('\n'),
@@ -90,8 +92,8 @@ describe('StreamLogger under GitHub Actions', () => {
     await log
       .child('mesos-centos@1.11.x')
       .group('build', (stage) => Promise.resolve(stage.info('Step 1/9 : FROM centos')));
-    log.child('1.11.x').failure('1.11.x failed at build', 'build failed: exit 1');
-    expect(sink.text).toBe('[mesos-centos@1.11.x] Step 1/9 : FROM centos\n[1.11.x] error: build failed: exit 1\n');
+    log.child('1.11.x').annotateError('1.11.x failed at build', 'build failed: exit 1');
+    expect(sink.text).toBe('[mesos-centos@1.11.x] Step 1/9 : FROM centos\n');
     expect(sink.text).not.toContain('::');
   });
 
