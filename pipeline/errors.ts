@@ -3,6 +3,7 @@
  * exit code it maps to; main.ts is the only place that turns it into process.exitCode.
  *   2  bad input: an option, a date, a registry, a branch, images.json, smoke.json. Nothing was done.
  *   1  a failure while working: git, engine, build, smoke test, push, registry, GitHub.
+ *   124  stopped by its own time limit (`publish --time-limit`), as timeout(1) exits.
  *   130/143  interrupted by SIGINT/SIGTERM.
  */
 export class PipelineError extends Error {
@@ -58,6 +59,19 @@ export class InterruptedError extends PipelineError {
   constructor(signal: NodeJS.Signals) {
     super(`interrupted by ${signal}`, signal === 'SIGINT' ? 130 : 143);
     this.signal = signal;
+  }
+}
+
+/**
+ * The run reached its time limit (`publish --time-limit`) and stopped itself, cleanly, before the
+ * job around it would be killed: what it had not finished is cut off by time, not failed.
+ */
+export class TimeLimitError extends PipelineError {
+  /** The limit as the user gave it: `5h`. */
+  readonly limit: string;
+  constructor(limit: string) {
+    super(`cut off by the time limit of ${limit} (--time-limit), not by a failure`, 124);
+    this.limit = limit;
   }
 }
 

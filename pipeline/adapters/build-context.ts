@@ -4,7 +4,9 @@ import { createReadStream, lstatSync, type Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import { DockerfileParser } from 'dockerfile-ast';
 import tar from 'tar-fs';
+import { CACHE_LABEL } from '../publish/inputs.js';
 
 /** Decides which paths of a context the engine gets: Docker's .dockerignore rules. */
 export interface ContextFilter {
@@ -43,8 +45,9 @@ function quote(text: string): string {
 }
 
 /**
- * The image's Dockerfile with one LABEL instruction carrying every label, or undefined when the
- * Dockerfile changes its escape character (then the labels go through the API, one step each).
+ * The image's Dockerfile with each stage marked as pipeline build cache (markStages) and one LABEL
+ * instruction at the end carrying every label, or undefined when the Dockerfile changes its
+ * escape character (then the labels go through the API, one step each, and stages are unmarked).
  * The classic builder turns each API label into a step and a commit of its own (about 80 ms each);
  * one instruction is one step.
  */
@@ -58,10 +61,26 @@ export function labelledDockerfile(dockerfile: string, labels: Record<string, st
     )
   )
     return undefined;
+  const marked = markStages(dockerfile);
   const entries = Object.entries(labels);
-  if (entries.length === 0) return dockerfile;
+  if (entries.length === 0) return marked;
   const label = entries.map(([key, value]) => `${quote(key)}=${quote(value)}`).join(' \\\n      ');
-  return `${dockerfile.replace(/\s*$/, '')}\n\n# Added by mesos-pipeline: the run's labels, in one step.\nLABEL ${label}\n`;
+  return `${marked.replace(/\s*$/, '')}\n\n# Added by mesos-pipeline: the run's labels, in one step.\nLABEL ${label}\n`;
+}
+
+/**
+ * Adds `LABEL io.mesos-pipeline.cache="1"` right after each FROM. The classic builder keeps every
+ * step's image as the build cache; with the label on each stage, `clean` can prune exactly the
+ * pipeline's old cache and nothing else on the engine. A constant label is cached like any step.
+ */
+function markStages(dockerfile: string): string {
+  const lines = dockerfile.split('\n');
+  const ends = DockerfileParser.parse(dockerfile)
+    .getFROMs()
+    .map((from) => from.getRange().end.line)
+    .sort((a, b) => b - a);
+  for (const line of ends) lines.splice(line + 1, 0, `LABEL ${CACHE_LABEL}="1"`);
+  return lines.join('\n');
 }
 
 /**

@@ -5,8 +5,10 @@ import { errorMessage, WorkError } from '../errors.js';
 import type { ContainerRuntime, ContainerSpec, ExecResult, PathStat, RunningContainer } from '../ports.js';
 import { engineErrorText } from './docker-engine.js';
 
+import { RUN_LABEL } from '../publish/inputs.js';
+
 /** Every container the pipeline creates carries this label with the run's id. */
-export const RUN_LABEL = 'io.mesos-pipeline.run';
+export { RUN_LABEL };
 
 /** Splits the engine's multiplexed (non-TTY) log format: 8-byte frame headers, stream 1 or 2. */
 export function demuxBuffer(buffer: Buffer): { stdout: string; stderr: string } {

@@ -3,18 +3,22 @@ import { InputError } from '../errors.js';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$/;
+const SECOND = 1000;
+const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 
-/** `36h`, `2d`, `90m`, `1d12h` -> milliseconds; anything else is bad input for `option`. */
+/** `36h`, `2d`, `90m`, `1d12h`, `45s` -> milliseconds; anything else is bad input for `option`. */
 export function parseDuration(option: string, text: string): number {
   const match = DURATION.exec(text);
   const ms =
     match && text !== ''
-      ? Number(match[1] ?? 0) * DAY + Number(match[2] ?? 0) * HOUR + Number(match[3] ?? 0) * MINUTE
+      ? Number(match[1] ?? 0) * DAY +
+        Number(match[2] ?? 0) * HOUR +
+        Number(match[3] ?? 0) * MINUTE +
+        Number(match[4] ?? 0) * SECOND
       : 0;
   if (!match || ms <= 0)
     throw new InputError(
-      `${option} "${text}" is not a duration; use whole numbers with d, h or m, for example 36h, 2d or 1d12h`,
+      `${option} "${text}" is not a duration; use whole numbers with d, h, m or s, for example 36h, 2d or 1d12h`,
     );
   return ms;
 }

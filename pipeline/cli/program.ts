@@ -4,6 +4,8 @@ import { packageVersion } from '../paths.js';
 import type { PruneFlags } from '../commands/prune.js';
 import type { ReportFlags } from '../commands/report.js';
 import { DEFAULT_REBUILD_AFTER, type PublishFlags } from '../commands/publish.js';
+import { DEFAULT_CACHE_MAX_AGE, type CleanFlags } from '../commands/clean.js';
+import { DEFAULT_CGROUP_V1_RUNNER, DEFAULT_HOSTED_RUNNER, type MatrixFlags } from '../commands/matrix.js';
 import { DEFAULT_MAX_AGE, type StatusFlags } from '../commands/status.js';
 import type { PlanFlags } from './common-options.js';
 
@@ -18,6 +20,8 @@ export interface Handlers {
   report(files: string[], flags: ReportFlags): Promise<number>;
   prune(flags: PruneFlags): Promise<number>;
   status(flags: StatusFlags): Promise<number>;
+  matrix(file: string, flags: MatrixFlags): Promise<number>;
+  clean(flags: CleanFlags): Promise<number>;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -92,6 +96,14 @@ export function buildProgram(
       '--summary',
       'print the Markdown run summary on stderr (under GitHub Actions it always goes to $GITHUB_STEP_SUMMARY)',
     )
+    .option(
+      '--time-limit <duration>',
+      'stop cleanly after this long (5h, 330m), report unfinished branches as cut off by time, exit 124',
+    )
+    .option(
+      '--log-dir <dir>',
+      'write the full log of each branch (build output, smoke tests, container logs) to DIR/<branch>.log',
+    )
     .action(async (flags: PublishFlags) => setExitCode(await handlers.publish(flags)));
 
   program
@@ -151,6 +163,38 @@ export function buildProgram(
     .option('--max-age <duration>', 'the oldest a newest dated tag may be: 36h, 2d, 1d12h', DEFAULT_MAX_AGE)
     .option('--json', 'print the status as one JSON document')
     .action(async (flags: StatusFlags) => setExitCode(await handlers.status(flags)));
+
+  program
+    .command('matrix')
+    .description(
+      "print the nightly's GitHub Actions job matrix for a plan: each branch with the runner that can run its service tests",
+    )
+    .argument('<plan.json>', 'a plan written by plan --json')
+    .option(
+      '--hosted-runner <labels>',
+      'runs-on labels for branches whose images run on cgroup v2 (comma-separated)',
+      DEFAULT_HOSTED_RUNNER,
+    )
+    .option(
+      '--cgroup-v1-runner <labels>',
+      'runs-on labels for branches that need a cgroup v1 host (comma-separated)',
+      DEFAULT_CGROUP_V1_RUNNER,
+    )
+    .action(async (file: string, flags: MatrixFlags) => setExitCode(await handlers.matrix(file, flags)));
+
+  program
+    .command('clean')
+    .description(
+      "remove a run's containers and images from the engine and prune the pipeline's build cache older than --cache-max-age",
+    )
+    .option('--run <id>', 'the run whose containers and images go (default: $MESOS_PIPELINE_RUN_ID)')
+    .option(
+      '--cache-max-age <duration>',
+      'prune pipeline build cache created longer ago than this: 24h, 3d',
+      DEFAULT_CACHE_MAX_AGE,
+    )
+    .option('-v, --verbose', 'show debug lines on stderr')
+    .action(async (flags: CleanFlags) => setExitCode(await handlers.clean(flags)));
 
   return program;
 }

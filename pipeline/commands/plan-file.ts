@@ -1,11 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, InputError, errorMessage } from '../errors.js';
-import { loadFamily } from '../family/family.js';
+import { FAMILY_FILE, loadFamily, type Family } from '../family/family.js';
 import { zodProblems } from '../family/zod-problems.js';
-import type { Plan } from '../plan/plan.js';
+import { resolveImagesDir } from '../family/family-location.js';
+import { planContext } from '../plan/plan-paths.js';
 import { planSchema, planVersionProblem } from '../plan/plan-schema.js';
 import { smokeSpecProblems } from '../smoke/spec.js';
+import type { LocatedPlan } from './plan.js';
 
 export interface PlanFileFlags {
   branch: string[];
@@ -19,10 +21,11 @@ export interface PlanFileFlags {
 /**
  * Reads a plan written by `plan --json`, for `publish --plan`. The plan fixes repository, shas,
  * date and registry; options that would change them are refused rather than silently ignored.
- * `--branch` picks planned branches; `--images` says where the family is on this machine (a CI job
- * may check out elsewhere than the plan job), and must hold the same images as the plan.
+ * `--branch` picks planned branches. The plan's folders are found where it is applied
+ * (plan-paths.ts), or `--images` says where the family is; either way it must hold the same images
+ * as the plan, at the same places.
  */
-export async function readPlanFile(file: string, flags: PlanFileFlags, cwd: string): Promise<Plan> {
+export async function readPlanFile(file: string, flags: PlanFileFlags, cwd: string): Promise<LocatedPlan> {
   const clashing = (['repo', 'date', 'registry', 'minVersion'] as const).filter((name) => flags[name] !== undefined);
   if (clashing.length > 0) {
     const names = clashing.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
@@ -43,18 +46,24 @@ export async function readPlanFile(file: string, flags: PlanFileFlags, cwd: stri
   if (!parsed.success) throw new ConfigError(`--plan ${file}`, zodProblems(parsed.error));
   const plan = parsed.data;
 
-  const family = await loadFamily(flags.images ? path.resolve(cwd, flags.images) : plan.imagesDir, smokeSpecProblems);
+  const family = await familyOf(file, plan.imagesDir, flags.images, cwd);
   const shape = (images: readonly { name: string; base?: string | undefined }[]): string =>
     images.map((i) => `${i.name}${i.base ? `<${i.base}` : ''}`).join(',');
   const contexts = new Map(family.images.map((image) => [image.name, image.context]));
-  for (const branch of plan.branches) {
+  plan.branches.forEach((branch, b) => {
     if (shape(branch.images) !== shape(family.images)) {
       throw new InputError(
         `--plan ${file}: branch ${branch.branch} plans images ${shape(branch.images)}, but ${family.file} has ${shape(family.images)}; plan again`,
       );
     }
-    for (const image of branch.images) image.context = contexts.get(image.name) as string;
-  }
+    branch.images.forEach((image, i) => {
+      const actual = contexts.get(image.name) as string;
+      if (path.resolve(family.dir, image.context) !== actual)
+        throw new InputError(
+          `--plan ${file}: branches[${b}].images[${i}].context "${image.context}" is not where ${family.file} has ${image.name} ("${planContext(family, actual)}"); plan again`,
+        );
+    });
+  });
   const planned = plan.branches.map((b) => b.branch);
   const unknown = flags.branch.filter((name) => !planned.includes(name));
   if (unknown.length > 0)
@@ -62,8 +71,33 @@ export async function readPlanFile(file: string, flags: PlanFileFlags, cwd: stri
       `--branch "${unknown[0]}" is not in the plan ${file}; planned branches: ${planned.join(', ') || '(none)'}`,
     );
   return {
-    ...plan,
-    imagesDir: family.dir,
-    branches: flags.branch.length === 0 ? plan.branches : plan.branches.filter((b) => flags.branch.includes(b.branch)),
+    plan: {
+      ...plan,
+      branches:
+        flags.branch.length === 0 ? plan.branches : plan.branches.filter((b) => flags.branch.includes(b.branch)),
+    },
+    family,
   };
+}
+
+/**
+ * The family the plan names, found on this machine: `--images` when given, else the plan's
+ * `imagesDir` resolved here. A family that is not there is named by the plan's field, not by an
+ * option nobody gave.
+ */
+async function familyOf(file: string, imagesDir: string, images: string | undefined, cwd: string): Promise<Family> {
+  if (images !== undefined) return loadFamily(path.resolve(cwd, images), smokeSpecProblems);
+  const where = resolveImagesDir(imagesDir, cwd);
+  if (!(await isFile(path.join(where.dir, FAMILY_FILE))))
+    throw new InputError(
+      `--plan ${file}: imagesDir "${imagesDir}": no ${FAMILY_FILE} in ${where.dir} (${where.from}); run publish inside a checkout of the repository the plan was made in, or give --images <dir>`,
+    );
+  return loadFamily(where.dir, smokeSpecProblems);
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return stat(file).then(
+    (info) => info.isFile(),
+    () => false,
+  );
 }

@@ -12,19 +12,21 @@ import { LocalHostCgroups } from '../adapters/host-cgroups.js';
 import { LocalHostFacts } from '../adapters/host-facts.js';
 import { RegistryHttp } from '../adapters/registry-http.js';
 import { acquireLock, type HeldLock } from '../adapters/run-lock.js';
+import { BranchLogFiles } from '../adapters/branch-log-files.js';
 import { resolvePlanSettings, type PlanFlags } from '../cli/common-options.js';
 import { parseDuration } from '../cli/duration.js';
 import { registryRetryPolicy, wholeNumberOption } from '../cli/registry-options.js';
 import type { Runtime } from '../cli/runtime.js';
-import { errorMessage, InputError, WorkError } from '../errors.js';
+import { errorMessage, InputError, TimeLimitError, WorkError } from '../errors.js';
 import { StreamLogger } from '../log.js';
-import { loadFamily, type Family } from '../family/family.js';
-import type { Plan } from '../plan/plan.js';
+import type { Family } from '../family/family.js';
+import { applyFamily } from '../plan/plan-paths.js';
 import type { PublishDeps, PublishOptions, RunShared } from '../publish/context.js';
 import { preflight, preflightMessage } from '../publish/preflight.js';
 import { publish, runExitCode } from '../publish/publish.js';
 import { CLEANUP_TIMEOUT_MS, INTERRUPTED_CLEANUP_TIMEOUT_MS } from '../publish/push.js';
 import type { RunReport } from '../publish/report.js';
+import { isGitHubActions } from '../report/github-env.js';
 import { writeRunSummary } from '../report/step-summary.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
 import { parseSmokeSpec, smokeSpecProblems } from '../smoke/spec.js';
@@ -47,6 +49,8 @@ export interface PublishFlags extends PlanFlags {
   plan?: string;
   summary?: boolean;
   rebuildAfter?: string;
+  logDir?: string;
+  timeLimit?: string;
 }
 
 /** How old an unchanged image may get before it is rebuilt for OS and package updates. */
@@ -69,11 +73,10 @@ async function checkReportPath(file: string | undefined, cwd: string): Promise<s
   return full;
 }
 
-async function loadSmokeSpecs(plan: Plan): Promise<{ family: Family; specs: Map<string, SmokeSpec> }> {
-  const family = await loadFamily(plan.imagesDir, smokeSpecProblems);
+async function loadSmokeSpecs(family: Family): Promise<Map<string, SmokeSpec>> {
   const specs = new Map<string, SmokeSpec>();
   for (const image of family.images) specs.set(image.name, parseSmokeSpec(await readFile(image.smokeFile, 'utf8')));
-  return { family, specs };
+  return specs;
 }
 
 /** Where the host's /proc, /sys and /lib/modules are read: `/` unless MESOS_PIPELINE_HOST_ROOT says. */
@@ -89,11 +92,12 @@ async function hostRootOf(env: Runtime['env'], cwd: string): Promise<string | un
   return full;
 }
 
-function sharedOf(specs: Map<string, SmokeSpec>, compileCache: boolean): RunShared {
+function sharedOf(specs: Map<string, SmokeSpec>, compileCache: boolean, runId: string): RunShared {
   const digests = new Map<string, Promise<string>>();
   return {
     smokeSpecs: specs,
     compileCache,
+    runId,
     contextDigest: (image, context) => {
       let digest = digests.get(image);
       if (!digest) {
@@ -124,7 +128,56 @@ export function printResults(report: RunReport, json: boolean, runtime: Runtime)
 
 /** `mesos-pipeline publish`: plan, then build, smoke-test and push. Returns the exit code. */
 export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
+  const limitMs = flags.timeLimit === undefined ? undefined : parseDuration('--time-limit', flags.timeLimit);
+  const files =
+    flags.logDir === undefined
+      ? undefined
+      : BranchLogFiles.open('--log-dir', path.resolve(runtime.cwd, flags.logDir), runtime.clock);
+  const limit = timeLimited(runtime.signal, limitMs, flags.timeLimit ?? '');
+  try {
+    // Everything below listens to one signal: SIGINT/SIGTERM, or the run's own time limit.
+    return await publishWith(flags, { ...runtime, signal: limit.signal }, files);
+  } finally {
+    limit.dispose();
+    files?.close();
+  }
+}
+
+/**
+ * The run's signal, which also aborts with a TimeLimitError after `ms`: the nightly stops itself
+ * cleanly (containers removed, nothing half-pushed, report written) before GitHub would kill the
+ * job at its timeout-minutes without a report.
+ */
+function timeLimited(
+  parent: AbortSignal,
+  ms: number | undefined,
+  text: string,
+): { signal: AbortSignal; dispose: () => void } {
+  if (ms === undefined) return { signal: parent, dispose: () => undefined };
+  const controller = new AbortController();
+  const onParent = (): void => controller.abort(parent.reason);
+  if (parent.aborted) onParent();
+  else parent.addEventListener('abort', onParent, { once: true });
+  const timer = setTimeout(() => controller.abort(new TimeLimitError(text)), ms);
+  // The work keeps the process alive, not the limit.
+  timer.unref();
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onParent);
+    },
+  };
+}
+
+async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchLogFiles | undefined): Promise<number> {
+  const log = new StreamLogger({
+    sink: runtime.stderr,
+    redactor: runtime.redactor,
+    verbose: flags.verbose ?? false,
+    github: isGitHubActions(runtime.env),
+    files,
+  });
   // Either resolve the plan now, or apply one made earlier (the nightly's plan job).
   const settings = flags.plan === undefined ? resolvePlanSettings(flags, runtime) : undefined;
   const options: PublishOptions = {
@@ -156,20 +209,23 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
   const reportFile = await checkReportPath(flags.report, runtime.cwd);
   // DOCKER_HOST is input too: check it before git is asked anything (a dry run needs no engine).
   const engineClient = flags.dryRun ? undefined : dockerFromEnv(runtime.env);
-  const plan = settings
+  const located = settings
     ? await buildPlan(settings, runtime, smokeSpecProblems)
     : await readPlanFile(flags.plan as string, flags, runtime.cwd);
-  const target = parseRegistryTarget(plan.registry);
+  const target = parseRegistryTarget(located.plan.registry);
   const credentials =
     options.push && !flags.dryRun
       ? await resolveCredentials(target.host, runtime.env, { signal: runtime.signal })
       : undefined;
   runtime.redactor.add(credentials?.password, credentials?.username);
   if (!engineClient) {
-    printPlan(plan, flags.json ?? false, runtime);
+    // The plan as it travels: folders relative, as `plan --json` writes them.
+    printPlan(located.plan, flags.json ?? false, runtime);
     return 0;
   }
-  const { family, specs } = await loadSmokeSpecs(plan);
+  const plan = applyFamily(located.plan, located.family);
+  const family = located.family;
+  const specs = await loadSmokeSpecs(family);
   const hostRoot = await hostRootOf(runtime.env, runtime.cwd);
 
   const { docker, address } = engineClient;
@@ -245,7 +301,7 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     );
     let report: RunReport;
     try {
-      report = await publish(plan, deps, options, sharedOf(specs, flags.compileCache ?? true), runId);
+      report = await publish(plan, deps, options, sharedOf(specs, flags.compileCache ?? true, runId), runId);
     } finally {
       // Tags a BuildKit build of this run used for a base: none outlives the run, except the only
       // name of an image kept with --keep (removing it would remove the image).
@@ -257,6 +313,7 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     if (reportFile) await writeFile(reportFile, `${runtime.redactor.redact(JSON.stringify(report, null, 2))}\n`);
     printResults(report, flags.json ?? false, runtime);
     await writeRunSummary([report], runtime, flags.summary ?? false, log);
+    if (files?.problem) log.warn(`the branch log files are incomplete: ${files.problem}`);
     return runExitCode(report, runtime.signal);
   } finally {
     await Promise.all(locks.map((lock) => lock.release()));

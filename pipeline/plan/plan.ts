@@ -10,6 +10,7 @@ import {
 import type { Family } from '../family/family.js';
 import { branchHost, combineNeeds, imageNeeds, type BranchHost } from '../family/host-needs.js';
 import type { EligibleBranch } from './branches.js';
+import { planContext } from './plan-paths.js';
 
 /** 2: tags by role (`{ dated, floating, version?, also? }`); 1 had a list in push order. */
 export const PLAN_VERSION = 2;
@@ -18,7 +19,10 @@ export const PLAN_VERSION = 2;
 export interface PlannedImage {
   name: string;
   base?: string;
-  /** Absolute path of the build context. */
+  /**
+   * The build context, relative to the plan's `imagesDir` as in images.json (`mesos-centos`);
+   * an applied plan (plan-paths.ts `applyFamily`) holds the absolute path.
+   */
   context: string;
   /**
    * Full references by role. Pushed dated first; floating, version and `also` (master's `latest`)
@@ -56,6 +60,11 @@ export interface Plan {
   registry: string;
   repo: string;
   createdAt: string;
+  /**
+   * The family folder, portable between checkouts: relative to the root of the git repository
+   * that holds it, or `package:<folder>` for one inside mesos-pipeline (`package:dockerfiles`, the
+   * embedded family), or absolute outside any repository. Absolute once applied.
+   */
   imagesDir: string;
   branches: PlannedBranch[];
 }
@@ -68,6 +77,8 @@ export interface PlanInput {
   repo: string;
   registry: RegistryTarget;
   family: Family;
+  /** How the plan names the family folder (plan-paths.ts `portableImagesDir`). */
+  imagesDir: string;
   branches: readonly EligibleBranch[];
 }
 
@@ -89,7 +100,7 @@ export function makePlan(input: PlanInput): Plan {
     const images = input.family.images.map((image): PlannedImage => ({
       name: image.name,
       ...(image.base ? { base: image.base } : {}),
-      context: image.context,
+      context: planContext(input.family, image.context),
       tags: mapTagSet(tags, (tag) => formatImageRef(imageRef(input.registry, image.name, tag))),
       buildArgs: { GIT_REPO: input.repo, GIT_SHA: resolved.sha, GIT_BRANCH: resolved.branch, VERSION: version },
       labels: {
@@ -117,7 +128,7 @@ export function makePlan(input: PlanInput): Plan {
     registry: formatRegistryTarget(input.registry),
     repo: input.repo,
     createdAt: input.createdAt,
-    imagesDir: input.family.dir,
+    imagesDir: input.imagesDir,
     branches,
   };
 }

@@ -6,7 +6,7 @@ import type { TestOutcome } from '../smoke/outcome.js';
 import { expand, type TemplateValues } from '../smoke/template.js';
 import { BranchFailure } from './branch-failure.js';
 import type { PublishDeps, RunShared } from './context.js';
-import { BASE_IMAGE_LABEL, INPUTS_LABEL, inputsDigest } from './inputs.js';
+import { BASE_IMAGE_LABEL, INPUTS_LABEL, RUN_LABEL, inputsDigest } from './inputs.js';
 
 /** An image in the engine that a child can be built FROM: built in this run, or pulled by digest. */
 export interface BuiltImage {
@@ -60,7 +60,13 @@ async function buildImage(
   if (image.base && !base) throw new BranchFailure('build', image.name, `base image ${image.base} was not built`);
   const inputs = inputsDigest(image, await shared.contextDigest(image.name, image.context), base?.inputs);
   const buildArgs = { ...image.buildArgs, ...(base ? { BASE_IMAGE: base.imageId } : {}) };
-  const labels = { ...image.labels, [INPUTS_LABEL]: inputs, ...(base ? { [BASE_IMAGE_LABEL]: base.imageId } : {}) };
+  const labels = {
+    ...image.labels,
+    [INPUTS_LABEL]: inputs,
+    ...(base ? { [BASE_IMAGE_LABEL]: base.imageId } : {}),
+    // `clean --run` finds what a job made by this label.
+    ...(shared.runId ? { [RUN_LABEL]: shared.runId } : {}),
+  };
   const tail = new LineTail(40);
   const started = deps.clock.now().getTime();
   log.info(
@@ -158,9 +164,12 @@ export async function buildAndTestBranch(
       deps.signal.throwIfAborted();
       const log = deps.log.child(`${image.name}@${branch.branch}`);
       const base = image.base ? available.get(image.base) : undefined;
-      const built = await buildImage(image, branch, base, deps, shared, log, noCache.has(image.name));
+      // One group each under GitHub Actions: `[mesos-centos@1.11.x] build`, `... smoke test`.
+      const built = await log.group('build', (stage) =>
+        buildImage(image, branch, base, deps, shared, stage, noCache.has(image.name)),
+      );
       images.push(built);
-      const tested = await smokeTest(image, branch, built, deps, shared, log);
+      const tested = await log.group('smoke test', (stage) => smokeTest(image, branch, built, deps, shared, stage));
       images[images.length - 1] = tested;
       if (!tested.smoke?.every((outcome) => outcome.ok)) throw smokeFailure(image.name, tested.smoke ?? []);
       available.set(image.name, tested);

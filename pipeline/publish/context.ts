@@ -36,6 +36,8 @@ export interface PublishOptions {
 /** What every branch of a run shares: loaded once, not once per branch. */
 export interface RunShared {
   smokeSpecs: ReadonlyMap<string, SmokeSpec>;
+  /** Labels every image built (io.mesos-pipeline.run), so `clean --run` finds what a job made. */
+  runId?: string | undefined;
   /** Digest of each image's build context, computed on first use. */
   contextDigest(image: string, context: string): Promise<string>;
   /** False with --no-compile-cache: builds bypass the compile cache. Default true. */

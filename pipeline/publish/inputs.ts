@@ -4,6 +4,13 @@ import type { PlannedImage } from '../plan/plan.js';
 /** Labels the pipeline adds to every image, besides the OCI ones of the plan. */
 export const INPUTS_LABEL = 'io.mesos-pipeline.inputs';
 export const BASE_IMAGE_LABEL = 'io.mesos-pipeline.base-image';
+/** The run that built the image (and started a container): what `clean --run` removes. */
+export const RUN_LABEL = 'io.mesos-pipeline.run';
+/**
+ * On every stage of every build (a LABEL right after each FROM), so each intermediate image of the
+ * classic builder, which is the build cache, carries it: what `clean --cache-max-age` prunes.
+ */
+export const CACHE_LABEL = 'io.mesos-pipeline.cache';
 
 // The creation time changes every run without changing what is built.
 const VOLATILE_LABELS = new Set(['org.opencontainers.image.created']);

@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import { errorMessage, PipelineError, WorkError } from '../errors.js';
+import { errorMessage, PipelineError, TimeLimitError, WorkError } from '../errors.js';
 import type { Plan, PlannedBranch, PlannedImage } from '../plan/plan.js';
 import { buildAndTestBranch, type BranchBuild, type BuiltImage } from './branch-build.js';
 import { BranchFailure } from './branch-failure.js';
@@ -8,7 +8,14 @@ import { decide } from './decide.js';
 import { pullReusedBases, removeLocalImages } from './local-images.js';
 import { pushBranch, type BranchPush, type Source } from './push.js';
 import type { Decision } from './reuse.js';
-import { REPORT_VERSION, type BranchReport, type Failure, type ImageReport, type RunReport } from './report.js';
+import {
+  REPORT_VERSION,
+  TIME_LIMIT_STEP,
+  type BranchReport,
+  type Failure,
+  type ImageReport,
+  type RunReport,
+} from './report.js';
 
 // Pushes are network-bound and overlap with the next branch's build; a few at once keep the
 // uplink busy without flooding the registry.
@@ -52,14 +59,21 @@ async function publishBranch(
   try {
     await lanes.build(async () => {
       deps.signal.throwIfAborted();
-      decisions = await decide(branch, deps, options, shared);
+      // Under GitHub Actions each stage folds into a group: `[1.11.x] published images`, `... push`.
+      decisions = options.push
+        ? await deps.log.child(branch.branch).group('published images', () => decide(branch, deps, options, shared))
+        : new Map();
       bases = await pullReusedBases(branch, decisions, deps);
       build = await buildAndTestBranch(branch, deps, shared, bases, reusedOf(decisions), freshOf(decisions));
     });
     failure = build.failure;
     if (failure === undefined && options.push) {
       // The next branch builds meanwhile: the build lane is free again.
-      push = await lanes.push(() => pushBranch(branch, sourcesOf(branch, decisions, build), deps));
+      push = await lanes.push(() =>
+        deps.log
+          .child(branch.branch)
+          .group('push', (log) => pushBranch(branch, sourcesOf(branch, decisions, build), { ...deps, log })),
+      );
       failure = push.failure;
     }
   } catch (error) {
@@ -144,7 +158,11 @@ function sourcesOf(
 }
 
 function failureOf(failure: unknown, interrupted: boolean, signal: AbortSignal): Failure {
-  if (interrupted) return { step: 'interrupted', message: errorMessage(signal.reason) };
+  if (interrupted)
+    return {
+      step: signal.reason instanceof TimeLimitError ? TIME_LIMIT_STEP : 'interrupted',
+      message: errorMessage(signal.reason),
+    };
   const branchFailure = failure instanceof BranchFailure ? failure : undefined;
   return {
     step: failure instanceof WorkError ? failure.step : 'internal',
@@ -215,9 +233,12 @@ function logOutcome(report: BranchReport, deps: PublishDeps): void {
   const log = deps.log.child(report.branch);
   const took = `${(report.durationMs / 1000).toFixed(1)}s`;
   const failure = report.failure;
-  if (report.status === 'failed' && failure)
-    log.error(
-      `FAILED at ${failure.step}${failure.image ? ` (${failure.image})` : ''} after ${took}: ${failure.message}`,
-    );
-  else log.info(`${report.status} in ${took}`);
+  if (report.status === 'failed' && failure) {
+    const where = `${failure.step}${failure.image ? ` (${failure.image})` : ''}`;
+    log.error(`FAILED at ${where} after ${took}: ${failure.message}`);
+    log.annotateError(`${report.branch} failed at ${where}`, failure.message);
+  } else if (failure?.step === TIME_LIMIT_STEP) {
+    log.error(`CUT OFF BY TIME after ${took}: ${failure.message}`);
+    log.annotateError(`${report.branch} cut off by time`, `${failure.message}, after ${took}`);
+  } else log.info(`${report.status} in ${took}`);
 }

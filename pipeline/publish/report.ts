@@ -5,8 +5,14 @@ export const REPORT_VERSION = 1;
 export type ImageStatus = 'planned' | 'built' | 'tested' | 'pushed' | 'unchanged' | 'failed' | 'skipped';
 export type BranchStatus = 'planned' | 'tested' | 'published' | 'unchanged' | 'failed' | 'interrupted';
 
+/** The failure step of a branch the run's time limit cut off (its status is `interrupted`). */
+export const TIME_LIMIT_STEP = 'time-limit';
+
 export interface Failure {
-  /** The stage that failed: resolve, engine, build, smoke, push, retag, verify, rollback, registry. */
+  /**
+   * The stage that failed: resolve, engine, build, smoke, push, retag, verify, rollback, registry;
+   * `interrupted` (a signal) or `time-limit` (cut off by `--time-limit`) for an interrupted branch.
+   */
   step: string;
   image?: string;
   message: string;

@@ -9,3 +9,8 @@ export function runUrlOf(env: Env): string | undefined {
   const attempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1');
   return `${server}/${repository}/actions/runs/${runId}${attempt > 1 ? `/attempts/${attempt}` : ''}`;
 }
+
+/** Running as a GitHub Actions step: workflow commands (groups, annotations) are understood. */
+export function isGitHubActions(env: Env): boolean {
+  return env.GITHUB_ACTIONS === 'true';
+}

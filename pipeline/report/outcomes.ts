@@ -1,5 +1,5 @@
 import { compareBranches } from '../plan/branches.js';
-import type { BranchReport, RunReport } from '../publish/report.js';
+import { TIME_LIMIT_STEP, type BranchReport, type RunReport } from '../publish/report.js';
 
 /** What became of one branch in a run: its report entry, or no report at all. */
 export type Outcome =
@@ -10,6 +10,15 @@ export type Outcome =
 /** Failed, interrupted or unreported: the nightly did not publish the branch. */
 export function isFailing(outcome: Outcome): boolean {
   return outcome.kind === 'missing' || outcome.report.status === 'failed' || outcome.report.status === 'interrupted';
+}
+
+/** Stopped by the run's time limit: it ran out of time, nothing in it failed. */
+export function isCutOffByTime(outcome: Outcome): boolean {
+  return (
+    outcome.kind === 'reported' &&
+    outcome.report.status === 'interrupted' &&
+    outcome.report.failure?.step === TIME_LIMIT_STEP
+  );
 }
 
 /** Published, or unchanged and re-tagged: the branch's images are current again. */
@@ -52,7 +61,7 @@ export function failureOf(outcome: Outcome): FailureDetails {
     return {
       step: 'report',
       message:
-        'no run report: the publish job of this branch ended before writing one (cancelled, timed out or crashed); see its log in the run',
+        'no run report: the publish job of this branch ended before writing one: cancelled, killed at its timeout-minutes (past its --time-limit), or its runner was lost; see its log in the run',
       tests: [],
       logTail: [],
     };

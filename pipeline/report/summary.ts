@@ -1,6 +1,6 @@
 import type { BranchReport, ImageReport } from '../publish/report.js';
 import { cell, clip, code, codeBlock, duration } from './markdown.js';
-import { failureOf, isFailing, type Outcome } from './outcomes.js';
+import { failureOf, isCutOffByTime, isFailing, type Outcome } from './outcomes.js';
 
 /** GitHub aborts a step summary above 1024k; stay well below, other steps may write too. */
 export const SUMMARY_BUDGET_BYTES = 1_000_000;
@@ -22,9 +22,11 @@ const ICONS: Record<string, string> = {
   failed: '❌',
   interrupted: '⛔',
   missing: '❓',
+  'cut off by time': '⏱️',
 };
 
 function statusOf(outcome: Outcome): string {
+  if (isCutOffByTime(outcome)) return 'cut off by time';
   return outcome.kind === 'missing' ? 'missing' : outcome.report.status;
 }
 
@@ -34,6 +36,8 @@ function statusText(outcome: Outcome): string {
     return `${ICONS[status] ?? ''} ${status === 'tested' ? 'tested, not pushed' : status}`.trim();
   const failure = failureOf(outcome);
   if (outcome.kind === 'missing') return `${ICONS.missing} no report`;
+  // Not a failure of the branch: the run's time limit stopped it (the message says which).
+  if (status === 'cut off by time') return `${ICONS[status]} cut off by time`;
   const where = failure.step === status ? '' : ` at ${failure.step}`;
   return `${ICONS[status]} ${status}${where}${failure.image ? ` (${failure.image})` : ''}`;
 }

@@ -79,6 +79,12 @@ export async function runSmokeTests(spec: SmokeSpec, image: ImageDetails, ctx: S
           (test.timeoutSeconds ?? 120) * 1000,
           ctx.signal,
         );
+        if (ctx.log.keepsEverything) {
+          // The branch log file keeps what each command printed, not only what failed.
+          const output = `${result.stdout}${result.stderr}`.replace(/\n$/, '');
+          ctx.log.debug(`${test.name}: \`${test.command.join(' ')}\` exited ${result.exitCode}`);
+          if (output !== '') ctx.log.detail(output);
+        }
         if (result.timedOut)
           return [`\`${test.command.join(' ')}\` did not finish within ${test.timeoutSeconds ?? 120}s`];
         const problems = [

@@ -18,6 +18,9 @@ export interface SmokeContext {
 
 const DEFAULT_TEST_TIMEOUT_S = 600;
 const LOG_TAIL_LINES = 40;
+// The whole log of a container, for the branch log file; bounded so a runaway service cannot
+// exhaust memory.
+const FULL_LOG_LINES = 200_000;
 
 class StepFailed extends Error {}
 
@@ -244,6 +247,12 @@ export async function runServiceTest(test: ServiceTest, image: string, ctx: Smok
     outcome.ok = outcome.problems.length === 0;
     if (!outcome.ok && container)
       outcome.logTail = (await container.logsTail(LOG_TAIL_LINES)).split('\n').filter((line) => line !== '');
+    // With a log file (`publish --log-dir`), the container's whole log goes there, pass or fail.
+    if (container && ctx.log.keepsEverything) {
+      const all = (await container.logsTail(FULL_LOG_LINES)).replace(/\n$/, '');
+      ctx.log.debug(`${test.name}: the container's log${all === '' ? ' is empty' : ':'}`);
+      if (all !== '') ctx.log.detail(all);
+    }
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     outcome.problems.push(errorMessage(error));

@@ -2,6 +2,7 @@ import type { Family } from '../../pipeline/family/family.js';
 import { StreamLogger } from '../../pipeline/log.js';
 import type { EligibleBranch } from '../../pipeline/plan/branches.js';
 import { makePlan, type Plan } from '../../pipeline/plan/plan.js';
+import { applyFamily } from '../../pipeline/plan/plan-paths.js';
 import type { Clock } from '../../pipeline/ports.js';
 import type { PublishDeps, PublishOptions, RunShared } from '../../pipeline/publish/context.js';
 import { Redactor } from '../../pipeline/redact.js';
@@ -42,15 +43,18 @@ export const REVISION_SPEC: SmokeSpec = {
 
 export const sha = (n: number): string => String(n).repeat(40).slice(0, 40);
 
+/** A plan as publish gets it: made, then its folders resolved into the family (as on a runner). */
 export function planOf(branches: EligibleBranch[], date = '2026-11-27'): Plan {
-  return makePlan({
+  const made = makePlan({
     date,
+    imagesDir: '.',
     createdAt: `${date}T02:00:00.000Z`,
     repo: REPO,
     registry: { host: HOST, namespace: NAMESPACE },
     family: FAMILY,
     branches,
   });
+  return applyFamily(made, FAMILY);
 }
 
 /** The clock of a fake run: real instants, sleeps that end at once (or when the signal aborts). */

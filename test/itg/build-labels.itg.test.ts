@@ -25,7 +25,11 @@ describe('build labels', () => {
     try {
       const image = await engine.inspectImage(id);
       for (const [key, value] of Object.entries(labels)) expect(image?.labels[key], key).toBe(value);
-      expect(steps.filter((line) => /^Step \d+\/\d+ : LABEL /.test(line))).toHaveLength(1);
+      // One step for the run's labels; the other LABEL marks the stage as pipeline build cache.
+      const labelSteps = steps.filter((line) => /^Step \d+\/\d+ : LABEL /.test(line));
+      expect(labelSteps.filter((line) => !line.includes('io.mesos-pipeline.cache'))).toHaveLength(1);
+      expect(labelSteps.filter((line) => line.includes('io.mesos-pipeline.cache="1"'))).toHaveLength(1);
+      expect(image?.labels['io.mesos-pipeline.cache']).toBe('1');
     } finally {
       await engine.removeImage(id);
     }

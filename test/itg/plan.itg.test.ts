@@ -18,7 +18,8 @@ afterAll(() => repo.remove());
 const image = (name: string, branch: string, sha: string, version: string | undefined, base?: string) => ({
   name,
   ...(base ? { base } : {}),
-  context: `${fixtureFamily}/${name}`,
+  // Relative to imagesDir: a plan applies from any checkout (plan-portable.itg.test.ts).
+  context: name,
   tags: {
     dated: `127.0.0.1:5000/mesos/${name}:${branch}-2026-11-27`,
     floating: `127.0.0.1:5000/mesos/${name}:${branch}`,
@@ -71,7 +72,8 @@ describe('mesos-pipeline plan --json against a real repository', () => {
       registry: '127.0.0.1:5000/mesos',
       repo: repo.dir,
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
-      imagesDir: fixtureFamily,
+      // The fixture family is inside the mesos-pipeline package: named relative to the package.
+      imagesDir: 'package:test/fixtures/family',
       branches: expected,
     });
   });

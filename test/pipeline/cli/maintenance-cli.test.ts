@@ -10,7 +10,7 @@ describe('prune and status refuse bad input before any I/O', () => {
   it.each([
     [
       ['status', '--max-age', '3x', '--branch', 'master'],
-      /^error: --max-age "3x" is not a duration; use whole numbers with d, h or m, for example 36h, 2d or 1d12h\n$/,
+      /^error: --max-age "3x" is not a duration; use whole numbers with d, h, m or s, for example 36h, 2d or 1d12h\n$/,
     ],
     [['status', '--max-age', '0h', '--branch', 'master'], /--max-age "0h" is not a duration/],
     [

@@ -11,6 +11,7 @@ import { fixtureFamily } from '../../helpers/paths.js';
 const family = await loadFamily(fixtureFamily);
 const made = makePlan({
   date: '2026-11-27',
+  imagesDir: 'test/fixtures/family',
   createdAt: '2026-11-27T10:00:00.000Z',
   repo: 'https://github.com/apache/mesos.git',
   registry: { host: '127.0.0.1:5000', namespace: 'mesos' },

@@ -16,6 +16,7 @@ describe('makePlan', async () => {
     repo: 'https://github.com/apache/mesos.git',
     registry: { host: '127.0.0.1:5000', namespace: 'mesos' },
     family,
+    imagesDir: 'test/fixtures/family',
     branches: [
       { branch: '1.11.x', sha: sha1, releaseTag: '1.11.0' },
       { branch: 'master', sha: sha2 },
@@ -29,7 +30,7 @@ describe('makePlan', async () => {
       registry: '127.0.0.1:5000/mesos',
       repo: 'https://github.com/apache/mesos.git',
       createdAt: '2026-11-27T23:59:00.000Z',
-      imagesDir: family.dir,
+      imagesDir: 'test/fixtures/family',
       branches: [
         {
           branch: '1.11.x',
@@ -41,7 +42,7 @@ describe('makePlan', async () => {
           images: [
             {
               name: 'fixture-base',
-              context: `${family.dir}/fixture-base`,
+              context: 'fixture-base',
               tags: {
                 dated: '127.0.0.1:5000/mesos/fixture-base:1.11.x-2026-11-27',
                 floating: '127.0.0.1:5000/mesos/fixture-base:1.11.x',
@@ -131,6 +132,7 @@ describe('makePlan: what each branch needs of a host', async () => {
   const planWith = (hosts: Record<string, HostDeclaration>) =>
     makePlan({
       date: '2026-11-27',
+      imagesDir: 'test/fixtures/family',
       createdAt: '2026-11-27T23:59:00.000Z',
       repo: 'https://github.com/apache/mesos.git',
       registry: { host: '127.0.0.1:5000', namespace: 'mesos' },

@@ -45,6 +45,7 @@ const nightly: Run = {
 function branchOf(run: Run): PlannedBranch {
   const plan = makePlan({
     date: run.date,
+    imagesDir: 'test/fixtures/family',
     createdAt: run.createdAt,
     repo: run.repo,
     registry: { host: 'docker.io', namespace: run.registry },

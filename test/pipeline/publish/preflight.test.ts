@@ -34,6 +34,7 @@ function family(host: HostDeclaration | undefined = MINI): Family {
 function planFor(branches: string[], host?: HostDeclaration) {
   return makePlan({
     date: '2026-11-27',
+    imagesDir: 'test/fixtures/family',
     createdAt: '2026-11-27T00:00:00.000Z',
     repo: 'https://github.com/apache/mesos.git',
     registry: { host: 'docker.io', namespace: 'mesos' },

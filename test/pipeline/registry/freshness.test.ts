@@ -11,15 +11,17 @@ describe('parseDuration', () => {
     ['90m', 1.5 * H],
     ['1d12h', 36 * H],
     ['1d0h30m', 24.5 * H],
+    ['45s', 45_000],
+    ['1m30s', 90_000],
   ])('%s is %i ms', (text, ms) => {
     expect(parseDuration('--max-age', text)).toBe(ms);
   });
 
-  it.each(['3x', '', '36', 'h', '0h', '-1h', '1.5h', '36 h', '12h1d'])(
+  it.each(['3x', '', '36', 'h', '0h', '-1h', '1.5h', '36 h', '12h1d', '30s1m'])(
     'refuses %o naming the option and the form',
     (text) => {
       expect(() => parseDuration('--max-age', text)).toThrow(
-        `--max-age "${text}" is not a duration; use whole numbers with d, h or m, for example 36h, 2d or 1d12h`,
+        `--max-age "${text}" is not a duration; use whole numbers with d, h, m or s, for example 36h, 2d or 1d12h`,
       );
     },
   );

@@ -76,6 +76,21 @@ describe('renderSummary', () => {
     );
   });
 
+  it('says a branch was cut off by time, not failed, when the run reached its --time-limit', () => {
+    const cutOff = branchReport('1.10.x', 'interrupted', '2026-11-27', {
+      failure: { step: 'time-limit', message: 'cut off by the time limit of 5h (--time-limit), not by a failure' },
+    });
+    const markdown = renderSummary({
+      outcomes: gatherOutcomes([runReport([cutOff, branchReport('1.11.x', 'interrupted')])]),
+    });
+    expect(rowsOf(markdown, '1.10.x')[0]).toMatch(/^\| 1\.10\.x \| ⏱️ cut off by time \| /);
+    expect(rowsOf(markdown, '1.11.x')[0]).toMatch(/^\| 1\.11\.x \| ⛔ interrupted \| /);
+    expect(markdown).toContain('2 branches: 1 cut off by time, 1 interrupted');
+    const section = markdown.slice(markdown.indexOf('### 1.10.x'));
+    expect(section).toContain('### 1.10.x: ⏱️ cut off by time');
+    expect(section).toContain('cut off by the time limit of 5h (--time-limit), not by a failure');
+  });
+
   it('lists an expected branch without a report as failing', () => {
     const markdown = renderSummary({
       outcomes: gatherOutcomes([runReport([branchReport('master', 'published')])], ['1.11.x', 'master']),

@@ -1,0 +1,58 @@
+import { dockerFromEnv } from '../adapters/docker-client.js';
+import { DockerEngineCleanup } from '../adapters/engine-cleanup.js';
+import { parseDuration } from '../cli/duration.js';
+import type { Runtime } from '../cli/runtime.js';
+import { InputError } from '../errors.js';
+import { StreamLogger } from '../log.js';
+
+export interface CleanFlags {
+  run?: string;
+  cacheMaxAge: string;
+  verbose?: boolean;
+}
+
+export const DEFAULT_CACHE_MAX_AGE = '24h';
+
+function gigabytes(bytes: number): string {
+  return `${(bytes / 1e9).toFixed(2)} GB`;
+}
+
+/**
+ * `mesos-pipeline clean`: after a publish job on a long-lived runner, remove what the job made
+ * (the containers and images labelled with its run id) and prune the pipeline's build cache older
+ * than --cache-max-age, so the runner's disk does not fill night after night.
+ */
+export async function runClean(flags: CleanFlags, runtime: Runtime): Promise<number> {
+  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
+  const maxAgeMs = parseDuration('--cache-max-age', flags.cacheMaxAge);
+  const runId = flags.run ?? runtime.env.MESOS_PIPELINE_RUN_ID;
+  if (runId !== undefined && runId.trim() === '')
+    throw new InputError(
+      `${flags.run === undefined ? 'MESOS_PIPELINE_RUN_ID' : '--run'} is empty; give the run id publish used`,
+    );
+  const { docker, address } = dockerFromEnv(runtime.env);
+  const engine = new DockerEngineCleanup(docker, address);
+  const out = (line: string): void => void runtime.stdout.write(`${line}\n`);
+
+  const before = await engine.imagesBytes();
+  if (runId === undefined) {
+    log.info('no run id (--run or MESOS_PIPELINE_RUN_ID): no run containers or images to remove');
+  } else {
+    for (const container of await engine.removeRunContainers(runId))
+      out(`removed container ${container.id.slice(0, 12)} ${container.name}`);
+    const images = await engine.removeRunImages(runId);
+    for (const image of images.removed)
+      out(`removed image ${image.id.slice(0, 19)} ${image.tags.join(' ') || '(untagged)'}`);
+    for (const kept of images.kept) log.warn(`kept image ${kept}`);
+  }
+  // The engine takes no date before 1970; an age that long keeps everything.
+  const cutoff = new Date(Math.max(0, runtime.clock.now().getTime() - maxAgeMs));
+  const pruned = await engine.pruneCache(cutoff);
+  out(
+    `pruned ${pruned.deleted} images of build cache created before ${cutoff.toISOString()} (older than ${flags.cacheMaxAge}), ${gigabytes(pruned.reclaimedBytes)} reclaimed`,
+  );
+  const after = await engine.imagesBytes();
+  if (before !== undefined && after !== undefined)
+    log.info(`engine ${address}: images take ${gigabytes(after)} (${gigabytes(before)} before cleaning)`);
+  return 0;
+}

@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Runtime } from '../cli/runtime.js';
+import { ConfigError, InputError, errorMessage } from '../errors.js';
+import { zodProblems } from '../family/zod-problems.js';
+import { StreamLogger } from '../log.js';
+import { runnerMatrix, type RunnerLabels } from '../plan/runner-matrix.js';
+
+export interface MatrixFlags {
+  hostedRunner: string;
+  cgroupV1Runner: string;
+}
+
+export const DEFAULT_HOSTED_RUNNER = 'ubuntu-24.04';
+export const DEFAULT_CGROUP_V1_RUNNER = 'self-hosted,linux,x64,cgroup-v1';
+
+// Only what routing needs: the matrix reads plans of this version and of others alike.
+const routedPlanSchema = z.looseObject({
+  branches: z.array(
+    z.looseObject({
+      branch: z.string().min(1),
+      host: z
+        .looseObject({
+          cgroupVersions: z
+            .array(z.union([z.literal(1), z.literal(2)], { message: 'must be 1 or 2' }))
+            .min(1, 'must name at least one cgroup version (1 or 2)'),
+          privileged: z.boolean(),
+        })
+        .optional(),
+    }),
+  ),
+});
+
+function labelsOf(option: string, text: string): string[] {
+  const labels = text
+    .split(',')
+    .map((label) => label.trim())
+    .filter(Boolean);
+  if (labels.length === 0 || labels.some((label) => /\s/.test(label)))
+    throw new InputError(`${option} "${text}": give runner labels separated by commas, for example ubuntu-24.04`);
+  return labels;
+}
+
+/**
+ * `mesos-pipeline matrix plan.json`: the nightly's publish matrix as one line of JSON,
+ * `{"include":[{"branch":"1.11.x","runner":["self-hosted",...],"cgroup":1},...]}`, for
+ * `strategy.matrix` and `runs-on: ${{ matrix.runner }}`.
+ */
+export async function runMatrix(file: string, flags: MatrixFlags, runtime: Runtime): Promise<number> {
+  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor });
+  const labels: RunnerLabels = {
+    hosted: labelsOf('--hosted-runner', flags.hostedRunner),
+    cgroupV1: labelsOf('--cgroup-v1-runner', flags.cgroupV1Runner),
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path.resolve(runtime.cwd, file), 'utf8'));
+  } catch (error) {
+    throw new InputError(
+      `${file}: cannot read a JSON plan (${errorMessage(error)}); make one with mesos-pipeline plan --json`,
+    );
+  }
+  const parsed = routedPlanSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
+  parsed.data.branches.forEach((branch, index) => {
+    if (!branch.host)
+      log.warn(
+        `${file}: branches[${index}] (${branch.branch}) has no host needs, a plan from an older mesos-pipeline; it goes to the cgroup v1 runner`,
+      );
+  });
+  runtime.stdout.write(`${JSON.stringify(runnerMatrix(parsed.data.branches, labels))}\n`);
+  return 0;
+}
