@@ -1,4 +1,4 @@
-export type TestKind = 'command' | 'file' | 'content' | 'metadata' | 'service';
+export type TestKind = 'command' | 'file' | 'content' | 'metadata' | 'license' | 'service';
 
 /** The result of one smoke test, as it goes into the run report. */
 export interface TestOutcome {

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { JSONPath } from 'jsonpath-plus';
+import { compilePattern } from './pattern.js';
 import type { Predicate } from './spec-schema.js';
 
 /**
@@ -22,7 +23,9 @@ export function predicateFailure(predicate: Predicate, json: unknown): string | 
     if (predicate.lte !== undefined)
       return values.some((value) => typeof value === 'number' && value <= (predicate.lte as number));
     if (predicate.matches !== undefined)
-      return values.some((value) => typeof value === 'string' && new RegExp(predicate.matches as string).test(value));
+      return values.some(
+        (value) => typeof value === 'string' && compilePattern(predicate.matches as string).test(value),
+      );
     return false;
   })();
   if (holds) return undefined;
