@@ -264,7 +264,9 @@ export class DockerContainers implements ContainerRuntime {
 
   async removeImage(image: string): Promise<void> {
     try {
-      await this.docker.getImage(image).remove({ force: true });
+      // noprune: the parent of the first committed image is the image under test, untagged until
+      // it is pushed; pruning would delete it. Each committed image is removed on its own.
+      await this.docker.getImage(image).remove({ force: true, noprune: true });
       this.committed.delete(image);
     } catch (error) {
       if (statusOf(error) === 404) this.committed.delete(image);
