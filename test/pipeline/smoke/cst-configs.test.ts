@@ -34,7 +34,7 @@ describe("container-structure-test's own configs", () => {
 
   it.each(Object.entries(REFUSED))('%s is refused, naming exactly the unsupported field', (file, expected) => {
     const problems = smokeSpecProblems(file, read(file));
-    expect(problems, problems.join('\n')).toEqual(expected.map((pattern) => expect.stringMatching(pattern)));
+    expect(problems, problems.join('\n')).toEqual(expected.map((pattern): unknown => expect.stringMatching(pattern)));
   });
 
   it('reads 2.0.0 command + args and 1.0.0 argv commands as the same argv', () => {
