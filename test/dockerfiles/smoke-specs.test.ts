@@ -29,6 +29,7 @@ function kindOf(step: Step): string {
 describe('the production image family', () => {
   it('is exactly mesos-centos and mesos-mini built FROM it', () => {
     expect(JSON.parse(readFileSync(path.join(familyDir, 'images.json'), 'utf8'))).toEqual({
+      $schema: '../pipeline/schemas/images.schema.json',
       images: [
         { name: 'mesos-centos', context: 'mesos-centos' },
         { name: 'mesos-mini', context: 'mesos-mini', base: 'mesos-centos' },
