@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSmokeSpec, REGEX_FIELDS, REGEX_LISTS, smokeSpecProblems } from '../../../pipeline/smoke/spec.js';
 import { ConfigError } from '../../../pipeline/errors.js';
 import { loadFamily } from '../../../pipeline/family/family.js';
-import { fixtureFamily } from '../../helpers/paths.js';
+import { fixtureFamily, repoRoot } from '../../helpers/paths.js';
 import { writeTree } from '../../helpers/temp-files.js';
 
 const service = (steps: unknown[], run: unknown = { ports: [8080] }) => ({ serviceTests: [{ name: 's', run, steps }] });
@@ -436,5 +436,19 @@ describe('every regex field is checked before anything runs', () => {
         /^app\/smoke.json: commandTests\[0\].excludedOutput\[0\]: not a valid regular expression: .*Range out of order/,
       ),
     ]);
+  });
+});
+
+describe('the documented example', () => {
+  it('is a valid smoke spec: the YAML example of the Smoke tests docs loads as written', () => {
+    const docs = ['README.md', ...readdirSync(path.join(repoRoot, 'docs')).map((file) => `docs/${file}`)];
+    const example = docs
+      .flatMap((file) => [...readFileSync(path.join(repoRoot, file), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)])
+      .map((match) => match[1] as string)
+      .find((block) => block.includes('schemaVersion:'));
+    expect(example).toBeDefined();
+    expect(smokeSpecProblems('smoke.yaml', example as string)).toEqual([]);
+    const spec = parseSmokeSpec(example as string, 'smoke.yaml');
+    expect(spec.commandTests?.[0]?.command).toEqual(['mesos-master', '--version']);
   });
 });
