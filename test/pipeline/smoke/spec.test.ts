@@ -452,3 +452,13 @@ describe('the documented example', () => {
     expect(spec.commandTests?.[0]?.command).toEqual(['mesos-master', '--version']);
   });
 });
+
+describe('unknown keys', () => {
+  it('suggests the keys that may be there, not the refused ones', () => {
+    const [problem] = smokeSpecProblems('s.json', JSON.stringify({ metadataTest: { lables: [] } }));
+    expect(problem).toMatch(
+      /^s.json: metadataTest: Unrecognized key: "lables"; the keys here are labels, envVars, unbound/,
+    );
+    expect(problem).not.toMatch(/ env,/);
+  });
+});
