@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import type { planSchema } from '../../../pipeline/plan/plan-schema.js';
+import { planSchema } from '../../../pipeline/plan/plan-schema.js';
+import { runReportSchema } from '../../../pipeline/publish/report.js';
 import type { Plan } from '../../../pipeline/plan/plan.js';
 import { jsonSchemaFiles, SCHEMAS_DIR } from '../../../pipeline/schemas/json-schemas.js';
 import { fixtures, repoRoot } from '../../helpers/paths.js';
@@ -124,6 +125,9 @@ describe('what the JSON Schemas accept, checked by a JSON Schema validator', () 
       ],
     };
     expect(report(aReport), JSON.stringify(report.errors)).toBe(true);
+    // The pipeline's own validators take a $schema key as well.
+    expect(planSchema.safeParse({ ...aPlan, $schema: './plan.schema.json' }).success).toBe(true);
+    expect(runReportSchema.safeParse({ ...aReport, $schema: './run-report.schema.json' }).success).toBe(true);
     expect(report({ ...aReport, status: 'done' })).toBe(false);
     expect(report(aPlan)).toBe(false);
   });
