@@ -80,7 +80,7 @@ export const fileExistenceTestSchema = z
     uid: uid.optional().describe('The numeric id of the owner.'),
     gid: uid.optional().describe('The numeric id of the group.'),
     isExecutableBy: z.enum(['owner', 'group', 'other', 'any']).optional(),
-    /** c-s-t before 1.0's file existence fields: still in many configs, so honoured. */
+    /** In older c-s-t configs (their 1.0.0 JSON tests); c-s-t ignores it now, we check it. */
     isDirectory: z.boolean().optional().describe('Whether the path is a directory (older c-s-t configs).'),
     /** Ours. */
     type: z.enum(['file', 'directory', 'symlink']).optional(),
