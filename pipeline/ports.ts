@@ -128,6 +128,28 @@ export interface PathStat {
   linkTarget: string;
 }
 
+/** One entry of the tar archive the engine makes of a path (what `docker cp` copies out). */
+export interface ArchiveEntry {
+  /** The base name of the path asked for (`passwd`, `doc/`), then the paths below it (`doc/dash/copyright`). */
+  name: string;
+  type: 'file' | 'directory' | 'symlink' | 'link' | 'other';
+  /** Permission bits (with setuid, setgid, sticky) as the archive holds them. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Where a symlink points, as written in it. */
+  linkTarget?: string;
+  /** The bytes of a regular file whose name `contentOf` accepted, at most `limit` of them. */
+  content?: Buffer;
+}
+
+export interface ArchiveOptions {
+  /** Only the entry of the path itself: stops reading there (a directory's archive holds everything below it). */
+  first?: boolean;
+  contentOf?: (name: string) => boolean;
+  limit?: number;
+}
+
 export interface RunningContainer {
   readonly id: string;
   /** The 127.0.0.1 port a published container port landed on. */
@@ -154,14 +176,27 @@ export interface ContainerRuntime {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<ExecResult & { timedOut: boolean }>;
+  /**
+   * Like runToCompletion, then keeps the container's filesystem as an image for the next command
+   * (c-s-t's setup); none when it timed out. The image is removed by removeImage, or by removeAll.
+   */
+  runAndCommit(
+    spec: ContainerSpec,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ExecResult & { timedOut: boolean; image?: string | undefined }>;
+  /** Removes an image runAndCommit made. Missing is fine. */
+  removeImage(image: string): Promise<void>;
   /** Creates and starts a container that keeps running until stopped or removed. */
   start(spec: ContainerSpec, signal?: AbortSignal): Promise<RunningContainer>;
   /** Stat of a path inside the image (without running it), or undefined when it is missing. */
   statPath(image: string, path: string): Promise<PathStat | undefined>;
   /** Bytes of a file inside the image (at most `limit`), or undefined when it is missing. */
   readFile(image: string, path: string, limit: number): Promise<Buffer | undefined>;
+  /** The archive entries of a path inside the image (without running it), or undefined when it is missing. */
+  readArchive(image: string, path: string, options?: ArchiveOptions): Promise<ArchiveEntry[] | undefined>;
   remove(id: string): Promise<void>;
-  /** Removes every container this runtime created and has not removed yet. */
+  /** Removes every container (and committed image) this runtime created and has not removed yet. */
   removeAll(): Promise<void>;
 }
 

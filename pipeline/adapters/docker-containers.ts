@@ -2,7 +2,15 @@ import type Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { extract } from 'tar-stream';
 import { errorMessage, WorkError } from '../errors.js';
-import type { ContainerRuntime, ContainerSpec, ExecResult, PathStat, RunningContainer } from '../ports.js';
+import type {
+  ArchiveEntry,
+  ArchiveOptions,
+  ContainerRuntime,
+  ContainerSpec,
+  ExecResult,
+  PathStat,
+  RunningContainer,
+} from '../ports.js';
 import { engineErrorText } from './docker-engine.js';
 
 import { RUN_LABEL } from '../publish/inputs.js';
@@ -154,6 +162,7 @@ export class DockerContainers implements ContainerRuntime {
   private readonly docker: Docker;
   private readonly runId: string;
   private readonly live = new Set<string>();
+  private readonly committed = new Set<string>();
 
   constructor(docker: Docker, runId: string) {
     this.docker = docker;
@@ -205,6 +214,24 @@ export class DockerContainers implements ContainerRuntime {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<ExecResult & { timedOut: boolean }> {
+    const { image: _image, ...result } = await this.run(spec, timeoutMs, signal, false);
+    return result;
+  }
+
+  async runAndCommit(
+    spec: ContainerSpec,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ExecResult & { timedOut: boolean; image?: string | undefined }> {
+    return this.run(spec, timeoutMs, signal, true);
+  }
+
+  private async run(
+    spec: ContainerSpec,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    commit: boolean,
+  ): Promise<ExecResult & { timedOut: boolean; image?: string }> {
     const container = await this.create(spec);
     const limit = timeout(timeoutMs);
     const stop = aborted(signal);
@@ -219,7 +246,12 @@ export class DockerContainers implements ContainerRuntime {
       if (timedOut) await container.kill().catch(() => undefined);
       const buffer = await container.logs({ stdout: true, stderr: true, follow: false });
       const { stdout, stderr } = demuxBuffer(buffer);
-      return { exitCode: timedOut ? -1 : waited.StatusCode, stdout, stderr, timedOut };
+      const result = { exitCode: timedOut ? -1 : waited.StatusCode, stdout, stderr, timedOut };
+      if (!commit || timedOut) return result;
+      // The committed image carries the container's run label: leftovers are findable by run.
+      const { Id } = (await container.commit({})) as { Id: string };
+      this.committed.add(Id);
+      return { ...result, image: Id };
     } catch (error) {
       if (error instanceof WorkError || signal?.aborted) throw error;
       throw new WorkError('smoke', `cannot run a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, {
@@ -229,6 +261,21 @@ export class DockerContainers implements ContainerRuntime {
       limit.cancel();
       stop.cancel();
       await this.remove(container.id);
+    }
+  }
+
+  async removeImage(image: string): Promise<void> {
+    try {
+      // noprune: the parent of the first committed image is the image under test, untagged until
+      // it is pushed; pruning would delete it. Each committed image is removed on its own.
+      await this.docker.getImage(image).remove({ force: true, noprune: true });
+      this.committed.delete(image);
+    } catch (error) {
+      if (statusOf(error) === 404) this.committed.delete(image);
+      else
+        throw new WorkError('cleanup', `cannot remove image ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
+          cause: error,
+        });
     }
   }
 
@@ -314,6 +361,65 @@ export class DockerContainers implements ContainerRuntime {
     }
   }
 
+  async readArchive(image: string, path: string, options: ArchiveOptions = {}): Promise<ArchiveEntry[] | undefined> {
+    const container = await this.create({ image, entrypoint: [], cmd: ['/'] });
+    const limit = options.limit ?? 1024 * 1024;
+    try {
+      const archive = (await container.getArchive({ path })) as NodeJS.ReadableStream & { destroy(): void };
+      return await new Promise<ArchiveEntry[]>((resolve, reject) => {
+        const tar = extract();
+        const entries: ArchiveEntry[] = [];
+        const done = (): void => {
+          // Reading stops here; the rest of a large directory is not streamed for nothing.
+          archive.unpipe(tar);
+          archive.destroy();
+          resolve(entries);
+        };
+        tar.on('entry', (header, stream, next) => {
+          const type = (['file', 'directory', 'symlink', 'link'] as const).find((t) => t === header.type) ?? 'other';
+          const entry: ArchiveEntry = {
+            name: header.name,
+            type,
+            mode: (header.mode ?? 0) & 0o7777,
+            uid: header.uid ?? 0,
+            gid: header.gid ?? 0,
+            ...(header.linkname ? { linkTarget: header.linkname } : {}),
+          };
+          entries.push(entry);
+          if (options.first) {
+            stream.resume();
+            done();
+            return;
+          }
+          const wanted = type === 'file' && (options.contentOf?.(header.name) ?? false);
+          const chunks: Buffer[] = [];
+          let size = 0;
+          stream.on('data', (data: unknown) => {
+            const chunk = data as Buffer;
+            if (wanted && size < limit) {
+              chunks.push(chunk);
+              size += chunk.length;
+            }
+          });
+          stream.on('end', () => {
+            if (wanted) entry.content = Buffer.concat(chunks).subarray(0, limit);
+            next();
+          });
+        });
+        tar.on('finish', () => resolve(entries));
+        tar.on('error', reject);
+        archive.pipe(tar);
+      });
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw new WorkError('smoke', `cannot read ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
+        cause: error,
+      });
+    } finally {
+      await this.remove(container.id);
+    }
+  }
+
   async remove(id: string): Promise<void> {
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
@@ -329,6 +435,9 @@ export class DockerContainers implements ContainerRuntime {
 
   async removeAll(): Promise<void> {
     const results = await Promise.allSettled([...this.live].map((id) => this.remove(id)));
+    // Newest first: a committed image is the parent of the ones committed after it.
+    for (const image of [...this.committed].reverse())
+      results.push(...(await Promise.allSettled([this.removeImage(image)])));
     const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed.length > 0)
       throw new WorkError('cleanup', failed.map((result) => errorMessage(result.reason)).join('; '));

@@ -75,7 +75,8 @@ async function checkReportPath(file: string | undefined, cwd: string): Promise<s
 
 async function loadSmokeSpecs(family: Family): Promise<Map<string, SmokeSpec>> {
   const specs = new Map<string, SmokeSpec>();
-  for (const image of family.images) specs.set(image.name, parseSmokeSpec(await readFile(image.smokeFile, 'utf8')));
+  for (const image of family.images)
+    specs.set(image.name, parseSmokeSpec(await readFile(image.smokeFile, 'utf8'), image.smokeFile));
   return specs;
 }
 

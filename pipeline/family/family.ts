@@ -8,7 +8,8 @@ import { combineNeeds, describeHost, imageNeeds } from './host-needs.js';
 import { zodProblems } from './zod-problems.js';
 
 export const FAMILY_FILE = 'images.json';
-export const SMOKE_FILE = 'smoke.json';
+/** The names a context's smoke spec may have: JSON, or YAML as container-structure-test configs often are. */
+export const SMOKE_FILES = ['smoke.json', 'smoke.yaml', 'smoke.yml'] as const;
 
 /** One image of a family, with its paths resolved. */
 export interface ImageSpec {
@@ -17,6 +18,7 @@ export interface ImageSpec {
   /** Absolute path of the build context folder. */
   context: string;
   dockerfile: string;
+  /** Absolute path of the context's smoke spec (one of SMOKE_FILES). */
   smokeFile: string;
   /** What a host must offer to run its service tests, as images.json declares it. */
   host?: HostDeclaration | undefined;
@@ -81,6 +83,13 @@ function structuralProblems(entries: readonly ImageEntry[]): string[] {
   return problems;
 }
 
+/** The smoke spec files a context holds (more than one is a mistake the caller reports). */
+async function presentSmokeFiles(context: string): Promise<string[]> {
+  const files = SMOKE_FILES.map((name) => path.join(context, name));
+  const present = await Promise.all(files.map(isFile));
+  return files.filter((_, index) => present[index]);
+}
+
 async function contextProblems(
   dir: string,
   entry: ImageEntry,
@@ -104,13 +113,18 @@ async function contextProblems(
     for (const problem of dockerfileProblems(text, entry.base !== undefined))
       problems.push(`${entry.context}/Dockerfile: ${problem}`);
   }
-  const smokeFile = path.join(context, SMOKE_FILE);
-  if (!(await isFile(smokeFile))) {
+  const smokeFiles = await presentSmokeFiles(context);
+  const [smokeFile] = smokeFiles;
+  if (smokeFile === undefined) {
     problems.push(
-      `${where}: "${entry.context}/${SMOKE_FILE}" is missing; every image is smoke-tested before it is pushed`,
+      `${where}: "${entry.context}/smoke.json" is missing (or smoke.yaml, smoke.yml); every image is smoke-tested before it is pushed`,
+    );
+  } else if (smokeFiles.length > 1) {
+    problems.push(
+      `${where}: "${entry.context}" has ${smokeFiles.map((file) => path.basename(file)).join(' and ')}; keep one smoke spec`,
     );
   } else if (validateSmoke) {
-    problems.push(...validateSmoke(`${entry.context}/${SMOKE_FILE}`, await readFile(smokeFile, 'utf8')));
+    problems.push(...validateSmoke(`${entry.context}/${path.basename(smokeFile)}`, await readFile(smokeFile, 'utf8')));
   }
   return problems;
 }
@@ -149,16 +163,19 @@ export async function loadFamily(dirArg: string, validateSmoke?: SmokeValidator)
   const ordered = orderImages(entries);
   if ('cycle' in ordered)
     throw new ConfigError(file, [`images: the bases form a cycle: ${ordered.cycle.join(' -> ')}`]);
-  const images = ordered.order.map((entry) => {
-    const context = path.resolve(dir, entry.context);
-    return {
-      name: entry.name,
-      base: entry.base,
-      context,
-      dockerfile: path.join(context, 'Dockerfile'),
-      smokeFile: path.join(context, SMOKE_FILE),
-      ...(entry.host ? { host: entry.host } : {}),
-    };
-  });
+  const images = await Promise.all(
+    ordered.order.map(async (entry) => {
+      const context = path.resolve(dir, entry.context);
+      const [smokeFile] = await presentSmokeFiles(context);
+      return {
+        name: entry.name,
+        base: entry.base,
+        context,
+        dockerfile: path.join(context, 'Dockerfile'),
+        smokeFile: smokeFile ?? path.join(context, SMOKE_FILES[0]),
+        ...(entry.host ? { host: entry.host } : {}),
+      };
+    }),
+  );
   return { dir, file, images };
 }

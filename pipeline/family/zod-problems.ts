@@ -21,7 +21,11 @@ function keysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[]
       node = (node.shape as Record<string, z.core.$ZodType>)[key];
     else return undefined;
   }
-  return node instanceof z.ZodObject ? Object.keys(node.shape) : undefined;
+  if (!(node instanceof z.ZodObject)) return undefined;
+  // A key declared to be refused (optional never, with its own message) is not one to suggest.
+  return Object.entries(node.shape as Record<string, z.core.$ZodType>)
+    .filter(([, value]) => !(value instanceof z.ZodOptional && value.unwrap() instanceof z.ZodNever))
+    .map(([key]) => key);
 }
 
 /** Zod's message, said so that it also tells what would be valid. */

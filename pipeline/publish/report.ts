@@ -1,66 +1,81 @@
-import type { TestOutcome } from '../smoke/outcome.js';
+import { z } from 'zod';
+import { testOutcomeSchema } from '../smoke/outcome.js';
+
+// The run report `publish --report FILE` writes and `report` reads. These schemas are the one
+// definition of its shape: the types below are inferred from them, `report` validates with them,
+// and pipeline/schemas/run-report.schema.json is generated from them (npm run schemas).
 
 export const REPORT_VERSION = 1;
 
-export type ImageStatus = 'planned' | 'built' | 'tested' | 'pushed' | 'unchanged' | 'failed' | 'skipped';
-export type BranchStatus = 'planned' | 'tested' | 'published' | 'unchanged' | 'failed' | 'interrupted';
+export const imageStatusSchema = z.enum(['planned', 'built', 'tested', 'pushed', 'unchanged', 'failed', 'skipped']);
+export const branchStatusSchema = z.enum(['planned', 'tested', 'published', 'unchanged', 'failed', 'interrupted']);
+export type ImageStatus = z.infer<typeof imageStatusSchema>;
+export type BranchStatus = z.infer<typeof branchStatusSchema>;
 
 /** The failure step of a branch the run's time limit cut off (its status is `interrupted`). */
 export const TIME_LIMIT_STEP = 'time-limit';
 
-export interface Failure {
-  /**
-   * The stage that failed: resolve, engine, build, smoke, push, retag, verify, rollback, registry;
-   * `interrupted` (a signal) or `time-limit` (cut off by `--time-limit`) for an interrupted branch.
-   */
-  step: string;
-  image?: string;
-  message: string;
-  /** The failing smoke tests, by name. */
-  tests?: string[];
-  /** The last lines of build output or of the failing container's log. */
-  logTail?: string[];
-}
+export const failureSchema = z.object({
+  step: z
+    .string()
+    .describe(
+      'The stage that failed: resolve, engine, build, smoke, push, retag, verify, rollback, registry; ' +
+        '`interrupted` (a signal) or `time-limit` (cut off by --time-limit) for an interrupted branch.',
+    ),
+  image: z.string().optional(),
+  message: z.string(),
+  tests: z.array(z.string()).optional().describe('The failing smoke tests, by name.'),
+  logTail: z.array(z.string()).optional().describe("The last lines of build output or of the failing container's log."),
+});
+export type Failure = z.infer<typeof failureSchema>;
 
-export interface ImageReport {
-  name: string;
-  status: ImageStatus;
-  imageId?: string;
-  digest?: string;
-  /** References that point at `digest` after the run. */
-  tags: string[];
-  /** For `unchanged`: the digest reused from the registry. */
-  reusedDigest?: string;
-  /** Why the image was rebuilt or reused. */
-  reason?: string;
-  durations: { buildMs?: number; smokeMs?: number; pushMs?: number };
-  smoke?: TestOutcome[];
-}
+export const imageReportSchema = z.object({
+  name: z.string(),
+  status: imageStatusSchema,
+  imageId: z.string().optional(),
+  digest: z.string().optional(),
+  tags: z.array(z.string()).describe('References that point at `digest` after the run.'),
+  reusedDigest: z.string().optional().describe('For `unchanged`: the digest reused from the registry.'),
+  reason: z.string().optional().describe('Why the image was rebuilt or reused.'),
+  durations: z.object({
+    buildMs: z.number().optional(),
+    smokeMs: z.number().optional(),
+    pushMs: z.number().optional(),
+  }),
+  smoke: z.array(testOutcomeSchema).optional(),
+});
+export type ImageReport = z.infer<typeof imageReportSchema>;
 
-export interface BranchReport {
-  branch: string;
-  sha: string;
-  version: string;
-  status: BranchStatus;
-  durationMs: number;
-  images: ImageReport[];
-  failure?: Failure;
-  /** What was done to undo a half-finished push, when it came to that. */
-  rollback?: string[];
-}
+export const branchReportSchema = z.object({
+  branch: z.string(),
+  sha: z.string(),
+  version: z.string(),
+  status: branchStatusSchema,
+  durationMs: z.number(),
+  images: z.array(imageReportSchema),
+  failure: failureSchema.optional(),
+  rollback: z
+    .array(z.string())
+    .optional()
+    .describe('What was done to undo a half-finished push, when it came to that.'),
+});
+export type BranchReport = z.infer<typeof branchReportSchema>;
 
-export interface RunReport {
-  version: typeof REPORT_VERSION;
-  command: 'publish';
-  /** Also the value of the io.mesos-pipeline.run label on every container the run started. */
-  runId: string;
-  date: string;
-  registry: string;
-  repo: string;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  status: 'success' | 'failed' | 'interrupted';
-  options: { push: boolean; force: boolean; keep: boolean };
-  branches: BranchReport[];
-}
+export const runReportSchema = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.literal(REPORT_VERSION),
+    command: z.literal('publish'),
+    runId: z.string().describe('Also the value of the io.mesos-pipeline.run label on every container the run started.'),
+    date: z.string(),
+    registry: z.string(),
+    repo: z.string(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    durationMs: z.number(),
+    status: z.enum(['success', 'failed', 'interrupted']),
+    options: z.object({ push: z.boolean(), force: z.boolean(), keep: z.boolean() }),
+    branches: z.array(branchReportSchema),
+  })
+  .describe('The run report of mesos-pipeline publish --report.');
+export type RunReport = z.infer<typeof runReportSchema>;

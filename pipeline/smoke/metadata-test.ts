@@ -1,4 +1,5 @@
 import type { ImageDetails } from '../ports.js';
+import { compilePattern } from './pattern.js';
 import type { MetadataTest } from './spec-schema.js';
 
 function portKey(port: string): string {
@@ -15,7 +16,7 @@ export function metadataProblems(test: MetadataTest, image: ImageDetails): strin
   for (const { key, value, isRegex } of test.labels ?? []) {
     const actual = image.labels[key];
     if (actual === undefined) problems.push(`label ${key} is missing`);
-    else if (isRegex ? !new RegExp(value).test(actual) : actual !== value)
+    else if (isRegex ? !compilePattern(value).test(actual) : actual !== value)
       problems.push(
         `label ${key} is ${JSON.stringify(actual)}, expected ${isRegex ? `/${value}/` : JSON.stringify(value)}`,
       );
@@ -23,14 +24,16 @@ export function metadataProblems(test: MetadataTest, image: ImageDetails): strin
   const env = new Map(
     image.env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
   );
-  for (const { key, value, isRegex } of test.env ?? []) {
+  for (const { key, value, isRegex } of test.envVars ?? []) {
     const actual = env.get(key);
     if (actual === undefined) problems.push(`env ${key} is not set`);
-    else if (isRegex ? !new RegExp(value).test(actual) : actual !== value)
+    else if (isRegex ? !compilePattern(value).test(actual) : actual !== value)
       problems.push(
         `env ${key} is ${JSON.stringify(actual)}, expected ${isRegex ? `/${value}/` : JSON.stringify(value)}`,
       );
   }
+  for (const { key } of test.unboundEnvVars ?? [])
+    if (env.has(key)) problems.push(`env ${key} is set (to ${JSON.stringify(env.get(key))}) but should not be`);
   const exposed = new Set(image.exposedPorts);
   for (const port of test.exposedPorts ?? [])
     if (!exposed.has(portKey(port)))
@@ -51,5 +54,7 @@ export function metadataProblems(test: MetadataTest, image: ImageDetails): strin
     );
   for (const volume of test.volumes ?? [])
     if (!image.volumes.includes(volume)) problems.push(`volume ${volume} is not declared`);
+  for (const volume of test.unmountedVolumes ?? [])
+    if (image.volumes.includes(volume)) problems.push(`volume ${volume} is declared but should not be`);
   return problems;
 }

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { JSONPath } from 'jsonpath-plus';
+import { compilePattern } from './pattern.js';
 import type { Predicate } from './spec-schema.js';
 
 /** What the JSONPath `path` selects in `json`, always as a list. */
@@ -36,7 +37,9 @@ export function predicateFailure(
     if (predicate.lte !== undefined)
       return values.some((value) => typeof value === 'number' && value <= (predicate.lte as number));
     if (predicate.matches !== undefined)
-      return values.some((value) => typeof value === 'string' && new RegExp(predicate.matches as string).test(value));
+      return values.some(
+        (value) => typeof value === 'string' && compilePattern(predicate.matches as string).test(value),
+      );
     return false;
   })();
   if (holds) return undefined;

@@ -1,12 +1,14 @@
 import pLimit from 'p-limit';
 import { errorMessage } from '../errors.js';
 import type { ImageDetails } from '../ports.js';
-import { fileExistenceProblems } from './file-tests.js';
+import { commandTestProblems } from './command-test.js';
+import { fileExistenceProblems, needsOwner } from './file-tests.js';
+import { DEBIAN_DOC_ROOT, debianCopyrights, licenseTextProblems } from './license-test.js';
 import { metadataProblems } from './metadata-test.js';
 import type { TestKind, TestOutcome } from './outcome.js';
 import { outputProblems } from './output-checks.js';
 import { runServiceTest, type SmokeContext } from './service-test.js';
-import type { SmokeSpec } from './spec-schema.js';
+import type { LicenseTest, SmokeSpec } from './spec-schema.js';
 
 export interface SmokeResult {
   ok: boolean;
@@ -35,6 +37,28 @@ async function timed(
   return { kind, name, ok: problems.length === 0, durationMs: ctx.clock.now().getTime() - started, problems };
 }
 
+/** c-s-t's license test: the listed copyright files, and with `debian` every package's. */
+async function licenseProblems(test: LicenseTest, image: ImageDetails, ctx: SmokeContext): Promise<string[]> {
+  const problems: string[] = [];
+  if (test.debian) {
+    const entries = await ctx.runtime.readArchive(image.id, DEBIAN_DOC_ROOT, {
+      contentOf: (name) => /^[^/]+\/[^/]+\/copyright$/.test(name),
+      limit: CONTENT_LIMIT,
+    });
+    if (!entries)
+      problems.push(`${DEBIAN_DOC_ROOT} does not exist; debian: true reads the copyright file of every package there`);
+    for (const copyright of debianCopyrights(entries ?? [])) {
+      const content = copyright.linkTarget
+        ? await ctx.runtime.readFile(image.id, copyright.linkTarget, CONTENT_LIMIT)
+        : copyright.content;
+      problems.push(...licenseTextProblems(copyright.file, content));
+    }
+  }
+  for (const file of test.files ?? [])
+    problems.push(...licenseTextProblems(file, await ctx.runtime.readFile(image.id, file, CONTENT_LIMIT)));
+  return problems;
+}
+
 /**
  * Runs every test of an (already expanded) smoke spec against one image and reports each. The
  * cheap, static checks come first; service tests last. Nothing is skipped after a failure, so a
@@ -56,9 +80,14 @@ export async function runSmokeTests(spec: SmokeSpec, image: ImageDetails, ctx: S
   }
   for (const test of spec.fileExistenceTests ?? []) {
     tests.push(() =>
-      timed('file', test.name, ctx, async () =>
-        fileExistenceProblems(test, await ctx.runtime.statPath(image.id, test.path)),
-      ),
+      timed('file', test.name, ctx, async () => {
+        const stat = await ctx.runtime.statPath(image.id, test.path);
+        const owner =
+          stat && needsOwner(test)
+            ? (await ctx.runtime.readArchive(image.id, test.path, { first: true }))?.[0]
+            : undefined;
+        return fileExistenceProblems(test, stat, owner);
+      }),
     );
   }
   for (const test of spec.fileContentTests ?? []) {
@@ -71,34 +100,10 @@ export async function runSmokeTests(spec: SmokeSpec, image: ImageDetails, ctx: S
     );
   }
   for (const test of spec.commandTests ?? []) {
-    tests.push(() =>
-      timed('command', test.name, ctx, async () => {
-        const result = await ctx.runtime.runToCompletion(
-          // The entrypoint is cleared unless the test sets one, so `command` runs as written.
-          { image: image.id, cmd: test.command, entrypoint: test.entrypoint ?? [], env: test.env, user: test.user },
-          (test.timeoutSeconds ?? 120) * 1000,
-          ctx.signal,
-        );
-        if (ctx.log.keepsEverything) {
-          // The branch log file keeps what each command printed, not only what failed.
-          const output = `${result.stdout}${result.stderr}`.replace(/\n$/, '');
-          ctx.log.debug(`${test.name}: \`${test.command.join(' ')}\` exited ${result.exitCode}`);
-          if (output !== '') ctx.log.detail(output);
-        }
-        if (result.timedOut)
-          return [`\`${test.command.join(' ')}\` did not finish within ${test.timeoutSeconds ?? 120}s`];
-        const problems = [
-          ...outputProblems('stdout', result.stdout, test.expectedOutput, test.excludedOutput),
-          ...outputProblems('stderr', result.stderr, test.expectedError, test.excludedError),
-        ];
-        const expected = test.exitCode ?? 0;
-        if (result.exitCode !== expected)
-          problems.unshift(
-            `exited with ${result.exitCode}, expected ${expected}; output: ${JSON.stringify(`${result.stdout}${result.stderr}`.slice(0, 300))}`,
-          );
-        return problems;
-      }),
-    );
+    tests.push(() => timed('command', test.name, ctx, () => commandTestProblems(test, spec, image, ctx)));
+  }
+  for (const [index, test] of (spec.licenseTests ?? []).entries()) {
+    tests.push(() => timed('license', `licenseTests[${index}]`, ctx, () => licenseProblems(test, image, ctx)));
   }
   const limit = pLimit(STATIC_CONCURRENCY);
   // Reported in the order the spec declares them, whatever order they finish in.

@@ -5,6 +5,7 @@ import type { Clock, ContainerRuntime, HostCgroups, RunningContainer } from '../
 import { probe, statusAccepted, type HttpAnswer } from './http-probe.js';
 import type { TestOutcome } from './outcome.js';
 import { outputProblems } from './output-checks.js';
+import { compilePattern } from './pattern.js';
 import { predicateFailure, select } from './predicates.js';
 import type { ServiceTest, Step } from './spec-schema.js';
 
@@ -95,7 +96,7 @@ class ServiceRun {
       await this.until(s.timeoutSeconds, s.intervalMs ?? 1000, async () => {
         const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.signal);
         if ('error' in answer || !statusAccepted(answer.status, s.status)) return answerText(answer);
-        if (s.bodyMatches && !new RegExp(s.bodyMatches, 'm').test(answer.text))
+        if (s.bodyMatches && !compilePattern(s.bodyMatches).test(answer.text))
           return `body does not match /${s.bodyMatches}/: ${answerText(answer)}`;
         return undefined;
       });
@@ -110,7 +111,7 @@ class ServiceRun {
       if ('error' in answer) throw new StepFailed(`request failed: ${answer.error}`);
       if (!statusAccepted(answer.status, s.status))
         throw new StepFailed(`answered ${answerText(answer)}, expected status ${s.status?.join(' or ') ?? '2xx'}`);
-      if (s.bodyMatches && !new RegExp(s.bodyMatches, 'm').test(answer.text))
+      if (s.bodyMatches && !compilePattern(s.bodyMatches).test(answer.text))
         throw new StepFailed(`body does not match /${s.bodyMatches}/: ${answerText(answer)}`);
     } else if (step.pollJson) {
       const s = step.pollJson;
@@ -118,6 +119,8 @@ class ServiceRun {
       await this.until(s.timeoutSeconds, s.intervalMs ?? 1000, async () => {
         const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.signal);
         if ('error' in answer || !statusAccepted(answer.status, s.status)) return answerText(answer);
+        if (s.bodyMatches && !compilePattern(s.bodyMatches).test(answer.text))
+          return `body does not match /${s.bodyMatches}/: ${answerText(answer)}`;
         let json: unknown;
         try {
           json = JSON.parse(answer.text);

@@ -1,14 +1,30 @@
 import { z } from 'zod';
 
-// smoke.json, modelled on GoogleContainerTools/container-structure-test (commandTests,
-// fileExistenceTests, fileContentTests, metadataTest: same field names) and extended with
-// serviceTests: start the container, then run ordered steps against it.
+// A smoke spec (smoke.json, smoke.yaml or smoke.yml) is a container-structure-test config as
+// GoogleContainerTools/container-structure-test writes it (schemaVersion 1.0.0 and 2.0.0: the same
+// field names and meanings), plus our extensions: serviceTests (start the container, then run
+// ordered steps against it) and a few fields marked "ours" below. c-s-t fields we cannot honour
+// are declared with `unsupported`, so that using one is an error that names it and says why.
 
 const name = z.string().min(1, 'must not be empty');
 const argv = z.array(z.string()).min(1, 'must hold at least the program to run');
 const patterns = z.array(z.string());
 const env = z.record(z.string(), z.string());
 const seconds = z.number().positive('must be a positive number of seconds').max(86_400);
+
+/** A c-s-t field we refuse: present at all, it is an error saying why. */
+function unsupported(why: string) {
+  return z
+    .never({ error: `not supported: ${why}` })
+    .optional()
+    .describe(`Not supported: ${why}`);
+}
+
+/** c-s-t's EnvVar as a variable to set: `$NAME` and `${NAME}` in the value read the image's environment. */
+export const envVarSchema = z
+  .object({ key: z.string().min(1, 'must name the variable'), value: z.string() })
+  .strict()
+  .describe('A variable to set; $NAME and ${NAME} in the value are replaced from the image environment.');
 
 export const portSchema = z.union([
   z.number().int().min(1).max(65_535),
@@ -18,33 +34,55 @@ export const portSchema = z.union([
 export const commandTestSchema = z
   .object({
     name,
-    command: argv,
-    /** Replaces the image's entrypoint; by default it is cleared so `command` runs as given. */
+    /** c-s-t 2.0.0: the program, with `args`; 1.0.0 and ours: the whole argv as an array. */
+    command: z
+      .union([z.string().min(1, 'must name the program to run'), argv], {
+        error: 'must be the program to run (with its arguments in args) or an array such as ["sh", "-c", "..."]',
+      })
+      .describe('The program to run (2.0.0, with args) or the whole command as an array (1.0.0).'),
+    args: z.array(z.string()).optional().describe('Arguments appended to command.'),
+    /** Each runs in its own container; the next one, and the command, start from what it left. */
+    setup: z.array(argv).optional().describe('Commands run before the test, each in the state the previous left.'),
+    teardown: z.array(argv).optional().describe('Commands run after the test, in the state the command left.'),
+    envVars: z.array(envVarSchema).optional(),
+    env: unsupported('a command test sets variables with envVars: [{ key, value }], as container-structure-test does'),
+    /** Ours: replaces the image's entrypoint; by default it is cleared so `command` runs as given. */
     entrypoint: z.array(z.string()).optional(),
-    env: env.optional(),
+    /** Ours: the user to run as; containerRunOptions.user applies to every test. */
     user: z.string().optional(),
     exitCode: z.number().int().optional(),
     expectedOutput: patterns.optional(),
     excludedOutput: patterns.optional(),
     expectedError: patterns.optional(),
     excludedError: patterns.optional(),
+    /** Ours: the whole test, setup and teardown included; default 120. */
     timeoutSeconds: seconds.optional(),
   })
   .strict();
+
+// Go's os.FileMode.String(), which c-s-t compares: type letters (d directory, L symlink,
+// u setuid, g setgid, t sticky, ...) in Go's order, or "-", then rwx three times.
+const GO_FILE_MODE = /^(?:-|(?=[dalTLDpSugct?])d?a?l?T?L?D?p?S?u?g?c?t?\??)(?:[-r][-w][-x]){3}$/;
+const uid = z.number().int().min(0, 'must be a numeric id, 0 or more');
 
 export const fileExistenceTestSchema = z
   .object({
     name,
     path: z.string().startsWith('/', 'must be an absolute path'),
-    shouldExist: z.boolean().optional(),
+    shouldExist: z.boolean().optional().describe('Default true.'),
     permissions: z
       .string()
       .regex(
-        /^[-dlLpcbsDtTu][-r][-w][-xsS][-r][-w][-xsS][-r][-w][-xtT]$/,
-        'must look like ls -l, for example -rwxr-xr-x',
+        GO_FILE_MODE,
+        "must be a mode as container-structure-test prints it (Go's os.FileMode): -rwxr-xr-x, drwxr-xr-x, Lrwxrwxrwx, urwxr-xr-x (setuid), dtrwxrwxrwx (sticky)",
       )
       .optional(),
+    uid: uid.optional().describe('The numeric id of the owner.'),
+    gid: uid.optional().describe('The numeric id of the group.'),
     isExecutableBy: z.enum(['owner', 'group', 'other', 'any']).optional(),
+    /** In older c-s-t configs (their 1.0.0 JSON tests); c-s-t ignores it now, we check it. */
+    isDirectory: z.boolean().optional().describe('Whether the path is a directory (older c-s-t configs).'),
+    /** Ours. */
     type: z.enum(['file', 'directory', 'symlink']).optional(),
   })
   .strict();
@@ -63,15 +101,44 @@ const keyValue = z.object({ key: z.string().min(1), value: z.string(), isRegex: 
 export const metadataTestSchema = z
   .object({
     labels: z.array(keyValue).optional(),
-    env: z.array(keyValue).optional(),
+    envVars: z.array(keyValue).optional(),
+    env: unsupported('renamed envVars, as container-structure-test names it'),
+    unboundEnvVars: z
+      .array(z.object({ key: z.string().min(1) }).strict())
+      .optional()
+      .describe('Variables the image must not set.'),
     exposedPorts: z.array(z.string()).optional(),
     unexposedPorts: z.array(z.string()).optional(),
     entrypoint: z.array(z.string()).optional(),
     cmd: z.array(z.string()).optional(),
     workdir: z.string().optional(),
     user: z.string().optional(),
+    /** Ours. */
     stopSignal: z.string().optional(),
     volumes: z.array(z.string()).optional(),
+    unmountedVolumes: z.array(z.string()).optional().describe('Volumes the image must not declare.'),
+  })
+  .strict();
+
+export const licenseTestSchema = z
+  .object({
+    debian: z.boolean().describe('Check the copyright file of every package in /usr/share/doc.'),
+    files: z.array(z.string().startsWith('/', 'must be an absolute path')).optional(),
+  })
+  .strict();
+
+/** c-s-t's containerRunOptions: how the containers of command tests run. */
+export const containerRunOptionsSchema = z
+  .object({
+    user: z.string().optional(),
+    privileged: z.boolean().optional(),
+    capabilities: z.array(z.string().min(1)).optional().describe('Linux capabilities to add (--cap-add).'),
+    allocateTty: unsupported('output is read as separate stdout and stderr, which a TTY would merge'),
+    envVars: unsupported(
+      "a smoke test may not depend on the pipeline's own environment (it holds registry credentials); set values with globalEnvVars",
+    ),
+    envFile: unsupported('a smoke test may not depend on files of the host running the pipeline; use globalEnvVars'),
+    bindMounts: unsupported('a smoke test may not depend on files of the host running the pipeline'),
   })
   .strict();
 
@@ -206,35 +273,60 @@ export const serviceTestSchema = z
   })
   .strict();
 
+const TEST_LISTS = ['commandTests', 'fileExistenceTests', 'fileContentTests', 'licenseTests', 'serviceTests'] as const;
+
 export const smokeSpecSchema = z
   .object({
     $schema: z.string().optional(),
+    schemaVersion: z
+      .enum(['2.0.0', '1.0.0'], {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not a container-structure-test schema version; use "2.0.0" (or "1.0.0")`,
+      })
+      .optional(),
+    globalEnvVars: z.array(envVarSchema).optional().describe('Variables set for every command test.'),
+    containerRunOptions: containerRunOptionsSchema.optional(),
     commandTests: z.array(commandTestSchema).optional(),
     fileExistenceTests: z.array(fileExistenceTestSchema).optional(),
     fileContentTests: z.array(fileContentTestSchema).optional(),
     metadataTest: metadataTestSchema.optional(),
+    licenseTests: z.array(licenseTestSchema).optional(),
     serviceTests: z.array(serviceTestSchema).optional(),
   })
   .strict()
-  .refine(
-    (spec) =>
-      (spec.commandTests?.length ?? 0) +
-        (spec.fileExistenceTests?.length ?? 0) +
-        (spec.fileContentTests?.length ?? 0) +
-        (spec.serviceTests?.length ?? 0) >
-        0 || spec.metadataTest !== undefined,
-    {
-      message:
-        'a smoke spec needs at least one test: commandTests, fileExistenceTests, fileContentTests, metadataTest or serviceTests',
-    },
-  );
+  .refine((spec) => TEST_LISTS.some((list) => (spec[list]?.length ?? 0) > 0) || spec.metadataTest !== undefined, {
+    message:
+      'a smoke spec needs at least one test: commandTests, fileExistenceTests, fileContentTests, metadataTest, licenseTests or serviceTests',
+  })
+  .describe('A mesos-pipeline smoke spec: a container-structure-test config plus serviceTests.');
 
-export type SmokeSpec = z.infer<typeof smokeSpecSchema>;
-export type CommandTest = z.infer<typeof commandTestSchema>;
+/** A smoke spec as written in its file. */
+export type SmokeSpecFile = z.infer<typeof smokeSpecSchema>;
+export type EnvVar = z.infer<typeof envVarSchema>;
+/** A command test as the runner takes it: `command` is the whole argv (c-s-t's command + args). */
+export type CommandTest = Omit<z.infer<typeof commandTestSchema>, 'command' | 'args' | 'env'> & { command: string[] };
 export type FileExistenceTest = z.infer<typeof fileExistenceTestSchema>;
 export type FileContentTest = z.infer<typeof fileContentTestSchema>;
-export type MetadataTest = z.infer<typeof metadataTestSchema>;
+export type MetadataTest = Omit<z.infer<typeof metadataTestSchema>, 'env'>;
+export type LicenseTest = z.infer<typeof licenseTestSchema>;
+export type ContainerRunOptions = Omit<
+  z.infer<typeof containerRunOptionsSchema>,
+  'allocateTty' | 'envVars' | 'envFile' | 'bindMounts'
+>;
 export type ServiceTest = z.infer<typeof serviceTestSchema>;
 export type Step = z.infer<typeof stepSchema>;
 export type Predicate = z.infer<typeof predicateSchema>;
 export type RunOptions = z.infer<typeof runOptionsSchema>;
+
+/** A smoke spec as the runner takes it (see normalizeSpec in spec.ts). */
+export interface SmokeSpec {
+  schemaVersion?: string | undefined;
+  globalEnvVars?: EnvVar[] | undefined;
+  containerRunOptions?: ContainerRunOptions | undefined;
+  commandTests?: CommandTest[] | undefined;
+  fileExistenceTests?: FileExistenceTest[] | undefined;
+  fileContentTests?: FileContentTest[] | undefined;
+  metadataTest?: MetadataTest | undefined;
+  licenseTests?: LicenseTest[] | undefined;
+  serviceTests?: ServiceTest[] | undefined;
+}

@@ -1,10 +1,12 @@
+import { parseDocument } from 'yaml';
 import { formatPath, zodProblems } from '../family/zod-problems.js';
 import { errorMessage } from '../errors.js';
-import { smokeSpecSchema, type SmokeSpec } from './spec-schema.js';
+import { compilePattern } from './pattern.js';
+import { smokeSpecSchema, type SmokeSpec, type SmokeSpecFile } from './spec-schema.js';
 import { expand, SAMPLE_VALUES, TEMPLATE_VARIABLES, unknownVariables } from './template.js';
 
-// Fields whose strings are regular expressions (matched against output, contents or bodies).
-const REGEX_LISTS = new Set([
+/** Fields whose every string is a regular expression (matched against output, contents or bodies). */
+export const REGEX_LISTS: ReadonlySet<string> = new Set([
   'expectedOutput',
   'excludedOutput',
   'expectedError',
@@ -12,7 +14,9 @@ const REGEX_LISTS = new Set([
   'expectedContents',
   'excludedContents',
 ]);
-const REGEX_FIELDS = new Set(['bodyMatches', 'matches']);
+/** Fields that are one regular expression. */
+export const REGEX_FIELDS: ReadonlySet<string> = new Set(['bodyMatches', 'matches']);
+// Plus the `value` of a metadataTest label or envVar with `isRegex: true`.
 
 function portKey(port: string | number): string {
   const text = String(port);
@@ -39,11 +43,11 @@ function regexProblems(spec: unknown): string[] {
       (key === 'value' && isRegexValue(sample, path));
     if (!isRegex) continue;
     try {
-      new RegExp(text, 'm');
+      compilePattern(text);
     } catch (error) {
-      problems.push(
-        `${formatPath(path)}: not a valid regular expression: ${errorMessage(error).replace(/^Invalid regular expression: /, '')}`,
-      );
+      // JavaScript's message shows the translated pattern; the user's own is clearer.
+      const reason = errorMessage(error).replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, '');
+      problems.push(`${formatPath(path)}: not a valid regular expression: ${JSON.stringify(text)}: ${reason}`);
     }
   }
   return problems;
@@ -55,7 +59,16 @@ function isRegexValue(root: unknown, path: PropertyKey[]): boolean {
   return (node as { isRegex?: unknown } | null)?.isRegex === true;
 }
 
-function serviceProblems(spec: SmokeSpec): string[] {
+/** `${NAME}` in the value of a variable to set may name a variable of the image, not only ours. */
+function isEnvValue(path: PropertyKey[]): boolean {
+  const [first, , second, , third] = path;
+  return (
+    (first === 'globalEnvVars' && path.length === 3 && second === 'value') ||
+    (first === 'commandTests' && second === 'envVars' && third === 'value' && path.length === 5)
+  );
+}
+
+function serviceProblems(spec: SmokeSpecFile): string[] {
   const problems: string[] = [];
   spec.serviceTests?.forEach((test, t) => {
     const published = new Set((test.run?.ports ?? []).map(portKey));
@@ -84,17 +97,51 @@ function serviceProblems(spec: SmokeSpec): string[] {
   return problems;
 }
 
-/** Every problem of a smoke.json text, each `path: message`, prefixed with `file`. */
-export function smokeSpecProblems(file: string, text: string): string[] {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    return [`${file}: not valid JSON: ${errorMessage(error)}`];
+const YAML_FILE = /\.ya?ml$/i;
+
+/**
+ * The data of a smoke spec file: YAML for `.yaml`/`.yml` (read as YAML 1.1, as c-s-t's Go reader
+ * does: `yes` is true; dates stay strings), JSON otherwise. A key set to null counts as absent,
+ * as it does in c-s-t (`files:` with nothing after it).
+ */
+function readSpecText(file: string, text: string): { data: unknown } | { problem: string } {
+  if (YAML_FILE.test(file)) {
+    const doc = parseDocument(text, {
+      version: '1.1',
+      customTags: (tags) => tags.filter((tag) => typeof tag === 'string' || tag.tag !== 'tag:yaml.org,2002:timestamp'),
+    });
+    const [error] = doc.errors;
+    if (error) return { problem: `not valid YAML: ${error.message.split('\n')[0]?.replace(/:$/, '')}` };
+    return { data: withoutNulls(doc.toJS()) };
   }
+  try {
+    return { data: withoutNulls(JSON.parse(text)) };
+  } catch (error) {
+    return { problem: `not valid JSON: ${errorMessage(error)}` };
+  }
+}
+
+function withoutNulls(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutNulls);
+  if (node !== null && typeof node === 'object')
+    return Object.fromEntries(
+      Object.entries(node)
+        .filter(([, value]) => value !== null)
+        .map(([key, value]) => [key, withoutNulls(value)]),
+    );
+  return node;
+}
+
+/** Every problem of a smoke spec's text, each `path: message`, prefixed with `file` (.yaml/.yml: YAML). */
+export function smokeSpecProblems(file: string, text: string): string[] {
+  const read = readSpecText(file, text);
+  if ('problem' in read) return [`${file}: ${read.problem}`];
+  const raw = read.data;
   const problems: string[] = [];
   for (const [value, path] of strings(raw)) {
-    for (const name of unknownVariables(value)) {
+    const unknown = unknownVariables(value);
+    if (unknown.length > 0 && isEnvValue(path)) continue;
+    for (const name of unknown) {
       problems.push(
         `${formatPath(path)}: unknown variable \${${name}}; the variables are ${TEMPLATE_VARIABLES.join(', ')}`,
       );
@@ -108,7 +155,25 @@ export function smokeSpecProblems(file: string, text: string): string[] {
   return problems.map((problem) => `${file}: ${problem}`);
 }
 
-/** Parses a smoke.json that smokeSpecProblems found valid. */
-export function parseSmokeSpec(text: string): SmokeSpec {
-  return smokeSpecSchema.parse(JSON.parse(text));
+/** The spec as the runner takes it: c-s-t's `command` + `args` become one argv. */
+export function normalizeSpec(file: SmokeSpecFile): SmokeSpec {
+  const { $schema: _schema, commandTests, metadataTest, ...rest } = file;
+  const spec: SmokeSpec = { ...rest };
+  if (commandTests)
+    spec.commandTests = commandTests.map(({ command, args, env: _env, ...test }) => ({
+      ...test,
+      command: [...(typeof command === 'string' ? [command] : command), ...(args ?? [])],
+    }));
+  if (metadataTest) {
+    const { env: _env, ...metadata } = metadataTest;
+    spec.metadataTest = metadata;
+  }
+  return spec;
+}
+
+/** Parses a smoke spec that smokeSpecProblems found valid; `file` (its name) picks YAML or JSON. */
+export function parseSmokeSpec(text: string, file = 'smoke.json'): SmokeSpec {
+  const read = readSpecText(file, text);
+  if ('problem' in read) throw new Error(`${file}: ${read.problem}`);
+  return normalizeSpec(smokeSpecSchema.parse(read.data));
 }

@@ -31,8 +31,10 @@ function kindOf(step: Step): string {
 describe('the production image family', () => {
   it('is exactly mesos-centos and mesos-mini built FROM it, mesos-mini declaring what its host must offer', () => {
     const family = JSON.parse(readFileSync(path.join(familyDir, 'images.json'), 'utf8')) as {
+      $schema: string;
       images: { name: string; context: string; base?: string; host?: unknown }[];
     };
+    expect(family.$schema).toBe('../pipeline/schemas/images.schema.json');
     expect(family.images.map(({ name, context, base }) => ({ name, context, base }))).toEqual([
       { name: 'mesos-centos', context: 'mesos-centos', base: undefined },
       { name: 'mesos-mini', context: 'mesos-mini', base: 'mesos-centos' },

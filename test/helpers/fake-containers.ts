@@ -1,4 +1,5 @@
 import type {
+  ArchiveEntry,
   ContainerRuntime,
   ContainerSpec,
   ExecResult,
@@ -90,6 +91,23 @@ export class FakeContainers implements ContainerRuntime {
         return Promise.resolve();
       },
     };
+  }
+
+  /** Like runToCompletion; the fake commits nothing, so there is no image to hand back. */
+  async runAndCommit(
+    spec: ContainerSpec,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ExecResult & { timedOut: boolean; image?: string | undefined }> {
+    return this.runToCompletion(spec, timeoutMs, signal);
+  }
+
+  removeImage(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  readArchive(): Promise<ArchiveEntry[] | undefined> {
+    return Promise.resolve(undefined);
   }
 
   statPath(): Promise<PathStat | undefined> {

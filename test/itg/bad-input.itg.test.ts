@@ -279,13 +279,14 @@ const rows: Row[] = [
     family: firstCommandTest((test) => (test.cmd = ['true'])),
     code: 2,
     message:
-      /fixture-base\/smoke.json: commandTests\[0\]: Unrecognized key: "cmd"; the keys here are name, command, entrypoint, env, user, exitCode, expectedOutput/,
+      /fixture-base\/smoke.json: commandTests\[0\]: Unrecognized key: "cmd"; the keys here are name, command, args, setup, teardown, envVars, entrypoint, user, exitCode, expectedOutput/,
   },
   {
     what: 'a wrong type in smoke.json',
-    family: firstCommandTest((test) => (test.command = 'fixture-version')),
+    family: firstCommandTest((test) => (test.command = 42)),
     code: 2,
-    message: /fixture-base\/smoke.json: commandTests\[0\].command: Invalid input: expected array, received string$/,
+    message:
+      /fixture-base\/smoke.json: commandTests\[0\].command: must be the program to run \(with its arguments in args\) or an array such as \["sh", "-c", "..."\]$/,
   },
   {
     what: 'a regular expression that does not compile',

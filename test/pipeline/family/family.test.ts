@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../pipeline/errors.js';
 import { loadFamily } from '../../../pipeline/family/family.js';
@@ -181,7 +182,7 @@ describe('loadFamily', () => {
       'images[0].context: "base/Dockerfile" is missing; every context holds a Dockerfile',
       'child/Dockerfile: the image has a base, so the Dockerfile must declare `ARG BASE_IMAGE` before its first FROM',
       'child/Dockerfile: the image has a base, so the Dockerfile must build FROM ${BASE_IMAGE} (the base image just built in the same run)',
-      'images[2].context: "other/smoke.json" is missing; every image is smoke-tested before it is pushed',
+      'images[2].context: "other/smoke.json" is missing (or smoke.yaml, smoke.yml); every image is smoke-tested before it is pushed',
     ]);
   });
 
@@ -196,6 +197,31 @@ describe('loadFamily', () => {
     await expect(loadFamily(dir, (file) => [`${file}: commandTests[0].name: required`])).rejects.toThrow(
       /base\/smoke.json: commandTests\[0\].name: required/,
     );
+  });
+
+  it.each(['smoke.yaml', 'smoke.yml'])(
+    'takes %s as the smoke spec and validates it under its own name',
+    async (name) => {
+      const dir = writeTree({
+        'images.json': JSON.stringify({ images: [{ name: 'base', context: 'base' }] }),
+        'base/Dockerfile': BASE_DOCKERFILE,
+        [`base/${name}`]: 'commandTests: []\n',
+      });
+      const seen: string[] = [];
+      const loaded = await loadFamily(dir, (file, text) => {
+        seen.push(`${file}: ${text}`);
+        return [];
+      });
+      expect(seen).toEqual([`base/${name}: commandTests: []\n`]);
+      expect(loaded.images[0]?.smokeFile).toBe(path.join(loaded.dir, 'base', name));
+    },
+  );
+
+  it('refuses a context with two smoke specs: which one counts would be a guess', async () => {
+    const dir = family({ images: [{ name: 'base', context: 'base' }] }, { 'base/smoke.yml': 'commandTests: []\n' });
+    expect(await problemsOf(dir)).toEqual([
+      'images[0].context: "base" has smoke.json and smoke.yml; keep one smoke spec',
+    ]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileExistenceProblems, permissionString } from '../../../pipeline/smoke/file-tests.js';
+import { fileExistenceProblems, needsOwner, permissionString } from '../../../pipeline/smoke/file-tests.js';
 import { metadataProblems } from '../../../pipeline/smoke/metadata-test.js';
 import { outputProblems } from '../../../pipeline/smoke/output-checks.js';
 import { predicateFailure } from '../../../pipeline/smoke/predicates.js';
@@ -66,6 +66,11 @@ describe('predicateFailure with values saved by earlier steps', () => {
 describe('outputProblems', () => {
   it.each([
     ['mesos 1.11.0\n', ['^mesos 1\\.11\\.\\d+$'], [], 0],
+    // Multiline, and RE2 forms from c-s-t files: \A and \z anchor the whole text.
+    ['a\nUsage: x\n', ['\\AUsage'], [], 1],
+    ['Usage: x\n', ['\\AUsage', 'x\\n\\z'], [], 0],
+    ['Usage: x\n', ['(?i)usage'], [], 0],
+    ['digits 42', ['[[:digit:]]{2}$'], [], 0],
     ['mesos 1.11.0\n', ['^mesos 1\\.10'], [], 1],
     ['line one\nERROR two\n', [], ['^ERROR'], 1],
     ['ok\n', ['ok'], ['fail'], 0],
@@ -82,7 +87,13 @@ describe('permissionString and fileExistenceProblems', () => {
     [0o644, '-rw-r--r--'],
     [DIR + 0o755, 'drwxr-xr-x'],
     [LINK + 0o777, 'Lrwxrwxrwx'],
-    [0o4755 % 0o1000, '-rwxr-xr-x'],
+    // Go's FileMode letters, as c-s-t prints them: setuid u, setgid g, sticky t, in Go's order.
+    [2 ** 23 + 0o755, 'urwxr-xr-x'],
+    [2 ** 22 + (0o2755 % 0o1000), 'grwxr-xr-x'],
+    [DIR + 2 ** 20 + 0o777, 'dtrwxrwxrwx'],
+    [2 ** 26 + 2 ** 21 + 0o666, 'Dcrw-rw-rw-'],
+    [2 ** 25 + 0o600, 'prw-------'],
+    [0, '----------'],
   ])('mode %d is %s', (mode, text) => {
     expect(permissionString(mode)).toBe(text);
   });
@@ -111,8 +122,36 @@ describe('permissionString and fileExistenceProblems', () => {
     ],
     [{ name: 't', path: '/x', type: 'directory' as const }, stat(DIR + 0o755), []],
     [{ name: 't', path: '/x', type: 'directory' as const }, stat(0o755), ['/x is a file, expected a directory']],
+    [{ name: 't', path: '/x', type: 'symlink' as const }, stat(LINK + 0o777), []],
+    [{ name: 't', path: '/x', isDirectory: true }, stat(DIR + 0o755), []],
+    [{ name: 't', path: '/x', isDirectory: true }, stat(0o644), ['/x is not a directory (-rw-r--r--)']],
+    [{ name: 't', path: '/x', isDirectory: false }, stat(DIR + 0o755), ['/x is a directory (drwxr-xr-x)']],
+    [{ name: 't', path: '/x', isExecutableBy: 'owner' as const }, stat(0o100), []],
+    [
+      { name: 't', path: '/x', isExecutableBy: 'group' as const },
+      stat(0o701),
+      ['/x is not executable by group (-rwx-----x)'],
+    ],
+    [{ name: 't', path: '/x', isExecutableBy: 'any' as const }, stat(DIR + 0o001), []],
   ])('%o on %o', (test, found, problems) => {
     expect(fileExistenceProblems(test, found)).toEqual(problems);
+  });
+
+  it.each([
+    [{ uid: 0, gid: 0 }, { uid: 0, gid: 0 }, []],
+    [{ uid: 1000 }, { uid: 0, gid: 1000 }, ['/x is owned by uid 0, expected 1000']],
+    [{ gid: 5 }, { uid: 5, gid: 0 }, ['/x has gid 0, expected 5']],
+    [{ uid: 1, gid: 2 }, undefined, ['the owner of /x could not be read']],
+  ])('ownership %o of an entry owned by %o', (expected, owner, problems) => {
+    const test = { name: 't', path: '/x', ...expected };
+    expect(needsOwner(test)).toBe(true);
+    expect(fileExistenceProblems(test, stat(0o644), owner)).toEqual(problems);
+  });
+
+  it('reads no owner when the test does not ask, or asks of a path that must not exist', () => {
+    expect(needsOwner({ name: 't', path: '/x', permissions: '-rw-r--r--' })).toBe(false);
+    expect(needsOwner({ name: 't', path: '/x', uid: 0, shouldExist: false })).toBe(false);
+    expect(fileExistenceProblems({ name: 't', path: '/x', uid: 0, shouldExist: false }, undefined)).toEqual([]);
   });
 });
 
@@ -138,8 +177,8 @@ describe('metadataProblems', () => {
     ],
     [{ labels: [{ key: 'org.opencontainers.image.version', value: '^1\\.11\\.', isRegex: true }] }, []],
     [{ labels: [{ key: 'missing', value: 'x' }] }, ['label missing is missing']],
-    [{ env: [{ key: 'container', value: 'docker' }] }, []],
-    [{ env: [{ key: 'HOME', value: '/root' }] }, ['env HOME is not set']],
+    [{ envVars: [{ key: 'container', value: 'docker' }] }, []],
+    [{ envVars: [{ key: 'HOME', value: '/root' }] }, ['env HOME is not set']],
     [{ exposedPorts: ['5050', '8080/tcp'] }, []],
     [{ exposedPorts: ['9090'] }, ['port 9090/tcp is not exposed (exposed: 5050/tcp, 5051/tcp, 8080/tcp)']],
     [{ unexposedPorts: ['5050'] }, ['port 5050/tcp is exposed']],
@@ -150,6 +189,16 @@ describe('metadataProblems', () => {
     [{ stopSignal: 'SIGTERM' }, ['stop signal is "SIGRTMIN+3", expected "SIGTERM"']],
     [{ volumes: ['/var/lib/docker'] }, []],
     [{ volumes: ['/data'] }, ['volume /data is not declared']],
+    [{ unmountedVolumes: ['/data'] }, []],
+    [{ unmountedVolumes: ['/var/lib/docker'] }, ['volume /var/lib/docker is declared but should not be']],
+    [{ unboundEnvVars: [{ key: 'HOME' }] }, []],
+    [{ unboundEnvVars: [{ key: 'container' }] }, ['env container is set (to "docker") but should not be']],
+    [{ envVars: [{ key: 'PATH', value: '(?i)^/USR/', isRegex: true }] }, []],
+    [
+      { envVars: [{ key: 'PATH', value: '^/usr/bin$', isRegex: true }] },
+      ['env PATH is "/usr/bin:/bin", expected /^/usr/bin$/'],
+    ],
+    [{ entrypoint: [], cmd: [] }, ['entrypoint is ["/entrypoint.sh"], expected []']],
   ])('%o', (test, problems) => {
     expect(metadataProblems(test, image)).toEqual(problems);
   });

@@ -16,9 +16,10 @@ describe('permissionString', () => {
     [0o421, '-r---w---x'],
     [0o124, '---x-w-r--'],
     [DIR + 0o700, 'drwx------'],
-    [DIR + SYMLINK + 0o755, 'drwxr-xr-x'],
+    // As Go's os.FileMode prints them, which container-structure-test compares against.
+    [DIR + SYMLINK + 0o755, 'dLrwxr-xr-x'],
     [SYMLINK + 0o777, 'Lrwxrwxrwx'],
-    [SETUID + 0o755, '-rwxr-xr-x'],
+    [SETUID + 0o755, 'urwxr-xr-x'],
     [0o1755, '-rwxr-xr-x'],
   ])('mode %o is %s', (mode, text) => {
     expect(permissionString(mode)).toBe(text);
@@ -103,17 +104,17 @@ describe('metadataProblems', () => {
       { labels: [{ key: 'version', value: '1.11.\\d' }] },
       ['label version is "1.11.0", expected "1.11.\\\\d"'],
     ],
-    ['an env value holding =', { env: [{ key: 'JAVA_OPTS', value: '-Xmx1g -Dx=y' }] }, []],
-    ['an empty env value', { env: [{ key: 'EMPTY', value: '' }] }, []],
-    ['an env value by regex', { env: [{ key: 'PATH', value: '(^|:)/usr/bin(:|$)', isRegex: true }] }, []],
+    ['an env value holding =', { envVars: [{ key: 'JAVA_OPTS', value: '-Xmx1g -Dx=y' }] }, []],
+    ['an empty env value', { envVars: [{ key: 'EMPTY', value: '' }] }, []],
+    ['an env value by regex', { envVars: [{ key: 'PATH', value: '(^|:)/usr/bin(:|$)', isRegex: true }] }, []],
     [
       'an env value that differs',
-      { env: [{ key: 'PATH', value: '/bin' }] },
+      { envVars: [{ key: 'PATH', value: '/bin' }] },
       ['env PATH is "/usr/bin:/bin", expected "/bin"'],
     ],
     [
       'an env value that does not match its regex',
-      { env: [{ key: 'PATH', value: '^/sbin', isRegex: true }] },
+      { envVars: [{ key: 'PATH', value: '^/sbin', isRegex: true }] },
       ['env PATH is "/usr/bin:/bin", expected /^/sbin/'],
     ],
     ['no ports exposed', { exposedPorts: ['5050'] }, ['port 5050/tcp is not exposed (exposed: none)']],

@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSmokeSpec, smokeSpecProblems } from '../../../pipeline/smoke/spec.js';
-import { fixtureFamily } from '../../helpers/paths.js';
+import { parseSmokeSpec, REGEX_FIELDS, REGEX_LISTS, smokeSpecProblems } from '../../../pipeline/smoke/spec.js';
+import { ConfigError } from '../../../pipeline/errors.js';
+import { loadFamily } from '../../../pipeline/family/family.js';
+import { fixtureFamily, repoRoot } from '../../helpers/paths.js';
+import { writeTree } from '../../helpers/temp-files.js';
 
 const service = (steps: unknown[], run: unknown = { ports: [8080] }) => ({ serviceTests: [{ name: 's', run, steps }] });
 
@@ -33,9 +36,14 @@ describe('smokeSpecProblems', () => {
       /^s.json: commandTests\[0\].command: must hold at least the program to run/,
     ],
     [
-      'a command as a string',
-      { commandTests: [{ name: 'a', command: 'ls -l' }] },
-      /^s.json: commandTests\[0\].command: Invalid input: expected array/,
+      'a command that is neither a program nor an argv',
+      { commandTests: [{ name: 'a', command: 7 }] },
+      /^s.json: commandTests\[0\].command: must be the program to run \(with its arguments in args\) or an array/,
+    ],
+    [
+      'an empty program',
+      { commandTests: [{ name: 'a', command: '', args: ['x'] }] },
+      /^s.json: commandTests\[0\].command: must name the program to run/,
     ],
     [
       'an exit code as a string',
@@ -65,7 +73,37 @@ describe('smokeSpecProblems', () => {
     [
       'bad permissions',
       { fileExistenceTests: [{ name: 'f', path: '/x', permissions: '755' }] },
-      /permissions: must look like ls -l/,
+      /permissions: must be a mode as container-structure-test prints it \(Go's os.FileMode\): -rwxr-xr-x/,
+    ],
+    [
+      "permissions as ls prints setuid, not as Go's FileMode",
+      { fileExistenceTests: [{ name: 'f', path: '/x', permissions: '-rwsr-xr-x' }] },
+      /permissions: must be a mode as container-structure-test prints it/,
+    ],
+    [
+      'a negative uid',
+      { fileExistenceTests: [{ name: 'f', path: '/x', uid: -1 }] },
+      /^s.json: fileExistenceTests\[0\].uid: must be a numeric id, 0 or more/,
+    ],
+    [
+      'an unknown schemaVersion',
+      { schemaVersion: '3.0.0', commandTests: [{ name: 'a', command: 'true' }] },
+      /^s.json: schemaVersion: "3.0.0" is not a container-structure-test schema version; use "2.0.0"/,
+    ],
+    [
+      'an envVar without a key',
+      { globalEnvVars: [{ value: 'x' }], commandTests: [{ name: 'a', command: 'true' }] },
+      /^s.json: globalEnvVars\[0\].key: is missing; it must be a string/,
+    ],
+    [
+      'isRegex on a variable to set',
+      { commandTests: [{ name: 'a', command: 'true', envVars: [{ key: 'A', value: 'b', isRegex: true }] }] },
+      /^s.json: commandTests\[0\].envVars\[0\]: Unrecognized key: "isRegex"; the keys here are key, value/,
+    ],
+    [
+      'a license test without debian',
+      { licenseTests: [{ files: ['/x'] }] },
+      /^s.json: licenseTests\[0\].debian: is missing; it must be a boolean/,
     ],
     [
       'a port that is not published',
@@ -218,5 +256,282 @@ describe('smokeSpecProblems', () => {
     expect(problems.join('\n')).toMatch(
       /unknown variable \$\{NOPE\}[\s\S]*fileExistenceTests\[0\].path[\s\S]*expectedOutput\[0\]: not a valid regular expression/,
     );
+  });
+});
+
+describe('container-structure-test fields', () => {
+  it('accepts a c-s-t 2.0.0 file as written and gives the runner one argv per command', () => {
+    const text = JSON.stringify({
+      schemaVersion: '2.0.0',
+      globalEnvVars: [{ key: 'PATH', value: '/env/bin:$PATH' }],
+      containerRunOptions: { user: 'root', privileged: false, capabilities: ['NET_ADMIN'] },
+      commandTests: [
+        {
+          name: 'which',
+          setup: [
+            ['virtualenv', '/env'],
+            ['pip', 'install', 'flask'],
+          ],
+          teardown: [['rm', '-rf', '/env']],
+          command: 'which',
+          args: ['gunicorn'],
+          envVars: [{ key: 'VIRTUAL_ENV', value: '/env' }],
+          expectedOutput: ['/env/bin/gunicorn'],
+        },
+        { name: 'v1 argv', command: ['sh', '-c', 'true'] },
+        { name: 'argv and args', command: ['sh', '-c'], args: ['true'] },
+      ],
+      fileExistenceTests: [
+        { name: 'root', path: '/', shouldExist: true, permissions: 'drwxr-xr-x', uid: 0, gid: 0 },
+        { name: 'old field', path: '/etc', isDirectory: true },
+      ],
+      metadataTest: {
+        envVars: [{ key: 'A', value: 'a.*', isRegex: true }],
+        unboundEnvVars: [{ key: 'B' }],
+        unmountedVolumes: ['/root'],
+        entrypoint: [],
+      },
+      licenseTests: [{ debian: false, files: ['/usr/share/doc/dash/copyright'] }],
+    });
+    expect(smokeSpecProblems('s.json', text)).toEqual([]);
+    const spec = parseSmokeSpec(text);
+    expect(spec.commandTests?.map((test) => test.command)).toEqual([
+      ['which', 'gunicorn'],
+      ['sh', '-c', 'true'],
+      ['sh', '-c', 'true'],
+    ]);
+    expect(spec.commandTests?.[0]).not.toHaveProperty('args');
+    expect(spec.commandTests?.[0]?.setup).toEqual([
+      ['virtualenv', '/env'],
+      ['pip', 'install', 'flask'],
+    ]);
+    expect(spec.fileExistenceTests?.[0]).toMatchObject({ uid: 0, gid: 0 });
+  });
+
+  it('allows ${NAME} of the image environment in the value of a variable to set, and nowhere else', () => {
+    const spec = (value: string) =>
+      JSON.stringify({
+        globalEnvVars: [{ key: 'P', value }],
+        commandTests: [{ name: 'a', command: 'true', envVars: [{ key: 'Q', value }] }],
+        metadataTest: { envVars: [{ key: 'R', value }] },
+      });
+    expect(smokeSpecProblems('s.json', spec('${PATH}:${GIT_SHA}'))).toEqual([
+      's.json: metadataTest.envVars[0].value: unknown variable ${PATH}; the variables are GIT_REPO, GIT_SHA, GIT_SHORT_SHA, GIT_BRANCH, VERSION, VERSION_PATTERN, IMAGE_NAME',
+    ]);
+  });
+
+  it.each([
+    [
+      'containerRunOptions.envVars',
+      { containerRunOptions: { envVars: ['FOO'] } },
+      /^s.json: containerRunOptions.envVars: not supported: a smoke test may not depend on the pipeline's own environment/,
+    ],
+    [
+      'containerRunOptions.envFile',
+      { containerRunOptions: { envFile: 'tests/envfile' } },
+      /^s.json: containerRunOptions.envFile: not supported: a smoke test may not depend on files of the host/,
+    ],
+    [
+      'containerRunOptions.bindMounts',
+      { containerRunOptions: { bindMounts: ['/tmp/test:/tmp/test'] } },
+      /^s.json: containerRunOptions.bindMounts: not supported: /,
+    ],
+    [
+      'containerRunOptions.allocateTty',
+      { containerRunOptions: { allocateTty: true } },
+      /^s.json: containerRunOptions.allocateTty: not supported: output is read as separate stdout and stderr/,
+    ],
+    [
+      'metadataTest.env (renamed)',
+      { metadataTest: { env: [{ key: 'A', value: 'b' }] } },
+      /^s.json: metadataTest.env: not supported: renamed envVars, as container-structure-test names it$/,
+    ],
+    [
+      'commandTests[].env (a record)',
+      { commandTests: [{ name: 'a', command: 'true', env: { A: 'b' } }] },
+      /^s.json: commandTests\[0\].env: not supported: a command test sets variables with envVars/,
+    ],
+  ])('refuses %s, naming it and saying why', (_, spec, expected) => {
+    const problems = smokeSpecProblems(
+      's.json',
+      JSON.stringify({ commandTests: [{ name: 't', command: 'x' }], ...spec }),
+    );
+    expect(problems, problems.join('\n')).toEqual([expect.stringMatching(expected)]);
+  });
+});
+
+describe('smoke specs in YAML', () => {
+  it('reads smoke.yaml as YAML 1.1, like c-s-t: yes is true, dates stay strings, a bare key is absent', () => {
+    const text = [
+      "schemaVersion: '2.0.0'",
+      'fileExistenceTests:',
+      "- name: 'Root'",
+      '  path: /',
+      '  shouldExist: yes',
+      'metadataTest:',
+      '  labels:',
+      '  - key: built',
+      '    value: 2024-01-02',
+      'licenseTests:',
+      '- debian: false',
+      '  files:',
+    ].join('\n');
+    expect(smokeSpecProblems('smoke.yaml', text)).toEqual([]);
+    const spec = parseSmokeSpec(text, 'dir/smoke.yml');
+    expect(spec.fileExistenceTests?.[0]?.shouldExist).toBe(true);
+    expect(spec.metadataTest?.labels?.[0]?.value).toBe('2024-01-02');
+    expect(spec.licenseTests).toEqual([{ debian: false }]);
+  });
+
+  it.each([
+    [
+      'a duplicate key',
+      'commandTests:\n- name: a\n  name: b\n  command: x\n',
+      /^s.yaml: not valid YAML: Map keys must be unique at line 3/,
+    ],
+    ['a tab in the indentation', 'commandTests:\n\t- name: a\n', /^s.yaml: not valid YAML: .*line 2/],
+    [
+      'two documents',
+      'commandTests: []\n---\ncommandTests: []\n',
+      /^s.yaml: not valid YAML: Source contains multiple documents/,
+    ],
+  ])('reports %s with its line, on one line', (_, text, expected) => {
+    const problems = smokeSpecProblems('s.yaml', text);
+    expect(problems).toEqual([expect.stringMatching(expected)]);
+    expect(problems[0]).not.toContain('\n');
+  });
+
+  it('reports YAML problems with the same paths as JSON ones', () => {
+    expect(smokeSpecProblems('s.yml', 'commandTests:\n- name: a\n  command: [x]\n  exitCode: "0"\n')).toEqual([
+      's.yml: commandTests[0].exitCode: Invalid input: expected number, received string',
+    ]);
+  });
+});
+
+/**
+ * Every field whose strings are regular expressions, with a spec that puts a pattern there. A bad
+ * pattern must be bad input before anything is built (issue 19, hole 4), not a smoke failure after.
+ */
+const serviceStep = (step: Record<string, unknown>) => ({
+  serviceTests: [{ name: 's', run: { ports: [8080] }, steps: [step] }],
+});
+const REGEX_PLACES: [string, (pattern: string) => unknown][] = [
+  ['commandTests[0].expectedOutput[0]', (p) => ({ commandTests: [{ name: 'a', command: 'x', expectedOutput: [p] }] })],
+  ['commandTests[0].excludedOutput[0]', (p) => ({ commandTests: [{ name: 'a', command: 'x', excludedOutput: [p] }] })],
+  ['commandTests[0].expectedError[0]', (p) => ({ commandTests: [{ name: 'a', command: 'x', expectedError: [p] }] })],
+  ['commandTests[0].excludedError[0]', (p) => ({ commandTests: [{ name: 'a', command: 'x', excludedError: [p] }] })],
+  [
+    'fileContentTests[0].expectedContents[0]',
+    (p) => ({ fileContentTests: [{ name: 'f', path: '/x', expectedContents: [p] }] }),
+  ],
+  [
+    'fileContentTests[0].excludedContents[0]',
+    (p) => ({ fileContentTests: [{ name: 'f', path: '/x', excludedContents: [p] }] }),
+  ],
+  ['metadataTest.labels[0].value', (p) => ({ metadataTest: { labels: [{ key: 'k', value: p, isRegex: true }] } })],
+  ['metadataTest.envVars[0].value', (p) => ({ metadataTest: { envVars: [{ key: 'k', value: p, isRegex: true }] } })],
+  [
+    'serviceTests[0].steps[0].exec.expectedOutput[0]',
+    (p) => serviceStep({ exec: { command: ['x'], expectedOutput: [p] } }),
+  ],
+  [
+    'serviceTests[0].steps[0].exec.excludedOutput[0]',
+    (p) => serviceStep({ exec: { command: ['x'], excludedOutput: [p] } }),
+  ],
+  [
+    'serviceTests[0].steps[0].waitHttp.bodyMatches',
+    (p) => serviceStep({ waitHttp: { port: 8080, path: '/', timeoutSeconds: 1, bodyMatches: p } }),
+  ],
+  [
+    'serviceTests[0].steps[0].http.bodyMatches',
+    (p) => serviceStep({ http: { port: 8080, path: '/', bodyMatches: p } }),
+  ],
+  [
+    'serviceTests[0].steps[0].pollJson.bodyMatches',
+    (p) =>
+      serviceStep({
+        pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.a', exists: true }], bodyMatches: p },
+      }),
+  ],
+  [
+    'serviceTests[0].steps[0].pollJson.until[0].matches',
+    (p) =>
+      serviceStep({ pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.a', matches: p }] } }),
+  ],
+];
+
+describe('every regex field is checked before anything runs', () => {
+  it('has a row for every regex field the checker knows', () => {
+    const covered = new Set(
+      REGEX_PLACES.map(([place]) =>
+        place
+          .replace(/\[\d+\]$/, '')
+          .split('.')
+          .at(-1),
+      ),
+    );
+    for (const field of [...REGEX_LISTS, ...REGEX_FIELDS]) expect(covered, field).toContain(field);
+  });
+
+  it.each(REGEX_PLACES)('%s: a bad pattern is a problem there; a good one is not', (place, specWith) => {
+    const bad = smokeSpecProblems('s.json', JSON.stringify(specWith('(unclosed')));
+    expect(bad).toEqual([
+      expect.stringMatching(/^s.json: .*: not a valid regular expression: "\(unclosed": Unterminated group$/),
+    ]);
+    expect(bad[0]).toContain(`s.json: ${place}: not a valid regular expression`);
+    expect(smokeSpecProblems('s.json', JSON.stringify(specWith('^ok (\\d+)$')))).toEqual([]);
+  });
+
+  it('checks a pattern after template variables are filled in, and RE2 forms c-s-t files use', () => {
+    const specWith = REGEX_PLACES[1]?.[1] as (pattern: string) => unknown;
+    expect(smokeSpecProblems('s.json', JSON.stringify(specWith('^mesos ${VERSION_PATTERN}$')))).toEqual([]);
+    expect(smokeSpecProblems('s.json', JSON.stringify(specWith('(?i)^usage\\z')))).toEqual([]);
+    expect(smokeSpecProblems('s.json', JSON.stringify(specWith('[[:digit:]]+')))).toEqual([]);
+    expect(smokeSpecProblems('s.json', JSON.stringify(specWith('[[:nope:]]')))).toEqual([
+      's.json: commandTests[0].excludedOutput[0]: not a valid regular expression: "[[:nope:]]": unknown POSIX class [:nope:]; the classes are alnum, alpha, ascii, blank, cntrl, digit, graph, lower, print, punct, space, upper, word, xdigit',
+    ]);
+  });
+
+  it('makes a family with a bad excludedOutput bad input (exit 2) when it is loaded', async () => {
+    const dir = writeTree({
+      'images.json': JSON.stringify({ images: [{ name: 'app', context: 'app' }] }),
+      'app/Dockerfile': 'FROM mesos-pipeline/busybox:static\n',
+      'app/smoke.json': JSON.stringify({ commandTests: [{ name: 'a', command: ['x'], excludedOutput: ['[z-a]'] }] }),
+    });
+    const error = await loadFamily(dir, smokeSpecProblems).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).exitCode).toBe(2);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(
+        /^app\/smoke.json: commandTests\[0\].excludedOutput\[0\]: not a valid regular expression: .*Range out of order/,
+      ),
+    ]);
+  });
+});
+
+describe('the documented example', () => {
+  it('is a valid smoke spec: the YAML example of the Smoke tests docs loads as written', () => {
+    const docs = ['README.md', ...readdirSync(path.join(repoRoot, 'docs')).map((file) => `docs/${file}`)];
+    const example = docs
+      .flatMap((file) => [...readFileSync(path.join(repoRoot, file), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)])
+      .map((match) => match[1] as string)
+      .find((block) => block.includes('schemaVersion:'));
+    expect(example).toBeDefined();
+    expect(smokeSpecProblems('smoke.yaml', example as string)).toEqual([]);
+    const spec = parseSmokeSpec(example as string, 'smoke.yaml');
+    expect(spec.commandTests?.[0]?.command).toEqual(['mesos-master', '--version']);
+  });
+});
+
+describe('unknown keys', () => {
+  it('suggests the keys that may be there, not the refused ones', () => {
+    const [problem] = smokeSpecProblems('s.json', JSON.stringify({ metadataTest: { lables: [] } }));
+    expect(problem).toMatch(
+      /^s.json: metadataTest: Unrecognized key: "lables"; the keys here are labels, envVars, unbound/,
+    );
+    expect(problem).not.toMatch(/ env,/);
   });
 });
