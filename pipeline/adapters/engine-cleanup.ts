@@ -70,19 +70,30 @@ export class DockerEngineCleanup {
         throw this.failed('cannot list images', error);
       });
     const removed: RemovedImage[] = [];
-    const kept: string[] = [];
-    for (const image of [...found].sort((a, b) => b.Created - a.Created)) {
-      const tags = (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
-      try {
-        await this.docker.getImage(image.Id).remove({ force: true, noprune: true });
-        removed.push({ id: image.Id, tags });
-      } catch (error) {
-        if (statusOf(error) === 404) continue;
-        // In use by a container of another run, or a base another image still stands on.
-        if (statusOf(error) === 409) kept.push(`${image.Id.slice(0, 19)}: ${engineErrorText(error)}`);
-        else throw this.failed(`cannot remove image ${image.Id.slice(0, 19)}`, error);
+    // Newest first, so a child goes before its base; but `Created` counts seconds, and a cached
+    // build makes a base and its child in the same one. An image refused because a child still
+    // stands on it is tried again once a pass has removed others; what is left after a pass that
+    // removed nothing is kept (in use by a container of another run, or a base of another image).
+    let pending = [...found].sort((a, b) => b.Created - a.Created);
+    let refused = new Map<string, string>();
+    while (pending.length > 0) {
+      const before = removed.length;
+      refused = new Map();
+      for (const image of pending) {
+        const tags = (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+        try {
+          await this.docker.getImage(image.Id).remove({ force: true, noprune: true });
+          removed.push({ id: image.Id, tags });
+        } catch (error) {
+          if (statusOf(error) === 404) continue;
+          if (statusOf(error) === 409) refused.set(image.Id, `${image.Id.slice(0, 19)}: ${engineErrorText(error)}`);
+          else throw this.failed(`cannot remove image ${image.Id.slice(0, 19)}`, error);
+        }
       }
+      if (removed.length === before) break;
+      pending = pending.filter((image) => refused.has(image.Id));
     }
+    const kept = [...refused.values()];
     return { removed, kept };
   }
 

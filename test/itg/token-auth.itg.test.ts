@@ -179,7 +179,17 @@ describe('publish to registries with auth', () => {
       { host: host(), ...credentials },
       IMAGES.map((image) => `${namespace}/${image}`),
     );
-    const tags = ['1.7.x', `1.7.x-${TODAY}`, VERSION, '1.10.x', `1.10.x-${TODAY}`, 'master', `master-${TODAY}`];
+    // master also moves latest (docker run mesos/mesos-mini pulls it).
+    const tags = [
+      '1.7.x',
+      `1.7.x-${TODAY}`,
+      VERSION,
+      '1.10.x',
+      `1.10.x-${TODAY}`,
+      'master',
+      `master-${TODAY}`,
+      'latest',
+    ];
     expect(Object.keys(state).sort()).toEqual(
       IMAGES.flatMap((image) => tags.map((tag) => `${namespace}/${image}:${tag}`)).sort(),
     );
