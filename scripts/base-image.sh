@@ -31,7 +31,10 @@ if [[ "$linkage" != *'not a dynamic executable'* ]]; then
 fi
 
 ctx=$(mktemp -d)
-trap 'rm -rf "$ctx"' EXIT
+# The engine's answer goes beside the context, not into it: tar would see the folder change while
+# it reads it ("file changed as we read it", exit 1) and fail a fresh machine's first engine-up.sh.
+build_log=$(mktemp)
+trap 'rm -rf "$ctx" "$build_log"' EXIT
 mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/tmp" "$ctx/rootfs/etc" "$ctx/rootfs/root"
 cp "$busybox" "$ctx/rootfs/bin/busybox"
 for applet in $("$busybox" --list); do
@@ -53,9 +56,9 @@ log "building $image from $busybox ($version)"
 # Build through the engine API with the context as a tar stream: no dependency on the CLI's builder.
 tar -C "$ctx" -cf - . | curl -sf --unix-socket "$socket" -X POST \
   -H 'Content-Type: application/x-tar' --data-binary @- \
-  "http://engine/build?t=${image}&rm=1&forcerm=1" >"$ctx/build.log"
-if grep -q '"error"' "$ctx/build.log" || [ "$(image_recipe)" != "$recipe" ]; then
-  cat "$ctx/build.log" >&2
+  "http://engine/build?t=${image}&rm=1&forcerm=1" >"$build_log"
+if grep -q '"error"' "$build_log" || [ "$(image_recipe)" != "$recipe" ]; then
+  cat "$build_log" >&2
   die "building $image failed"
 fi
 log "built $image"

@@ -24,6 +24,26 @@ function statusOf(error: unknown): number | undefined {
 }
 
 /**
+ * Images ordered so every child comes before its parent: deepest in the parent chain first. Creation
+ * times alone cannot say it: they have one-second steps, a fast build makes several images in one
+ * second, and the engine lists ties in no fixed order, so a parent tried first was kept (409).
+ */
+export function childrenFirst<T extends { Id: string; ParentId?: string; Created: number }>(images: T[]): T[] {
+  const byId = new Map(images.map((image) => [image.Id, image]));
+  const depths = new Map<string, number>();
+  const depthOf = (image: T): number => {
+    const known = depths.get(image.Id);
+    if (known !== undefined) return known;
+    depths.set(image.Id, 0); // a cycle cannot happen; this only guards against one
+    const parent = image.ParentId ? byId.get(image.ParentId) : undefined;
+    const depth = parent ? depthOf(parent) + 1 : 0;
+    depths.set(image.Id, depth);
+    return depth;
+  };
+  return [...images].sort((a, b) => depthOf(b) - depthOf(a) || b.Created - a.Created);
+}
+
+/**
  * What `mesos-pipeline clean` does to an engine, on dockerode: remove what one run made, prune the
  * pipeline's old build cache, and say how much disk the images use.
  */
@@ -60,8 +80,8 @@ export class DockerEngineCleanup {
   }
 
   /**
-   * Every image labelled with the run (what its builds produced), newest first so a child goes
-   * before its base. Their parents stay: those are the build cache, pruned by age.
+   * Every image labelled with the run (what its builds produced), each child before its parent.
+   * Their parents outside the run stay: those are the build cache, pruned by age.
    */
   async removeRunImages(runId: string): Promise<{ removed: RemovedImage[]; kept: string[] }> {
     const found = await this.docker
@@ -70,30 +90,19 @@ export class DockerEngineCleanup {
         throw this.failed('cannot list images', error);
       });
     const removed: RemovedImage[] = [];
-    // Newest first, so a child goes before its base; but `Created` counts seconds, and a cached
-    // build makes a base and its child in the same one. An image refused because a child still
-    // stands on it is tried again once a pass has removed others; what is left after a pass that
-    // removed nothing is kept (in use by a container of another run, or a base of another image).
-    let pending = [...found].sort((a, b) => b.Created - a.Created);
-    let refused = new Map<string, string>();
-    while (pending.length > 0) {
-      const before = removed.length;
-      refused = new Map();
-      for (const image of pending) {
-        const tags = (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
-        try {
-          await this.docker.getImage(image.Id).remove({ force: true, noprune: true });
-          removed.push({ id: image.Id, tags });
-        } catch (error) {
-          if (statusOf(error) === 404) continue;
-          if (statusOf(error) === 409) refused.set(image.Id, `${image.Id.slice(0, 19)}: ${engineErrorText(error)}`);
-          else throw this.failed(`cannot remove image ${image.Id.slice(0, 19)}`, error);
-        }
+    const kept: string[] = [];
+    for (const image of childrenFirst(found)) {
+      const tags = (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+      try {
+        await this.docker.getImage(image.Id).remove({ force: true, noprune: true });
+        removed.push({ id: image.Id, tags });
+      } catch (error) {
+        if (statusOf(error) === 404) continue;
+        // In use by a container of another run, or a base another image still stands on.
+        if (statusOf(error) === 409) kept.push(`${image.Id.slice(0, 19)}: ${engineErrorText(error)}`);
+        else throw this.failed(`cannot remove image ${image.Id.slice(0, 19)}`, error);
       }
-      if (removed.length === before) break;
-      pending = pending.filter((image) => refused.has(image.Id));
     }
-    const kept = [...refused.values()];
     return { removed, kept };
   }
 
@@ -120,13 +129,49 @@ export class DockerEngineCleanup {
     }
   }
 
-  /** Bytes the engine's images take on disk (`docker system df`), or undefined if it will not say. */
-  async imagesBytes(): Promise<number | undefined> {
+  /**
+   * BuildKit's layer cache (records of type `regular`) that no build used for `olderThanMs`. Cache
+   * mounts (`exec.cachemount`: the compile cache, id `mesos-centos-ccache`, which the nightly reuses
+   * and ccache caps itself) are kept, as are records an image still uses (`shared`), internal and
+   * frontend records, and build contexts (`source.local`). Docker 20.10 turns each filter into
+   * `key==value` (no `type!=exec.cachemount`), hence the positive `type=regular`. Undefined when the
+   * engine has no BuildKit (no /build/prune).
+   */
+  async pruneBuildKitCache(olderThanMs: number): Promise<PrunedCache | undefined> {
+    const filters = { until: [`${Math.max(1, Math.floor(olderThanMs / 1000))}s`], type: ['regular'] };
     try {
-      const df = (await this.docker.df()) as { LayersSize?: number };
-      return df.LayersSize;
+      // dockerode's pruneBuilder (5.0.1) drops its options, and an unfiltered prune would take the
+      // compile cache with it: dial the endpoint with the filters ourselves.
+      const result = await new Promise<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>(
+        (resolve, reject) =>
+          this.docker.modem.dial(
+            {
+              path: '/build/prune?',
+              method: 'POST',
+              options: { filters },
+              statusCodes: { 200: true, 404: 'no BuildKit', 500: 'server error' },
+            },
+            (error, data) => (error ? reject(error) : resolve(data ?? {})),
+          ),
+      );
+      return { deleted: (result.CachesDeleted ?? []).length, reclaimedBytes: result.SpaceReclaimed ?? 0 };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw this.failed('cannot prune the BuildKit build cache', error);
+    }
+  }
+
+  /**
+   * Bytes the engine's images and BuildKit's build cache take on disk (`docker system df`); a field
+   * is undefined if the engine will not say.
+   */
+  async diskUsage(): Promise<{ images?: number; buildCache?: number }> {
+    try {
+      const df = (await this.docker.df()) as { LayersSize?: number; BuildCache?: { Size?: number }[] | null };
+      const buildCache = df.BuildCache?.reduce((sum, record) => sum + (record.Size ?? 0), 0);
+      return { images: df.LayersSize, buildCache: buildCache ?? (df.BuildCache === null ? 0 : undefined) };
     } catch {
-      return undefined;
+      return {};
     }
   }
 }

@@ -185,12 +185,12 @@ export function buildProgram(
   program
     .command('clean')
     .description(
-      "remove a run's containers and images from the engine and prune the pipeline's build cache older than --cache-max-age",
+      "remove a run's containers and images from the engine and prune build cache older than --cache-max-age; BuildKit cache mounts (the compile cache) stay",
     )
     .option('--run <id>', 'the run whose containers and images go (default: $MESOS_PIPELINE_RUN_ID)')
     .option(
       '--cache-max-age <duration>',
-      'prune pipeline build cache created longer ago than this: 24h, 3d',
+      "prune the pipeline's classic build cache created, and BuildKit layer cache last used, longer ago than this: 24h, 3d",
       DEFAULT_CACHE_MAX_AGE,
     )
     .option('-v, --verbose', 'show debug lines on stderr')

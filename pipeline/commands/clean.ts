@@ -19,8 +19,9 @@ function gigabytes(bytes: number): string {
 
 /**
  * `mesos-pipeline clean`: after a publish job on a long-lived runner, remove what the job made
- * (the containers and images labelled with its run id) and prune the pipeline's build cache older
- * than --cache-max-age, so the runner's disk does not fill night after night.
+ * (the containers and images labelled with its run id), prune the pipeline's classic-builder cache
+ * older than --cache-max-age and BuildKit's layer cache unused for that long (its cache mounts, the
+ * compile cache, stay), so the runner's disk does not fill night after night.
  */
 export async function runClean(flags: CleanFlags, runtime: Runtime): Promise<number> {
   const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
@@ -34,7 +35,7 @@ export async function runClean(flags: CleanFlags, runtime: Runtime): Promise<num
   const engine = new DockerEngineCleanup(docker, address);
   const out = (line: string): void => void runtime.stdout.write(`${line}\n`);
 
-  const before = await engine.imagesBytes();
+  const before = await engine.diskUsage();
   if (runId === undefined) {
     log.info('no run id (--run or MESOS_PIPELINE_RUN_ID): no run containers or images to remove');
   } else {
@@ -51,8 +52,21 @@ export async function runClean(flags: CleanFlags, runtime: Runtime): Promise<num
   out(
     `pruned ${pruned.deleted} images of build cache created before ${cutoff.toISOString()} (older than ${flags.cacheMaxAge}), ${gigabytes(pruned.reclaimedBytes)} reclaimed`,
   );
-  const after = await engine.imagesBytes();
-  if (before !== undefined && after !== undefined)
-    log.info(`engine ${address}: images take ${gigabytes(after)} (${gigabytes(before)} before cleaning)`);
+  const buildKit = await engine.pruneBuildKitCache(maxAgeMs);
+  if (buildKit === undefined) log.info(`engine ${address} has no BuildKit build cache to prune`);
+  else
+    out(
+      `pruned ${buildKit.deleted} records of BuildKit build cache unused for ${flags.cacheMaxAge}, ${gigabytes(buildKit.reclaimedBytes)} reclaimed; cache mounts (the compile cache) kept`,
+    );
+  const after = await engine.diskUsage();
+  if (before.images !== undefined && after.images !== undefined) {
+    const cacheNote =
+      before.buildCache !== undefined && after.buildCache !== undefined
+        ? `, BuildKit build cache ${gigabytes(after.buildCache)} (${gigabytes(before.buildCache)} before)`
+        : '';
+    log.info(
+      `engine ${address}: images take ${gigabytes(after.images)} (${gigabytes(before.images)} before cleaning)${cacheNote}`,
+    );
+  }
   return 0;
 }

@@ -126,7 +126,13 @@ export async function publish(
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
     status: deps.signal.aborted ? 'interrupted' : failed ? 'failed' : 'success',
-    options: { push: options.push, force: options.force, keep: options.keep },
+    options: {
+      push: options.push,
+      force: options.force,
+      keep: options.keep,
+      compileCache: shared.compileCache ?? true,
+      rebuildAfterMs: options.rebuildAfterMs,
+    },
     branches,
   };
 }

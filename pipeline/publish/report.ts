@@ -74,7 +74,19 @@ export const runReportSchema = z
     finishedAt: z.string(),
     durationMs: z.number(),
     status: z.enum(['success', 'failed', 'interrupted']),
-    options: z.object({ push: z.boolean(), force: z.boolean(), keep: z.boolean() }),
+    options: z.object({
+      push: z.boolean(),
+      force: z.boolean(),
+      keep: z.boolean(),
+      compileCache: z
+        .boolean()
+        .optional()
+        .describe('False with --no-compile-cache: builds neither read nor wrote the compile cache.'),
+      rebuildAfterMs: z
+        .number()
+        .optional()
+        .describe('--rebuild-after in milliseconds: an unchanged image older than this was rebuilt.'),
+    }),
     branches: z.array(branchReportSchema),
   })
   .describe('The run report of mesos-pipeline publish --report.');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { publish, runExitCode } from '../../../pipeline/publish/publish.js';
 import { INPUTS_LABEL } from '../../../pipeline/publish/inputs.js';
-import type { BranchReport } from '../../../pipeline/publish/report.js';
+import { runReportSchema, type BranchReport } from '../../../pipeline/publish/report.js';
 import { fakeRun, HOST, NAMESPACE, planOf, PUSH, REVISION_SPEC, sha, type FakeRun } from '../../helpers/fake-run.js';
 
 // publish() driven through its ports (fake engine, containers and registry): every outcome of a
@@ -207,6 +207,33 @@ describe('publish', () => {
     ]);
     expect(run.registry.calls).toEqual([]);
     expectCleanedUp(run);
+  });
+
+  it.each([
+    ['the defaults', {}, { rebuildAfterMs: 7 * 86_400_000 }, true],
+    ['--no-compile-cache --rebuild-after 36h', { compileCache: false }, { rebuildAfterMs: 36 * 3_600_000 }, false],
+  ])('records in the report the options that decide what is built: %s', async (_name, shared, options, cache) => {
+    const run = fakeRun();
+    const report = await publish(
+      planOf([master]),
+      run.deps,
+      { ...PUSH, force: true, ...options },
+      { ...run.shared, ...shared },
+      'run-1',
+    );
+    expect(report.options).toEqual({
+      push: true,
+      force: true,
+      keep: false,
+      compileCache: cache,
+      rebuildAfterMs: options.rebuildAfterMs,
+    });
+    expect(runReportSchema.parse(JSON.parse(JSON.stringify(report)))).toEqual(report);
+  });
+
+  it('still reads a report from before compileCache and rebuildAfterMs were recorded', () => {
+    const older = runReportSchema.shape.options.parse({ push: true, force: false, keep: false });
+    expect(older).toEqual({ push: true, force: false, keep: false });
   });
 });
 
