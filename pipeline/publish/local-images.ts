@@ -52,7 +52,8 @@ export async function removeLocalImages(
   for (const image of [...branch.images].reverse()) {
     const local = images.find((candidate) => candidate.name === image.name);
     if (!local) continue;
-    for (const ref of [image.tags.dated, local.imageId]) {
+    const ids = local.platforms ? local.platforms.map((platform) => platform.imageId) : [local.imageId];
+    for (const ref of [image.tags.dated, ...ids]) {
       await deps.engine
         .removeImage(ref)
         .catch((error: unknown) => deps.log.child(`${image.name}@${branch.branch}`).warn(errorMessage(error)));
