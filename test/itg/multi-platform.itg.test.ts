@@ -159,6 +159,8 @@ describe('multi-platform images (linux/amd64 + linux/arm64 under emulation)', ()
     const again = await runBuiltCli(publishArgs(family, namespace, report), env);
     expect(again.code).toBe(0);
     expect(again.stderr).not.toMatch(/building for/);
+    // No engine push either: the index is put again by manifest, no blob moves.
+    expect(again.stderr).not.toMatch(/pushed linux\//);
     expect(again.stderr).toContain('[1.11.x] unchanged');
   });
 
