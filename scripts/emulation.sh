@@ -24,8 +24,8 @@ foreign=${MP_EMULATE-$default_foreign}
 [ "$foreign" != "$host_arch" ] || exit 0
 
 case "$foreign" in
-  arm64) qemu=qemu-aarch64 ;;
-  amd64) qemu=qemu-x86_64 ;;
+  arm64) qemu="qemu-aarch64" ;;
+  amd64) qemu="qemu-x86_64" ;;
   *) die "MP_EMULATE must be amd64 or arm64, not '$foreign'" ;;
 esac
 

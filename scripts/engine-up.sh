@@ -247,8 +247,8 @@ main() {
   DOCKER_HOST="unix://$MP_SOCKET" MP_BASE_IMAGE="$MP_BASE_IMAGE" "$here/base-image.sh" "$host_arch" /bin/busybox
   "$here/emulation.sh"
   for foreign in amd64 arm64; do
-    [ "$foreign" != "$host_arch" ] && [ -x "$MP_STATE_DIR/busybox-$foreign/busybox" ] || continue
-    [ "${MP_EMULATE-x}" = "" ] && continue
+    if [ "$foreign" = "$host_arch" ] || [ ! -x "$MP_STATE_DIR/busybox-$foreign/busybox" ]; then continue; fi
+    if [ "${MP_EMULATE-x}" = "" ]; then continue; fi
     DOCKER_HOST="unix://$MP_SOCKET" MP_BASE_IMAGE="$MP_BASE_IMAGE" \
       "$here/base-image.sh" "$foreign" "$MP_STATE_DIR/busybox-$foreign/busybox"
     platforms="$platforms,linux/$foreign"

@@ -175,7 +175,13 @@ export class DockerImageEngine implements ImageEngine {
               noCache: request.noCache,
               platform: request.platform,
             }
-          : { context, dockerfile: LABELLED_DOCKERFILE, buildArgs, noCache: request.noCache, platform: request.platform },
+          : {
+              context,
+              dockerfile: LABELLED_DOCKERFILE,
+              buildArgs,
+              noCache: request.noCache,
+              platform: request.platform,
+            },
         (line) => onOutput(line.text, line.step ? 'step' : undefined),
         signal,
       );

@@ -26,7 +26,10 @@ export interface BuiltImage {
   name: string;
   /** The image ID; of a multi-platform image, its first platform's. */
   imageId: string;
-  /** Its inputs digest (its label), which a child's inputs include; of a multi-platform image, a digest of all platforms'. */
+  /**
+   * Its inputs digest (its label), which a child's inputs include; of a multi-platform image, a
+   * digest of all platforms'.
+   */
   inputs: string;
   /** Of an image that declares platforms: each platform's image, in the plan's order. */
   platforms?: PlatformImage[];
@@ -186,7 +189,10 @@ function smokeFailure(image: string, outcomes: readonly TestOutcome[], platform?
     'smoke',
     image,
     `${failed.length} smoke test${failed.length === 1 ? '' : 's'} failed${platform ? ` on ${platform}` : ''}: ${names}; first: ${failed[0]?.problems[0] ?? ''}`,
-    { tests: failed.map((f) => f.name), logTail: failed.find((f) => f.logTail)?.logTail ?? [] },
+    {
+      tests: failed.map((f) => (platform ? `${platform}: ${f.name}` : f.name)),
+      logTail: failed.find((f) => f.logTail)?.logTail ?? [],
+    },
   );
 }
 

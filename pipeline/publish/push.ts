@@ -193,7 +193,10 @@ class BranchPusher {
     }
   }
 
-  /** Every tag of the image points at its digest, read back from the registry; an index names every platform, each there. */
+  /**
+   * Every tag of the image points at its digest, read back from the registry; an index names every
+   * platform, and each platform's manifest is there.
+   */
   async verify(image: PlannedImage, digest: string): Promise<void> {
     if (image.platforms) await readBackIndex(this.registry, image, digest);
     for (const reference of pushOrder(image.tags)) {
@@ -222,7 +225,11 @@ async function readBackIndex(registry: Registry, image: PlannedImage, digest: st
     );
   const named = entries.map((entry) => entry.platform).join(', ');
   if (named !== (image.platforms ?? []).join(', '))
-    throw new BranchFailure('verify', image.name, `the index names ${named}, expected ${(image.platforms ?? []).join(', ')}`);
+    throw new BranchFailure(
+      'verify',
+      image.name,
+      `the index names ${named}, expected ${(image.platforms ?? []).join(', ')}`,
+    );
   for (const entry of entries)
     if ((await registry.digestOf(repository, entry.digest)) !== entry.digest)
       throw new BranchFailure('verify', image.name, `${repository}@${entry.digest} (${entry.platform}) is missing`);

@@ -142,9 +142,7 @@ export async function expectedInputsOf(branch: PlannedBranch, shared: RunShared)
     inputs.set(image.name, inputsDigest(image, context, image.base ? inputs.get(image.base) : undefined));
     // As branch-build.ts builds them: each platform on its base's image of that platform.
     for (const platform of image.platforms ?? []) {
-      const base = image.base
-        ? (inputs.get(platformKey(image.base, platform)) ?? inputs.get(image.base))
-        : undefined;
+      const base = image.base ? (inputs.get(platformKey(image.base, platform)) ?? inputs.get(image.base)) : undefined;
       inputs.set(platformKey(image.name, platform), inputsDigest(image, context, base, platform));
     }
   }
@@ -193,8 +191,7 @@ async function readConfig(
   repository: string,
   manifest: Manifest,
 ): Promise<{ imageId: string; labels: Record<string, string> } | undefined> {
-  const configDigest = (JSON.parse(manifest.bytes.toString('utf8')) as { config?: { digest?: string } }).config
-    ?.digest;
+  const configDigest = (JSON.parse(manifest.bytes.toString('utf8')) as { config?: { digest?: string } }).config?.digest;
   if (!configDigest) return undefined;
   const config = JSON.parse((await registry.getBlob(repository, configDigest)).toString('utf8')) as {
     config?: { Labels?: Record<string, string> | null };

@@ -1,3 +1,4 @@
+import type Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBuiltCli } from '../helpers/cli.js';
 import { copyFamily } from '../helpers/family-copy.js';
@@ -71,7 +72,9 @@ async function pullAndRun(ref: string, platform: string): Promise<string> {
       docker.modem.followProgress(stream, (done: Error | null) => (done ? reject(done) : resolve()));
     });
   });
-  const container = await docker.createContainer({ Image: ref, Cmd: ['uname', '-m'], platform } as never);
+  // `platform` is a query parameter of the create call, which @types/dockerode leaves out.
+  const options: Docker.ContainerCreateOptions & { platform: string } = { Image: ref, Cmd: ['uname', '-m'], platform };
+  const container = await docker.createContainer(options);
   try {
     await container.start();
     await container.wait();
