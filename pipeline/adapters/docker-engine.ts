@@ -147,7 +147,9 @@ export class DockerImageEngine implements ImageEngine {
     signal: AbortSignal | undefined,
   ): Promise<string> {
     const features = buildFeatures(original);
-    const buildArgs = { ...request.buildArgs };
+    // The engine's BuildKit (seen with dockerd 20.10) sets TARGETPLATFORM from the platform but
+    // leaves TARGETARCH empty: given here as for the classic builder.
+    const buildArgs = { ...(request.platform ? platformArgs(request.platform) : {}), ...request.buildArgs };
     // ccache reads CCACHE_DISABLE: it calls the compiler and neither reads nor writes the cache.
     if (request.compileCache === false && features.cacheMounts.length > 0) buildArgs[COMPILE_CACHE_OFF_ARG] = '1';
     if (request.baseImageId) {
