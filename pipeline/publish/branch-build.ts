@@ -221,7 +221,12 @@ export async function buildAndTestBranch(
       const base = image.base ? available.get(image.base) : undefined;
       if (image.platforms) {
         const platforms: PlatformImage[] = [];
-        images.push(combined(image.name, platforms));
+        // The image enters the branch's record once its first platform is built (a report never
+        // shows an image without an ID).
+        const at = images.length;
+        const record = (): void => {
+          images[at] = combined(image.name, platforms);
+        };
         // Each platform is built and smoke-tested before the next: a failure on any stops the branch.
         for (const platform of image.platforms) {
           deps.signal.throwIfAborted();
@@ -229,7 +234,7 @@ export async function buildAndTestBranch(
             buildImage(image, branch, baseFor(base, platform), deps, shared, stage, noCache.has(image.name), platform),
           );
           platforms.push({ platform, imageId: built.imageId, inputs: built.inputs, buildMs: built.buildMs });
-          images[images.length - 1] = combined(image.name, platforms);
+          record();
           const tested = await log.group(`smoke test ${platform}`, (stage) =>
             smokeTest(image, branch, built, deps, shared, stage, platform),
           );
@@ -238,11 +243,11 @@ export async function buildAndTestBranch(
             ...(tested.smokeMs !== undefined ? { smokeMs: tested.smokeMs } : {}),
             ...(tested.smoke ? { smoke: tested.smoke } : {}),
           };
-          images[images.length - 1] = combined(image.name, platforms);
+          record();
           if (!tested.smoke?.every((outcome) => outcome.ok))
             throw smokeFailure(image.name, tested.smoke ?? [], platform);
         }
-        available.set(image.name, images[images.length - 1] as TestedImage);
+        available.set(image.name, images[at] as TestedImage);
         continue;
       }
       // One group each under GitHub Actions: `[mesos-centos@1.11.x] build`, `... smoke test`.

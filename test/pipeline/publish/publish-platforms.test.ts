@@ -119,6 +119,27 @@ describe('publish, multi-platform images', () => {
     expect(run.containers.live.size).toBe(0);
   });
 
+  it('a build failing only on arm64 fails the branch at build; the report says which platform got how far', async () => {
+    const run = fakeRun();
+    run.engine.failBuild = (request) =>
+      request.platform === 'linux/arm64' && request.context.endsWith('/base') ? 'exec format error' : undefined;
+    const report = await publish(plan(), run.deps, PUSH, run.shared, 'run-1');
+    const branch = report.branches[0] as BranchReport;
+    expect(branch.failure).toMatchObject({ step: 'build', image: 'base' });
+    expect(run.engine.builds.map((build) => build.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(branch.images.map((image) => [image.name, image.status])).toEqual([
+      ['base', 'failed'],
+      ['app', 'skipped'],
+    ]);
+    expect(branch.images[0]?.imageId).toMatch(/^sha256:/);
+    expect(branch.images[0]?.platforms?.map((p) => [p.platform, p.passed, p.imageId !== undefined])).toEqual([
+      ['linux/amd64', true, true],
+      ['linux/arm64', undefined, false],
+    ]);
+    expect(run.registry.state()).toEqual({});
+    expect(run.engine.imageIds()).toEqual([]);
+  });
+
   it('a warm night re-tags the indexes: no build, no engine push, the same digests', async () => {
     const first = fakeRun();
     const yesterday = await publish(plan('2026-11-26'), first.deps, PUSH, first.shared, 'run-1');
