@@ -38,6 +38,11 @@ export interface BuildRequest {
   compileCache?: boolean | undefined;
   /** Run every step again rather than take it from the build cache (`docker build --no-cache`). */
   noCache?: boolean | undefined;
+  /**
+   * The platform to build for (`linux/arm64`): the engine's `platform` parameter. The built image
+   * must be of it, which the engine checks after the build. Undefined: the engine's own.
+   */
+  platform?: string | undefined;
 }
 
 export interface ImageDetails {
@@ -53,6 +58,8 @@ export interface ImageDetails {
   user: string;
   stopSignal: string | undefined;
   volumes: string[];
+  /** The image's platform as its config says (`linux/arm64`, `linux/arm/v7`), when it says. */
+  platform?: string | undefined;
 }
 
 export interface EngineInfo {
@@ -112,6 +119,8 @@ export interface ContainerSpec {
   /** Anonymous volumes, removed with the container. */
   volumes?: string[] | undefined;
   cgroupns?: 'host' | 'private' | undefined;
+  /** The image's platform (`linux/arm64`), for the engine's create call: run under emulation if need be. */
+  platform?: string | undefined;
 }
 
 export interface ExecResult {

@@ -3,7 +3,9 @@
 #   - a real dockerd (Debian's docker.io) on its own socket, data root, exec root and bridge,
 #   - three real registries (Debian's docker-registry) on 127.0.0.1: one open, one with htpasswd,
 #     one with token auth (Docker Hub's flow) and our token service (scripts/token-service.mjs),
-#   - a FROM-scratch busybox base image, since no public registry is reachable here.
+#   - a FROM-scratch busybox base image, since no public registry is reachable here,
+#   - emulation of the other architecture (scripts/emulation.sh; MP_EMULATE= skips it) and a base
+#     image per architecture, $MP_BASE_IMAGE-amd64 and $MP_BASE_IMAGE-arm64, for multi-platform tests.
 # Idempotent: what already answers is left alone, so a second run is a fast no-op. Survives
 # what a killed session leaves behind: stale pid files, sockets, mounts and bridge.
 set -euo pipefail
@@ -16,7 +18,7 @@ MP_NODE=${MP_NODE:-$(command -v node || true)}
 
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || die "dockerd needs root: run this script as root or install sudo"
-  exec sudo --preserve-env=MP_STATE_DIR,MP_BRIDGE,MP_BRIDGE_CIDR,MP_REGISTRY_PORT,MP_AUTH_REGISTRY_PORT,MP_TOKEN_REGISTRY_PORT,MP_TOKEN_SERVICE_PORT,MP_TOKEN_LIFETIME,MP_BASE_IMAGE \
+  exec sudo --preserve-env=MP_STATE_DIR,MP_BRIDGE,MP_BRIDGE_CIDR,MP_REGISTRY_PORT,MP_AUTH_REGISTRY_PORT,MP_TOKEN_REGISTRY_PORT,MP_TOKEN_SERVICE_PORT,MP_TOKEN_LIFETIME,MP_BASE_IMAGE,MP_EMULATE \
     MP_SOCKET_GROUP="$(id -g)" MP_NODE="$MP_NODE" "$0" "$@"
 fi
 
@@ -238,6 +240,19 @@ main() {
   start_token_service
   start_registry registry-token "$MP_TOKEN_REGISTRY_PORT"
   DOCKER_HOST="unix://$MP_SOCKET" MP_BASE_IMAGE="$MP_BASE_IMAGE" "$here/base-image.sh"
+  # One base image per architecture the engine can run: the host's, and the emulated one.
+  local host_arch platforms foreign
+  host_arch=$(dpkg --print-architecture)
+  platforms="linux/$host_arch"
+  DOCKER_HOST="unix://$MP_SOCKET" MP_BASE_IMAGE="$MP_BASE_IMAGE" "$here/base-image.sh" "$host_arch" /bin/busybox
+  "$here/emulation.sh"
+  for foreign in amd64 arm64; do
+    if [ "$foreign" = "$host_arch" ] || [ ! -x "$MP_STATE_DIR/busybox-$foreign/busybox" ]; then continue; fi
+    if [ "${MP_EMULATE-x}" = "" ]; then continue; fi
+    DOCKER_HOST="unix://$MP_SOCKET" MP_BASE_IMAGE="$MP_BASE_IMAGE" \
+      "$here/base-image.sh" "$foreign" "$MP_STATE_DIR/busybox-$foreign/busybox"
+    platforms="$platforms,linux/$foreign"
+  done
 
   local token_env="$TOKEN_DIR/env"
   {
@@ -262,6 +277,7 @@ main() {
     echo "MP_AUTH_PASSWORD_FILE=$MP_STATE_DIR/auth/password"
     cat "$token_env"
     echo "MP_BASE_IMAGE=$MP_BASE_IMAGE"
+    echo "MP_PLATFORMS=$platforms"
   } >"$tmp"
   mv "$tmp" "$MP_ENV_FILE"
   chmod 0644 "$MP_ENV_FILE"

@@ -15,6 +15,8 @@ export interface BuildKitRequest {
   labels?: Record<string, string> | undefined;
   /** Run every step again (`--no-cache`); cache mounts keep their content. */
   noCache?: boolean | undefined;
+  /** The target platform (`linux/arm64`); BuildKit sets TARGETARCH and friends from it. */
+  platform?: string | undefined;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function buildWithBuildKit(
           ...(request.labels ? { labels: request.labels } : {}),
           buildid: buildId,
           ...(request.noCache ? { nocache: true } : {}),
+          ...(request.platform ? { platform: request.platform } : {}),
           rm: true,
           forcerm: true,
         },

@@ -196,6 +196,8 @@ export class DockerContainers implements ContainerRuntime {
     if (spec.cmd) options.Cmd = spec.cmd;
     if (spec.entrypoint) options.Entrypoint = spec.entrypoint;
     if (spec.user) options.User = spec.user;
+    // A query parameter (API 1.41): the engine checks the image is of it and runs it, emulated if need be.
+    if (spec.platform) (options as Docker.ContainerCreateOptions & { platform?: string }).platform = spec.platform;
     try {
       const container = await this.docker.createContainer(options);
       this.live.add(container.id);

@@ -116,7 +116,23 @@ export class DockerImageEngine implements ImageEngine {
       ? await this.buildKitBuild(request, original, onOutput, signal)
       : await this.classicBuild(request, original, onOutput, signal);
     if (request.baseImageId) await this.checkLayeredOn(id, request.baseImageId);
+    if (request.platform) await this.checkPlatform(id, request.platform);
     return id;
+  }
+
+  /**
+   * The classic builder given a platform still takes a local FROM image of another platform, runs
+   * its steps natively and labels the result with that other platform: an "arm64" image that is
+   * amd64. Checked here, so such an image never reaches its smoke tests or the registry.
+   */
+  private async checkPlatform(imageId: string, platform: string): Promise<void> {
+    const image = await this.inspectImage(imageId);
+    if (!image) throw new WorkError('build', `cannot check the platform of ${imageId}: it is gone from the engine`);
+    if (image.platform !== undefined && samePlatform(image.platform, platform)) return;
+    throw new WorkError(
+      'build',
+      `the image built for ${platform} is ${image.platform ?? 'of an unknown platform'}: its FROM image is not of ${platform} (name a base of that platform, e.g. FROM image-\${TARGETARCH})`,
+    );
   }
 
   /**
@@ -131,7 +147,9 @@ export class DockerImageEngine implements ImageEngine {
     signal: AbortSignal | undefined,
   ): Promise<string> {
     const features = buildFeatures(original);
-    const buildArgs = { ...request.buildArgs };
+    // The engine's BuildKit (seen with dockerd 20.10) sets TARGETPLATFORM from the platform but
+    // leaves TARGETARCH empty: given here as for the classic builder.
+    const buildArgs = { ...(request.platform ? platformArgs(request.platform) : {}), ...request.buildArgs };
     // ccache reads CCACHE_DISABLE: it calls the compiler and neither reads nor writes the cache.
     if (request.compileCache === false && features.cacheMounts.length > 0) buildArgs[COMPILE_CACHE_OFF_ARG] = '1';
     if (request.baseImageId) {
@@ -151,8 +169,21 @@ export class DockerImageEngine implements ImageEngine {
       return await buildWithBuildKit(
         this.docker,
         dockerfile === undefined
-          ? { context, dockerfile: 'Dockerfile', buildArgs, labels: request.labels, noCache: request.noCache }
-          : { context, dockerfile: LABELLED_DOCKERFILE, buildArgs, noCache: request.noCache },
+          ? {
+              context,
+              dockerfile: 'Dockerfile',
+              buildArgs,
+              labels: request.labels,
+              noCache: request.noCache,
+              platform: request.platform,
+            }
+          : {
+              context,
+              dockerfile: LABELLED_DOCKERFILE,
+              buildArgs,
+              noCache: request.noCache,
+              platform: request.platform,
+            },
         (line) => onOutput(line.text, line.step ? 'step' : undefined),
         signal,
       );
@@ -183,7 +214,10 @@ export class DockerImageEngine implements ImageEngine {
       // rm/forcerm: intermediate containers go away even when a step fails; the layers they
       // produced stay as the build cache.
       stream = await this.docker.buildImage(context, {
-        buildargs: request.buildArgs,
+        // The classic builder sets no TARGETARCH and friends (BuildKit does): given here, so one
+        // Dockerfile can pick its per-architecture base and downloads under both builders.
+        buildargs: request.platform ? { ...platformArgs(request.platform), ...request.buildArgs } : request.buildArgs,
+        ...(request.platform ? { platform: request.platform } : {}),
         ...labelling,
         rm: true,
         forcerm: true,
@@ -318,6 +352,7 @@ export class DockerImageEngine implements ImageEngine {
         user: config.User ?? '',
         stopSignal: config.StopSignal,
         volumes: Object.keys(config.Volumes ?? {}),
+        ...(platformOf(data) ? { platform: platformOf(data) } : {}),
       };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -483,4 +518,22 @@ export class DockerImageEngine implements ImageEngine {
       throw new WorkError('cleanup', `cannot remove ${idOrRef}: ${engineErrorText(error)}`, { cause: error });
     }
   }
+}
+
+/** `linux/arm64` (or `linux/arm/v7`) from an image inspect answer, when it names an architecture. */
+function platformOf(data: { Os?: string; Architecture?: string; Variant?: string }): string | undefined {
+  if (!data.Architecture) return undefined;
+  return [data.Os || 'linux', data.Architecture, ...(data.Variant ? [data.Variant] : [])].join('/');
+}
+
+/** Equal platforms, where an arm64 image without a variant is arm64/v8 (containerd's normalisation). */
+export function samePlatform(a: string, b: string): boolean {
+  const normal = (platform: string): string => platform.replace(/^(\w+\/arm64)\/v8$/, '$1');
+  return normal(a) === normal(b);
+}
+
+/** The build args BuildKit sets for a target platform, for the classic builder, which does not. */
+export function platformArgs(platform: string): Record<string, string> {
+  const [os = '', arch = '', variant = ''] = platform.split('/');
+  return { TARGETPLATFORM: platform, TARGETOS: os, TARGETARCH: arch, TARGETVARIANT: variant };
 }

@@ -1,4 +1,5 @@
 import { loadFamily, type Family, type SmokeValidator } from '../family/family.js';
+import { narrowPlatforms, PLATFORMS_ENV } from '../family/platform-filter.js';
 import { eligibleBranches, selectBranches } from '../plan/branches.js';
 import { makePlan, type Plan } from '../plan/plan.js';
 import { portableImagesDir } from '../family/family-location.js';
@@ -19,7 +20,8 @@ export async function buildPlan(
   validateSmoke?: SmokeValidator,
 ): Promise<LocatedPlan> {
   // The family is local input: validate it before reaching out to the network.
-  const family = await loadFamily(settings.imagesDir, validateSmoke);
+  // MESOS_PIPELINE_PLATFORMS narrows the declared platforms (the nightly: linux/amd64 for now).
+  const family = narrowPlatforms(await loadFamily(settings.imagesDir, validateSmoke), runtime.env[PLATFORMS_ENV]);
   const refs = await runtime.git.listRefs(settings.repo, runtime.signal);
   const eligible = eligibleBranches(refs, settings.minVersion);
   const branches = selectBranches(eligible, settings.branches, settings.repo, settings.minVersion);

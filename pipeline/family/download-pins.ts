@@ -7,6 +7,12 @@ import { DockerfileParser } from 'dockerfile-ast';
 //   RUN curl -fsSL "$X_URL" -o /tmp/x.tgz && echo "$X_SHA256  /tmp/x.tgz" | sha256sum -c - && ...
 //
 // A further digest may be optional: `if [ -n "$X_SHA256" ]; then echo ... | sha256sum -c -; fi`.
+// A download that differs per architecture pins each one, the RUN picking by TARGETARCH:
+//
+//   ARG X_SHA256_AMD64=<hex>  ARG X_SHA256_ARM64=<hex>
+//   RUN case "${TARGETARCH:-amd64}" in amd64) X_SHA256=$X_SHA256_AMD64 ;; ... esac && curl ...
+//
+// and the value of X_SHA256 for a build is then that of its architecture (TARGETARCH, default amd64).
 // `publish` reads this before building, so an empty pin stops the run in seconds, not after the
 // compile that comes before the download.
 
@@ -57,6 +63,12 @@ export function argDefaultsOf(dockerfile: string): Map<string, string | undefine
 /** The downloads of a Dockerfile and the digest checks of each, with this build's values. */
 export function downloadsOf(dockerfile: string, buildArgs: Readonly<Record<string, string>> = {}): Download[] {
   const defaults = argDefaultsOf(dockerfile);
+  const arch = (buildArgs.TARGETARCH || 'amd64').toUpperCase();
+  // A per-architecture pin stands for the digest arg the RUN sets from it.
+  const argOf = (arg: string): string =>
+    buildArgs[arg] === undefined && defaults.get(arg) === undefined && defaults.has(`${arg}_${arch}`)
+      ? `${arg}_${arch}`
+      : arg;
   const valueOf = (arg: string): string => buildArgs[arg] ?? defaults.get(arg) ?? '';
   const downloads: Download[] = [];
   for (const instruction of DockerfileParser.parse(dockerfile).getInstructions()) {
@@ -71,13 +83,14 @@ export function downloadsOf(dockerfile: string, buildArgs: Readonly<Record<strin
           `"\\$(${prefix}_SHA(1|256|512))  ${escapeRegex(file)}" \\| sha(1|256|512)sum -c -`,
           'g',
         );
-        for (const [, arg = '', bits = '', tool = ''] of run.matchAll(sums)) {
+        for (const [, named = '', bits = '', tool = ''] of run.matchAll(sums)) {
+          const arg = argOf(named);
           checks.push({
             arg,
             algorithm: `sha${bits}` as DigestAlgorithm,
             tool: `sha${tool}`,
             value: valueOf(arg),
-            optional: run.includes(`if [ -n "$${arg}" ]; then`),
+            optional: run.includes(`if [ -n "$${named}" ]; then`),
           });
         }
         const fingerprint = `${prefix}_FINGERPRINT`;

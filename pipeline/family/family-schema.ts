@@ -43,6 +43,17 @@ export const hostDeclarationSchema = z
   })
   .strict();
 
+/** `os/arch` or `os/arch/variant` as the engine's `platform` parameter and OCI indexes name it. */
+export const platformSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/,
+    'must be a platform such as linux/amd64 or linux/arm64 (os/arch, optionally /variant)',
+  );
+
+/** The platform an image is built for when images.json names none. */
+export const DEFAULT_PLATFORMS: readonly string[] = ['linux/amd64'];
+
 export const imageEntrySchema = z
   .object({
     name: imageName,
@@ -50,6 +61,15 @@ export const imageEntrySchema = z
     base: imageName.optional(),
     /** What a host must offer to run this image's service tests (default: anything). */
     host: hostDeclarationSchema.optional(),
+    /**
+     * The platforms to build, smoke-test and publish as one image index (default linux/amd64, a
+     * single image as before). A child may name only platforms its base is built for.
+     */
+    platforms: z
+      .array(platformSchema)
+      .min(1, 'must name at least one platform; leave the field out for linux/amd64')
+      .refine((platforms) => new Set(platforms).size === platforms.length, 'must not name a platform twice')
+      .optional(),
   })
   .strict();
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfigError, errorMessage } from '../errors.js';
 import { orderImages } from './build-order.js';
 import { dockerfileProblems } from './dockerfile-rules.js';
-import { familySchema, type HostDeclaration, type ImageEntry } from './family-schema.js';
+import { DEFAULT_PLATFORMS, familySchema, type HostDeclaration, type ImageEntry } from './family-schema.js';
 import { combineNeeds, describeHost, imageNeeds } from './host-needs.js';
 import { zodProblems } from './zod-problems.js';
 
@@ -22,6 +22,8 @@ export interface ImageSpec {
   smokeFile: string;
   /** What a host must offer to run its service tests, as images.json declares it. */
   host?: HostDeclaration | undefined;
+  /** The platforms images.json declares; undefined: linux/amd64 as a single image (DEFAULT_PLATFORMS). */
+  platforms?: string[] | undefined;
 }
 
 /** A validated image family: the images in build order (every image after its base). */
@@ -57,6 +59,13 @@ function structuralProblems(entries: readonly ImageEntry[]): string[] {
   });
   const names = [...first.keys()];
   entries.forEach((entry, index) => {
+    const base = entry.base === undefined ? undefined : entries.find((candidate) => candidate.name === entry.base);
+    const basePlatforms = base?.platforms ?? DEFAULT_PLATFORMS;
+    const missing = (entry.platforms ?? DEFAULT_PLATFORMS).filter((platform) => !basePlatforms.includes(platform));
+    if (base && missing.length > 0)
+      problems.push(
+        `images[${index}].platforms: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not among the platforms of its base ${base.name} (${basePlatforms.join(', ')}); a child is built on its base for each platform`,
+      );
     if (entry.base !== undefined && !first.has(entry.base)) {
       problems.push(`images[${index}].base: unknown image "${entry.base}"; the images are ${names.join(', ')}`);
     }
@@ -174,6 +183,7 @@ export async function loadFamily(dirArg: string, validateSmoke?: SmokeValidator)
         dockerfile: path.join(context, 'Dockerfile'),
         smokeFile: smokeFile ?? path.join(context, SMOKE_FILES[0]),
         ...(entry.host ? { host: entry.host } : {}),
+        ...(entry.platforms ? { platforms: entry.platforms } : {}),
       };
     }),
   );

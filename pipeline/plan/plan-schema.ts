@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { platformSchema } from '../family/family-schema.js';
 import { planProblems } from './plan-check.js';
 import { PLAN_VERSION } from './plan.js';
 
@@ -19,6 +20,7 @@ const plannedImageSchema = z.object({
   }),
   buildArgs: z.record(z.string(), z.string()),
   labels: z.record(z.string(), z.string()),
+  platforms: z.array(platformSchema).min(1).optional(),
 });
 
 const planShape = z.object({

@@ -33,6 +33,12 @@ export interface PlannedImage {
   buildArgs: Record<string, string>;
   /** OCI labels every image carries. */
   labels: Record<string, string>;
+  /**
+   * The platforms images.json declares for it (`linux/amd64`, `linux/arm64`): each is built and
+   * smoke-tested, and the tags get one image index naming them all. Absent: one linux/amd64 image,
+   * built and pushed as before (plan format 2 without the field).
+   */
+  platforms?: string[];
 }
 
 export interface PlannedBranch {
@@ -102,6 +108,7 @@ export function makePlan(input: PlanInput): Plan {
       ...(image.base ? { base: image.base } : {}),
       context: planContext(input.family, image.context),
       tags: mapTagSet(tags, (tag) => formatImageRef(imageRef(input.registry, image.name, tag))),
+      ...(image.platforms ? { platforms: [...image.platforms] } : {}),
       buildArgs: { GIT_REPO: input.repo, GIT_SHA: resolved.sha, GIT_BRANCH: resolved.branch, VERSION: version },
       labels: {
         'org.opencontainers.image.title': image.name,

@@ -1,3 +1,4 @@
+import { DEFAULT_PLATFORMS } from '../family/family-schema.js';
 import { describeHost } from '../family/host-needs.js';
 import { pushOrder } from '../../tags/index.js';
 import type { Plan } from './plan.js';
@@ -18,17 +19,18 @@ function table(rows: string[][]): string {
 export function renderPlan(plan: Plan): string {
   const head = `date ${plan.date}  registry ${plan.registry}  repo ${plan.repo}`;
   if (plan.branches.length === 0) return `${head}\n(no eligible branches)\n`;
-  const rows: string[][] = [['BRANCH', 'SHA', 'VERSION', 'HOST (service tests)', 'IMAGE', 'TAGS']];
+  const rows: string[][] = [['BRANCH', 'SHA', 'VERSION', 'HOST (service tests)', 'IMAGE', 'PLATFORMS', 'TAGS']];
   for (const branch of plan.branches) {
     branch.images.forEach((image, index) => {
       const tags = pushOrder(image.tags)
         .map((ref) => ref.slice(ref.lastIndexOf(':') + 1))
         .join(', ');
       const name = image.base ? `${image.name} (on ${image.base})` : image.name;
+      const platforms = (image.platforms ?? DEFAULT_PLATFORMS).join(',');
       rows.push(
         index === 0
-          ? [branch.branch, branch.sha.slice(0, 12), branch.version, describeHost(branch.host), name, tags]
-          : ['', '', '', '', name, tags],
+          ? [branch.branch, branch.sha.slice(0, 12), branch.version, describeHost(branch.host), name, platforms, tags]
+          : ['', '', '', '', name, platforms, tags],
       );
     });
   }

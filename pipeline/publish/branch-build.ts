@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { errorMessage } from '../errors.js';
 import { LineTail, type Logger } from '../log.js';
 import type { PlannedBranch, PlannedImage } from '../plan/plan.js';
+import { runtimeFor } from '../smoke/platform-runtime.js';
 import { runSmokeTests } from '../smoke/run-smoke.js';
 import type { TestOutcome } from '../smoke/outcome.js';
 import { expand, type TemplateValues } from '../smoke/template.js';
@@ -8,12 +10,29 @@ import { BranchFailure } from './branch-failure.js';
 import type { PublishDeps, RunShared } from './context.js';
 import { BASE_IMAGE_LABEL, INPUTS_LABEL, RUN_LABEL, inputsDigest } from './inputs.js';
 
+/** One platform's image of a multi-platform image, as this run built and tested it. */
+export interface PlatformImage {
+  platform: string;
+  imageId: string;
+  /** Its inputs digest (its label): the image's inputs for this platform. */
+  inputs: string;
+  buildMs: number;
+  smokeMs?: number;
+  smoke?: TestOutcome[];
+}
+
 /** An image in the engine that a child can be built FROM: built in this run, or pulled by digest. */
 export interface BuiltImage {
   name: string;
+  /** The image ID; of a multi-platform image, its first platform's. */
   imageId: string;
-  /** Its inputs digest (its label), which a child's inputs include. */
+  /**
+   * Its inputs digest (its label), which a child's inputs include; of a multi-platform image, a
+   * digest of all platforms'.
+   */
   inputs: string;
+  /** Of an image that declares platforms: each platform's image, in the plan's order. */
+  platforms?: PlatformImage[];
 }
 
 /** An image this run built, and what its smoke tests said once they ran. */
@@ -56,9 +75,10 @@ async function buildImage(
   shared: RunShared,
   log: Logger,
   noCache: boolean,
+  platform?: string,
 ): Promise<TestedImage> {
   if (image.base && !base) throw new BranchFailure('build', image.name, `base image ${image.base} was not built`);
-  const inputs = inputsDigest(image, await shared.contextDigest(image.name, image.context), base?.inputs);
+  const inputs = inputsDigest(image, await shared.contextDigest(image.name, image.context), base?.inputs, platform);
   const buildArgs = { ...image.buildArgs, ...(base ? { BASE_IMAGE: base.imageId } : {}) };
   const labels = {
     ...image.labels,
@@ -70,7 +90,7 @@ async function buildImage(
   const tail = new LineTail(40);
   const started = deps.clock.now().getTime();
   log.info(
-    `building from ${image.context} at ${branch.sha.slice(0, 12)}${base ? ` on ${base.imageId.slice(0, 19)}` : ''}${noCache ? ', every step again (no build cache)' : ''}`,
+    `building${platform ? ` for ${platform}` : ''} from ${image.context} at ${branch.sha.slice(0, 12)}${base ? ` on ${base.imageId.slice(0, 19)}` : ''}${noCache ? ', every step again (no build cache)' : ''}`,
   );
   let imageId: string;
   try {
@@ -82,6 +102,7 @@ async function buildImage(
         baseImageId: base?.imageId,
         compileCache: shared.compileCache,
         noCache,
+        ...(platform ? { platform } : {}),
       },
       (line, kind) => {
         tail.push(line);
@@ -110,6 +131,7 @@ async function smokeTest(
   deps: PublishDeps,
   shared: RunShared,
   log: Logger,
+  platform?: string,
 ): Promise<TestedImage> {
   const spec = shared.smokeSpecs.get(image.name);
   if (!spec) throw new BranchFailure('smoke', image.name, `no smoke spec for ${image.name}`);
@@ -117,9 +139,9 @@ async function smokeTest(
   if (!details)
     throw new BranchFailure('smoke', image.name, `the image ${built.imageId} just built is gone from the engine`);
   const started = deps.clock.now().getTime();
-  log.info('smoke-testing');
+  log.info(`smoke-testing${platform ? ` on ${platform}` : ''}`);
   const result = await runSmokeTests(expand(spec, templateValues(branch, image)), details, {
-    runtime: deps.containers,
+    runtime: runtimeFor(deps.containers, platform),
     cgroups: deps.cgroups,
     clock: deps.clock,
     log,
@@ -130,14 +152,47 @@ async function smokeTest(
   return { ...built, smokeMs, smoke: result.outcomes };
 }
 
-function smokeFailure(image: string, outcomes: readonly TestOutcome[]): BranchFailure {
+/** A platform's base: that platform's image of a multi-platform base, or a single base (linux/amd64). */
+function baseFor(base: BuiltImage | undefined, platform: string): BuiltImage | undefined {
+  if (!base?.platforms) return base;
+  const match = base.platforms.find((candidate) => candidate.platform === platform);
+  return match ? { name: base.name, imageId: match.imageId, inputs: match.inputs } : undefined;
+}
+
+/** The image of all platforms as one: summed durations, every outcome named after its platform. */
+function combined(name: string, platforms: PlatformImage[]): TestedImage {
+  const first = platforms[0];
+  const tested = platforms.every((platform) => platform.smoke !== undefined);
+  return {
+    name,
+    imageId: first?.imageId ?? '',
+    inputs: `sha256:${createHash('sha256')
+      .update(JSON.stringify(platforms.map((platform) => [platform.platform, platform.inputs])))
+      .digest('hex')}`,
+    buildMs: platforms.reduce((sum, platform) => sum + platform.buildMs, 0),
+    ...(tested
+      ? {
+          smokeMs: platforms.reduce((sum, platform) => sum + (platform.smokeMs ?? 0), 0),
+          smoke: platforms.flatMap((platform) =>
+            (platform.smoke ?? []).map((outcome) => ({ ...outcome, name: `${platform.platform}: ${outcome.name}` })),
+          ),
+        }
+      : {}),
+    platforms,
+  };
+}
+
+function smokeFailure(image: string, outcomes: readonly TestOutcome[], platform?: string): BranchFailure {
   const failed = outcomes.filter((outcome) => !outcome.ok);
   const names = failed.map((f) => `"${f.name}"`).join(', ');
   return new BranchFailure(
     'smoke',
     image,
-    `${failed.length} smoke test${failed.length === 1 ? '' : 's'} failed: ${names}; first: ${failed[0]?.problems[0] ?? ''}`,
-    { tests: failed.map((f) => f.name), logTail: failed.find((f) => f.logTail)?.logTail ?? [] },
+    `${failed.length} smoke test${failed.length === 1 ? '' : 's'} failed${platform ? ` on ${platform}` : ''}: ${names}; first: ${failed[0]?.problems[0] ?? ''}`,
+    {
+      tests: failed.map((f) => (platform ? `${platform}: ${f.name}` : f.name)),
+      logTail: failed.find((f) => f.logTail)?.logTail ?? [],
+    },
   );
 }
 
@@ -164,6 +219,37 @@ export async function buildAndTestBranch(
       deps.signal.throwIfAborted();
       const log = deps.log.child(`${image.name}@${branch.branch}`);
       const base = image.base ? available.get(image.base) : undefined;
+      if (image.platforms) {
+        const platforms: PlatformImage[] = [];
+        // The image enters the branch's record once its first platform is built (a report never
+        // shows an image without an ID).
+        const at = images.length;
+        const record = (): void => {
+          images[at] = combined(image.name, platforms);
+        };
+        // Each platform is built and smoke-tested before the next: a failure on any stops the branch.
+        for (const platform of image.platforms) {
+          deps.signal.throwIfAborted();
+          const built = await log.group(`build ${platform}`, (stage) =>
+            buildImage(image, branch, baseFor(base, platform), deps, shared, stage, noCache.has(image.name), platform),
+          );
+          platforms.push({ platform, imageId: built.imageId, inputs: built.inputs, buildMs: built.buildMs });
+          record();
+          const tested = await log.group(`smoke test ${platform}`, (stage) =>
+            smokeTest(image, branch, built, deps, shared, stage, platform),
+          );
+          platforms[platforms.length - 1] = {
+            ...(platforms[platforms.length - 1] as PlatformImage),
+            ...(tested.smokeMs !== undefined ? { smokeMs: tested.smokeMs } : {}),
+            ...(tested.smoke ? { smoke: tested.smoke } : {}),
+          };
+          record();
+          if (!tested.smoke?.every((outcome) => outcome.ok))
+            throw smokeFailure(image.name, tested.smoke ?? [], platform);
+        }
+        available.set(image.name, images[at] as TestedImage);
+        continue;
+      }
       // One group each under GitHub Actions: `[mesos-centos@1.11.x] build`, `... smoke test`.
       const built = await log.group('build', (stage) =>
         buildImage(image, branch, base, deps, shared, stage, noCache.has(image.name)),

@@ -20,7 +20,12 @@ const VOLATILE_LABELS = new Set(['org.opencontainers.image.created']);
  * labels (all but the creation time) and, for a child, its base's own inputs digest. Equal digests
  * mean the same build; the skip-unchanged check compares it with the label of the published image.
  */
-export function inputsDigest(image: PlannedImage, contextDigest: string, baseInputs: string | undefined): string {
+export function inputsDigest(
+  image: PlannedImage,
+  contextDigest: string,
+  baseInputs: string | undefined,
+  platform?: string,
+): string {
   const sorted = (record: Record<string, string>): [string, string][] =>
     Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
   const document = {
@@ -29,6 +34,8 @@ export function inputsDigest(image: PlannedImage, contextDigest: string, baseInp
     buildArgs: sorted(image.buildArgs),
     labels: sorted(image.labels).filter(([key]) => !VOLATILE_LABELS.has(key)),
     base: baseInputs ?? null,
+    // Only for images that declare platforms: a single image's digest stays what it always was.
+    ...(platform === undefined ? {} : { platform }),
   };
   return `sha256:${createHash('sha256').update(JSON.stringify(document)).digest('hex')}`;
 }

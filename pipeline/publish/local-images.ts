@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { PlannedBranch } from '../plan/plan.js';
-import type { BuiltImage } from './branch-build.js';
+import type { BuiltImage, PlatformImage } from './branch-build.js';
 import { BranchFailure } from './branch-failure.js';
 import type { PublishDeps } from './context.js';
 import { INPUTS_LABEL } from './inputs.js';
@@ -25,6 +25,31 @@ export async function pullReusedBases(
     const floating = branch.images.find((candidate) => candidate.name === image.base)?.tags.floating as string;
     const byDigest = `${floating.slice(0, floating.lastIndexOf(':'))}@${base.published.manifest.digest}`;
     const log = deps.log.child(`${image.base}@${branch.branch}`);
+    const repository = floating.slice(0, floating.lastIndexOf(':'));
+    if (base.published.platforms) {
+      // A multi-platform base: each platform's image by its own digest, for that platform's child build.
+      const platforms: PlatformImage[] = [];
+      for (const platform of base.published.platforms) {
+        const ref = `${repository}@${platform.manifest.digest}`;
+        log.info(`pulling ${ref} (${platform.platform}) for ${image.name} to build on`);
+        const pulledId = await deps.engine
+          .pull(ref, deps.credentials, engineOutput(log), deps.signal)
+          .catch((error: unknown) => {
+            throw new BranchFailure('pull', image.base, errorMessage(error), { cause: error });
+          });
+        if (pulledId !== platform.imageId)
+          throw new BranchFailure('pull', image.base, `pulled ${ref} as ${pulledId}, expected ${platform.imageId}`);
+        platforms.push({
+          platform: platform.platform,
+          imageId: pulledId,
+          inputs: platform.labels[INPUTS_LABEL] ?? '',
+          buildMs: 0,
+        });
+      }
+      const first = platforms[0] as PlatformImage;
+      pulled.set(image.base, { name: image.base, imageId: first.imageId, inputs: first.inputs, platforms });
+      continue;
+    }
     log.info(`pulling ${byDigest} for ${image.name} to build on`);
     const imageId = await deps.engine
       .pull(byDigest, deps.credentials, engineOutput(log), deps.signal)
@@ -52,7 +77,8 @@ export async function removeLocalImages(
   for (const image of [...branch.images].reverse()) {
     const local = images.find((candidate) => candidate.name === image.name);
     if (!local) continue;
-    for (const ref of [image.tags.dated, local.imageId]) {
+    const ids = local.platforms ? local.platforms.map((platform) => platform.imageId) : [local.imageId];
+    for (const ref of [image.tags.dated, ...ids]) {
       await deps.engine
         .removeImage(ref)
         .catch((error: unknown) => deps.log.child(`${image.name}@${branch.branch}`).warn(errorMessage(error)));

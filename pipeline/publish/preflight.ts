@@ -77,11 +77,17 @@ export async function preflight(
   const seen = new Set<string>();
   for (const branch of plan.branches) {
     for (const image of branch.images) {
-      for (const problem of unpinnedDownloads(await dockerfileOf(image.name), image.buildArgs)) {
-        const phrase = `${image.name}: ${problem}`;
-        if (!seen.has(phrase)) problems.push(phrase);
-        seen.add(phrase);
-      }
+      // Each platform's build: its own architecture's pins (TARGETARCH, as the builder sets it).
+      const builds = (image.platforms ?? [undefined]).map((platform) => ({
+        platform,
+        args: platform ? { ...image.buildArgs, TARGETARCH: platform.split('/')[1] ?? '' } : image.buildArgs,
+      }));
+      for (const { platform, args } of builds)
+        for (const problem of unpinnedDownloads(await dockerfileOf(image.name), args)) {
+          const phrase = `${image.name}${platform && image.platforms?.length !== 1 ? ` (${platform})` : ''}: ${problem}`;
+          if (!seen.has(phrase)) problems.push(phrase);
+          seen.add(phrase);
+        }
     }
   }
   return { problems, warnings };

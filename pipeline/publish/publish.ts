@@ -1,12 +1,12 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { errorMessage, PipelineError, TimeLimitError, WorkError } from '../errors.js';
 import type { Plan, PlannedBranch, PlannedImage } from '../plan/plan.js';
-import { buildAndTestBranch, type BranchBuild, type BuiltImage } from './branch-build.js';
+import { buildAndTestBranch, type BranchBuild, type BuiltImage, type TestedImage } from './branch-build.js';
 import { BranchFailure } from './branch-failure.js';
 import type { PublishDeps, PublishOptions, RunShared } from './context.js';
 import { decide } from './decide.js';
 import { pullReusedBases, removeLocalImages } from './local-images.js';
-import { pushBranch, type BranchPush, type Source } from './push.js';
+import { pushBranch, type BranchPush, type PushedImage, type Source } from './push.js';
 import type { Decision } from './reuse.js';
 import {
   REPORT_VERSION,
@@ -205,7 +205,25 @@ function imageReport(image: PlannedImage, outcome: BranchOutcome, failed: string
       ...(pushed ? { pushMs: pushed.pushMs } : {}),
     },
     ...(built?.smoke ? { smoke: built.smoke } : {}),
+    ...(image.platforms ? { platforms: platformReports(image.platforms, built, pushed) } : {}),
   };
+}
+
+function platformReports(
+  platforms: readonly string[],
+  built: TestedImage | undefined,
+  pushed: PushedImage | undefined,
+): NonNullable<ImageReport['platforms']> {
+  return platforms.map((platform) => {
+    const local = built?.platforms?.find((candidate) => candidate.platform === platform);
+    const remote = pushed?.platforms?.find((candidate) => candidate.platform === platform);
+    return {
+      platform,
+      ...(local ? { imageId: local.imageId } : {}),
+      ...(remote ? { digest: remote.digest } : {}),
+      ...(local?.smoke ? { passed: local.smoke.every((outcome) => outcome.ok) } : {}),
+    };
+  });
 }
 
 function branchReport(

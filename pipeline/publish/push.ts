@@ -4,7 +4,8 @@ import type { PlannedBranch, PlannedImage } from '../plan/plan.js';
 import type { Manifest, OutputListener, Registry } from '../ports.js';
 import { withRetry } from '../retry.js';
 import { movingTags, parseImageRef, pushOrder } from '../../tags/index.js';
-import type { BuiltImage } from './branch-build.js';
+import type { BuiltImage, PlatformImage } from './branch-build.js';
+import { indexEntries, makeIndex, type IndexEntry } from './image-index.js';
 import { BranchFailure } from './branch-failure.js';
 import type { PublishDeps } from './context.js';
 import { rollBack, WriteLog } from './rollback.js';
@@ -16,8 +17,10 @@ export type Source = { kind: 'built'; image: BuiltImage } | { kind: 'reused'; ma
 /** One image as the push left it. */
 export interface PushedImage {
   name: string;
-  /** The digest its tags were given. */
+  /** The digest its tags were given: of a multi-platform image, its image index's. */
   digest: string;
+  /** Of a multi-platform image: each platform's manifest digest, as the index names them. */
+  platforms?: { platform: string; digest: string }[];
   pushMs: number;
   /** References that point at `digest` after the push (and the rollback, if there was one). */
   tags: string[];
@@ -95,7 +98,10 @@ class BranchPusher {
     const started = this.deps.clock.now().getTime();
     this.deps.signal.throwIfAborted();
     let digest: string;
-    if (source?.kind === 'built') {
+    let platforms: { platform: string; digest: string }[] | undefined;
+    if (source?.kind === 'built' && source.image.platforms) {
+      ({ digest, platforms } = await this.pushIndex(image, source.image.platforms, log));
+    } else if (source?.kind === 'built') {
       await this.deps.engine.tagImage(source.image.imageId, dated);
       this.writes.pushing(image.tags.dated, source.image.imageId);
       this.enginePushInFlight = true;
@@ -119,7 +125,53 @@ class BranchPusher {
     const pushMs = this.deps.clock.now().getTime() - started;
     const verb = source.kind === 'built' ? 'pushed' : 'tagged';
     log.info(`${verb} ${image.tags.dated} (${digest.slice(0, 19)}) in ${(pushMs / 1000).toFixed(1)}s`);
-    return { name: image.name, digest, pushMs, tags: [image.tags.dated] };
+    return { name: image.name, digest, pushMs, tags: [image.tags.dated], ...(platforms ? { platforms } : {}) };
+  }
+
+  /**
+   * A multi-platform image: the engine pushes each platform's image through the dated tag (the
+   * engine pushes only by tag; no per-platform tag is left behind), then the image index naming
+   * them all is put under the dated tag. Every write is logged first, for the rollback.
+   */
+  private async pushIndex(
+    image: PlannedImage,
+    platforms: readonly PlatformImage[],
+    log: Logger,
+  ): Promise<{ digest: string; platforms: { platform: string; digest: string }[] }> {
+    const dated = parseImageRef(image.tags.dated);
+    const entries: IndexEntry[] = [];
+    for (const platform of platforms) {
+      this.deps.signal.throwIfAborted();
+      await this.deps.engine.tagImage(platform.imageId, dated);
+      this.writes.pushing(image.tags.dated, platform.imageId);
+      this.enginePushInFlight = true;
+      const digest = await withRetry(
+        `push ${image.tags.dated} (${platform.platform})`,
+        () => this.deps.engine.push(dated, this.deps.credentials, engineOutput(log), this.deps.signal),
+        { policy: this.deps.retry, clock: this.deps.clock, signal: this.deps.signal, log },
+      ).catch((error: unknown) => {
+        throw new BranchFailure('push', image.name, `${platform.platform}: ${errorMessage(error)}`, { cause: error });
+      });
+      this.enginePushInFlight = false;
+      this.writes.pushed(image.tags.dated, digest);
+      const manifest = await this.registry.getManifest(dated.repository, digest);
+      if (!manifest)
+        throw new BranchFailure(
+          'push',
+          image.name,
+          `${dated.host}/${dated.repository}@${digest} (${platform.platform}) vanished from the registry right after the push`,
+        );
+      log.info(`pushed ${platform.platform} as ${digest.slice(0, 19)}`);
+      entries.push({ platform: platform.platform, manifest });
+    }
+    const index = makeIndex(entries);
+    // Made by this run: a rollback may delete it with the dated tag.
+    this.writes.fresh.add(index.digest);
+    await this.put(image, image.tags.dated, index);
+    return {
+      digest: index.digest,
+      platforms: entries.map((entry) => ({ platform: entry.platform, digest: entry.manifest.digest })),
+    };
   }
 
   /** Floating, version and `latest`: moved by manifest PUT to the digest the dated tag got. */
@@ -141,8 +193,12 @@ class BranchPusher {
     }
   }
 
-  /** Every tag of the image points at its digest, read back from the registry. */
+  /**
+   * Every tag of the image points at its digest, read back from the registry; an index names every
+   * platform, and each platform's manifest is there.
+   */
   async verify(image: PlannedImage, digest: string): Promise<void> {
+    if (image.platforms) await readBackIndex(this.registry, image, digest);
     for (const reference of pushOrder(image.tags)) {
       const { repository, tag } = parseImageRef(reference);
       const actual = await this.registry.digestOf(repository, tag);
@@ -154,6 +210,29 @@ class BranchPusher {
         );
     }
   }
+}
+
+/** The index under `digest` names exactly the image's platforms, and every platform manifest is there. */
+async function readBackIndex(registry: Registry, image: PlannedImage, digest: string): Promise<void> {
+  const { repository } = parseImageRef(image.tags.dated);
+  const index = await registry.getManifest(repository, digest);
+  const entries = index ? indexEntries(index) : undefined;
+  if (!entries)
+    throw new BranchFailure(
+      'verify',
+      image.name,
+      `${repository}@${digest} is ${index ? `a ${index.mediaType}` : 'missing'}, expected an image index`,
+    );
+  const named = entries.map((entry) => entry.platform).join(', ');
+  if (named !== (image.platforms ?? []).join(', '))
+    throw new BranchFailure(
+      'verify',
+      image.name,
+      `the index names ${named}, expected ${(image.platforms ?? []).join(', ')}`,
+    );
+  for (const entry of entries)
+    if ((await registry.digestOf(repository, entry.digest)) !== entry.digest)
+      throw new BranchFailure('verify', image.name, `${repository}@${entry.digest} (${entry.platform}) is missing`);
 }
 
 /**

@@ -43,6 +43,17 @@ export const imageReportSchema = z.object({
     pushMs: z.number().optional(),
   }),
   smoke: z.array(testOutcomeSchema).optional(),
+  platforms: z
+    .array(
+      z.object({
+        platform: z.string(),
+        imageId: z.string().optional(),
+        digest: z.string().optional().describe('The platform manifest the image index names.'),
+        passed: z.boolean().optional().describe('Whether its smoke tests passed; absent when they did not run.'),
+      }),
+    )
+    .optional()
+    .describe('Of a multi-platform image: each platform, in the order of images.json; `digest` is then the index.'),
 });
 export type ImageReport = z.infer<typeof imageReportSchema>;
 

@@ -1,5 +1,6 @@
 import { formatAge } from '../cli/duration.js';
-import type { PlannedBranch } from '../plan/plan.js';
+import type { PlannedBranch, PlannedImage } from '../plan/plan.js';
+import { indexEntries } from './image-index.js';
 import type { Manifest, Registry } from '../ports.js';
 import { parseImageRef } from '../../tags/index.js';
 import type { RunShared } from './context.js';
@@ -8,11 +9,24 @@ import type { Snapshot } from './snapshot.js';
 
 /** What a published floating tag holds, as far as the skip decision needs it. */
 export interface Published {
+  /** The image's manifest; of a multi-platform image, its image index. */
   manifest: Manifest;
-  /** The config digest: the image ID the engine had when it built the image. */
+  /** The config digest: the image ID the engine had when it built the image (of an index, its first platform's). */
+  imageId: string;
+  labels: Record<string, string>;
+  /** Of an image index: each platform's manifest, image ID and labels, in the index's order. */
+  platforms?: PublishedPlatform[];
+}
+
+export interface PublishedPlatform {
+  platform: string;
+  manifest: Manifest;
   imageId: string;
   labels: Record<string, string>;
 }
+
+/** The key of one platform's expected inputs (expectedInputsOf). */
+export const platformKey = (name: string, platform: string): string => `${name}\n${platform}`;
 
 export type Decision =
   /** `noCache`: rebuilt for its age, so every step runs again; the build cache holds the old layers. */
@@ -64,6 +78,7 @@ export function decideReuse(
     const decide = (): Decision => {
       if (found === undefined) return { action: 'build', reason: 'no floating tag published yet' };
       if (typeof found === 'string') return { action: 'build', reason: found };
+      if (image.platforms) return decidePlatforms(image, found, decisions);
       const revision = found.labels[REVISION];
       if (revision !== branch.sha)
         return {
@@ -89,6 +104,34 @@ export function decideReuse(
     decisions.set(image.name, decide());
   }
   return decisions;
+
+  /** A multi-platform image is reused only when every platform's image would be. */
+  function decidePlatforms(image: PlannedImage, found: Published, earlier: ReadonlyMap<string, Decision>): Decision {
+    const base = image.base ? earlier.get(image.base) : undefined;
+    if (image.base && base?.action !== 'reuse') return { action: 'build', reason: `its base ${image.base} is rebuilt` };
+    for (const platform of image.platforms ?? []) {
+      const published = found.platforms?.find((candidate) => candidate.platform === platform);
+      if (!published) return { action: 'build', reason: `the published index has no ${platform} image` };
+      const revision = published.labels[REVISION];
+      if (revision !== branch.sha)
+        return {
+          action: 'build',
+          reason: `the published ${platform} image is of ${revision?.slice(0, 12) ?? 'an unknown commit'}, the branch is at ${branch.sha.slice(0, 12)}`,
+        };
+      if (published.labels[INPUTS_LABEL] !== expectedInputs.get(platformKey(image.name, platform)))
+        return { action: 'build', reason: `the build inputs of ${platform} changed (context, build args or labels)` };
+      if (base?.action === 'reuse') {
+        const baseImage =
+          base.published.platforms?.find((candidate) => candidate.platform === platform)?.imageId ??
+          base.published.imageId;
+        if (published.labels[BASE_IMAGE_LABEL] !== baseImage)
+          return { action: 'build', reason: `its ${platform} image was not built on the published ${image.base}` };
+      }
+      const stale = ageProblem(published.labels, age);
+      if (stale) return { action: 'build', reason: stale, noCache: true };
+    }
+    return { action: 'reuse', reason: `unchanged on every platform since ${found.labels[CREATED]}`, published: found };
+  }
 }
 
 /** The inputs digest each image of the branch would be built with, bases before children. */
@@ -97,6 +140,11 @@ export async function expectedInputsOf(branch: PlannedBranch, shared: RunShared)
   for (const image of branch.images) {
     const context = await shared.contextDigest(image.name, image.context);
     inputs.set(image.name, inputsDigest(image, context, image.base ? inputs.get(image.base) : undefined));
+    // As branch-build.ts builds them: each platform on its base's image of that platform.
+    for (const platform of image.platforms ?? []) {
+      const base = image.base ? (inputs.get(platformKey(image.base, platform)) ?? inputs.get(image.base)) : undefined;
+      inputs.set(platformKey(image.name, platform), inputsDigest(image, context, base, platform));
+    }
   }
   return inputs;
 }
@@ -115,6 +163,10 @@ export async function readPublished(
     const floating = image.tags.floating;
     const manifest = snapshot.get(floating);
     if (!manifest) continue;
+    if (image.platforms) {
+      published.set(image.name, await readPublishedIndex(image.platforms, floating, manifest, registry));
+      continue;
+    }
     if (!SINGLE_IMAGE_TYPES.has(manifest.mediaType)) {
       published.set(image.name, `the floating tag holds a ${manifest.mediaType}, not a single image`);
       continue;
@@ -132,4 +184,41 @@ export async function readPublished(
     published.set(image.name, { manifest, imageId: configDigest, labels: config.config?.Labels ?? {} });
   }
   return published;
+}
+
+async function readConfig(
+  registry: Registry,
+  repository: string,
+  manifest: Manifest,
+): Promise<{ imageId: string; labels: Record<string, string> } | undefined> {
+  const configDigest = (JSON.parse(manifest.bytes.toString('utf8')) as { config?: { digest?: string } }).config?.digest;
+  if (!configDigest) return undefined;
+  const config = JSON.parse((await registry.getBlob(repository, configDigest)).toString('utf8')) as {
+    config?: { Labels?: Record<string, string> | null };
+  };
+  return { imageId: configDigest, labels: config.config?.Labels ?? {} };
+}
+
+/** A published image index, each platform's config read; a string says why it cannot be reused. */
+async function readPublishedIndex(
+  platforms: readonly string[],
+  floating: string,
+  manifest: Manifest,
+  registry: Registry,
+): Promise<Published | string> {
+  const entries = indexEntries(manifest);
+  if (!entries) return `the floating tag holds a ${manifest.mediaType}, not an image index of ${platforms.join(', ')}`;
+  const named = entries.map((entry) => entry.platform);
+  if (named.join(',') !== platforms.join(','))
+    return `the published index names ${named.join(', ') || 'no platform'}, the plan ${platforms.join(', ')}`;
+  const { repository } = parseImageRef(floating);
+  const read: PublishedPlatform[] = [];
+  for (const entry of entries) {
+    const platformManifest = await registry.getManifest(repository, entry.digest);
+    const config = platformManifest ? await readConfig(registry, repository, platformManifest) : undefined;
+    if (!platformManifest || !config) return `the published ${entry.platform} image has no readable config`;
+    read.push({ platform: entry.platform, manifest: platformManifest, ...config });
+  }
+  const first = read[0] as PublishedPlatform;
+  return { manifest, imageId: first.imageId, labels: first.labels, platforms: read };
 }

@@ -48,9 +48,20 @@ function tagOf(reference: string): string {
 }
 
 function digestCell(image: ImageReport): string {
-  if (image.digest) return code(image.digest);
-  if (image.reusedDigest) return `reused ${code(image.reusedDigest)}`;
-  return '';
+  const platforms = platformsText(image);
+  if (image.digest) return `${code(image.digest)}${platforms}`;
+  if (image.reusedDigest) return `reused ${code(image.reusedDigest)}${platforms}`;
+  return platforms.replace(/^<br>/, '');
+}
+
+/** Of a multi-platform image: each platform, its smoke result and its manifest digest, one per line. */
+function platformsText(image: ImageReport): string {
+  return (image.platforms ?? [])
+    .map((platform) => {
+      const result = platform.passed === undefined ? '' : platform.passed ? ' passed' : ' failed';
+      return `<br>${cell(platform.platform)}${result}${platform.digest ? ` ${code(platform.digest.slice(0, 19))}` : ''}`;
+    })
+    .join('');
 }
 
 function rowsOf(outcome: Outcome): string[] {

@@ -81,8 +81,10 @@ describe.each(IMAGES)('dockerfiles/%s/Dockerfile', (image) => {
     // Every downloading RUN is understood: its downloads are found, none is missed.
     expect(new Set(downloads.map((download) => download.run)).size).toBe(downloading.length);
     expect(downloadProblems(downloads)).toEqual([]);
-    // What publish checks before it builds anything.
+    // What publish checks before it builds anything, for each platform images.json declares.
     expect(unpinnedDownloads(readContextFile(image, 'Dockerfile'))).toEqual([]);
+    for (const arch of ['amd64', 'arm64'])
+      expect(unpinnedDownloads(readContextFile(image, 'Dockerfile'), { TARGETARCH: arch }), arch).toEqual([]);
   });
 
   it('leaves no package cache behind', () => {

@@ -189,7 +189,11 @@ describe('Linux UAPI headers for trees that compile src/linux/ebpf.cpp', () => {
   const URL = 'https://cdn.kernel.org/pub/linux/kernel/v5.x/linux-5.10.233.tar.xz';
   const DIGEST = createHash('sha256').update(`linux sources from ${URL}\n`).digest('hex');
 
-  function runHeadersStep(tree: Record<string, string>, digest: string): { status: number | null; log: string } {
+  function runHeadersStep(
+    tree: Record<string, string>,
+    digest: string,
+    extra: Record<string, string> = {},
+  ): { status: number | null; log: string } {
     const dir = writeTree({ ...shims, ...Object.fromEntries(Object.entries(tree).map(([f, c]) => [`src/${f}`, c])) });
     for (const shim of Object.keys(shims)) chmodSync(path.join(dir, shim), 0o755);
     mkdirSync(path.join(dir, 'tmp'));
@@ -202,6 +206,7 @@ describe('Linux UAPI headers for trees that compile src/linux/ebpf.cpp', () => {
         LOG: path.join(dir, 'log'),
         KERNEL_HEADERS_URL: URL,
         KERNEL_HEADERS_SHA256: digest,
+        ...extra,
       },
     });
     const log = existsSync(path.join(dir, 'log')) ? readFileSync(path.join(dir, 'log'), 'utf8') : '';
@@ -227,6 +232,21 @@ describe('Linux UAPI headers for trees that compile src/linux/ebpf.cpp', () => {
       );
     },
   );
+
+  it.each([
+    ['amd64', 'x86_64'],
+    ['arm64', 'arm64'],
+  ])('for TARGETARCH %s installs the headers of kernel ARCH %s', (targetArch, kernelArch) => {
+    const { status, log } = runHeadersStep({ 'src/linux/ebpf.cpp': '' }, DIGEST, { TARGETARCH: targetArch });
+    expect(status).toBe(0);
+    expect(log).toContain(`headers_install ARCH=${kernelArch} INSTALL_HDR_PATH=/opt/kernel-headers\n`);
+  });
+
+  it('refuses an architecture it has no kernel ARCH for', () => {
+    const { status, log } = runHeadersStep({ 'src/linux/ebpf.cpp': '' }, DIGEST, { TARGETARCH: 's390x' });
+    expect(status).not.toBe(0);
+    expect(log).toBe('');
+  });
 
   it('stops before unpacking when the download is not the pinned file', () => {
     const { status, log } = runHeadersStep({ 'src/linux/ebpf.cpp': '' }, '0'.repeat(64));

@@ -23,6 +23,10 @@ export type CommandHandler = (command: string[], image: ImageDetails, signal?: A
  */
 export const labelCommands: CommandHandler = async (command, image, signal) => {
   if (command[0] === 'label') return { exitCode: 0, stdout: `${image.labels[command[1] ?? ''] ?? ''}\n`, stderr: '' };
+  if (command[0] === 'uname') {
+    const machine = image.platform === 'linux/arm64' ? 'aarch64' : 'x86_64';
+    return { exitCode: 0, stdout: `${machine}\n`, stderr: '' };
+  }
   if (command[0] === 'hang') {
     await new Promise((_, reject) => {
       if (signal?.aborted) reject(signal.reason as Error);
@@ -41,6 +45,8 @@ interface Record {
 export class FakeContainers implements ContainerRuntime {
   /** Every container created, by ID, in order. */
   readonly created: string[] = [];
+  /** The platform each container was created for (undefined: none named), in order. */
+  readonly platforms: (string | undefined)[] = [];
   /** Containers not removed yet. */
   readonly live = new Map<string, Record>();
   /** Called when a container starts, with the running container (a test may interrupt here). */
@@ -56,6 +62,12 @@ export class FakeContainers implements ContainerRuntime {
   private async create(spec: ContainerSpec): Promise<Record> {
     const image = await this.engine.inspectImage(spec.image);
     if (!image) throw new Error(`No such image: ${spec.image}`);
+    // As the engine: a container created for a platform must be of an image of that platform.
+    if (spec.platform && spec.platform !== (image.platform ?? 'linux/amd64'))
+      throw new Error(
+        `image with reference ${spec.image} was found but does not match the specified platform: wanted ${spec.platform}`,
+      );
+    this.platforms.push(spec.platform);
     const id = `container-${this.created.length + 1}`;
     const record = { id, image, running: true };
     this.created.push(id);

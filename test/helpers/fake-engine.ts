@@ -70,23 +70,31 @@ export class FakeEngine implements ImageEngine {
       throw new Error(`The command '/bin/sh -c make' returned a non-zero code: 2: ${failure}`);
     }
     onOutput('Step 2/2 : COPY . /');
-    const layer = Buffer.from(`layer of ${request.context} with ${JSON.stringify(request.buildArgs)}`);
+    const platform = request.platform ?? 'linux/amd64';
+    // As the real engine's check (docker-engine.ts): an image of one platform is never built on another's.
+    if (parent && (parent.details.platform ?? 'linux/amd64') !== platform)
+      throw new Error(`the image built for ${platform} is ${parent.details.platform ?? 'linux/amd64'}`);
+    const [os = 'linux', architecture = 'amd64'] = platform.split('/');
+    const layer = Buffer.from(
+      `layer of ${request.context} with ${JSON.stringify(request.buildArgs)}${request.platform ? ` for ${platform}` : ''}`,
+    );
     const layers = [...(parent?.layers ?? []), layer];
     const config = Buffer.from(
       JSON.stringify({
-        architecture: 'amd64',
-        os: 'linux',
+        architecture,
+        os,
         config: { Labels: request.labels },
         rootfs: { type: 'layers', diff_ids: layers.map((bytes) => sha256(bytes)) },
       }),
     );
     const id = sha256(config);
-    this.images.set(id, { details: this.details(id, request.labels, layers), config, layers });
+    this.images.set(id, { details: this.details(id, request.labels, layers, platform), config, layers });
     return id;
   }
 
-  private details(id: string, labels: Record<string, string>, layers: Buffer[]): ImageDetails {
+  private details(id: string, labels: Record<string, string>, layers: Buffer[], platform: string): ImageDetails {
     return {
+      platform,
       id,
       layers: layers.map((bytes) => sha256(bytes)),
       labels,
@@ -155,10 +163,15 @@ export class FakeEngine implements ImageEngine {
     };
     const config = await this.registry.getBlob(repository, body.config.digest);
     const layers = await Promise.all(body.layers.map((layer) => this.registry.getBlob(repository, layer.digest)));
-    const labels =
-      (JSON.parse(config.toString('utf8')) as { config: { Labels?: Record<string, string> } }).config.Labels ?? {};
+    const parsed = JSON.parse(config.toString('utf8')) as {
+      os?: string;
+      architecture?: string;
+      config: { Labels?: Record<string, string> };
+    };
+    const labels = parsed.config.Labels ?? {};
     const id = sha256(config);
-    this.images.set(id, { details: this.details(id, labels, layers), config, layers });
+    const platform = `${parsed.os ?? 'linux'}/${parsed.architecture ?? 'amd64'}`;
+    this.images.set(id, { details: this.details(id, labels, layers, platform), config, layers });
     onOutput(`Status: Downloaded newer image for ${ref}`);
     return id;
   }

@@ -30,6 +30,12 @@ export const FAMILY: Family = {
   ],
 };
 
+/** The same family, each image for linux/amd64 and linux/arm64 (published as image indexes). */
+export const MULTI_PLATFORM_FAMILY: Family = {
+  ...FAMILY,
+  images: FAMILY.images.map((image) => ({ ...image, platforms: ['linux/amd64', 'linux/arm64'] })),
+};
+
 /** Checks what the build put into the image: its revision label is the planned commit. */
 export const REVISION_SPEC: SmokeSpec = {
   commandTests: [
@@ -44,17 +50,17 @@ export const REVISION_SPEC: SmokeSpec = {
 export const sha = (n: number): string => String(n).repeat(40).slice(0, 40);
 
 /** A plan as publish gets it: made, then its folders resolved into the family (as on a runner). */
-export function planOf(branches: EligibleBranch[], date = '2026-11-27'): Plan {
+export function planOf(branches: EligibleBranch[], date = '2026-11-27', family: Family = FAMILY): Plan {
   const made = makePlan({
     date,
     imagesDir: '.',
     createdAt: `${date}T02:00:00.000Z`,
     repo: REPO,
     registry: { host: HOST, namespace: NAMESPACE },
-    family: FAMILY,
+    family,
     branches,
   });
-  return applyFamily(made, FAMILY);
+  return applyFamily(made, family);
 }
 
 /** The clock of a fake run: real instants, sleeps that end at once (or when the signal aborts). */

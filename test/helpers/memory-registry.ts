@@ -7,6 +7,10 @@ import { RegistryError } from '../../pipeline/retry.js';
 // repository has, deleting a manifest drops every tag on it, 405 for deletes where they are off.
 // test/helpers/registry-contract.ts runs the same contract against it and a real registry.
 
+const INDEX_MEDIA_TYPES = new Set([
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+]);
 export const IMAGE_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const CONFIG = 'application/vnd.docker.container.image.v1+json';
@@ -199,7 +203,7 @@ export class MemoryRegistry implements Registry {
   async putManifest(repository: string, tag: string, manifest: Manifest): Promise<string> {
     const digest = sha256(manifest.bytes);
     const stored = await this.call('putManifest', repository, tag, digest);
-    let body: { config?: { digest?: string }; layers?: { digest?: string }[] };
+    let body: { config?: { digest?: string }; layers?: { digest?: string }[]; manifests?: { digest?: string }[] };
     try {
       body = JSON.parse(manifest.bytes.toString('utf8')) as typeof body;
     } catch {
@@ -209,6 +213,12 @@ export class MemoryRegistry implements Registry {
       const blobs = [body.config?.digest, ...(body.layers ?? []).map((layer) => layer.digest)];
       if (blobs.some((blob) => blob === undefined || !stored.blobs.has(blob)))
         throw this.error('manifest', repository, tag, 400, 'MANIFEST_BLOB_UNKNOWN');
+    }
+    // An index whose manifests the repository lacks is refused, as distribution does.
+    if (INDEX_MEDIA_TYPES.has(manifest.mediaType)) {
+      const named = (body.manifests ?? []).map((entry) => entry.digest);
+      if (named.length === 0 || named.some((entry) => entry === undefined || !stored.manifests.has(entry)))
+        throw this.error('manifest', repository, tag, 400, 'MANIFEST_UNKNOWN');
     }
     stored.manifests.set(digest, { digest, mediaType: manifest.mediaType, bytes: manifest.bytes });
     stored.tags.set(tag, digest);

@@ -53,7 +53,7 @@ describe('loadFamily', () => {
     [
       'an unknown field',
       { images: [{ name: 'base', context: 'base', from: 'x' }] },
-      [/^images\[0\]: Unrecognized key: "from"; the keys here are name, context, base, host$/],
+      [/^images\[0\]: Unrecognized key: "from"; the keys here are name, context, base, host, platforms$/],
     ],
     ['a missing context', { images: [{ name: 'base' }] }, [/^images\[0\].context: is missing; it must be a string$/]],
     [
@@ -145,6 +145,28 @@ describe('loadFamily', () => {
       'a context outside the folder',
       { images: [{ name: 'base', context: '../elsewhere' }] },
       [/^images\[0\].context: "..\/elsewhere" leaves the folder of images.json/],
+    ],
+    [
+      'a platform that is not os/arch',
+      { images: [{ name: 'base', context: 'base', platforms: ['arm64'] }] },
+      [/^images\[0\]\.platforms\[0\]: must be a platform such as linux\/amd64 or linux\/arm64/],
+    ],
+    [
+      'a platform named twice',
+      { images: [{ name: 'base', context: 'base', platforms: ['linux/arm64', 'linux/arm64'] }] },
+      [/^images\[0\]\.platforms: must not name a platform twice/],
+    ],
+    [
+      'a child with a platform its base is not built for',
+      {
+        images: [
+          { name: 'base', context: 'base' },
+          { name: 'child', context: 'child', base: 'base', platforms: ['linux/amd64', 'linux/arm64'] },
+        ],
+      },
+      [
+        /^images\[1\]\.platforms: linux\/arm64 is not among the platforms of its base base \(linux\/amd64\); a child is built on its base for each platform$/,
+      ],
     ],
     [
       'a missing context folder',

@@ -108,9 +108,9 @@ describe('makePlan', async () => {
     const text = renderPlan(plan);
     expect(text).toContain('date 2026-11-27  registry 127.0.0.1:5000/mesos');
     expect(text).toMatch(
-      /1\.11\.x\s+111111111111\s+1\.11\.0\s+cgroup v1 or v2\s+fixture-base\s+1\.11\.x-2026-11-27, 1\.11\.x, 1\.11\.0/,
+      /1\.11\.x\s+111111111111\s+1\.11\.0\s+cgroup v1 or v2\s+fixture-base\s+linux\/amd64\s+1\.11\.x-2026-11-27, 1\.11\.x, 1\.11\.0/,
     );
-    expect(text).toMatch(/\n\s+fixture-app \(on fixture-base\)\s+master-2026-11-27, master, latest\n$/);
+    expect(text).toMatch(/\n\s+fixture-app \(on fixture-base\)\s+linux\/amd64\s+master-2026-11-27, master, latest\n$/);
   });
 });
 
@@ -173,7 +173,39 @@ describe('makePlan: what each branch needs of a host', async () => {
 
   it('shows the needs in the plan table', () => {
     const text = renderPlan(planWith({ 'fixture-app': { cgroupVersions: [1], privileged: true } }));
-    expect(text).toMatch(/^BRANCH\s+SHA\s+VERSION\s+HOST \(service tests\)\s+IMAGE\s+TAGS$/m);
+    expect(text).toMatch(/^BRANCH\s+SHA\s+VERSION\s+HOST \(service tests\)\s+IMAGE\s+PLATFORMS\s+TAGS$/m);
     expect(text).toMatch(/^1\.11\.x\s+111111111111\s+1\.11\.x\s+cgroup v1, privileged\s+fixture-base\s/m);
+  });
+});
+
+describe('makePlan: platforms', async () => {
+  const family = await loadFamily(fixtureFamily);
+  const make = (platforms: string[] | undefined) =>
+    makePlan({
+      date: '2026-11-27',
+      createdAt: '2026-11-27T23:59:00.000Z',
+      repo: 'https://github.com/apache/mesos.git',
+      registry: { host: '127.0.0.1:5000', namespace: 'mesos' },
+      family: { ...family, images: family.images.map((image) => ({ ...image, platforms })) },
+      imagesDir: 'test/fixtures/family',
+      branches: [{ branch: 'master', sha: sha2 }],
+    });
+
+  it('carries the declared platforms per image, and leaves the field out when none are declared', () => {
+    const declared = make(['linux/amd64', 'linux/arm64']);
+    expect(declared.branches[0]?.images.map((image) => image.platforms)).toEqual([
+      ['linux/amd64', 'linux/arm64'],
+      ['linux/amd64', 'linux/arm64'],
+    ]);
+    expect(declared.version).toBe(2);
+    const plain = JSON.parse(JSON.stringify(make(undefined))) as { branches: { images: object[] }[] };
+    expect(plain.branches[0]?.images.every((image) => !('platforms' in image))).toBe(true);
+  });
+
+  it('shows them in the plan table, linux/amd64 when none are declared', () => {
+    expect(renderPlan(make(['linux/amd64', 'linux/arm64']))).toMatch(
+      /^master\s+222222222222\s+master\s+\S.*fixture-base\s+linux\/amd64,linux\/arm64\s+master-2026-11-27/m,
+    );
+    expect(renderPlan(make(undefined))).toMatch(/fixture-base\s+linux\/amd64\s+master-2026-11-27/);
   });
 });

@@ -54,6 +54,22 @@ describe('renderSummary', () => {
     ]);
   });
 
+  it('lists each platform of a multi-platform image with its smoke result and manifest digest', () => {
+    const report = branchReport('1.10.x', 'failed');
+    const [base] = report.images;
+    if (!base) throw new Error('no image');
+    base.digest = digestOf('index');
+    base.platforms = [
+      { platform: 'linux/amd64', passed: true, digest: digestOf('amd64') },
+      { platform: 'linux/arm64', passed: false },
+    ];
+    const markdown = renderSummary({ outcomes: gatherOutcomes([runReport([report])]) });
+    const cell = rowsOf(markdown, '1.10.x')[0]?.slice(2, -2).split(' | ')[6];
+    expect(cell).toBe(
+      `\`${digestOf('index')}\`<br>linux/amd64 passed \`${digestOf('amd64').slice(0, 19)}\`<br>linux/arm64 failed`,
+    );
+  });
+
   it.each([
     ['published', false],
     ['unchanged', false],

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { downloadsOf, unpinnedDownloads } from '../../../pipeline/family/download-pins.js';
+
+// Per-architecture pins: one download whose file and digest differ by TARGETARCH.
+const PER_ARCH = `FROM scratch
+ARG TARGETARCH
+ARG TOOL_URL=https://example.test/tool-\${TARGETARCH:-amd64}.tgz
+ARG TOOL_SHA256_AMD64=${'a'.repeat(64)}
+ARG TOOL_SHA256_ARM64=
+RUN case "\${TARGETARCH:-amd64}" in amd64) TOOL_SHA256=$TOOL_SHA256_AMD64 ;; arm64) TOOL_SHA256=$TOOL_SHA256_ARM64 ;; esac \\
+ && curl -fsSL "$TOOL_URL" -o /tmp/tool.tgz \\
+ && echo "$TOOL_SHA256  /tmp/tool.tgz" | sha256sum -c -
+`;
+
+describe('per-architecture download pins', () => {
+  it.each([
+    ['no platform (amd64)', {}, 'TOOL_SHA256_AMD64', 'a'.repeat(64)],
+    ['amd64', { TARGETARCH: 'amd64' }, 'TOOL_SHA256_AMD64', 'a'.repeat(64)],
+    ['arm64', { TARGETARCH: 'arm64' }, 'TOOL_SHA256_ARM64', ''],
+  ])('%s: the check reads that architecture’s pin', (_, args, arg, value) => {
+    const [download] = downloadsOf(PER_ARCH, args);
+    expect(download?.checks).toMatchObject([{ arg, value, algorithm: 'sha256', optional: false }]);
+  });
+
+  it('an architecture without a pin is named, the pinned one passes', () => {
+    expect(unpinnedDownloads(PER_ARCH, { TARGETARCH: 'amd64' })).toEqual([]);
+    expect(unpinnedDownloads(PER_ARCH, { TARGETARCH: 'arm64' })).toEqual(['TOOL_SHA256_ARM64 is empty']);
+  });
+});
