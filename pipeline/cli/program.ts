@@ -3,10 +3,17 @@ import { InputError } from '../errors.js';
 import { packageVersion } from '../paths.js';
 import type { PruneFlags } from '../commands/prune.js';
 import type { ReportFlags } from '../commands/report.js';
-import { DEFAULT_REBUILD_AFTER, type PublishFlags } from '../commands/publish.js';
-import { DEFAULT_CACHE_MAX_AGE, type CleanFlags } from '../commands/clean.js';
-import { DEFAULT_CGROUP_V1_RUNNER, DEFAULT_HOSTED_RUNNER, type MatrixFlags } from '../commands/matrix.js';
-import { DEFAULT_MAX_AGE, type StatusFlags } from '../commands/status.js';
+import type { PublishFlags } from '../commands/publish.js';
+import type { CleanFlags } from '../commands/clean.js';
+import type { MatrixFlags } from '../commands/matrix.js';
+import type { StatusFlags } from '../commands/status.js';
+import {
+  DEFAULT_CACHE_MAX_AGE,
+  DEFAULT_CGROUP_V1_RUNNER,
+  DEFAULT_HOSTED_RUNNER,
+  DEFAULT_MAX_AGE,
+  DEFAULT_REBUILD_AFTER,
+} from './defaults.js';
 import type { PlanFlags } from './common-options.js';
 
 export interface PlanCommandFlags extends PlanFlags {

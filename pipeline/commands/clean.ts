@@ -11,8 +11,6 @@ export interface CleanFlags {
   verbose?: boolean;
 }
 
-export const DEFAULT_CACHE_MAX_AGE = '24h';
-
 function gigabytes(bytes: number): string {
   return `${(bytes / 1e9).toFixed(2)} GB`;
 }

@@ -12,9 +12,6 @@ export interface MatrixFlags {
   cgroupV1Runner: string;
 }
 
-export const DEFAULT_HOSTED_RUNNER = 'ubuntu-24.04';
-export const DEFAULT_CGROUP_V1_RUNNER = 'self-hosted,linux,x64,cgroup-v1';
-
 // Only what routing needs: the matrix reads plans of this version and of others alike.
 const routedPlanSchema = z.looseObject({
   branches: z.array(

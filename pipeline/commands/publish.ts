@@ -29,6 +29,7 @@ import type { RunReport } from '../publish/report.js';
 import { isGitHubActions } from '../report/github-env.js';
 import { writeRunSummary } from '../report/step-summary.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
+import { DEFAULT_REBUILD_AFTER } from '../cli/defaults.js';
 import { parseSmokeSpec, smokeSpecProblems } from '../smoke/spec.js';
 import type { SmokeSpec } from '../smoke/spec-schema.js';
 import { DOCKER_HUB, parseRegistryTarget } from '../../tags/index.js';
@@ -52,9 +53,6 @@ export interface PublishFlags extends PlanFlags {
   logDir?: string;
   timeLimit?: string;
 }
-
-/** How old an unchanged image may get before it is rebuilt for OS and package updates. */
-export const DEFAULT_REBUILD_AFTER = '7d';
 
 // Two branches build at once where there are two cores: a build's single-threaded steps (and
 // its waits on the network and on smoke tests) leave the other core idle otherwise. More would

@@ -10,8 +10,6 @@ import { StreamLogger } from '../log.js';
 import { eligibleBranches } from '../plan/branches.js';
 import { assessFreshness, type Freshness } from '../registry/freshness.js';
 
-export const DEFAULT_MAX_AGE = '36h';
-
 export interface StatusFlags {
   repo?: string;
   branch: string[];

@@ -1,4 +1,10 @@
-import semver from 'semver';
+// One module per function: semver's index loads every function and class it has.
+import compare from 'semver/functions/compare.js';
+import gte from 'semver/functions/gte.js';
+import lt from 'semver/functions/lt.js';
+import major from 'semver/functions/major.js';
+import minor from 'semver/functions/minor.js';
+import rcompare from 'semver/functions/rcompare.js';
 import { InputError } from '../errors.js';
 
 /** What `git ls-remote --heads --tags` says about a repository. */
@@ -39,7 +45,7 @@ export function parseMinVersion(text: string): string {
 export function compareBranches(a: string, b: string): number {
   const va = branchVersion(a);
   const vb = branchVersion(b);
-  if (va && vb) return semver.compare(va, vb);
+  if (va && vb) return compare(va, vb);
   if (va) return -1;
   if (vb) return 1;
   return a.localeCompare(b);
@@ -52,8 +58,8 @@ export function releaseTagAt(branch: string, sha: string, tags: ReadonlyMap<stri
   const candidates = [...tags]
     .filter(([name, target]) => target === sha && RELEASE_TAG.test(name))
     .map(([name]) => name)
-    .filter((name) => semver.major(name) === semver.major(line) && semver.minor(name) === semver.minor(line));
-  return candidates.sort(semver.rcompare)[0];
+    .filter((name) => major(name) === major(line) && minor(name) === minor(line));
+  return candidates.sort(rcompare)[0];
 }
 
 /** `master` and every `N.N.x` at or above the minimum version, sorted, each with its exact sha. */
@@ -61,7 +67,7 @@ export function eligibleBranches(refs: RemoteRefs, minVersion: string): Eligible
   const names = [...refs.heads.keys()].filter((name) => {
     if (name === 'master') return true;
     const version = branchVersion(name);
-    return version !== undefined && semver.gte(version, minVersion);
+    return version !== undefined && gte(version, minVersion);
   });
   return names.sort(compareBranches).map((branch) => {
     const sha = refs.heads.get(branch) as string;
@@ -88,8 +94,7 @@ export function selectBranches(
     if (names.includes(name)) continue;
     const version = branchVersion(name);
     let why: string;
-    if (version && semver.lt(version, minVersion))
-      why = `is older than the oldest supported release branch ${minimum}.x`;
+    if (version && lt(version, minVersion)) why = `is older than the oldest supported release branch ${minimum}.x`;
     else if (version || name === 'master') why = `is not a branch of ${repo}`;
     else why = `is not master or a release branch named N.N.x (${minimum}.x or later)`;
     throw new InputError(`--branch "${name}" ${why}; eligible branches: ${list}`);
