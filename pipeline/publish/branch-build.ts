@@ -83,10 +83,11 @@ async function buildImage(
         compileCache: shared.compileCache,
         noCache,
       },
-      (line, kind) => {
+      (line) => {
         tail.push(line);
-        if (kind === 'step') log.info(line);
-        else log.detail(line);
+        // The engine's own output, `Step N/M` lines included, only with -v (and in log files):
+        // by default each stage of an image is one line.
+        log.detail(line);
       },
       deps.signal,
     );
@@ -98,7 +99,7 @@ async function buildImage(
     });
   }
   const buildMs = deps.clock.now().getTime() - started;
-  log.info(`built ${imageId.slice(0, 19)} in ${seconds(buildMs)}`);
+  log.debug(`built ${imageId.slice(0, 19)} in ${seconds(buildMs)}`);
   return { name: image.name, imageId, inputs, buildMs };
 }
 
@@ -117,7 +118,7 @@ async function smokeTest(
   if (!details)
     throw new BranchFailure('smoke', image.name, `the image ${built.imageId} just built is gone from the engine`);
   const started = deps.clock.now().getTime();
-  log.info('smoke-testing');
+  log.debug('smoke-testing');
   const result = await runSmokeTests(expand(spec, templateValues(branch, image)), details, {
     runtime: deps.containers,
     cgroups: deps.cgroups,

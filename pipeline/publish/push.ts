@@ -135,10 +135,8 @@ class BranchPusher {
         image.name,
         `${dated.host}/${dated.repository}@${digest} vanished from the registry right after the push`,
       );
-    for (const reference of moving) {
-      await this.put(image, reference, manifest);
-      this.log(image).info(`tagged ${reference}`);
-    }
+    for (const reference of moving) await this.put(image, reference, manifest);
+    this.log(image).info(`tagged ${moving.join(', ')}`);
   }
 
   /** Every tag of the image points at its digest, read back from the registry. */
