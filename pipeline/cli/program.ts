@@ -7,7 +7,7 @@ import { DEFAULT_REBUILD_AFTER, type PublishFlags } from '../commands/publish.js
 import { DEFAULT_CACHE_MAX_AGE, type CleanFlags } from '../commands/clean.js';
 import { DEFAULT_CGROUP_V1_RUNNER, DEFAULT_HOSTED_RUNNER, type MatrixFlags } from '../commands/matrix.js';
 import { DEFAULT_MAX_AGE, type StatusFlags } from '../commands/status.js';
-import type { PlanFlags } from './common-options.js';
+import type { PlanFlags } from '../settings/common-options.js';
 
 export interface PlanCommandFlags extends PlanFlags {
   json?: boolean;

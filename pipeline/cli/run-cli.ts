@@ -10,8 +10,8 @@ import { runClean } from '../commands/clean.js';
 import { isGitHubActions } from '../report/github-env.js';
 import { smokeSpecProblems } from '../smoke/spec.js';
 import { buildProgram, CommanderError, fromCommanderError } from './program.js';
-import { resolvePlanSettings } from './common-options.js';
-import type { Runtime } from './runtime.js';
+import { resolvePlanSettings } from '../settings/common-options.js';
+import type { Runtime } from '../settings/runtime.js';
 
 /**
  * Runs one command line and returns its exit code; never throws. main.ts is the only caller that
