@@ -1,6 +1,5 @@
 import { WorkError, errorMessage } from '../errors.js';
-import type { RemoteRefs } from '../plan/branches.js';
-import type { GitRemote } from '../ports.js';
+import type { GitRemote, RemoteRefs } from '../ports.js';
 import { ProcessTimeoutError, runBounded, type ProcessResult } from './bounded-process.js';
 
 /** Parses `git ls-remote --heads --tags` output; a peeled `^{}` line wins over its annotated tag. */

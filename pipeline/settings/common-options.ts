@@ -1,7 +1,13 @@
 import path from 'node:path';
-import { DEFAULT_MIN_VERSION, parseMinVersion } from '../plan/branches.js';
 import { InputError } from '../errors.js';
-import { dayProblem, parseRegistryTarget, utcDay, type RegistryTarget } from '../../tags/index.js';
+import {
+  DEFAULT_MIN_VERSION,
+  dayProblem,
+  parseMinVersion,
+  parseRegistryTarget,
+  utcDay,
+  type RegistryTarget,
+} from '../../tags/index.js';
 import { defaultImagesDir } from '../paths.js';
 import type { Runtime } from './runtime.js';
 

@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { isMesosBranch } from '../registry/dated-tags.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
 import { defaultImagesDir } from '../paths.js';
-import { parseRegistryTarget, type RegistryTarget } from '../../tags/index.js';
+import { isMesosBranch, parseRegistryTarget, type RegistryTarget } from '../../tags/index.js';
 import { DEFAULT_REGISTRY } from './common-options.js';
 import type { Runtime } from './runtime.js';
 
