@@ -1,3 +1,11 @@
+export {
+  branchVersion,
+  compareBranches,
+  DEFAULT_MIN_VERSION,
+  isMesosBranch,
+  parseMinVersion,
+  RELEASE_BRANCH,
+} from './branch-names.js';
 export { computeTags, LATEST_BRANCH, LATEST_TAG, type TagInput } from './compute.js';
 export { ageInDays, dayProblem, utcDay } from './date.js';
 export {

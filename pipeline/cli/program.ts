@@ -13,8 +13,8 @@ import {
   DEFAULT_HOSTED_RUNNER,
   DEFAULT_MAX_AGE,
   DEFAULT_REBUILD_AFTER,
-} from './defaults.js';
-import type { PlanFlags } from './common-options.js';
+} from '../settings/defaults.js';
+import type { PlanFlags } from '../settings/common-options.js';
 
 export interface PlanCommandFlags extends PlanFlags {
   json?: boolean;

@@ -2,7 +2,7 @@ import { errorMessage, exitCodeOf, InternalError, PipelineError } from '../error
 import { StreamLogger } from '../log.js';
 import { isGitHubActions } from '../report/github-env.js';
 import { buildProgram, CommanderError, fromCommanderError } from './program.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime } from '../settings/runtime.js';
 
 /**
  * Runs one command line and returns its exit code; never throws. main.ts is the only caller that
@@ -22,7 +22,7 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
     {
       plan: async (flags) => {
         const [{ resolvePlanSettings }, { buildPlan, printPlan }, { smokeSpecProblems }] = await Promise.all([
-          import('./common-options.js'),
+          import('../settings/common-options.js'),
           import('../commands/plan.js'),
           import('../smoke/spec.js'),
         ]);

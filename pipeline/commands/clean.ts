@@ -1,7 +1,7 @@
 import { dockerFromEnv } from '../adapters/docker-client.js';
 import { DockerEngineCleanup } from '../adapters/engine-cleanup.js';
-import { parseDuration } from '../cli/duration.js';
-import type { Runtime } from '../cli/runtime.js';
+import { parseDuration } from '../settings/duration.js';
+import type { Runtime } from '../settings/runtime.js';
 import { InputError } from '../errors.js';
 import { StreamLogger } from '../log.js';
 

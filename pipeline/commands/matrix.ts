@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Runtime } from '../cli/runtime.js';
+import type { Runtime } from '../settings/runtime.js';
 import { ConfigError, InputError, errorMessage } from '../errors.js';
 import { zodProblems } from '../family/zod-problems.js';
 import { StreamLogger } from '../log.js';

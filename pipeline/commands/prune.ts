@@ -6,8 +6,8 @@ import {
   resolveRegistryScope,
   wholeNumberOption,
   type RegistryFlags,
-} from '../cli/registry-options.js';
-import type { Runtime } from '../cli/runtime.js';
+} from '../settings/registry-options.js';
+import type { Runtime } from '../settings/runtime.js';
 import { InputError, WorkError } from '../errors.js';
 import { loadFamily } from '../family/family.js';
 import { StreamLogger } from '../log.js';

@@ -1,7 +1,7 @@
 import { Octokit } from '@octokit/rest';
 import { OctokitIssueTracker } from '../adapters/github-issues.js';
-import { checkBranchNames } from '../cli/registry-options.js';
-import type { Runtime } from '../cli/runtime.js';
+import { checkBranchNames } from '../settings/registry-options.js';
+import type { Runtime } from '../settings/runtime.js';
 import { InputError } from '../errors.js';
 import { StreamLogger, type Logger } from '../log.js';
 import { packageVersion } from '../paths.js';

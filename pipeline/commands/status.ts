@@ -1,9 +1,9 @@
 import { resolveCredentials } from '../adapters/credentials.js';
 import { RegistryHttp } from '../adapters/registry-http.js';
-import { resolvePlanSettings } from '../cli/common-options.js';
-import { formatAge, parseDuration } from '../cli/duration.js';
-import { checkBranchNames, registryRetryPolicy } from '../cli/registry-options.js';
-import type { Runtime } from '../cli/runtime.js';
+import { resolvePlanSettings } from '../settings/common-options.js';
+import { formatAge, parseDuration } from '../settings/duration.js';
+import { checkBranchNames, registryRetryPolicy } from '../settings/registry-options.js';
+import type { Runtime } from '../settings/runtime.js';
 import { WorkError } from '../errors.js';
 import { loadFamily } from '../family/family.js';
 import { StreamLogger } from '../log.js';

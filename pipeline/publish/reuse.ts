@@ -1,4 +1,4 @@
-import { formatAge } from '../cli/duration.js';
+import { formatAge } from '../settings/duration.js';
 import type { PlannedBranch } from '../plan/plan.js';
 import type { Manifest, Registry } from '../ports.js';
 import { parseImageRef } from '../../tags/index.js';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { StreamLogger } from '../../pipeline/log.js';
 import type { Clock } from '../../pipeline/ports.js';
 import { Redactor } from '../../pipeline/redact.js';
-import { isNetworkError, isRetryableStatus, isTransientText, RegistryError, withRetry } from '../../pipeline/retry.js';
+import { RegistryError } from '../../pipeline/errors.js';
+import { isNetworkError, isRetryableStatus, isTransientText, withRetry } from '../../pipeline/retry.js';
 import { BufferSink } from '../helpers/runtime.js';
 
 describe('isRetryableStatus: statuses and registry error codes', () => {

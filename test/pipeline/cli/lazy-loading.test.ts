@@ -65,7 +65,7 @@ describe('start-up loads only what the command needs', () => {
 
   it('plan loads none of the engine, registry or GitHub clients', () => {
     const loaded = new Set(
-      ['pipeline/commands/plan.ts', 'pipeline/smoke/spec.ts', 'pipeline/cli/common-options.ts'].flatMap((entry) => [
+      ['pipeline/commands/plan.ts', 'pipeline/smoke/spec.ts', 'pipeline/settings/common-options.ts'].flatMap((entry) => [
         ...staticPackages(entry).keys(),
       ]),
     );

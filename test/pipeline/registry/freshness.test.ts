@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, parseDuration } from '../../../pipeline/cli/duration.js';
+import { formatAge, parseDuration } from '../../../pipeline/settings/duration.js';
 import { assessFreshness } from '../../../pipeline/registry/freshness.js';
 
 const H = 3_600_000;
