@@ -26,12 +26,14 @@ export class InputError extends PipelineError {
 export class ConfigError extends InputError {
   readonly problems: readonly string[];
   constructor(file: string, problems: readonly string[]) {
+    // Each problem once (a schema can report one path twice), each on a line of its own.
+    const unique = [...new Set(problems)];
     const head =
-      problems.length === 1
-        ? `${file}: ${problems[0]}`
-        : `${file}: ${problems.length} problems: ${problems.join('; ')}`;
+      unique.length === 1
+        ? `${file}: ${unique[0]}`
+        : `${file}: ${unique.length} problems:\n${unique.map((problem) => `  - ${problem}`).join('\n')}`;
     super(head);
-    this.problems = problems;
+    this.problems = unique;
   }
 }
 

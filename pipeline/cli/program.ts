@@ -42,6 +42,27 @@ const repeatable = (flags: string, description: string): Option =>
     value,
   ]);
 
+const quoted = (words: readonly string[]): string => {
+  const all = words.map((word) => `"${word}"`);
+  return all.length < 2 ? (all[0] ?? '') : `${all.slice(0, -1).join(', ')} and ${all.at(-1)}`;
+};
+
+/**
+ * Too many arguments, in our words rather than commander's `Expected 0 arguments but got 1.`:
+ * which command, what it takes, and the words it got (often a value whose option was mistyped).
+ */
+function checkArgumentCount(_program: Command, action: Command): void {
+  const declared = action.registeredArguments;
+  if (declared.some((argument) => argument.variadic) || action.args.length <= declared.length) return;
+  const name = action.name();
+  const help = `see mesos-pipeline ${name} --help`;
+  if (declared.length === 0)
+    throw new InputError(`${name} takes no arguments, but got ${quoted(action.args)}; options start with --, ${help}`);
+  throw new InputError(
+    `${name} takes ${declared.length} argument${declared.length === 1 ? '' : 's'}, but got ${action.args.length}: ${quoted(action.args)}; ${help}`,
+  );
+}
+
 /** Closes a command's help with a few real command lines (test/pipeline/cli/help.test.ts parses each). */
 function examples(command: Command, lines: string[]): Command {
   return command.addHelpText('after', `\nExamples:\n${lines.map((line) => `  $ mesos-pipeline ${line}`).join('\n')}\n`);
@@ -65,7 +86,8 @@ function planOptions(command: Command): Command {
       'Mesos git repository (default: $MESOS_PIPELINE_REPO or https://github.com/apache/mesos.git)',
     )
     .addOption(repeatable('--branch <name>', 'plan only this branch (repeatable): master or N.N.x'))
-    .option('--date <YYYY-MM-DD>', 'the UTC day for dated tags (default: today in UTC)')
+    .option('--date <YYYY-MM-DD>', 'the UTC day for dated tags, at most a day ahead (default: today in UTC)')
+    .option('--rerun-old-date', 'allow a --date more than 30 days back: a deliberate re-run of an old day')
     .option(
       '--registry <host[:port]/namespace>',
       'where images go (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)',
@@ -92,6 +114,7 @@ export function buildProgram(
     .exitOverride()
     .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: () => undefined })
     .showHelpAfterError(false)
+    .hook('preAction', checkArgumentCount)
     .hook('preAction', emptyLists);
 
   examples(program, [
@@ -258,6 +281,8 @@ export function buildProgram(
     .action(async (flags: CleanFlags) => setExitCode(await handlers.clean(flags)));
   examples(program.commands.at(-1) as Command, ['clean --run nightly-1234', 'clean --cache-max-age 3d']);
 
+  // Our own check of the argument count runs before each action (checkArgumentCount).
+  for (const command of program.commands) command.allowExcessArguments(true);
   return program;
 }
 

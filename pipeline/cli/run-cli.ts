@@ -57,8 +57,11 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
       error = input;
     }
     if (!(error instanceof PipelineError)) error = new InternalError(errorMessage(error), { cause: error });
-    stderr.error(errorMessage(error));
-    // Under GitHub Actions also an annotation on the run's page, with the same one line.
+    // One line; a list of problems (ConfigError) follows it, one problem a line, as it is.
+    const [first = '', ...rest] = errorMessage(error).split('\n');
+    stderr.error(first);
+    if (rest.length > 0) runtime.stderr.write(runtime.redactor.redact(`${rest.join('\n')}\n`));
+    // Under GitHub Actions also an annotation on the run's page, with the same text.
     stderr.annotateError(`mesos-pipeline ${argv[0] ?? ''}`.trim(), errorMessage(error));
     if (error instanceof InternalError && error.cause instanceof Error && error.cause.stack)
       stderr.debug(error.cause.stack);

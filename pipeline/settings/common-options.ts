@@ -3,6 +3,7 @@ import { InputError } from '../errors.js';
 import {
   DEFAULT_MIN_VERSION,
   dayProblem,
+  dayRangeProblem,
   parseMinVersion,
   parseRegistryTarget,
   utcDay,
@@ -24,6 +25,8 @@ export interface PlanFlags {
   images?: string;
   minVersion?: string;
   verbose?: boolean;
+  /** `--rerun-old-date`: a `--date` more than OLD_DATE_DAYS back is a deliberate re-run. */
+  rerunOldDate?: boolean;
 }
 
 export interface PlanSettings {
@@ -78,6 +81,8 @@ export function resolvePlanSettings(flags: PlanFlags, runtime: Runtime): PlanSet
   if (flags.date !== undefined) {
     const problem = dayProblem(flags.date);
     if (problem) throw new InputError(`--date ${problem}`);
+    const range = dayRangeProblem(flags.date, date, flags.rerunOldDate ?? false);
+    if (range) throw new InputError(`--date ${range}`);
     date = flags.date;
   }
   const registry = resolveRegistry(flags.registry, runtime.env);

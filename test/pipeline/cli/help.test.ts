@@ -35,12 +35,10 @@ function optionEntries(help: string): string[] {
 async function parseExample(example: string): Promise<string[]> {
   const words = example.replace(/^\$ mesos-pipeline /, '').split(/\s+/);
   const called: string[] = [];
-  const record =
-    (name: string) =>
-    (): Promise<number> => {
-      called.push(name);
-      return Promise.resolve(0);
-    };
+  const record = (name: string) => (): Promise<number> => {
+    called.push(name);
+    return Promise.resolve(0);
+  };
   const handlers: Handlers = {
     plan: record('plan'),
     publish: record('publish'),
@@ -58,26 +56,32 @@ async function parseExample(example: string): Promise<string[]> {
 }
 
 describe('--help', () => {
-  it.each([undefined, ...COMMANDS])('%s: ends with two or three examples that parse as that command', async (command) => {
-    const help = await helpOf(command);
-    const examples = examplesOf(help);
-    expect(examples.length).toBeGreaterThanOrEqual(2);
-    expect(examples.length).toBeLessThanOrEqual(3);
-    for (const example of examples) {
-      expect(example).toMatch(command ? new RegExp(`^\\$ mesos-pipeline ${command}( |$)`) : /^\$ mesos-pipeline \w+/);
-      const called = await parseExample(example);
-      expect(called).toEqual([command ?? example.split(' ')[2]]);
-    }
-  });
+  it.each([undefined, ...COMMANDS])(
+    '%s: ends with two or three examples that parse as that command',
+    async (command) => {
+      const help = await helpOf(command);
+      const examples = examplesOf(help);
+      expect(examples.length).toBeGreaterThanOrEqual(2);
+      expect(examples.length).toBeLessThanOrEqual(3);
+      for (const example of examples) {
+        expect(example).toMatch(command ? new RegExp(`^\\$ mesos-pipeline ${command}( |$)`) : /^\$ mesos-pipeline \w+/);
+        const called = await parseExample(example);
+        expect(called).toEqual([command ?? example.split(' ')[2]]);
+      }
+    },
+  );
 
-  it.each(COMMANDS)('%s: no option prints an empty list as its default, none prints a default twice', async (command) => {
-    const entries = optionEntries(await helpOf(command));
-    expect(entries.length).toBeGreaterThan(1);
-    for (const entry of entries) {
-      expect(entry).not.toContain('(default: [])');
-      expect(entry.match(/default/gi)?.length ?? 0).toBeLessThanOrEqual(1);
-    }
-  });
+  it.each(COMMANDS)(
+    '%s: no option prints an empty list as its default, none prints a default twice',
+    async (command) => {
+      const entries = optionEntries(await helpOf(command));
+      expect(entries.length).toBeGreaterThan(1);
+      for (const entry of entries) {
+        expect(entry).not.toContain('(default: [])');
+        expect(entry.match(/default/gi)?.length ?? 0).toBeLessThanOrEqual(1);
+      }
+    },
+  );
 
   it('repeatable options still collect every value, and default to none', async () => {
     let seen: unknown;

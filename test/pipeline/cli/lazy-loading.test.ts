@@ -65,9 +65,9 @@ describe('start-up loads only what the command needs', () => {
 
   it('plan loads none of the engine, registry or GitHub clients', () => {
     const loaded = new Set(
-      ['pipeline/commands/plan.ts', 'pipeline/smoke/spec.ts', 'pipeline/settings/common-options.ts'].flatMap((entry) => [
-        ...staticPackages(entry).keys(),
-      ]),
+      ['pipeline/commands/plan.ts', 'pipeline/smoke/spec.ts', 'pipeline/settings/common-options.ts'].flatMap(
+        (entry) => [...staticPackages(entry).keys()],
+      ),
     );
     for (const specifier of loaded)
       expect(['dockerode', '@octokit/rest', 'protobufjs', 'tar-fs', 'tar-stream', 'p-retry']).not.toContain(

@@ -17,11 +17,11 @@ describe('registry settings name where a bad value came from', () => {
         resolvePlanSettings({ branch: [], ...flags }, testRuntime({ env })),
     ],
   ])('%s', (_, resolve) => {
-    expect(() => resolve({ MESOS_PIPELINE_REGISTRY: 'Mesos/x' }, {})).toThrow(
-      /^MESOS_PIPELINE_REGISTRY "Mesos\/x": "Mesos" is not a valid repository path component/,
+    expect(() => resolve({ MESOS_PIPELINE_REGISTRY: 'docker.io/Mesos' }, {})).toThrow(
+      /^MESOS_PIPELINE_REGISTRY "docker.io\/Mesos": "Mesos" is not a valid repository path component/,
     );
-    expect(() => resolve({ MESOS_PIPELINE_REGISTRY: '127.0.0.1:5000/ok' }, { registry: 'Mesos/x' })).toThrow(
-      /^--registry "Mesos\/x": "Mesos" is not a valid repository path component/,
+    expect(() => resolve({ MESOS_PIPELINE_REGISTRY: '127.0.0.1:5000/ok' }, { registry: 'docker.io/Mesos' })).toThrow(
+      /^--registry "docker.io\/Mesos": "Mesos" is not a valid repository path component/,
     );
   });
 });
