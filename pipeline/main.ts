@@ -3,6 +3,7 @@ import module from 'node:module';
 import { systemClock } from './adapters/clock.js';
 import { GitLsRemote } from './adapters/git-remote.js';
 import { runCli } from './cli/run-cli.js';
+import { colourEnabled } from './colour.js';
 import { InterruptedError } from './errors.js';
 import { Redactor } from './redact.js';
 
@@ -41,4 +42,8 @@ process.exitCode = await runCli(process.argv.slice(2), {
   redactor,
   signal: controller.signal,
   git: new GitLsRemote(),
+  colour: {
+    stdout: colourEnabled(process.env, process.stdout.isTTY),
+    stderr: colourEnabled(process.env, process.stderr.isTTY),
+  },
 });

@@ -11,6 +11,7 @@ import type { Runtime } from '../settings/runtime.js';
 export async function runCli(argv: readonly string[], runtime: Runtime): Promise<number> {
   const stderr = new StreamLogger({
     sink: runtime.stderr,
+    colour: runtime.colour?.stderr,
     redactor: runtime.redactor,
     github: isGitHubActions(runtime.env),
   });

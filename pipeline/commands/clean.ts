@@ -21,7 +21,12 @@ function gigabytes(bytes: number): string {
  * than --cache-max-age, so the runner's disk does not fill night after night.
  */
 export async function runClean(flags: CleanFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
+  const log = new StreamLogger({
+    sink: runtime.stderr,
+    colour: runtime.colour?.stderr,
+    redactor: runtime.redactor,
+    verbose: flags.verbose ?? false,
+  });
   const maxAgeMs = parseDuration('--cache-max-age', flags.cacheMaxAge);
   const runId = flags.run ?? runtime.env.MESOS_PIPELINE_RUN_ID;
   if (runId !== undefined && runId.trim() === '')

@@ -45,7 +45,11 @@ function labelsOf(option: string, text: string): string[] {
  * `strategy.matrix` and `runs-on: ${{ matrix.runner }}`.
  */
 export async function runMatrix(file: string, flags: MatrixFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor });
+  const log = new StreamLogger({
+    sink: runtime.stderr,
+    colour: runtime.colour?.stderr,
+    redactor: runtime.redactor,
+  });
   const labels: RunnerLabels = {
     hosted: labelsOf('--hosted-runner', flags.hostedRunner),
     cgroupV1: labelsOf('--cgroup-v1-runner', flags.cgroupV1Runner),

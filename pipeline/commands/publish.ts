@@ -176,6 +176,7 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
     verbose: flags.verbose ?? false,
     github: isGitHubActions(runtime.env),
     files,
+    colour: runtime.colour?.stderr,
   });
   // Either resolve the plan now, or apply one made earlier (the nightly's plan job).
   const settings = flags.plan === undefined ? resolvePlanSettings(flags, runtime) : undefined;

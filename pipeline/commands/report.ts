@@ -44,7 +44,12 @@ function octokitFor(token: string, runtime: Runtime, log: Logger): Octokit {
  * GitHub issue per failing branch, kept up to date and closed when the branch publishes again.
  */
 export async function runReport(files: readonly string[], flags: ReportFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
+  const log = new StreamLogger({
+    sink: runtime.stderr,
+    colour: runtime.colour?.stderr,
+    redactor: runtime.redactor,
+    verbose: flags.verbose ?? false,
+  });
   const expected = [
     ...new Set(
       flags.expect
