@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
+import { importLayersPlugin } from './scripts/lint/import-layers.js';
 
 // Pure code (tags/, pipeline/plan/) takes time and input as arguments and does no I/O.
 const pureModules = [
@@ -49,6 +50,12 @@ export default defineConfig(
     // Standalone programs (the token service) own their process, like main.ts.
     files: ['pipeline/main.ts', 'scripts/**/*.mjs'],
     rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // Each folder imports only its own layer and the layers below it (scripts/lint/import-layers.js).
+    files: ['pipeline/**/*.ts', 'tags/**/*.ts'],
+    plugins: { layers: importLayersPlugin },
+    rules: { 'layers/import-layers': 'error' },
   },
   {
     files: pureModules,

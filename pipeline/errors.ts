@@ -26,12 +26,14 @@ export class InputError extends PipelineError {
 export class ConfigError extends InputError {
   readonly problems: readonly string[];
   constructor(file: string, problems: readonly string[]) {
+    // Each problem once (a schema can report one path twice), each on a line of its own.
+    const unique = [...new Set(problems)];
     const head =
-      problems.length === 1
-        ? `${file}: ${problems[0]}`
-        : `${file}: ${problems.length} problems: ${problems.join('; ')}`;
+      unique.length === 1
+        ? `${file}: ${unique[0]}`
+        : `${file}: ${unique.length} problems:\n${unique.map((problem) => `  - ${problem}`).join('\n')}`;
     super(head);
-    this.problems = problems;
+    this.problems = unique;
   }
 }
 
@@ -51,6 +53,64 @@ export class WorkError extends PipelineError {
 export class DeletesRefusedError extends WorkError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('registry', message, options);
+  }
+}
+
+/**
+ * The Docker engine failed at something an adapter asked of it: create, start, stop, read or remove
+ * a container or image. The adapter does not know which stage of the run it serves; the stage that
+ * called it names the step (a BranchFailure). `engine` is the step only when no stage did.
+ */
+export class EngineError extends WorkError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('engine', message, options);
+  }
+}
+
+/** A failure talking to a registry (directly or through the engine), with what retrying needs. */
+export class RegistryError extends WorkError {
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly status: number | undefined;
+  constructor(
+    step: string,
+    message: string,
+    options: { retryable: boolean; retryAfterMs?: number | undefined; status?: number | undefined; cause?: unknown },
+  ) {
+    super(step, message, { cause: options.cause });
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+    this.status = options.status;
+  }
+}
+
+/** Thrown inside a branch's stages to stop it with a reportable failure: the step, the image, why. */
+export class BranchFailure extends WorkError {
+  readonly image: string | undefined;
+  readonly tests: string[] | undefined;
+  readonly logTail: string[] | undefined;
+  constructor(
+    step: string,
+    image: string | undefined,
+    message: string,
+    extra: { tests?: string[]; logTail?: string[]; cause?: unknown } = {},
+  ) {
+    super(step, message, { cause: extra.cause });
+    this.image = image;
+    this.tests = extra.tests;
+    this.logTail = extra.logTail;
+  }
+}
+
+/** A helper program gave no answer within its time (or, with `silence`, went quiet that long). */
+export class ProcessTimeoutError extends Error {
+  readonly command: string;
+  readonly timeoutMs: number;
+  constructor(command: string, timeoutMs: number) {
+    super(`${command} gave no answer within ${timeoutMs / 1000}s`);
+    this.name = 'ProcessTimeoutError';
+    this.command = command;
+    this.timeoutMs = timeoutMs;
   }
 }
 

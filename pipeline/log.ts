@@ -1,3 +1,4 @@
+import { colourStatusWords } from './colour.js';
 import { errorCommand, GroupWriter, type OpenGroup } from './github-log.js';
 import type { Redactor } from './redact.js';
 
@@ -45,6 +46,8 @@ export interface LoggerOptions {
   /** Write GitHub Actions workflow commands (groups, error annotations): GITHUB_ACTIONS=true. */
   github?: boolean;
   files?: LogFiles;
+  /** Colour status words on the sink (a terminal without NO_COLOR; colour.ts). Log files get none. */
+  colour?: boolean;
 }
 
 /** What every logger of one command shares. */
@@ -54,6 +57,7 @@ interface Shared {
   verbose: boolean;
   groups: GroupWriter | undefined;
   files: LogFiles | undefined;
+  colour: boolean;
 }
 
 /** `mesos-mini@1.11.x` -> `1.11.x`, `1.11.x` -> `1.11.x`: subjects name the branch last. */
@@ -75,6 +79,7 @@ export class StreamLogger implements Logger {
       verbose: options.verbose ?? false,
       groups: options.github ? new GroupWriter(options.sink) : undefined,
       files: options.files,
+      colour: options.colour ?? false,
     };
     this.subject = options.subject;
     this.openGroup = internal?.openGroup;
@@ -133,7 +138,13 @@ export class StreamLogger implements Logger {
     const groups = this.shared.groups;
     // Every line starts with its subject or level, never with "::": output of a build or a
     // container cannot pass for a workflow command. A line with neither is guarded here.
-    const safe = groups ? text.replace(/^::/gm, ' ::') : text;
+    const guarded = groups ? text.replace(/^::/gm, ' ::') : text;
+    const safe = this.shared.colour
+      ? guarded
+          .split('\n')
+          .map((line) => colourStatusWords(line, true))
+          .join('\n')
+      : guarded;
     if (groups && this.openGroup) groups.write(this.openGroup, safe);
     else this.shared.sink.write(safe);
   }

@@ -1,9 +1,15 @@
 #!/usr/bin/env node
+import module from 'node:module';
 import { systemClock } from './adapters/clock.js';
 import { GitLsRemote } from './adapters/git-remote.js';
 import { runCli } from './cli/run-cli.js';
+import { colourEnabled } from './colour.js';
 import { InterruptedError } from './errors.js';
 import { Redactor } from './redact.js';
+
+// Node 22 and later keep the compiled code of the modules each command loads (dynamically, in
+// run-cli.ts) on disk between runs; Node 20 has no compile cache and skips this.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 // The process edge: the only place that reads process.*, installs signal handlers and sets the
 // exit code. A first SIGINT/SIGTERM aborts the run (stages clean up and stop); a second one
@@ -36,4 +42,8 @@ process.exitCode = await runCli(process.argv.slice(2), {
   redactor,
   signal: controller.signal,
   git: new GitLsRemote(),
+  colour: {
+    stdout: colourEnabled(process.env, process.stdout.isTTY),
+    stderr: colourEnabled(process.env, process.stderr.isTTY),
+  },
 });

@@ -1,5 +1,4 @@
 import type { ImageRef } from '../tags/index.js';
-import type { RemoteRefs } from './plan/branches.js';
 
 /**
  * The interfaces the core owns. Adapters (pipeline/adapters/) implement them with dockerode,
@@ -11,6 +10,14 @@ export interface Clock {
   now(): Date;
   /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** What `git ls-remote --heads --tags` says about a repository. */
+export interface RemoteRefs {
+  /** Branch name (without refs/heads/) to commit sha. */
+  heads: ReadonlyMap<string, string>;
+  /** Tag name (without refs/tags/) to the commit it points at (annotated tags peeled). */
+  tags: ReadonlyMap<string, string>;
 }
 
 /** Reads a repository's refs without cloning it. */

@@ -47,14 +47,14 @@ install_missing() {
   # The dynamic busybox package also provides /bin/busybox; fixture images need the static one.
   [[ "$(dpkg-query -W -f='${Status}' busybox-static 2>/dev/null || true)" == *'install ok installed'* ]] || missing+=(busybox-static)
   [ ${#missing[@]} -eq 0 ] && return 0
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
+  log "installing ${missing[*]} (apt-get's output: $MP_STATE_DIR/apt.log)"
   # policy-rc.d keeps the packages' own service scripts from starting a system dockerd.
   local policy=/usr/sbin/policy-rc.d created_policy=0
   if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created_policy=1; fi
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  local status=0
+  quiet_apt_install "$MP_STATE_DIR/apt.log" "${missing[@]}" || status=$?
   if [ "$created_policy" = 1 ]; then rm -f "$policy"; fi
+  [ "$status" -eq 0 ] || die "could not install ${missing[*]}"
 }
 
 ensure_bridge() {

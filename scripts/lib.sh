@@ -20,6 +20,23 @@ MP_SOCKET="$MP_STATE_DIR/docker.sock"
 MP_ENV_FILE="$MP_STATE_DIR/env"
 
 log() { printf '[engine] %s\n' "$*" >&2; }
+
+# apt-get update and install, quietly: no questions (noninteractive), -qq, and dpkg's unpacking and
+# setting-up lines go to a log file that is shown only when the install fails. Usage:
+#   quiet_apt_install LOGFILE PACKAGE...
+quiet_apt_install() {
+  local logfile=$1
+  shift
+  mkdir -p "$(dirname "$logfile")"
+  : >"$logfile"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$logfile" 2>&1 ||
+    ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "$@" \
+      >>"$logfile" 2>&1; then
+    printf '[engine] error: installing %s failed; the output of apt-get (%s):\n' "$*" "$logfile" >&2
+    cat "$logfile" >&2
+    return 1
+  fi
+}
 die() { printf '[engine] error: %s\n' "$*" >&2; exit 1; }
 
 # pid_alive FILE PATTERN: true when FILE holds the pid of a live process whose command line

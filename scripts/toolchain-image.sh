@@ -33,9 +33,7 @@ if have_image; then echo "$tag"; exit 0; fi
 
 if ! command -v mmdebstrap >/dev/null 2>&1; then
   log "installing mmdebstrap"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends mmdebstrap >&2
+  quiet_apt_install "$MP_STATE_DIR/apt.log" mmdebstrap || exit 1
 fi
 
 log "making $tag (${packages[*]} from Debian $suite)"

@@ -46,8 +46,20 @@ function pathProblem(path: string): string | undefined {
 }
 
 /**
- * Parses `--registry`: `HOST[:PORT]/NAMESPACE` (`127.0.0.1:5000/mesos`, `ghcr.io/org/team`), or a
- * bare Docker Hub namespace (`mesos`, meaning `docker.io/mesos`).
+ * The ports Node's fetch refuses to connect to (the Fetch standard's "bad ports": `fetch failed`,
+ * cause `bad port`). The registry is read over fetch, so a registry on one of them cannot work.
+ */
+export const FETCH_BAD_PORTS: ReadonlySet<number> = new Set([
+  0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110,
+  111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532,
+  540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061,
+  6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+/**
+ * Parses `--registry`: `HOST[:PORT]/NAMESPACE` (`127.0.0.1:5000/mesos`, `ghcr.io/org/team`,
+ * `docker.io/mesos`). The host is required, as the docs say: a bare `mesos` is refused with the
+ * suggestion `docker.io/mesos` rather than read as Docker Hub, so a typo cannot publish there.
  */
 export function parseRegistryTarget(text: string): RegistryTarget {
   const hint = 'expected HOST[:PORT]/NAMESPACE, for example 127.0.0.1:5000/mesos or docker.io/mesos';
@@ -63,11 +75,17 @@ export function parseRegistryTarget(text: string): RegistryTarget {
     const port = /:(\d+)$/.exec(host)?.[1];
     if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535))
       throw new InputError(`--registry "${text}": port ${port} is not a TCP port (1 to 65535); ${hint}`);
-  } else if (slash < 0 && looksLikeHost(text)) {
+    if (port !== undefined && FETCH_BAD_PORTS.has(Number(port)))
+      throw new InputError(
+        `--registry "${text}": port ${port} is one that Node's fetch refuses to use ("bad port"); use another port, for example 5000`,
+      );
+  } else if ((slash < 0 && looksLikeHost(text)) || text === '') {
     throw new InputError(`--registry "${text}": a namespace is missing; ${hint}`);
   } else {
-    host = DOCKER_HUB;
-    namespace = text;
+    const example = pathProblem(text) === undefined ? `${DOCKER_HUB}/${text}` : `${DOCKER_HUB}/mesos`;
+    throw new InputError(
+      `--registry "${text}": the registry host is missing; expected HOST[:PORT]/NAMESPACE, for example ${example}`,
+    );
   }
   if (namespace === '') throw new InputError(`--registry "${text}": a namespace is missing; ${hint}`);
   const problem = pathProblem(namespace);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { ProcessTimeoutError } from '../errors.js';
 
 /** What a finished process left: its exit, its stdout (up to the limit) and the head of its stderr. */
 export interface ProcessResult {
@@ -23,18 +24,6 @@ export interface BoundedOptions {
   stdoutLimit?: number | undefined;
   /** Keep stderr (its first 64 KiB); else it is not read at all. */
   stderr?: boolean | undefined;
-}
-
-/** The process gave no answer within its time (or, with `silence`, went quiet that long). */
-export class ProcessTimeoutError extends Error {
-  readonly command: string;
-  readonly timeoutMs: number;
-  constructor(command: string, timeoutMs: number) {
-    super(`${command} gave no answer within ${timeoutMs / 1000}s`);
-    this.name = 'ProcessTimeoutError';
-    this.command = command;
-    this.timeoutMs = timeoutMs;
-  }
 }
 
 const STDERR_LIMIT = 64 * 1024;

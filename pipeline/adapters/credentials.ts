@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { InputError, errorMessage } from '../errors.js';
+import { InputError, ProcessTimeoutError, errorMessage } from '../errors.js';
 import type { Credentials } from '../ports.js';
-import { ProcessTimeoutError, runBounded, type ProcessResult } from './bounded-process.js';
+import { runBounded, type ProcessResult } from './bounded-process.js';
 import { DOCKER_HUB } from '../../tags/index.js';
 
 interface DockerConfig {

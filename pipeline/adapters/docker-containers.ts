@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { extract } from 'tar-stream';
-import { errorMessage, WorkError } from '../errors.js';
+import { EngineError, errorMessage } from '../errors.js';
 import type {
   ArchiveEntry,
   ArchiveOptions,
@@ -79,7 +79,7 @@ class DockerRunningContainer implements RunningContainer {
 
   hostPort(containerPort: string): number {
     const port = this.ports[portKey(containerPort)];
-    if (port === undefined) throw new WorkError('smoke', `container port ${containerPort} is not published`);
+    if (port === undefined) throw new EngineError(`container port ${containerPort} is not published`);
     return port;
   }
 
@@ -112,8 +112,7 @@ class DockerRunningContainer implements RunningContainer {
     try {
       const result = await Promise.race([ended, limit.promise, stop.promise]);
       if (result === 'timeout')
-        throw new WorkError(
-          'smoke',
+        throw new EngineError(
           `\`${command.join(' ')}\` did not finish within ${Math.round(options.timeoutMs / 1000)}s`,
         );
     } finally {
@@ -150,7 +149,7 @@ class DockerRunningContainer implements RunningContainer {
       await this.container.stop({ t: timeoutSeconds });
     } catch (error) {
       if (statusOf(error) !== 304)
-        throw new WorkError('smoke', `cannot stop container ${this.id.slice(0, 12)}: ${engineErrorText(error)}`, {
+        throw new EngineError(`cannot stop container ${this.id.slice(0, 12)}: ${engineErrorText(error)}`, {
           cause: error,
         });
     }
@@ -203,11 +202,9 @@ export class DockerContainers implements ContainerRuntime {
       this.live.add(container.id);
       return container;
     } catch (error) {
-      throw new WorkError(
-        'smoke',
-        `cannot create a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`,
-        { cause: error },
-      );
+      throw new EngineError(`cannot create a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -255,8 +252,8 @@ export class DockerContainers implements ContainerRuntime {
       this.committed.add(Id);
       return { ...result, image: Id };
     } catch (error) {
-      if (error instanceof WorkError || signal?.aborted) throw error;
-      throw new WorkError('smoke', `cannot run a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, {
+      if (error instanceof EngineError || signal?.aborted) throw error;
+      throw new EngineError(`cannot run a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, {
         cause: error,
       });
     } finally {
@@ -275,7 +272,7 @@ export class DockerContainers implements ContainerRuntime {
     } catch (error) {
       if (statusOf(error) === 404) this.committed.delete(image);
       else
-        throw new WorkError('cleanup', `cannot remove image ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
+        throw new EngineError(`cannot remove image ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
           cause: error,
         });
     }
@@ -288,11 +285,9 @@ export class DockerContainers implements ContainerRuntime {
       await container.start();
     } catch (error) {
       await this.remove(container.id).catch(() => undefined);
-      throw new WorkError(
-        'smoke',
-        `cannot start a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`,
-        { cause: error },
-      );
+      throw new EngineError(`cannot start a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, {
+        cause: error,
+      });
     }
     const info = await container.inspect();
     const ports: Record<string, number> = {};
@@ -318,7 +313,7 @@ export class DockerContainers implements ContainerRuntime {
       return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw new WorkError('smoke', `cannot stat ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
+      throw new EngineError(`cannot stat ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
         cause: error,
       });
     } finally {
@@ -355,7 +350,7 @@ export class DockerContainers implements ContainerRuntime {
       });
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw new WorkError('smoke', `cannot read ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
+      throw new EngineError(`cannot read ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
         cause: error,
       });
     } finally {
@@ -414,7 +409,7 @@ export class DockerContainers implements ContainerRuntime {
       });
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw new WorkError('smoke', `cannot read ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
+      throw new EngineError(`cannot read ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
         cause: error,
       });
     } finally {
@@ -429,7 +424,7 @@ export class DockerContainers implements ContainerRuntime {
     } catch (error) {
       if (statusOf(error) === 404) this.live.delete(id);
       else
-        throw new WorkError('cleanup', `cannot remove container ${id.slice(0, 12)}: ${engineErrorText(error)}`, {
+        throw new EngineError(`cannot remove container ${id.slice(0, 12)}: ${engineErrorText(error)}`, {
           cause: error,
         });
     }
@@ -441,7 +436,6 @@ export class DockerContainers implements ContainerRuntime {
     for (const image of [...this.committed].reverse())
       results.push(...(await Promise.allSettled([this.removeImage(image)])));
     const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failed.length > 0)
-      throw new WorkError('cleanup', failed.map((result) => errorMessage(result.reason)).join('; '));
+    if (failed.length > 0) throw new EngineError(failed.map((result) => errorMessage(result.reason)).join('; '));
   }
 }

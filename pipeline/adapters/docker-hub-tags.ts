@@ -1,9 +1,9 @@
 import { deadline } from '../deadline.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, RegistryError } from '../errors.js';
 import type { Clock, Credentials } from '../ports.js';
 import type { Logger } from '../log.js';
 import type { TagDeleter } from '../registry/tag-deleter.js';
-import { isNetworkError, isRetryableStatus, RegistryError, withRetry, type RetryContext } from '../retry.js';
+import { isNetworkError, isRetryableStatus, withRetry, type RetryContext } from '../retry.js';
 
 export const DOCKER_HUB_API = 'https://hub.docker.com';
 
@@ -51,7 +51,7 @@ export class DockerHubTagDeleter implements TagDeleter {
       });
     } catch (error) {
       if (this.retry.signal?.aborted) throw this.retry.signal.reason;
-      throw new RegistryError('prune', `${what}: cannot reach ${new URL(url).host}: ${errorMessage(error)}`, {
+      throw new RegistryError('registry', `${what}: cannot reach ${new URL(url).host}: ${errorMessage(error)}`, {
         retryable: isNetworkError(error),
         cause: error,
       });
@@ -77,14 +77,14 @@ export class DockerHubTagDeleter implements TagDeleter {
           response.status === 401
             ? '; check REGISTRY_USERNAME and REGISTRY_PASSWORD (with two-factor authentication, a personal access token with delete scope)'
             : '';
-        throw new RegistryError('prune', `${what}: ${response.status} ${response.statusText}${hint}`, {
+        throw new RegistryError('registry', `${what}: ${response.status} ${response.statusText}${hint}`, {
           retryable: isRetryableStatus(response.status),
           status: response.status,
         });
       },
       this.retry,
     );
-    if (!token) throw new RegistryError('prune', `${what}: the answer carried no token`, { retryable: false });
+    if (!token) throw new RegistryError('registry', `${what}: the answer carried no token`, { retryable: false });
     this.token = token;
     return token;
   }
@@ -92,7 +92,7 @@ export class DockerHubTagDeleter implements TagDeleter {
   async deleteTags(repository: string, tags: readonly string[]): Promise<void> {
     const slash = repository.indexOf('/');
     if (slash <= 0 || repository.indexOf('/', slash + 1) >= 0) {
-      throw new RegistryError('prune', `docker.io/${repository}: Docker Hub repositories are NAMESPACE/NAME`, {
+      throw new RegistryError('registry', `docker.io/${repository}: Docker Hub repositories are NAMESPACE/NAME`, {
         retryable: false,
       });
     }
@@ -114,7 +114,7 @@ export class DockerHubTagDeleter implements TagDeleter {
             response.status === 401 || response.status === 403
               ? `; ${this.credentials.username} may not delete tags of ${repository} (a personal access token needs the delete scope)`
               : '';
-          throw new RegistryError('prune', `${what}: ${response.status} ${response.statusText}${hint}`, {
+          throw new RegistryError('registry', `${what}: ${response.status} ${response.statusText}${hint}`, {
             retryable: isRetryableStatus(response.status),
             status: response.status,
           });

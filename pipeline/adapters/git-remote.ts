@@ -1,7 +1,6 @@
-import { WorkError, errorMessage } from '../errors.js';
-import type { RemoteRefs } from '../plan/branches.js';
-import type { GitRemote } from '../ports.js';
-import { ProcessTimeoutError, runBounded, type ProcessResult } from './bounded-process.js';
+import { ProcessTimeoutError, WorkError, errorMessage } from '../errors.js';
+import type { GitRemote, RemoteRefs } from '../ports.js';
+import { runBounded, type ProcessResult } from './bounded-process.js';
 
 /** Parses `git ls-remote --heads --tags` output; a peeled `^{}` line wins over its annotated tag. */
 export function parseLsRemote(output: string): RemoteRefs {

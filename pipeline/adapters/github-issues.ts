@@ -17,6 +17,35 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+const CONNECTION_FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+  UND_ERR_SOCKET: 'connection closed',
+};
+
+/**
+ * Octokit reports a request that got no answer at all as status 500; it has no response. What
+ * went wrong is down its causes (fetch's TypeError, then the socket's error code).
+ */
+function connectionFailure(error: unknown): string | undefined {
+  if ((error as { response?: unknown } | undefined)?.response !== undefined) return undefined;
+  let current: unknown = (error as { cause?: unknown } | undefined)?.cause;
+  let last: string | undefined;
+  for (let depth = 0; current instanceof Error && depth < 4; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECTION_FAILURES[code]) return CONNECTION_FAILURES[code];
+    last = current.message;
+    current = current.cause;
+  }
+  return last;
+}
+
 /**
  * Issues of one repository through Octokit, which it gets ready-made (token, base URL) through
  * its constructor. Errors become WorkErrors naming the call; Octokit's request objects, which
@@ -38,6 +67,13 @@ export class OctokitIssueTracker implements IssueTracker {
     try {
       return await request();
     } catch (error) {
+      const unreachable = connectionFailure(error);
+      if (unreachable !== undefined)
+        throw new WorkError(
+          'github',
+          `GitHub ${what} in ${this.owner}/${this.repo}: cannot reach ${this.baseUrl()}: ${unreachable}`,
+          { cause: error },
+        );
       const status = statusOf(error);
       let hint = '';
       if (status === 401) hint = '; GITHUB_TOKEN was refused';
@@ -51,6 +87,11 @@ export class OctokitIssueTracker implements IssueTracker {
         { cause: error },
       );
     }
+  }
+
+  private baseUrl(): string {
+    const url: unknown = this.octokit.request.endpoint.DEFAULTS.baseUrl;
+    return typeof url === 'string' ? url : 'the GitHub API';
   }
 
   async findOpenIssue(title: string): Promise<TrackedIssue | undefined> {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { deadline } from '../deadline.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, RegistryError } from '../errors.js';
 import type { Credentials, Manifest, Registry } from '../ports.js';
-import { isNetworkError, isRetryableStatus, RegistryError, withRetry, type RetryContext } from '../retry.js';
+import { isNetworkError, isRetryableStatus, withRetry, type RetryContext } from '../retry.js';
 import { DOCKER_HUB } from '../../tags/index.js';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';

@@ -3,11 +3,18 @@ import { InputError } from '../errors.js';
 import { packageVersion } from '../paths.js';
 import type { PruneFlags } from '../commands/prune.js';
 import type { ReportFlags } from '../commands/report.js';
-import { DEFAULT_REBUILD_AFTER, type PublishFlags } from '../commands/publish.js';
-import { DEFAULT_CACHE_MAX_AGE, type CleanFlags } from '../commands/clean.js';
-import { DEFAULT_CGROUP_V1_RUNNER, DEFAULT_HOSTED_RUNNER, type MatrixFlags } from '../commands/matrix.js';
-import { DEFAULT_MAX_AGE, type StatusFlags } from '../commands/status.js';
-import type { PlanFlags } from './common-options.js';
+import type { PublishFlags } from '../commands/publish.js';
+import type { CleanFlags } from '../commands/clean.js';
+import type { MatrixFlags } from '../commands/matrix.js';
+import type { StatusFlags } from '../commands/status.js';
+import {
+  DEFAULT_CACHE_MAX_AGE,
+  DEFAULT_CGROUP_V1_RUNNER,
+  DEFAULT_HOSTED_RUNNER,
+  DEFAULT_MAX_AGE,
+  DEFAULT_REBUILD_AFTER,
+} from '../settings/defaults.js';
+import type { PlanFlags } from '../settings/common-options.js';
 
 export interface PlanCommandFlags extends PlanFlags {
   json?: boolean;
@@ -24,7 +31,53 @@ export interface Handlers {
   clean(flags: CleanFlags): Promise<number>;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+/**
+ * An option that may be given more than once and collects its values. It has no default of its
+ * own, which commander would print as `(default: [])`: the empty list is set before the action
+ * runs (see `buildProgram`), so handlers always get an array.
+ */
+const repeatable = (flags: string, description: string): Option =>
+  new Option(flags, description).argParser((value: string, previous: string[] | undefined) => [
+    ...(previous ?? []),
+    value,
+  ]);
+
+const quoted = (words: readonly string[]): string => {
+  const all = words.map((word) => `"${word}"`);
+  return all.length < 2 ? (all[0] ?? '') : `${all.slice(0, -1).join(', ')} and ${all.at(-1)}`;
+};
+
+/**
+ * Too many arguments, in our words rather than commander's `Expected 0 arguments but got 1.`:
+ * which command, what it takes, and the words it got (often a value whose option was mistyped).
+ */
+function checkArgumentCount(_program: Command, action: Command): void {
+  const declared = action.registeredArguments;
+  if (declared.some((argument) => argument.variadic) || action.args.length <= declared.length) return;
+  const name = action.name();
+  const help = `see mesos-pipeline ${name} --help`;
+  if (declared.length === 0)
+    throw new InputError(`${name} takes no arguments, but got ${quoted(action.args)}; options start with --, ${help}`);
+  throw new InputError(
+    `${name} takes ${declared.length} argument${declared.length === 1 ? '' : 's'}, but got ${action.args.length}: ${quoted(action.args)}; ${help}`,
+  );
+}
+
+/** Closes a command's help with a few real command lines (test/pipeline/cli/help.test.ts parses each). */
+function examples(command: Command, lines: string[]): Command {
+  return command.addHelpText('after', `\nExamples:\n${lines.map((line) => `  $ mesos-pipeline ${line}`).join('\n')}\n`);
+}
+
+/** Gives every repeatable option that was not used its empty list, before the action runs. */
+function emptyLists(_program: Command, action: Command): void {
+  for (const option of action.options)
+    if (
+      option.parseArg &&
+      option.defaultValue === undefined &&
+      action.getOptionValue(option.attributeName()) === undefined
+    )
+      action.setOptionValueWithSource(option.attributeName(), [], 'default');
+}
 
 function planOptions(command: Command): Command {
   return command
@@ -32,8 +85,9 @@ function planOptions(command: Command): Command {
       '--repo <url-or-path>',
       'Mesos git repository (default: $MESOS_PIPELINE_REPO or https://github.com/apache/mesos.git)',
     )
-    .option('--branch <name>', 'plan only this branch (repeatable): master or N.N.x', collect, [])
-    .option('--date <YYYY-MM-DD>', 'the UTC day for dated tags (default: today in UTC)')
+    .addOption(repeatable('--branch <name>', 'plan only this branch (repeatable): master or N.N.x'))
+    .option('--date <YYYY-MM-DD>', 'the UTC day for dated tags, at most a day ahead (default: today in UTC)')
+    .option('--rerun-old-date', 'allow a --date more than 30 days back: a deliberate re-run of an old day')
     .option(
       '--registry <host[:port]/namespace>',
       'where images go (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)',
@@ -59,12 +113,24 @@ export function buildProgram(
     .version(packageVersion(), '--version')
     .exitOverride()
     .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: () => undefined })
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    .hook('preAction', checkArgumentCount)
+    .hook('preAction', emptyLists);
+
+  examples(program, [
+    'plan --branch master',
+    'publish --dry-run --branch 1.11.x',
+    'status --registry 127.0.0.1:5000/mesos --max-age 36h',
+  ]);
 
   planOptions(program.command('plan'))
     .description('resolve branches to exact commits and print what would be built and pushed')
     .addOption(new Option('--json', 'print the plan as one JSON document'))
     .action(async (flags: PlanCommandFlags) => setExitCode(await handlers.plan(flags)));
+  examples(program.commands.at(-1) as Command, [
+    'plan --branch master --branch 1.11.x',
+    'plan --repo ../mesos --registry 127.0.0.1:5000/mesos --json',
+  ]);
 
   planOptions(program.command('publish'))
     .description('build, smoke-test and push every planned branch; only tested images are pushed')
@@ -105,6 +171,11 @@ export function buildProgram(
       'write the full log of each branch (build output, smoke tests, container logs) to DIR/<branch>.log',
     )
     .action(async (flags: PublishFlags) => setExitCode(await handlers.publish(flags)));
+  examples(program.commands.at(-1) as Command, [
+    'publish --dry-run --branch 1.11.x',
+    'publish --registry 127.0.0.1:5000/mesos --branch master --report report.json',
+    'publish --plan plan.json --time-limit 5h --log-dir logs',
+  ]);
 
   program
     .command('report')
@@ -112,15 +183,19 @@ export function buildProgram(
       'summarize publish reports in Markdown ($GITHUB_STEP_SUMMARY, else stdout) and open, update or close the failure issue of each branch',
     )
     .argument('[reports...]', 'JSON files written by publish --report')
-    .option(
-      '--expect <branches>',
-      'branches that must have a report, comma-separated or repeated; a missing one counts as failed',
-      collect,
-      [],
+    .addOption(
+      repeatable(
+        '--expect <branches>',
+        'branches that must have a report, comma-separated or repeated; a missing one counts as failed',
+      ),
     )
     .option('--no-issues', 'leave GitHub issues alone even with GITHUB_TOKEN and GITHUB_REPOSITORY set')
     .option('-v, --verbose', 'show debug lines on stderr')
     .action(async (files: string[], flags: ReportFlags) => setExitCode(await handlers.report(files, flags)));
+  examples(program.commands.at(-1) as Command, [
+    'report reports/master.json reports/1.11.x.json --expect master,1.11.x',
+    'report report.json --no-issues',
+  ]);
 
   program
     .command('prune')
@@ -134,14 +209,15 @@ export function buildProgram(
       'where the images are (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)',
     )
     .option('--images <dir>', 'folder with images.json, naming the repositories (default: the embedded dockerfiles/)')
-    .option(
-      '--branch <name>',
-      'prune only this branch (repeatable; default: every branch with dated tags)',
-      collect,
-      [],
+    .addOption(
+      repeatable('--branch <name>', 'prune only this branch (repeatable; default: every branch with dated tags)'),
     )
     .option('-v, --verbose', 'show debug lines on stderr')
     .action(async (flags: PruneFlags) => setExitCode(await handlers.prune(flags)));
+  examples(program.commands.at(-1) as Command, [
+    'prune --keep-days 30 --dry-run',
+    'prune --keep-days 30 --registry 127.0.0.1:5000/mesos --branch 1.7.x',
+  ]);
 
   program
     .command('status')
@@ -152,7 +228,7 @@ export function buildProgram(
       '--repo <url-or-path>',
       'Mesos git repository whose branches to check (default: $MESOS_PIPELINE_REPO or https://github.com/apache/mesos.git)',
     )
-    .option('--branch <name>', 'check only this branch (repeatable; then git is not read)', collect, [])
+    .addOption(repeatable('--branch <name>', 'check only this branch (repeatable; then git is not read)'))
     .option(
       '--registry <host[:port]/namespace>',
       'where the images are (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)',
@@ -163,6 +239,10 @@ export function buildProgram(
     .option('--max-age <duration>', 'the oldest a newest dated tag may be: 36h, 2d, 1d12h', DEFAULT_MAX_AGE)
     .option('--json', 'print the status as one JSON document')
     .action(async (flags: StatusFlags) => setExitCode(await handlers.status(flags)));
+  examples(program.commands.at(-1) as Command, [
+    'status --max-age 36h',
+    'status --registry 127.0.0.1:5000/mesos --branch master --json',
+  ]);
 
   program
     .command('matrix')
@@ -181,6 +261,10 @@ export function buildProgram(
       DEFAULT_CGROUP_V1_RUNNER,
     )
     .action(async (file: string, flags: MatrixFlags) => setExitCode(await handlers.matrix(file, flags)));
+  examples(program.commands.at(-1) as Command, [
+    'matrix plan.json',
+    'matrix plan.json --cgroup-v1-runner self-hosted,linux,cgroup-v1',
+  ]);
 
   program
     .command('clean')
@@ -195,7 +279,10 @@ export function buildProgram(
     )
     .option('-v, --verbose', 'show debug lines on stderr')
     .action(async (flags: CleanFlags) => setExitCode(await handlers.clean(flags)));
+  examples(program.commands.at(-1) as Command, ['clean --run nightly-1234', 'clean --cache-max-age 3d']);
 
+  // Our own check of the argument count runs before each action (checkArgumentCount).
+  for (const command of program.commands) command.allowExcessArguments(true);
   return program;
 }
 

@@ -1,17 +1,8 @@
 import { errorMessage, exitCodeOf, InternalError, PipelineError } from '../errors.js';
 import { StreamLogger } from '../log.js';
-import { buildPlan, printPlan } from '../commands/plan.js';
-import { runPrune } from '../commands/prune.js';
-import { runPublish } from '../commands/publish.js';
-import { runReport } from '../commands/report.js';
-import { runStatus } from '../commands/status.js';
-import { runMatrix } from '../commands/matrix.js';
-import { runClean } from '../commands/clean.js';
 import { isGitHubActions } from '../report/github-env.js';
-import { smokeSpecProblems } from '../smoke/spec.js';
 import { buildProgram, CommanderError, fromCommanderError } from './program.js';
-import { resolvePlanSettings } from './common-options.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime } from '../settings/runtime.js';
 
 /**
  * Runs one command line and returns its exit code; never throws. main.ts is the only caller that
@@ -20,24 +11,33 @@ import type { Runtime } from './runtime.js';
 export async function runCli(argv: readonly string[], runtime: Runtime): Promise<number> {
   const stderr = new StreamLogger({
     sink: runtime.stderr,
+    colour: runtime.colour?.stderr,
     redactor: runtime.redactor,
     github: isGitHubActions(runtime.env),
   });
   let exitCode = 0;
+  // Each command loads its modules when it runs: dockerode, zod, date-fns and Octokit together take
+  // most of a second to load, which `--help` and `plan` should not pay for. A static import of
+  // pipeline/commands/* here would undo that; test/pipeline/cli/lazy-loading.test.ts checks it.
   const program = buildProgram(
     {
       plan: async (flags) => {
+        const [{ resolvePlanSettings }, { buildPlan, printPlan }, { smokeSpecProblems }] = await Promise.all([
+          import('../settings/common-options.js'),
+          import('../commands/plan.js'),
+          import('../smoke/spec.js'),
+        ]);
         const settings = resolvePlanSettings(flags, runtime);
         const { plan } = await buildPlan(settings, runtime, smokeSpecProblems);
         printPlan(plan, flags.json ?? false, runtime);
         return 0;
       },
-      publish: (flags) => runPublish(flags, runtime),
-      report: (files, flags) => runReport(files, flags, runtime),
-      prune: (flags) => runPrune(flags, runtime),
-      status: (flags) => runStatus(flags, runtime),
-      matrix: (file, flags) => runMatrix(file, flags, runtime),
-      clean: (flags) => runClean(flags, runtime),
+      publish: async (flags) => (await import('../commands/publish.js')).runPublish(flags, runtime),
+      report: async (files, flags) => (await import('../commands/report.js')).runReport(files, flags, runtime),
+      prune: async (flags) => (await import('../commands/prune.js')).runPrune(flags, runtime),
+      status: async (flags) => (await import('../commands/status.js')).runStatus(flags, runtime),
+      matrix: async (file, flags) => (await import('../commands/matrix.js')).runMatrix(file, flags, runtime),
+      clean: async (flags) => (await import('../commands/clean.js')).runClean(flags, runtime),
     },
     {
       out: (text) => runtime.stdout.write(runtime.redactor.redact(text)),
@@ -58,8 +58,11 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
       error = input;
     }
     if (!(error instanceof PipelineError)) error = new InternalError(errorMessage(error), { cause: error });
-    stderr.error(errorMessage(error));
-    // Under GitHub Actions also an annotation on the run's page, with the same one line.
+    // One line; a list of problems (ConfigError) follows it, one problem a line, as it is.
+    const [first = '', ...rest] = errorMessage(error).split('\n');
+    stderr.error(first);
+    if (rest.length > 0) runtime.stderr.write(runtime.redactor.redact(`${rest.join('\n')}\n`));
+    // Under GitHub Actions also an annotation on the run's page, with the same text.
     stderr.annotateError(`mesos-pipeline ${argv[0] ?? ''}`.trim(), errorMessage(error));
     if (error instanceof InternalError && error.cause instanceof Error && error.cause.stack)
       stderr.debug(error.cause.stack);

@@ -1,7 +1,7 @@
 import { dockerFromEnv } from '../adapters/docker-client.js';
 import { DockerEngineCleanup } from '../adapters/engine-cleanup.js';
-import { parseDuration } from '../cli/duration.js';
-import type { Runtime } from '../cli/runtime.js';
+import { parseDuration } from '../settings/duration.js';
+import type { Runtime } from '../settings/runtime.js';
 import { InputError } from '../errors.js';
 import { StreamLogger } from '../log.js';
 
@@ -10,8 +10,6 @@ export interface CleanFlags {
   cacheMaxAge: string;
   verbose?: boolean;
 }
-
-export const DEFAULT_CACHE_MAX_AGE = '24h';
 
 function gigabytes(bytes: number): string {
   return `${(bytes / 1e9).toFixed(2)} GB`;
@@ -24,7 +22,12 @@ function gigabytes(bytes: number): string {
  * compile cache, stay), so the runner's disk does not fill night after night.
  */
 export async function runClean(flags: CleanFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
+  const log = new StreamLogger({
+    sink: runtime.stderr,
+    colour: runtime.colour?.stderr,
+    redactor: runtime.redactor,
+    verbose: flags.verbose ?? false,
+  });
   const maxAgeMs = parseDuration('--cache-max-age', flags.cacheMaxAge);
   const runId = flags.run ?? runtime.env.MESOS_PIPELINE_RUN_ID;
   if (runId !== undefined && runId.trim() === '')

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Runtime } from '../cli/runtime.js';
+import type { Runtime } from '../settings/runtime.js';
 import { ConfigError, InputError, errorMessage } from '../errors.js';
 import { zodProblems } from '../family/zod-problems.js';
 import { StreamLogger } from '../log.js';
@@ -11,9 +11,6 @@ export interface MatrixFlags {
   hostedRunner: string;
   cgroupV1Runner: string;
 }
-
-export const DEFAULT_HOSTED_RUNNER = 'ubuntu-24.04';
-export const DEFAULT_CGROUP_V1_RUNNER = 'self-hosted,linux,x64,cgroup-v1';
 
 // Only what routing needs: the matrix reads plans of this version and of others alike.
 const routedPlanSchema = z.looseObject({
@@ -48,7 +45,11 @@ function labelsOf(option: string, text: string): string[] {
  * `strategy.matrix` and `runs-on: ${{ matrix.runner }}`.
  */
 export async function runMatrix(file: string, flags: MatrixFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor });
+  const log = new StreamLogger({
+    sink: runtime.stderr,
+    colour: runtime.colour?.stderr,
+    redactor: runtime.redactor,
+  });
   const labels: RunnerLabels = {
     hosted: labelsOf('--hosted-runner', flags.hostedRunner),
     cgroupV1: labelsOf('--cgroup-v1-runner', flags.cgroupV1Runner),

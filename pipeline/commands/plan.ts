@@ -4,8 +4,8 @@ import { eligibleBranches, selectBranches } from '../plan/branches.js';
 import { makePlan, type Plan } from '../plan/plan.js';
 import { portableImagesDir } from '../family/family-location.js';
 import { renderPlan } from '../plan/render.js';
-import type { PlanSettings } from '../cli/common-options.js';
-import type { Runtime } from '../cli/runtime.js';
+import type { PlanSettings } from '../settings/common-options.js';
+import type { Runtime } from '../settings/runtime.js';
 
 /** A plan as it travels (portable folders) and the family it was made from, on this machine. */
 export interface LocatedPlan {

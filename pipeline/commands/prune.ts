@@ -6,8 +6,8 @@ import {
   resolveRegistryScope,
   wholeNumberOption,
   type RegistryFlags,
-} from '../cli/registry-options.js';
-import type { Runtime } from '../cli/runtime.js';
+} from '../settings/registry-options.js';
+import type { Runtime } from '../settings/runtime.js';
 import { InputError, WorkError } from '../errors.js';
 import { loadFamily } from '../family/family.js';
 import { StreamLogger } from '../log.js';
@@ -54,7 +54,12 @@ function describe(tag: PrunedTag, host: string, dryRun: boolean): string {
 
 /** `mesos-pipeline prune`: deletes dated tags older than --keep-days. Returns the exit code. */
 export async function runPrune(flags: PruneFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
+  const log = new StreamLogger({
+    sink: runtime.stderr,
+    colour: runtime.colour?.stderr,
+    redactor: runtime.redactor,
+    verbose: flags.verbose ?? false,
+  });
   const keepDays = wholeNumberOption('--keep-days', flags.keepDays, 1, 36_500);
   const scope = resolveRegistryScope(flags, runtime);
   const policy = registryRetryPolicy(runtime.env);

@@ -13,10 +13,10 @@ import { LocalHostFacts } from '../adapters/host-facts.js';
 import { RegistryHttp } from '../adapters/registry-http.js';
 import { acquireLock, type HeldLock } from '../adapters/run-lock.js';
 import { BranchLogFiles } from '../adapters/branch-log-files.js';
-import { resolvePlanSettings, type PlanFlags } from '../cli/common-options.js';
-import { parseDuration } from '../cli/duration.js';
-import { registryRetryPolicy, wholeNumberOption } from '../cli/registry-options.js';
-import type { Runtime } from '../cli/runtime.js';
+import { resolvePlanSettings, type PlanFlags } from '../settings/common-options.js';
+import { parseDuration } from '../settings/duration.js';
+import { registryRetryPolicy, wholeNumberOption } from '../settings/registry-options.js';
+import type { Runtime } from '../settings/runtime.js';
 import { errorMessage, InputError, TimeLimitError, WorkError } from '../errors.js';
 import { StreamLogger } from '../log.js';
 import type { Family } from '../family/family.js';
@@ -29,6 +29,7 @@ import type { RunReport } from '../publish/report.js';
 import { isGitHubActions } from '../report/github-env.js';
 import { writeRunSummary } from '../report/step-summary.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
+import { DEFAULT_REBUILD_AFTER } from '../settings/defaults.js';
 import { parseSmokeSpec, smokeSpecProblems } from '../smoke/spec.js';
 import type { SmokeSpec } from '../smoke/spec-schema.js';
 import { DOCKER_HUB, parseRegistryTarget } from '../../tags/index.js';
@@ -52,9 +53,6 @@ export interface PublishFlags extends PlanFlags {
   logDir?: string;
   timeLimit?: string;
 }
-
-/** How old an unchanged image may get before it is rebuilt for OS and package updates. */
-export const DEFAULT_REBUILD_AFTER = '7d';
 
 // Two branches build at once where there are two cores: a build's single-threaded steps (and
 // its waits on the network and on smoke tests) leave the other core idle otherwise. More would
@@ -178,6 +176,7 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
     verbose: flags.verbose ?? false,
     github: isGitHubActions(runtime.env),
     files,
+    colour: runtime.colour?.stderr,
   });
   // Either resolve the plan now, or apply one made earlier (the nightly's plan job).
   const settings = flags.plan === undefined ? resolvePlanSettings(flags, runtime) : undefined;

@@ -1,7 +1,7 @@
 import { Octokit } from '@octokit/rest';
 import { OctokitIssueTracker } from '../adapters/github-issues.js';
-import { checkBranchNames } from '../cli/registry-options.js';
-import type { Runtime } from '../cli/runtime.js';
+import { checkBranchNames } from '../settings/registry-options.js';
+import type { Runtime } from '../settings/runtime.js';
 import { InputError } from '../errors.js';
 import { StreamLogger, type Logger } from '../log.js';
 import { packageVersion } from '../paths.js';
@@ -26,11 +26,13 @@ function octokitFor(token: string, runtime: Runtime, log: Logger): Octokit {
     // Set by GitHub Actions (GitHub Enterprise too); tests point it at a local stand-in.
     baseUrl: runtime.env.GITHUB_API_URL ?? 'https://api.github.com',
     userAgent: `mesos-pipeline/${packageVersion()}`,
+    // Octokit's own lines (`GET /repos/... - 500 with id ... in 12ms`) only with -v: a failed call
+    // is reported once, by the issue tracker, in our words.
     log: {
       debug: (m: string) => log.debug(m),
       info: (m: string) => log.debug(m),
-      warn: (m: string) => log.warn(m),
-      error: (m: string) => log.error(m),
+      warn: (m: string) => log.debug(m),
+      error: (m: string) => log.debug(m),
     },
     request: { signal: runtime.signal },
   });
@@ -42,7 +44,12 @@ function octokitFor(token: string, runtime: Runtime, log: Logger): Octokit {
  * GitHub issue per failing branch, kept up to date and closed when the branch publishes again.
  */
 export async function runReport(files: readonly string[], flags: ReportFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
+  const log = new StreamLogger({
+    sink: runtime.stderr,
+    colour: runtime.colour?.stderr,
+    redactor: runtime.redactor,
+    verbose: flags.verbose ?? false,
+  });
   const expected = [
     ...new Set(
       flags.expect

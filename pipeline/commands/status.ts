@@ -1,16 +1,15 @@
 import { resolveCredentials } from '../adapters/credentials.js';
 import { RegistryHttp } from '../adapters/registry-http.js';
-import { resolvePlanSettings } from '../cli/common-options.js';
-import { formatAge, parseDuration } from '../cli/duration.js';
-import { checkBranchNames, registryRetryPolicy } from '../cli/registry-options.js';
-import type { Runtime } from '../cli/runtime.js';
+import { resolvePlanSettings } from '../settings/common-options.js';
+import { formatAge, parseDuration } from '../settings/duration.js';
+import { checkBranchNames, registryRetryPolicy } from '../settings/registry-options.js';
+import type { Runtime } from '../settings/runtime.js';
 import { WorkError } from '../errors.js';
 import { loadFamily } from '../family/family.js';
+import { paint, type Tone } from '../colour.js';
 import { StreamLogger } from '../log.js';
 import { eligibleBranches } from '../plan/branches.js';
 import { assessFreshness, type Freshness } from '../registry/freshness.js';
-
-export const DEFAULT_MAX_AGE = '36h';
 
 export interface StatusFlags {
   repo?: string;
@@ -23,7 +22,7 @@ export interface StatusFlags {
   verbose?: boolean;
 }
 
-function renderTable(rows: readonly Freshness[]): string {
+function renderTable(rows: readonly Freshness[], colour: boolean): string {
   const lines = [
     ['BRANCH', 'IMAGE', 'NEWEST DATED TAG', 'AGE', 'STATE'],
     ...rows.map((row) => [
@@ -35,11 +34,19 @@ function renderTable(rows: readonly Freshness[]): string {
     ]),
   ];
   const widths = lines[0]?.map((_, column) => Math.max(...lines.map((line) => (line[column] ?? '').length))) ?? [];
+  // The state column is last and unpadded, so its colour codes do not shift the columns.
+  const tone = (state: string): Tone => (state === 'ok' ? 'good' : state === 'missing' ? 'bad' : 'warn');
   return (
     lines
-      .map((line) =>
+      .map((line, index) =>
         line
-          .map((value, column) => (column === line.length - 1 ? value : value.padEnd(widths[column] ?? 0)))
+          .map((value, column) =>
+            column < line.length - 1
+              ? value.padEnd(widths[column] ?? 0)
+              : index === 0
+                ? value
+                : paint(value, tone(value), colour),
+          )
           .join('  '),
       )
       .join('\n') + '\n'
@@ -52,7 +59,12 @@ function renderTable(rows: readonly Freshness[]): string {
  * or disabled schedules, a branch failing night after night) turns into a failure someone sees.
  */
 export async function runStatus(flags: StatusFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({ sink: runtime.stderr, redactor: runtime.redactor, verbose: flags.verbose ?? false });
+  const log = new StreamLogger({
+    sink: runtime.stderr,
+    colour: runtime.colour?.stderr,
+    redactor: runtime.redactor,
+    verbose: flags.verbose ?? false,
+  });
   const maxAgeMs = parseDuration('--max-age', flags.maxAge);
   // Explicit branches are only checked for their form: status then needs no git at all.
   checkBranchNames(flags.branch);
@@ -84,7 +96,7 @@ export async function runStatus(flags: StatusFlags, runtime: Runtime): Promise<n
       `${JSON.stringify({ registry: `${settings.registry.host}/${settings.registry.namespace}`, checkedAt: settings.createdAt, maxAge: flags.maxAge, rows }, null, 2)}\n`,
     );
   } else {
-    runtime.stdout.write(renderTable(rows));
+    runtime.stdout.write(renderTable(rows, runtime.colour?.stdout ?? false));
   }
   const bad = rows.filter((row) => row.state !== 'ok');
   if (bad.length > 0) {

@@ -1,4 +1,20 @@
-import { DockerfileParser } from 'dockerfile-ast';
+import { DockerfileParser, type Dockerfile } from 'dockerfile-ast';
+
+// Loading a family reads each Dockerfile through several rules (these features, the pipeline's
+// own rules, download pins); parsing is most of their cost, so each text is parsed once. The
+// parsed form is only read, never changed.
+const parsed = new Map<string, Dockerfile>();
+
+/** The parsed Dockerfile of `text`, shared by every reader of the same text. */
+export function parseDockerfile(text: string): Dockerfile {
+  let dockerfile = parsed.get(text);
+  if (!dockerfile) {
+    if (parsed.size >= 32) parsed.clear();
+    dockerfile = DockerfileParser.parse(text);
+    parsed.set(text, dockerfile);
+  }
+  return dockerfile;
+}
 
 /** A `RUN --mount=type=cache` of a Dockerfile: the compile cache lives there between builds. */
 export interface CacheMount {
@@ -26,7 +42,7 @@ const BUILDKIT_FLAGS: Record<string, string[]> = {
 
 /** What a Dockerfile needs from the builder, read from its instructions (no I/O). */
 export function buildFeatures(text: string): BuildFeatures {
-  const dockerfile = DockerfileParser.parse(text);
+  const dockerfile = parseDockerfile(text);
   const reasons = new Set<string>();
   const cacheMounts: CacheMount[] = [];
   const stageArgs: string[][] = [];

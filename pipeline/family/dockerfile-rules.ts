@@ -1,12 +1,11 @@
-import { DockerfileParser } from 'dockerfile-ast';
-import { buildFeatures, COMPILE_CACHE_OFF_ARG } from './build-features.js';
+import { buildFeatures, COMPILE_CACHE_OFF_ARG, parseDockerfile } from './build-features.js';
 
 /**
  * What the pipeline itself needs from a Dockerfile, checked when the family is loaded so a broken
  * file is bad input (exit 2) rather than a failed build hours later.
  */
 export function dockerfileProblems(text: string, hasBase: boolean): string[] {
-  const dockerfile = DockerfileParser.parse(text);
+  const dockerfile = parseDockerfile(text);
   const froms = dockerfile.getFROMs();
   if (froms.length === 0) return ['has no FROM instruction'];
   const cacheProblems = compileCacheProblems(text);

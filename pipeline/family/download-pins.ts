@@ -1,4 +1,4 @@
-import { DockerfileParser } from 'dockerfile-ast';
+import { parseDockerfile } from './build-features.js';
 
 // What a Dockerfile downloads and how it verifies each file, read from its RUN instructions. The
 // convention the production Dockerfiles follow (and test/dockerfiles/ enforces):
@@ -49,7 +49,7 @@ const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g
 /** Every ARG default of the file, global and per stage (a later declaration wins). */
 export function argDefaultsOf(dockerfile: string): Map<string, string | undefined> {
   const defaults = new Map<string, string | undefined>();
-  for (const instruction of DockerfileParser.parse(dockerfile).getInstructions()) {
+  for (const instruction of parseDockerfile(dockerfile).getInstructions()) {
     if (instruction.getKeyword() !== 'ARG') continue;
     const [assignment = ''] = instruction.getArguments().map((argument) => argument.getValue());
     const eq = assignment.indexOf('=');
@@ -71,7 +71,7 @@ export function downloadsOf(dockerfile: string, buildArgs: Readonly<Record<strin
       : arg;
   const valueOf = (arg: string): string => buildArgs[arg] ?? defaults.get(arg) ?? '';
   const downloads: Download[] = [];
-  for (const instruction of DockerfileParser.parse(dockerfile).getInstructions()) {
+  for (const instruction of parseDockerfile(dockerfile).getInstructions()) {
     if (instruction.getKeyword() !== 'RUN') continue;
     const run = instruction.getArgumentsContent() ?? '';
     for (const match of run.matchAll(/\b(?:curl|wget)\s+-[^&|;]*?(\S+:\/\/\S+|"\$\{?(\w+)\}?")[^&|;]*?-[oO] (\S+)/g)) {

@@ -1,10 +1,12 @@
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../paths.js';
-import { PACKAGE_PREFIX } from '../plan/plan-paths.js';
 
 // Where a family folder is, said so that it holds on another machine (plan/plan-paths.ts):
 // the plan job names it, each publish job finds it again in its own checkout.
+
+/** `imagesDir` of the family embedded in mesos-pipeline: resolved against the applying package. */
+export const PACKAGE_PREFIX = 'package:';
 
 /** The nearest folder at or above `dir` holding `.git` (a folder, or a file in a worktree). */
 export function repositoryRoot(dir: string): string | undefined {

@@ -1,13 +1,12 @@
-import semver from 'semver';
+// One module per function: semver's index loads every function and class it has.
+import gte from 'semver/functions/gte.js';
+import lt from 'semver/functions/lt.js';
+import major from 'semver/functions/major.js';
+import minor from 'semver/functions/minor.js';
+import rcompare from 'semver/functions/rcompare.js';
 import { InputError } from '../errors.js';
-
-/** What `git ls-remote --heads --tags` says about a repository. */
-export interface RemoteRefs {
-  /** Branch name (without refs/heads/) to commit sha. */
-  heads: ReadonlyMap<string, string>;
-  /** Tag name (without refs/tags/) to the commit it points at (annotated tags peeled). */
-  tags: ReadonlyMap<string, string>;
-}
+import type { RemoteRefs } from '../ports.js';
+import { branchVersion, compareBranches } from '../../tags/index.js';
 
 export interface EligibleBranch {
   branch: string;
@@ -16,34 +15,7 @@ export interface EligibleBranch {
   releaseTag?: string | undefined;
 }
 
-export const DEFAULT_MIN_VERSION = '1.7';
-
-// Exactly N.N.x, no leading zeros: `1.7.x-rc`, `feature/1.8.x` and `01.7.x` are not release branches.
-const RELEASE_BRANCH = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.x$/;
 const RELEASE_TAG = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
-
-/** `1.10.x` -> `1.10.0`, for numeric comparison with semver; undefined for other names. */
-export function branchVersion(branch: string): string | undefined {
-  const match = RELEASE_BRANCH.exec(branch);
-  return match ? `${match[1]}.${match[2]}.0` : undefined;
-}
-
-/** Checks `--min-version` (`1.7`): returns the semver it stands for, or throws. */
-export function parseMinVersion(text: string): string {
-  const match = /^(0|[1-9]\d*)\.(0|[1-9]\d*)$/.exec(text);
-  if (!match) throw new InputError(`--min-version "${text}" is not MAJOR.MINOR, for example ${DEFAULT_MIN_VERSION}`);
-  return `${match[1]}.${match[2]}.0`;
-}
-
-/** Orders branch names: release branches by version numerically (1.9.x before 1.10.x), master last. */
-export function compareBranches(a: string, b: string): number {
-  const va = branchVersion(a);
-  const vb = branchVersion(b);
-  if (va && vb) return semver.compare(va, vb);
-  if (va) return -1;
-  if (vb) return 1;
-  return a.localeCompare(b);
-}
 
 /** The release tag at `sha` that belongs to `branch` (1.11.0 on 1.11.x), the highest if several. */
 export function releaseTagAt(branch: string, sha: string, tags: ReadonlyMap<string, string>): string | undefined {
@@ -52,8 +24,8 @@ export function releaseTagAt(branch: string, sha: string, tags: ReadonlyMap<stri
   const candidates = [...tags]
     .filter(([name, target]) => target === sha && RELEASE_TAG.test(name))
     .map(([name]) => name)
-    .filter((name) => semver.major(name) === semver.major(line) && semver.minor(name) === semver.minor(line));
-  return candidates.sort(semver.rcompare)[0];
+    .filter((name) => major(name) === major(line) && minor(name) === minor(line));
+  return candidates.sort(rcompare)[0];
 }
 
 /** `master` and every `N.N.x` at or above the minimum version, sorted, each with its exact sha. */
@@ -61,7 +33,7 @@ export function eligibleBranches(refs: RemoteRefs, minVersion: string): Eligible
   const names = [...refs.heads.keys()].filter((name) => {
     if (name === 'master') return true;
     const version = branchVersion(name);
-    return version !== undefined && semver.gte(version, minVersion);
+    return version !== undefined && gte(version, minVersion);
   });
   return names.sort(compareBranches).map((branch) => {
     const sha = refs.heads.get(branch) as string;
@@ -88,8 +60,7 @@ export function selectBranches(
     if (names.includes(name)) continue;
     const version = branchVersion(name);
     let why: string;
-    if (version && semver.lt(version, minVersion))
-      why = `is older than the oldest supported release branch ${minimum}.x`;
+    if (version && lt(version, minVersion)) why = `is older than the oldest supported release branch ${minimum}.x`;
     else if (version || name === 'master') why = `is not a branch of ${repo}`;
     else why = `is not master or a release branch named N.N.x (${minimum}.x or later)`;
     throw new InputError(`--branch "${name}" ${why}; eligible branches: ${list}`);

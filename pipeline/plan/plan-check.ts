@@ -1,10 +1,11 @@
-import { credentialsProblem } from '../cli/common-options.js';
-import { checkBranchNames } from '../cli/registry-options.js';
+import { credentialsProblem } from '../settings/common-options.js';
+import { checkBranchNames } from '../settings/registry-options.js';
 import { errorMessage, InputError } from '../errors.js';
-import { isMesosBranch, parseDatedTag } from '../registry/dated-tags.js';
+import { parseDatedTag } from '../registry/dated-tags.js';
 import {
   dayProblem,
   formatRegistryTarget,
+  isMesosBranch,
   parseImageRef,
   parseRegistryTarget,
   type RegistryTarget,

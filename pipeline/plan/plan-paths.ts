@@ -8,9 +8,6 @@ import type { Plan } from './plan.js';
 // of mesos-pipeline itself (family/family-location.ts decides which); each image's `context` is
 // relative to `imagesDir`, as in images.json. They are resolved where the plan is applied.
 
-/** `imagesDir` of the family embedded in mesos-pipeline: resolved against the applying package. */
-export const PACKAGE_PREFIX = 'package:';
-
 /** The plan with the folders `makePlan` wrote relative, as absolute paths into `family`. */
 export function applyFamily(plan: Plan, family: Family): Plan {
   return {

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { errorMessage } from '../errors.js';
+import { BranchFailure, errorMessage } from '../errors.js';
 import { LineTail, type Logger } from '../log.js';
 import type { PlannedBranch, PlannedImage } from '../plan/plan.js';
 import { runtimeFor } from '../smoke/platform-runtime.js';
 import { runSmokeTests } from '../smoke/run-smoke.js';
 import type { TestOutcome } from '../smoke/outcome.js';
 import { expand, type TemplateValues } from '../smoke/template.js';
-import { BranchFailure } from './branch-failure.js';
 import type { PublishDeps, RunShared } from './context.js';
 import { BASE_IMAGE_LABEL, INPUTS_LABEL, RUN_LABEL, inputsDigest } from './inputs.js';
 
@@ -104,10 +103,11 @@ async function buildImage(
         noCache,
         ...(platform ? { platform } : {}),
       },
-      (line, kind) => {
+      (line) => {
         tail.push(line);
-        if (kind === 'step') log.info(line);
-        else log.detail(line);
+        // The engine's own output, `Step N/M` lines included, only with -v (and in log files):
+        // by default each stage of an image is one line.
+        log.detail(line);
       },
       deps.signal,
     );
@@ -119,7 +119,7 @@ async function buildImage(
     });
   }
   const buildMs = deps.clock.now().getTime() - started;
-  log.info(`built ${imageId.slice(0, 19)} in ${seconds(buildMs)}`);
+  log.debug(`built ${imageId.slice(0, 19)} in ${seconds(buildMs)}`);
   return { name: image.name, imageId, inputs, buildMs };
 }
 
@@ -135,18 +135,25 @@ async function smokeTest(
 ): Promise<TestedImage> {
   const spec = shared.smokeSpecs.get(image.name);
   if (!spec) throw new BranchFailure('smoke', image.name, `no smoke spec for ${image.name}`);
-  const details = await deps.engine.inspectImage(built.imageId);
-  if (!details)
-    throw new BranchFailure('smoke', image.name, `the image ${built.imageId} just built is gone from the engine`);
   const started = deps.clock.now().getTime();
-  log.info(`smoke-testing${platform ? ` on ${platform}` : ''}`);
-  const result = await runSmokeTests(expand(spec, templateValues(branch, image)), details, {
-    runtime: runtimeFor(deps.containers, platform),
-    cgroups: deps.cgroups,
-    clock: deps.clock,
-    log,
-    signal: deps.signal,
-  });
+  let result: Awaited<ReturnType<typeof runSmokeTests>>;
+  try {
+    const details = await deps.engine.inspectImage(built.imageId);
+    if (!details)
+      throw new BranchFailure('smoke', image.name, `the image ${built.imageId} just built is gone from the engine`);
+    log.debug(`smoke-testing${platform ? ` on ${platform}` : ''}`);
+    result = await runSmokeTests(expand(spec, templateValues(branch, image)), details, {
+      runtime: runtimeFor(deps.containers, platform),
+      cgroups: deps.cgroups,
+      clock: deps.clock,
+      log,
+      signal: deps.signal,
+    });
+  } catch (error) {
+    // The engine's adapters do not know they serve a smoke test: this stage names the step.
+    if (deps.signal.aborted || error instanceof BranchFailure) throw error;
+    throw new BranchFailure('smoke', image.name, errorMessage(error), { cause: error });
+  }
   const smokeMs = deps.clock.now().getTime() - started;
   if (result.ok) log.info(`smoke tests passed (${result.outcomes.length}) in ${seconds(smokeMs)}`);
   return { ...built, smokeMs, smoke: result.outcomes };

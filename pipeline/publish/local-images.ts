@@ -1,7 +1,6 @@
-import { errorMessage } from '../errors.js';
+import { BranchFailure, errorMessage } from '../errors.js';
 import type { PlannedBranch } from '../plan/plan.js';
 import type { BuiltImage, PlatformImage } from './branch-build.js';
-import { BranchFailure } from './branch-failure.js';
 import type { PublishDeps } from './context.js';
 import { INPUTS_LABEL } from './inputs.js';
 import { engineOutput } from './push.js';

@@ -1,8 +1,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import { errorMessage, PipelineError, TimeLimitError, WorkError } from '../errors.js';
+import { BranchFailure, errorMessage, PipelineError, TimeLimitError, WorkError } from '../errors.js';
 import type { Plan, PlannedBranch, PlannedImage } from '../plan/plan.js';
 import { buildAndTestBranch, type BranchBuild, type BuiltImage, type TestedImage } from './branch-build.js';
-import { BranchFailure } from './branch-failure.js';
 import type { PublishDeps, PublishOptions, RunShared } from './context.js';
 import { decide } from './decide.js';
 import { pullReusedBases, removeLocalImages } from './local-images.js';

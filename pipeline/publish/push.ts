@@ -187,10 +187,8 @@ class BranchPusher {
         image.name,
         `${dated.host}/${dated.repository}@${digest} vanished from the registry right after the push`,
       );
-    for (const reference of moving) {
-      await this.put(image, reference, manifest);
-      this.log(image).info(`tagged ${reference}`);
-    }
+    for (const reference of moving) await this.put(image, reference, manifest);
+    this.log(image).info(`tagged ${moving.join(', ')}`);
   }
 
   /**

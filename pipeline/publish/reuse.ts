@@ -1,4 +1,4 @@
-import { formatAge } from '../cli/duration.js';
+import { formatAge } from '../settings/duration.js';
 import type { PlannedBranch, PlannedImage } from '../plan/plan.js';
 import { indexEntries } from './image-index.js';
 import type { Manifest, Registry } from '../ports.js';

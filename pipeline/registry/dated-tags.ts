@@ -1,5 +1,4 @@
-import { branchVersion } from '../plan/branches.js';
-import { dayProblem } from '../../tags/index.js';
+import { dayProblem, isMesosBranch } from '../../tags/index.js';
 
 /** A dated snapshot tag, `<branch>-YYYY-MM-DD`, taken apart. */
 export interface DatedTag {
@@ -9,11 +8,6 @@ export interface DatedTag {
 }
 
 const DATED = /^(.+)-(\d{4}-\d{2}-\d{2})$/;
-
-/** master or any release branch N.N.x, the planner's rule (older ones too: their tags still need pruning). */
-export function isMesosBranch(name: string): boolean {
-  return name === 'master' || branchVersion(name) !== undefined;
-}
 
 /**
  * The branch and day of a dated tag, or undefined for every other tag: floating (`1.11.x`),

@@ -1,4 +1,4 @@
-import { compareBranches } from '../plan/branches.js';
+import { compareBranches } from '../../tags/index.js';
 import { TIME_LIMIT_STEP, type BranchReport, type RunReport } from '../publish/report.js';
 
 /** What became of one branch in a run: its report entry, or no report at all. */

@@ -1,5 +1,5 @@
 import { appendFile } from 'node:fs/promises';
-import type { Runtime } from '../cli/runtime.js';
+import type { Runtime } from '../settings/runtime.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RunReport } from '../publish/report.js';

@@ -69,7 +69,8 @@ export async function runSmokeTests(spec: SmokeSpec, image: ImageDetails, ctx: S
   const record = (outcome: TestOutcome): void => {
     outcomes.push(outcome);
     const seconds = (outcome.durationMs / 1000).toFixed(1);
-    if (outcome.ok) ctx.log.info(`  ok   ${outcome.kind} test "${outcome.name}" (${seconds}s)`);
+    // Passing tests one by one only with -v; the stage's summary line says how many passed.
+    if (outcome.ok) ctx.log.detail(`ok   ${outcome.kind} test "${outcome.name}" (${seconds}s)`);
     else ctx.log.error(`  FAIL ${outcome.kind} test "${outcome.name}" (${seconds}s): ${outcome.problems.join('; ')}`);
   };
 
@@ -109,7 +110,7 @@ export async function runSmokeTests(spec: SmokeSpec, image: ImageDetails, ctx: S
   // Reported in the order the spec declares them, whatever order they finish in.
   for (const outcome of await Promise.all(tests.map((test) => limit(test)))) record(outcome);
   for (const test of spec.serviceTests ?? []) {
-    ctx.log.info(`  running service test "${test.name}"`);
+    ctx.log.detail(`running service test "${test.name}"`);
     record(await runServiceTest(test, image.id, ctx));
   }
   return { ok: outcomes.every((outcome) => outcome.ok), outcomes };

@@ -1,4 +1,5 @@
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { formatPath, zodProblems } from '../family/zod-problems.js';
 import { errorMessage } from '../errors.js';
 import { compilePattern } from './pattern.js';
@@ -99,6 +100,11 @@ function serviceProblems(spec: SmokeSpecFile): string[] {
 
 const YAML_FILE = /\.ya?ml$/i;
 
+// The YAML reader loads with the first YAML spec (its CommonJS build, synchronously): JSON specs,
+// the embedded family's, do not pay for it on every plan.
+const requireModule = createRequire(import.meta.url);
+const yaml = (): typeof Yaml => requireModule('yaml') as typeof Yaml;
+
 /**
  * The data of a smoke spec file: YAML for `.yaml`/`.yml` (read as YAML 1.1, as c-s-t's Go reader
  * does: `yes` is true; dates stay strings), JSON otherwise. A key set to null counts as absent,
@@ -106,7 +112,7 @@ const YAML_FILE = /\.ya?ml$/i;
  */
 function readSpecText(file: string, text: string): { data: unknown } | { problem: string } {
   if (YAML_FILE.test(file)) {
-    const doc = parseDocument(text, {
+    const doc = yaml().parseDocument(text, {
       version: '1.1',
       customTags: (tags) => tags.filter((tag) => typeof tag === 'string' || tag.tag !== 'tag:yaml.org,2002:timestamp'),
     });

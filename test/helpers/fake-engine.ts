@@ -60,16 +60,17 @@ export class FakeEngine implements ImageEngine {
     const parent = request.buildArgs.BASE_IMAGE ? this.images.get(request.buildArgs.BASE_IMAGE) : undefined;
     if (request.buildArgs.BASE_IMAGE && !parent)
       throw new Error(`pull access denied for ${request.buildArgs.BASE_IMAGE}, repository does not exist`);
-    onOutput(`Step 1/2 : FROM ${request.buildArgs.BASE_IMAGE ?? 'scratch'}`);
+    onOutput(`Step 1/2 : FROM ${request.buildArgs.BASE_IMAGE ?? 'scratch'}`, 'step');
     await this.duringBuild?.(request, signal);
     signal?.throwIfAborted();
     const failure = this.failBuild?.(request);
     if (failure) {
-      onOutput(`Step 2/2 : RUN make`);
+      onOutput(`Step 2/2 : RUN make`, 'step');
       onOutput(failure);
       throw new Error(`The command '/bin/sh -c make' returned a non-zero code: 2: ${failure}`);
     }
-    onOutput('Step 2/2 : COPY . /');
+    onOutput('Step 2/2 : COPY . /', 'step');
+    onOutput(' ---> Running in 0123456789ab');
     const platform = request.platform ?? 'linux/amd64';
     // As the real engine's check (docker-engine.ts): an image of one platform is never built on another's.
     if (parent && (parent.details.platform ?? 'linux/amd64') !== platform)

@@ -82,7 +82,13 @@ export interface FakeRun {
 }
 
 export function fakeRun(
-  options: { deleteEnabled?: boolean; specs?: Record<string, SmokeSpec>; registry?: MemoryRegistry } = {},
+  options: {
+    deleteEnabled?: boolean;
+    specs?: Record<string, SmokeSpec>;
+    registry?: MemoryRegistry;
+    /** The logger as with `-v`: engine output and debug lines shown. */
+    verbose?: boolean;
+  } = {},
 ): FakeRun {
   const controller = new AbortController();
   const registry =
@@ -107,7 +113,7 @@ export function fakeRun(
       registry,
       credentials: undefined,
       clock: instantClock,
-      log: new StreamLogger({ sink: stderr, redactor: new Redactor() }),
+      log: new StreamLogger({ sink: stderr, redactor: new Redactor(), verbose: options.verbose ?? false }),
       signal: controller.signal,
       retry: { retries: 1, minDelayMs: 1, maxDelayMs: 2 },
     },

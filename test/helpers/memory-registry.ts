@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Manifest, Registry } from '../../pipeline/ports.js';
-import { RegistryError } from '../../pipeline/retry.js';
+import { RegistryError } from '../../pipeline/errors.js';
 
 // An in-memory registry for unit tests of orchestration, with the Registry API's semantics as the
 // reference registry has them: storage per repository, manifests that must name blobs the

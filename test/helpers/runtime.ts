@@ -1,5 +1,5 @@
 import { GitLsRemote } from '../../pipeline/adapters/git-remote.js';
-import type { Runtime } from '../../pipeline/cli/runtime.js';
+import type { Runtime } from '../../pipeline/settings/runtime.js';
 import type { Clock } from '../../pipeline/ports.js';
 import { Redactor } from '../../pipeline/redact.js';
 

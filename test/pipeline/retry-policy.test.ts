@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { StreamLogger } from '../../pipeline/log.js';
 import type { Clock } from '../../pipeline/ports.js';
 import { Redactor } from '../../pipeline/redact.js';
-import { isNetworkError, isRetryableStatus, isTransientText, RegistryError, withRetry } from '../../pipeline/retry.js';
+import { RegistryError } from '../../pipeline/errors.js';
+import { isNetworkError, isRetryableStatus, isTransientText, withRetry } from '../../pipeline/retry.js';
 import { BufferSink } from '../helpers/runtime.js';
 
 describe('isRetryableStatus: statuses and registry error codes', () => {
@@ -25,7 +26,8 @@ describe('isRetryableStatus: statuses and registry error codes', () => {
 
 describe('isTransientText: what the engine writes when a registry call failed', () => {
   it.each([
-    ['Head "https://r/v2/": dial tcp: lookup r: no such host', true],
+    // A name that does not resolve will not resolve on the next try either.
+    ['Head "https://r/v2/": dial tcp: lookup r: no such host', false],
     ['dial tcp 127.0.0.1:5000: connect: connection refused', true],
     ['dial tcp 10.0.0.1:443: connect: network is unreachable', true],
     ['net/http: request canceled (Client.Timeout exceeded)', true],
@@ -66,7 +68,6 @@ describe('isNetworkError', () => {
     'EPIPE',
     'ETIMEDOUT',
     'EAI_AGAIN',
-    'ENOTFOUND',
     'EHOSTUNREACH',
     'ENETUNREACH',
     'UND_ERR_SOCKET',
@@ -83,6 +84,20 @@ describe('isNetworkError', () => {
     ['socket hang up', new Error('socket hang up'), true],
     ['Other side closed', new Error('Other side closed'), true],
     ['fetch failed', new TypeError('fetch failed'), true],
+    // Errors that cannot heal: retrying only makes the user wait (issue 16: ~24 s for a bad port).
+    [
+      'ENOTFOUND (no such host)',
+      new TypeError('fetch failed', { cause: coded('ENOTFOUND', 'getaddrinfo ENOTFOUND r') }),
+      false,
+    ],
+    ['a port fetch refuses', new TypeError('fetch failed', { cause: new Error('bad port') }), false],
+    ['an unknown URL scheme', new TypeError('fetch failed', { cause: new Error('unknown scheme') }), false],
+    [
+      'a certificate that is not trusted',
+      new TypeError('fetch failed', { cause: coded('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate') }),
+      false,
+    ],
+    ['an invalid URL', coded('ERR_INVALID_URL', 'Invalid URL'), false],
     ['a plain error', new Error('bad JSON'), false],
     ['not an error', { code: 'ECONNRESET' }, false],
     ['a string', 'ECONNRESET', false],
@@ -176,5 +191,25 @@ describe('withRetry', () => {
         cause: 'x',
       },
     );
+  });
+});
+
+describe('isNetworkError on what fetch really throws', () => {
+  const thrown = async (url: string): Promise<unknown> =>
+    fetch(url, { signal: AbortSignal.timeout(5000) }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+  it('a bad port: not retried', async () => {
+    expect(isNetworkError(await thrown('http://127.0.0.1:6000/v2/'))).toBe(false);
+  });
+
+  it('a host name that does not exist: not retried', async () => {
+    expect(isNetworkError(await thrown('http://no-such-host.invalid/v2/'))).toBe(false);
+  });
+
+  it('a refused connection: retried', async () => {
+    expect(isNetworkError(await thrown('http://127.0.0.1:2/v2/'))).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { StreamLogger } from '../../pipeline/log.js';
 import { Redactor } from '../../pipeline/redact.js';
-import { isNetworkError, isRetryableStatus, isTransientText, RegistryError, withRetry } from '../../pipeline/retry.js';
+import { RegistryError } from '../../pipeline/errors.js';
+import { isNetworkError, isRetryableStatus, isTransientText, withRetry } from '../../pipeline/retry.js';
 import { BufferSink } from '../helpers/runtime.js';
 import { systemClock } from '../../pipeline/adapters/clock.js';
 

@@ -5,6 +5,7 @@ import {
   imageRef,
   parseImageRef,
   parseRegistryTarget,
+  FETCH_BAD_PORTS,
   tagProblem,
 } from '../../tags/reference.js';
 
@@ -14,13 +15,11 @@ describe('parseRegistryTarget', () => {
     ['localhost:5001/test/ns', { host: 'localhost:5001', namespace: 'test/ns' }],
     ['docker.io/mesos', { host: 'docker.io', namespace: 'mesos' }],
     ['ghcr.io/apache/mesos-images', { host: 'ghcr.io', namespace: 'apache/mesos-images' }],
-    ['mesos', { host: 'docker.io', namespace: 'mesos' }],
     ['[::1]:5000/mesos', { host: '[::1]:5000', namespace: 'mesos' }],
-    ['127.0.0.1:1/mesos', { host: '127.0.0.1:1', namespace: 'mesos' }],
+    ['127.0.0.1:2/mesos', { host: '127.0.0.1:2', namespace: 'mesos' }],
     ['127.0.0.1:65535/mesos', { host: '127.0.0.1:65535', namespace: 'mesos' }],
     ['localhost/mesos', { host: 'localhost', namespace: 'mesos' }],
     ['my-registry.example.org/a.b_c/d__e-f', { host: 'my-registry.example.org', namespace: 'a.b_c/d__e-f' }],
-    ['org/team', { host: 'docker.io', namespace: 'org/team' }],
   ])('%s', (text, target) => {
     expect(parseRegistryTarget(text)).toEqual(target);
     expect(parseRegistryTarget(formatRegistryTarget(target))).toEqual(target);
@@ -39,9 +38,43 @@ describe('parseRegistryTarget', () => {
     ['localhost', /"localhost": a namespace is missing/],
     ['ghcr.io', /"ghcr.io": a namespace is missing/],
     ['-bad.io/mesos', /"-bad.io" is not a valid registry host/],
+    // The host is required: a bare namespace would silently mean Docker Hub.
+    ['mesos', /"mesos": the registry host is missing; .* for example docker\.io\/mesos$/],
+    ['org/team', /"org\/team": the registry host is missing; .* for example docker\.io\/org\/team$/],
+    ['Bad', /"Bad": the registry host is missing; .* for example docker\.io\/mesos$/],
   ])('rejects %s', (text, message) => {
     expect(() => parseRegistryTarget(text)).toThrow(message);
     expect(() => parseRegistryTarget(text)).toThrow(/expected HOST\[:PORT\]\/NAMESPACE/);
+  });
+});
+
+describe("registry ports that Node's fetch will not use", () => {
+  it.each(['127.0.0.1:1/mesos', '127.0.0.1:6000/mesos', 'localhost:10080/mesos', 'registry.example:5060/x'])(
+    'refuses %s up front',
+    (text) => {
+      const port = /:(\d+)\//.exec(text)?.[1] as string;
+      expect(() => parseRegistryTarget(text)).toThrow(
+        `port ${port} is one that Node's fetch refuses to use ("bad port"); use another port, for example 5000`,
+      );
+    },
+  );
+
+  /** What fetch says about a port of 127.0.0.1: its own refusal, or anything else (nothing listens). */
+  const fetchSays = async (port: number): Promise<string> => {
+    try {
+      await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) });
+      return 'answered';
+    } catch (error) {
+      return String((error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : error);
+    }
+  };
+
+  it("the list is fetch's own: every port on it is refused by fetch, its neighbours are not", async () => {
+    const listed = [...FETCH_BAD_PORTS].filter((port) => port > 0);
+    expect(listed.length).toBeGreaterThan(70);
+    for (const port of listed) expect(`${port}: ${await fetchSays(port)}`).toBe(`${port}: bad port`);
+    for (const port of [2, 5000, 5999, 6001, 10081])
+      expect(`${port}: ${await fetchSays(port)}`).not.toBe(`${port}: bad port`);
   });
 });
 

@@ -285,7 +285,7 @@ function runScript(script: string, env: Record<string, string>): string[] {
 }
 
 describe('nightly.yml', () => {
-  it('runs on a schedule off the hour and by hand with branch, date, no_push and force', () => {
+  it('runs on a schedule off the hour and by hand with branch, date, rerun_old_date, no_push and force', () => {
     const [schedule] = nightly.on.schedule as { cron: string }[];
     const minute = schedule?.cron.split(' ')[0] ?? '';
     expect(minute).toMatch(/^\d+$/);
@@ -293,8 +293,13 @@ describe('nightly.yml', () => {
     const inputs = (
       nightly.on.workflow_dispatch as { inputs: Record<string, { required?: boolean; type: string; default: unknown }> }
     ).inputs;
-    expect(Object.keys(inputs).sort()).toEqual(['branch', 'date', 'force', 'no_push']);
-    expect(Object.values(inputs).map((input) => input.required ?? false)).toEqual([false, false, false, false]);
+    expect(Object.keys(inputs).sort()).toEqual(['branch', 'date', 'force', 'no_push', 'rerun_old_date']);
+    expect(Object.values(inputs).map((input) => input.required ?? false)).toEqual([false, false, false, false, false]);
+    // An old date is refused unless the dispatch says the re-run is deliberate; the plan step passes it on.
+    expect([inputs.rerun_old_date?.type, inputs.rerun_old_date?.default]).toEqual(['boolean', false]);
+    expect(JSON.stringify(nightly)).toContain(
+      'if [ \\"$INPUT_RERUN_OLD_DATE\\" = true ]; then args+=(--rerun-old-date); fi',
+    );
     expect([inputs.no_push?.type, inputs.no_push?.default, inputs.force?.type, inputs.force?.default]).toEqual([
       'boolean',
       false,

@@ -8,6 +8,7 @@ import type { Registry } from '../../../pipeline/ports.js';
 import { Redactor } from '../../../pipeline/redact.js';
 import { RegistryApiTagDeleter, type TagDeleter } from '../../../pipeline/registry/tag-deleter.js';
 import { BufferSink, fixedClock } from '../../helpers/runtime.js';
+import { RegistryError } from '../../../pipeline/errors.js';
 
 const PASSWORD = 'dckr_pat_standIn123';
 
@@ -139,6 +140,18 @@ describe('hubRollbackDeleter', () => {
   it('deletes tags like the Hub deleter', async () => {
     await rollback(5000).deleteTags('mesos/mesos-mini', ['master-2026-01-01']);
     expect(hub.tags.has('mesos/mesos-mini:master-2026-01-01')).toBe(false);
+  });
+
+  it('raises registry errors of its own, not errors of a prune step (it runs in a rollback)', async () => {
+    const error = await rollback(5000)
+      .deleteTags('other/mesos-mini', ['master-2026-01-01'])
+      .then(
+        () => new Error('no error'),
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(RegistryError);
+    expect((error as RegistryError).step).toBe('registry');
+    expect((error as RegistryError).status).toBe(403);
   });
 
   it('gives up when the rollback budget is spent, though each request may take longer', async () => {

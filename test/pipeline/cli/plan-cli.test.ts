@@ -46,9 +46,10 @@ describe('mesos-pipeline plan', () => {
     });
   });
 
-  it('honours --date for re-runs', async () => {
+  it('honours --date for re-runs (of a day this long ago: with --rerun-old-date)', async () => {
     const runtime = testRuntime();
-    expect(await runCli([...base, '--json', '--date', '2026-01-02', '--branch', '1.9.x'], runtime)).toBe(0);
+    const args = [...base, '--json', '--date', '2026-01-02', '--rerun-old-date', '--branch', '1.9.x'];
+    expect(await runCli(args, runtime)).toBe(0);
     expect(runtime.stdout.text).toContain('127.0.0.1:5000/mesos/fixture-app:1.9.x-2026-01-02');
   });
 
@@ -65,7 +66,10 @@ describe('mesos-pipeline plan', () => {
       /^error: --branch "1.6.x" is older than the oldest supported release branch 1.7.x; eligible branches: 1.9.x, 1.10.x, master\n$/,
     ],
     [['--branch', 'feature/1.8.x'], /--branch "feature\/1.8.x" is not master or a release branch/],
-    [['--date', '2026-02-30'], /^error: --date "2026-02-30" is not a real calendar day\n$/],
+    [
+      ['--date', '2026-02-30'],
+      /^error: --date "2026-02-30" is not a real calendar day: 2026-02 has 28 days; for example 2026-02-28\n$/,
+    ],
     [['--date', 'yesterday'], /--date "yesterday" is not a date in the form YYYY-MM-DD/],
     [['--registry', 'localhost:5000'], /--registry "localhost:5000": a namespace is missing/],
     [['--min-version', '1'], /--min-version "1" is not MAJOR.MINOR/],
@@ -100,8 +104,8 @@ describe('mesos-pipeline plan', () => {
 
   it.each([
     [
-      { MESOS_PIPELINE_REGISTRY: 'Mesos/x' },
-      /^error: MESOS_PIPELINE_REGISTRY "Mesos\/x": "Mesos" is not a valid repository path component/,
+      { MESOS_PIPELINE_REGISTRY: 'docker.io/Mesos' },
+      /^error: MESOS_PIPELINE_REGISTRY "docker.io\/Mesos": "Mesos" is not a valid repository path component/,
     ],
     [{ MESOS_PIPELINE_REPO: ' ' }, /^error: MESOS_PIPELINE_REPO is empty/],
     [

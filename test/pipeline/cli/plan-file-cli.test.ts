@@ -57,7 +57,7 @@ describe('publish --plan', () => {
       writePlan({
         version: 2,
         date: '2026-11-27',
-        registry: 'r/x',
+        registry: 'docker.io/x',
         repo: 'x',
         createdAt: 'x',
         imagesDir: '/x',
@@ -75,7 +75,7 @@ describe('publish --plan', () => {
     );
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
-      /^error: --plan .*: 3 problems: branches\[0\].sha: must be a full commit sha; branches\[0\].images: .*; createdAt: "x" is not an ISO 8601 UTC instant.*\n$/,
+      /^error: --plan .*: 3 problems:\n {2}- branches\[0\].sha: must be a full commit sha\n {2}- branches\[0\].images: .*\n {2}- createdAt: "x" is not an ISO 8601 UTC instant.*\n$/,
     );
   });
 

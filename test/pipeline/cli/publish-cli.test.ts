@@ -15,10 +15,10 @@ describe('mesos-pipeline publish', () => {
   it('--dry-run prints the plan and reaches no engine and no registry', async () => {
     const runtime = testRuntime({ env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
     const args = ['publish', '--dry-run', '--json', '--repo', repo.dir, '--images', fixtureFamily];
-    expect(await runCli([...args, '--registry', '127.0.0.1:1/nothing-listens', '--branch', '1.7.x'], runtime)).toBe(0);
+    expect(await runCli([...args, '--registry', '127.0.0.1:2/nothing-listens', '--branch', '1.7.x'], runtime)).toBe(0);
     expect(JSON.parse(runtime.stdout.text)).toMatchObject({
       version: 2,
-      registry: '127.0.0.1:1/nothing-listens',
+      registry: '127.0.0.1:2/nothing-listens',
       branches: [{ branch: '1.7.x', sha: repo.sha('1.7.x') }],
     });
     expect(runtime.stderr.text).toBe('');

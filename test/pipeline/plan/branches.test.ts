@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compareBranches,
-  eligibleBranches,
-  parseMinVersion,
-  releaseTagAt,
-  selectBranches,
-  type RemoteRefs,
-} from '../../../pipeline/plan/branches.js';
+import { eligibleBranches, releaseTagAt, selectBranches } from '../../../pipeline/plan/branches.js';
+import type { RemoteRefs } from '../../../pipeline/ports.js';
+import { compareBranches, parseMinVersion } from '../../../tags/index.js';
 
 const sha = (n: number): string => n.toString(16).padStart(40, '0');
 

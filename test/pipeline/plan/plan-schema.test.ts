@@ -118,7 +118,7 @@ describe('planSchema', () => {
       (plan) => {
         plan.date = '2026-02-30';
       },
-      /^date: "2026-02-30" is not a real calendar day$/,
+      /^date: "2026-02-30" is not a real calendar day: 2026-02 has 28 days; for example 2026-02-28$/,
     ],
     [
       'a creation time that is no instant',

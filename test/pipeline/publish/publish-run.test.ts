@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { EngineError } from '../../../pipeline/errors.js';
 import { publish, runExitCode } from '../../../pipeline/publish/publish.js';
 import { INPUTS_LABEL } from '../../../pipeline/publish/inputs.js';
 import { runReportSchema, type BranchReport } from '../../../pipeline/publish/report.js';
@@ -122,6 +123,19 @@ describe('publish', () => {
     expect(branchOf(report, '1.11.x').status).toBe('published');
     expect(run.containers.created.length).toBeGreaterThan(0);
     expectCleanedUp(run);
+  });
+
+  it('an engine failure during a smoke test: the stage names the step and the image', async () => {
+    const run = fakeRun();
+    run.engine.inspectImage = () => Promise.reject(new EngineError('cannot inspect the image: engine went away'));
+    const report = await publish(planOf([master]), run.deps, PUSH, run.shared, 'run-1');
+
+    expect(branchOf(report, 'master').failure).toMatchObject({
+      step: 'smoke',
+      image: 'base',
+      message: 'cannot inspect the image: engine went away',
+    });
+    expect(Object.keys(run.registry.state())).toEqual([]);
   });
 
   it('a push that fails part-way: the branch is put back as it was, and says so', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlannedBranch } from '../../../pipeline/plan/plan.js';
-import { BranchFailure } from '../../../pipeline/publish/branch-failure.js';
+import { BranchFailure } from '../../../pipeline/errors.js';
 import { pushBranch, type Source } from '../../../pipeline/publish/push.js';
 import { fakeRun, HOST, NAMESPACE, planOf, sha, type FakeRun } from '../../helpers/fake-run.js';
 import type { Call } from '../../helpers/memory-registry.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, parseDuration } from '../../../pipeline/cli/duration.js';
+import { formatAge, parseDuration } from '../../../pipeline/settings/duration.js';
 import { assessFreshness } from '../../../pipeline/registry/freshness.js';
 
 const H = 3_600_000;
@@ -17,7 +17,13 @@ describe('parseDuration', () => {
     expect(parseDuration('--max-age', text)).toBe(ms);
   });
 
-  it.each(['3x', '', '36', 'h', '0h', '-1h', '1.5h', '36 h', '12h1d', '30s1m'])(
+  it.each(['0h', '0d', '0d0h0m0s'])('refuses %o: it must be longer than zero', (text) => {
+    expect(() => parseDuration('--max-age', text)).toThrow(
+      `--max-age "${text}" must be longer than zero; for example 36h, 2d or 1d12h`,
+    );
+  });
+
+  it.each(['3x', '', '36', 'h', '-1h', '1.5h', '36 h', '12h1d', '30s1m'])(
     'refuses %o naming the option and the form',
     (text) => {
       expect(() => parseDuration('--max-age', text)).toThrow(

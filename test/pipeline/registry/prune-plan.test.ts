@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isMesosBranch, parseDatedTag } from '../../../pipeline/registry/dated-tags.js';
+import { parseDatedTag } from '../../../pipeline/registry/dated-tags.js';
+import { isMesosBranch } from '../../../tags/index.js';
 import { exclusiveDigests, planPrune, type TagDigest } from '../../../pipeline/registry/prune-plan.js';
 
 describe('parseDatedTag', () => {

@@ -180,7 +180,7 @@ describe('mesos-pipeline report', () => {
     [['report'], {}, /^error: no report files given/],
     [['report', 'nope.json'], {}, /^error: nope\.json: no such file/],
     [['report', '--expect', 'master,main'], {}, /^error: --expect "main" is not master or a release branch/],
-    [['report', 'bad.json'], {}, /^error: bad\.json: 2 problems: version: .*; branches\[0\]\.status: /],
+    [['report', 'bad.json'], {}, /^error: bad\.json: 2 problems:\n {2}- version: .*\n {2}- branches\[0\]\.status: /],
     [['report', 'good.json'], { GITHUB_REPOSITORY: 'mesos' }, /^error: GITHUB_REPOSITORY "mesos" is not OWNER\/NAME/],
   ])('refuses %o with exit 2, one line and no GitHub call', async (args, env, message) => {
     writeFileSync(
@@ -195,7 +195,54 @@ describe('mesos-pipeline report', () => {
     const runtime = runtimeWith(env);
     expect(await runCli(args, runtime)).toBe(2);
     expect(runtime.stderr.text).toMatch(message);
-    expect(runtime.stderr.text.trimEnd().split('\n')).toHaveLength(1);
+    // One error line, then each problem of a list on its own line.
+    expect(
+      runtime.stderr.text
+        .trimEnd()
+        .split('\n')
+        .filter((line) => !/^ {2}- /.test(line)),
+    ).toHaveLength(1);
     expect(github.requests).toEqual([]);
   });
 });
+
+describe('mesos-pipeline report: GitHub API trouble', () => {
+  it('a GitHub API that answers 500: our one error line, none of Octokit’s own log lines', async () => {
+    github.failures.set('GET /repos/apache/mesos-images/issues', 500);
+    const runtime = runtimeWith();
+    expect(await runCli(['report', write(runReport([branchReport('master', 'failed')]))], runtime)).toBe(1);
+    const lines = runtime.stderr.text.trimEnd().split('\n');
+    expect(lines.filter((line) => /^error: /.test(line))).toEqual([
+      expect.stringMatching(
+        /^error: could not update the failure issue: master: GitHub listing open issues in apache\/mesos-images: 500 /,
+      ),
+    ]);
+    expect(runtime.stderr.text).not.toMatch(/GET \/repos|GET https?:/);
+  });
+
+  it('an unreachable GitHub API: reported as a connection failure, not as "500"', async () => {
+    const closed = await closedPort();
+    const runtime = runtimeWith({ GITHUB_API_URL: `http://127.0.0.1:${closed}` });
+    expect(await runCli(['report', write(runReport([branchReport('master', 'failed')]))], runtime)).toBe(1);
+    const errors = runtime.stderr.text.split('\n').filter((line) => /^error: /.test(line));
+    expect(errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^error: could not update the failure issue: master: GitHub listing open issues in apache/mesos-images: cannot reach http://127\\.0\\.0\\.1:${closed}: connection refused`,
+        ),
+      ),
+    ]);
+    expect(runtime.stderr.text).not.toMatch(/\b500\b/);
+    expect(runtime.stderr.text).not.toMatch(/GET \/repos|GET https?:/);
+  });
+});
+
+/** A port nothing listens on: one the system just gave out and that was closed again. */
+async function closedPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -16,6 +16,8 @@ export function parseDuration(option: string, text: string): number {
         Number(match[3] ?? 0) * MINUTE +
         Number(match[4] ?? 0) * SECOND
       : 0;
+  if (match && text !== '' && ms <= 0)
+    throw new InputError(`${option} "${text}" must be longer than zero; for example 36h, 2d or 1d12h`);
   if (!match || ms <= 0)
     throw new InputError(
       `${option} "${text}" is not a duration; use whole numbers with d, h, m or s, for example 36h, 2d or 1d12h`,

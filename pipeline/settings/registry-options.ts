@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { isMesosBranch } from '../registry/dated-tags.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
 import { defaultImagesDir } from '../paths.js';
-import { parseRegistryTarget, type RegistryTarget } from '../../tags/index.js';
-import { DEFAULT_REGISTRY } from './common-options.js';
+import { isMesosBranch, type RegistryTarget } from '../../tags/index.js';
+import { resolveRegistry } from './common-options.js';
+import { resolveSetting } from './resolve.js';
 import type { Runtime } from './runtime.js';
 
 /** The options of commands that read or change what is in the registry (prune, status). */
@@ -32,7 +32,7 @@ export function checkBranchNames(branches: readonly string[], option = '--branch
 
 /** Checks the registry, images folder and branch names before any I/O. */
 export function resolveRegistryScope(flags: RegistryFlags, runtime: Runtime): RegistryScope {
-  const registry = parseRegistryTarget(flags.registry ?? runtime.env.MESOS_PIPELINE_REGISTRY ?? DEFAULT_REGISTRY);
+  const registry = resolveRegistry(flags.registry, runtime.env);
   checkBranchNames(flags.branch);
   return {
     registry,
@@ -50,10 +50,10 @@ export function wholeNumberOption(name: string, value: string, min: number, max:
 
 /** The registry retry policy; MESOS_PIPELINE_RETRY_MIN_MS tunes it as for publish (tests, slow registries). */
 export function registryRetryPolicy(env: Runtime['env']): RetryPolicy {
-  const min = env.MESOS_PIPELINE_RETRY_MIN_MS;
-  return {
-    ...DEFAULT_RETRY,
-    minDelayMs:
-      min === undefined ? DEFAULT_RETRY.minDelayMs : wholeNumberOption('MESOS_PIPELINE_RETRY_MIN_MS', min, 1, 600_000),
-  };
+  const { value: minDelayMs } = resolveSetting(
+    { env: 'MESOS_PIPELINE_RETRY_MIN_MS' },
+    { flag: undefined, env, fallback: String(DEFAULT_RETRY.minDelayMs) },
+    (text, from) => wholeNumberOption(from, text, 1, 600_000),
+  );
+  return { ...DEFAULT_RETRY, minDelayMs };
 }

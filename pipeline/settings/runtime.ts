@@ -16,4 +16,6 @@ export interface Runtime {
   /** Aborts on SIGINT/SIGTERM; every long operation listens to it. */
   signal: AbortSignal;
   git: GitRemote;
+  /** Colour status words on stdout and stderr: each a terminal, NO_COLOR unset (colour.ts). Default: none. */
+  colour?: { stdout: boolean; stderr: boolean };
 }

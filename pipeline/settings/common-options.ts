@@ -1,8 +1,16 @@
 import path from 'node:path';
-import { DEFAULT_MIN_VERSION, parseMinVersion } from '../plan/branches.js';
 import { InputError } from '../errors.js';
-import { dayProblem, parseRegistryTarget, utcDay, type RegistryTarget } from '../../tags/index.js';
+import {
+  DEFAULT_MIN_VERSION,
+  dayProblem,
+  dayRangeProblem,
+  parseMinVersion,
+  parseRegistryTarget,
+  utcDay,
+  type RegistryTarget,
+} from '../../tags/index.js';
 import { defaultImagesDir } from '../paths.js';
+import { resolveSetting, type SettingName } from './resolve.js';
 import type { Runtime } from './runtime.js';
 
 export const DEFAULT_REPO = 'https://github.com/apache/mesos.git';
@@ -17,6 +25,8 @@ export interface PlanFlags {
   images?: string;
   minVersion?: string;
   verbose?: boolean;
+  /** `--rerun-old-date`: a `--date` more than OLD_DATE_DAYS back is a deliberate re-run. */
+  rerunOldDate?: boolean;
 }
 
 export interface PlanSettings {
@@ -29,15 +39,15 @@ export interface PlanSettings {
   createdAt: string;
 }
 
-/** Runs `parse`; its input error names `--registry`, so say where the value came from instead. */
-function asOption<T>(source: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    if (error instanceof InputError && source !== '--registry')
-      throw new InputError(error.message.replace(/^--registry /, `${source} `), { cause: error });
-    throw error;
-  }
+/** The registry to publish to or read from: `--registry`, else MESOS_PIPELINE_REGISTRY, else Docker Hub. */
+export const REGISTRY_SETTING: SettingName = { flag: '--registry', env: 'MESOS_PIPELINE_REGISTRY' };
+const REPO_SETTING: SettingName = { flag: '--repo', env: 'MESOS_PIPELINE_REPO' };
+
+/** The registry target of `--registry` or MESOS_PIPELINE_REGISTRY; bad input names the one it came by. */
+export function resolveRegistry(flag: string | undefined, env: Runtime['env']): RegistryTarget {
+  return resolveSetting(REGISTRY_SETTING, { flag, env, fallback: DEFAULT_REGISTRY }, (text) =>
+    parseRegistryTarget(text),
+  ).value;
 }
 
 function isUrl(repo: string): boolean {
@@ -71,22 +81,22 @@ export function resolvePlanSettings(flags: PlanFlags, runtime: Runtime): PlanSet
   if (flags.date !== undefined) {
     const problem = dayProblem(flags.date);
     if (problem) throw new InputError(`--date ${problem}`);
+    const range = dayRangeProblem(flags.date, date, flags.rerunOldDate ?? false);
+    if (range) throw new InputError(`--date ${range}`);
     date = flags.date;
   }
-  const registry = asOption(
-    flags.registry === undefined && runtime.env.MESOS_PIPELINE_REGISTRY !== undefined
-      ? 'MESOS_PIPELINE_REGISTRY'
-      : '--registry',
-    () => parseRegistryTarget(flags.registry ?? runtime.env.MESOS_PIPELINE_REGISTRY ?? DEFAULT_REGISTRY),
-  );
+  const registry = resolveRegistry(flags.registry, runtime.env);
   const minVersion = parseMinVersion(flags.minVersion ?? DEFAULT_MIN_VERSION);
-  const rawRepo = flags.repo ?? runtime.env.MESOS_PIPELINE_REPO ?? DEFAULT_REPO;
-  const repoSource =
-    flags.repo === undefined && runtime.env.MESOS_PIPELINE_REPO !== undefined ? 'MESOS_PIPELINE_REPO' : '--repo';
-  if (rawRepo.trim() === '') throw new InputError(`${repoSource} is empty; give a git URL or a local repository path`);
-  const leak = credentialsProblem(rawRepo);
-  if (leak) throw new InputError(leak.replace(/^--repo /, `${repoSource} `));
-  const repo = isUrl(rawRepo) ? rawRepo : path.resolve(runtime.cwd, rawRepo);
+  const { value: repo } = resolveSetting(
+    REPO_SETTING,
+    { flag: flags.repo, env: runtime.env, fallback: DEFAULT_REPO },
+    (rawRepo, from) => {
+      if (rawRepo.trim() === '') throw new InputError(`${from} is empty; give a git URL or a local repository path`);
+      const leak = credentialsProblem(rawRepo);
+      if (leak) throw new InputError(leak);
+      return isUrl(rawRepo) ? rawRepo : path.resolve(runtime.cwd, rawRepo);
+    },
+  );
   for (const branch of flags.branch) {
     if (branch.trim() === '') throw new InputError('--branch is empty; give master or a release branch such as 1.11.x');
   }
