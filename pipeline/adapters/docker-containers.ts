@@ -11,6 +11,7 @@ import type {
   PathStat,
   RunningContainer,
 } from '../ports.js';
+import type { Logger } from '../log.js';
 import { engineErrorText } from './docker-engine.js';
 
 import { RUN_LABEL } from '../publish/inputs.js';
@@ -162,10 +163,26 @@ export class DockerContainers implements ContainerRuntime {
   private readonly runId: string;
   private readonly live = new Set<string>();
   private readonly committed = new Set<string>();
+  private readonly log: Pick<Logger, 'warn'> | undefined;
 
-  constructor(docker: Docker, runId: string) {
+  /** `log` hears of a container that could not be removed right away (removeAll tries it again). */
+  constructor(docker: Docker, runId: string, log?: Pick<Logger, 'warn'>) {
     this.docker = docker;
     this.runId = runId;
+    this.log = log;
+  }
+
+  /**
+   * Removes a container after its work, never throwing over that work's result or first error
+   * (testcontainers' rule): a failure is logged, and the container stays listed, so removeAll at
+   * the end of the run tries it again and reports it if it still fails.
+   */
+  private async removeAfterUse(id: string): Promise<void> {
+    try {
+      await this.remove(id);
+    } catch (error) {
+      this.log?.warn(errorMessage(error));
+    }
   }
 
   private async create(spec: ContainerSpec): Promise<Docker.Container> {
@@ -257,7 +274,7 @@ export class DockerContainers implements ContainerRuntime {
     } finally {
       limit.cancel();
       stop.cancel();
-      await this.remove(container.id);
+      await this.removeAfterUse(container.id);
     }
   }
 
@@ -282,7 +299,7 @@ export class DockerContainers implements ContainerRuntime {
     try {
       await container.start();
     } catch (error) {
-      await this.remove(container.id).catch(() => undefined);
+      await this.removeAfterUse(container.id);
       throw new EngineError(`cannot start a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, {
         cause: error,
       });
@@ -315,7 +332,7 @@ export class DockerContainers implements ContainerRuntime {
         cause: error,
       });
     } finally {
-      await this.remove(container.id);
+      await this.removeAfterUse(container.id);
     }
   }
 
@@ -352,7 +369,7 @@ export class DockerContainers implements ContainerRuntime {
         cause: error,
       });
     } finally {
-      await this.remove(container.id);
+      await this.removeAfterUse(container.id);
     }
   }
 
@@ -411,7 +428,7 @@ export class DockerContainers implements ContainerRuntime {
         cause: error,
       });
     } finally {
-      await this.remove(container.id);
+      await this.removeAfterUse(container.id);
     }
   }
 

@@ -269,7 +269,7 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
     const runId = runtime.env.MESOS_PIPELINE_RUN_ID ?? runtime.env.GITHUB_RUN_ID ?? randomUUID();
     const deps: PublishDeps = {
       engine,
-      containers: new DockerContainers(docker, runId),
+      containers: new DockerContainers(docker, runId, log),
       cgroups: new LocalHostCgroups(),
       registry: options.push
         ? new RegistryHttp({

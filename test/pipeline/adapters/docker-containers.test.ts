@@ -52,9 +52,42 @@ class StandInDocker {
 function setUp(): { docker: StandInDocker; containers: DockerContainers; warnings: string[] } {
   const docker = new StandInDocker();
   const warnings: string[] = [];
-  const containers = new DockerContainers(docker as unknown as Docker, 'run-1');
+  const containers = new DockerContainers(docker as unknown as Docker, 'run-1', {
+    warn: (message) => warnings.push(message),
+  });
   return { docker, containers, warnings };
 }
+
+describe('DockerContainers cleanup never hides the first error', () => {
+  it('a failed stat is reported, not the failed remove after it; the remove failure is logged', async () => {
+    const { docker, containers, warnings } = setUp();
+    docker.statFails = true;
+    docker.removeFails = true;
+    await expect(containers.statPath('sha256:abc', '/etc/os-release')).rejects.toThrow(
+      /^cannot stat \/etc\/os-release in sha256:abc: archive backend broken$/,
+    );
+    expect(warnings).toEqual([expect.stringMatching(/^cannot remove container c10000000000: device or resource busy$/)]);
+  });
+
+  it('a result is returned although the container could not be removed; removeAll tries it again', async () => {
+    const { docker, containers, warnings } = setUp();
+    docker.removeFails = true;
+    await expect(containers.statPath('sha256:abc', '/missing')).resolves.toBeUndefined();
+    const run = await containers.runToCompletion({ image: 'sha256:abc' }, 5000);
+    expect(run).toMatchObject({ exitCode: 0, timedOut: false });
+    expect(warnings).toHaveLength(2);
+    docker.removeFails = false;
+    await containers.removeAll();
+    expect(docker.removed.sort()).toEqual([`c1`.padEnd(64, '0'), `c2`.padEnd(64, '0')]);
+  });
+
+  it('removeAll still reports what it could not remove at the end of the run', async () => {
+    const { docker, containers } = setUp();
+    docker.removeFails = true;
+    await containers.runToCompletion({ image: 'sha256:abc' }, 5000);
+    await expect(containers.removeAll()).rejects.toThrow(/cannot remove container c2?1?0+: device or resource busy/);
+  });
+});
 
 describe('DockerContainers raises engine errors, not smoke-step errors', () => {
   it('a container that cannot be created is an EngineError; the stage names the step', async () => {
