@@ -10,6 +10,11 @@ export interface Clock {
   now(): Date;
   /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `fire` once after `ms` unless the returned function cancels it first. Every timeout and
+   * deadline goes through here. The timer alone does not keep the process alive: the work it bounds does.
+   */
+  after(ms: number, fire: () => void): () => void;
 }
 
 /** What `git ls-remote --heads --tags` says about a repository. */

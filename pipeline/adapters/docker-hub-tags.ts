@@ -38,7 +38,7 @@ export class DockerHubTagDeleter implements TagDeleter {
   }
 
   private async send(what: string, url: string, init: RequestInit): Promise<Response> {
-    const limit = deadline(this.timeoutMs, this.retry.signal);
+    const limit = deadline(this.retry.clock, this.timeoutMs, this.retry.signal);
     try {
       const response = await this.fetch(url, { ...init, signal: limit.signal });
       // Read within the deadline too: a Hub that stops mid-answer must not hold the run.
@@ -141,7 +141,7 @@ export interface RollbackDeleterOptions {
  */
 export function hubRollbackDeleter(options: RollbackDeleterOptions): TagDeleter {
   // Like Registry.forCleanup: not linked to the run's signal; its timer does not hold the process.
-  const { signal } = deadline(options.budgetMs);
+  const { signal } = deadline(options.clock, options.budgetMs);
   return new DockerHubTagDeleter({
     credentials: options.credentials,
     requestTimeoutMs: Math.min(5000, options.budgetMs),

@@ -175,7 +175,7 @@ export class RegistryHttp implements Registry {
    * signal aborts): a registry that sends headers and then stalls the body is a timeout too.
    */
   private async exchange(url: string | URL, init: RequestInit): Promise<Response> {
-    const limit = deadline(this.timeoutMs, this.retry.signal);
+    const limit = deadline(this.retry.clock, this.timeoutMs, this.retry.signal);
     try {
       const response = await this.fetch(url, { ...init, signal: limit.signal });
       const body = NULL_BODY_STATUSES.has(response.status) ? null : Buffer.from(await response.arrayBuffer());
@@ -384,7 +384,7 @@ export class RegistryHttp implements Registry {
 
   forCleanup(timeoutMs: number): Registry {
     // Deliberately not linked to the run's signal; never disposed, its timer does not hold the process.
-    const { signal } = deadline(timeoutMs);
+    const { signal } = deadline(this.retry.clock, timeoutMs);
     const sibling = new RegistryHttp({
       host: this.host,
       credentials: this.credentials,

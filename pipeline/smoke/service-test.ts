@@ -94,7 +94,7 @@ class ServiceRun {
       const s = step.waitHttp;
       const port = this.container.hostPort(String(s.port));
       await this.until(s.timeoutSeconds, s.intervalMs ?? 1000, async () => {
-        const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.signal);
+        const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.clock, this.ctx.signal);
         if ('error' in answer || !statusAccepted(answer.status, s.status)) return answerText(answer);
         if (s.bodyMatches && !compilePattern(s.bodyMatches).test(answer.text))
           return `body does not match /${s.bodyMatches}/: ${answerText(answer)}`;
@@ -106,6 +106,7 @@ class ServiceRun {
       const answer = await probe(
         { ...s, port },
         Math.min((s.timeoutSeconds ?? 30) * 1000, this.remaining()),
+        this.ctx.clock,
         this.ctx.signal,
       );
       if ('error' in answer) throw new StepFailed(`request failed: ${answer.error}`);
@@ -117,7 +118,7 @@ class ServiceRun {
       const s = step.pollJson;
       const port = this.container.hostPort(String(s.port));
       await this.until(s.timeoutSeconds, s.intervalMs ?? 1000, async () => {
-        const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.signal);
+        const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.clock, this.ctx.signal);
         if ('error' in answer || !statusAccepted(answer.status, s.status)) return answerText(answer);
         if (s.bodyMatches && !compilePattern(s.bodyMatches).test(answer.text))
           return `body does not match /${s.bodyMatches}/: ${answerText(answer)}`;
@@ -209,7 +210,7 @@ export async function runServiceTest(test: ServiceTest, image: string, ctx: Smok
   const outcome: TestOutcome = { kind: 'service', name: test.name, ok: false, durationMs: 0, problems: [] };
   let container: RunningContainer | undefined;
   // The test's own deadline aborts a step that hangs (a stuck exec, a slow answer).
-  const limit = deadlineSignal(timeoutSeconds * 1000, ctx.signal);
+  const limit = deadlineSignal(ctx.clock, timeoutSeconds * 1000, ctx.signal);
   const testSignal = limit.signal;
   const stepCtx = { ...ctx, signal: testSignal };
   try {

@@ -1,3 +1,4 @@
+import { systemClock } from '../../../pipeline/adapters/clock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegistryHttp } from '../../../pipeline/adapters/registry-http.js';
 import { StreamLogger } from '../../../pipeline/log.js';
@@ -27,6 +28,9 @@ class ManualClock implements Clock {
   }
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, Math.min(ms, 20)));
+  }
+  after(ms: number, fire: () => void): () => void {
+    return systemClock.after(ms, fire);
   }
 }
 
