@@ -25,6 +25,12 @@ export interface RemoteRefs {
   tags: ReadonlyMap<string, string>;
 }
 
+/** A container port as the engine keys it: `80` is `80/tcp`; `53/udp` stays as it is. */
+export function portKey(port: string | number): string {
+  const text = String(port);
+  return text.includes('/') ? text : `${text}/tcp`;
+}
+
 /** Reads a repository's refs without cloning it. */
 export interface GitRemote {
   listRefs(repo: string, signal?: AbortSignal): Promise<RemoteRefs>;

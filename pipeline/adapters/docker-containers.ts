@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { extract } from 'tar-stream';
-import { EngineError, errorMessage } from '../errors.js';
+import { EngineError, errorMessage, statusOf } from '../errors.js';
 import { deadline } from '../deadline.js';
 import type {
   ArchiveEntry,
@@ -13,6 +13,7 @@ import type {
   PathStat,
   RunningContainer,
 } from '../ports.js';
+import { portKey } from '../ports.js';
 import type { Logger } from '../log.js';
 import { systemClock } from './clock.js';
 import { engineErrorText } from './docker-engine.js';
@@ -35,14 +36,6 @@ export function demuxBuffer(buffer: Buffer): { stdout: string; stderr: string } 
     offset += 8 + size;
   }
   return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number })?.statusCode;
-}
-
-function portKey(port: string): string {
-  return port.includes('/') ? port : `${port}/tcp`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { errorMessage, WorkError } from '../errors.js';
+import { errorMessage, statusOf, WorkError } from '../errors.js';
 import type {
   BuildRequest,
   Clock,
@@ -42,10 +42,6 @@ function isUnreachable(error: unknown): boolean {
   return (
     code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH'
   );
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as DockerodeError)?.statusCode;
 }
 
 /** Engine output worth showing: build `stream` text and push/pull `status` lines. */

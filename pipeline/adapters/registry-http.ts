@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { deadline } from '../deadline.js';
+import { fetchWithDeadline } from './fetch-deadline.js';
 import { errorMessage, RegistryError } from '../errors.js';
 import type { Credentials, Manifest, Registry } from '../ports.js';
 import { isNetworkError, isRetryableStatus, withRetry, type RetryContext } from '../retry.js';
@@ -35,9 +36,6 @@ interface RequestOptions {
   /** Statuses that are answers, not failures (404 for "no such tag"). */
   accept: number[];
 }
-
-// Statuses a Response cannot carry a body with.
-const NULL_BODY_STATUSES = new Set([204, 205, 304]);
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
 
@@ -174,19 +172,12 @@ export class RegistryHttp implements Registry {
    * One HTTP exchange, answered and read in full within the request timeout (or until the run's
    * signal aborts): a registry that sends headers and then stalls the body is a timeout too.
    */
-  private async exchange(url: string | URL, init: RequestInit): Promise<Response> {
-    const limit = deadline(this.retry.clock, this.timeoutMs, this.retry.signal);
-    try {
-      const response = await this.fetch(url, { ...init, signal: limit.signal });
-      const body = NULL_BODY_STATUSES.has(response.status) ? null : Buffer.from(await response.arrayBuffer());
-      return new Response(body, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
-    } finally {
-      limit.dispose();
-    }
+  private exchange(url: string | URL, init: RequestInit): Promise<Response> {
+    return fetchWithDeadline(this.fetch, url, init, {
+      clock: this.retry.clock,
+      timeoutMs: this.timeoutMs,
+      signal: this.retry.signal,
+    });
   }
 
   /**

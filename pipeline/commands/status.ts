@@ -7,6 +7,7 @@ import type { Runtime } from '../settings/runtime.js';
 import { WorkError } from '../errors.js';
 import { loadFamily } from '../family/family.js';
 import { StreamLogger } from '../log.js';
+import { textTable } from '../text-table.js';
 import { eligibleBranches } from '../plan/branches.js';
 import { assessFreshness, type Freshness } from '../registry/freshness.js';
 
@@ -34,16 +35,7 @@ function renderTable(rows: readonly Freshness[]): string {
       row.state,
     ]),
   ];
-  const widths = lines[0]?.map((_, column) => Math.max(...lines.map((line) => (line[column] ?? '').length))) ?? [];
-  return (
-    lines
-      .map((line) =>
-        line
-          .map((value, column) => (column === line.length - 1 ? value : value.padEnd(widths[column] ?? 0)))
-          .join('  '),
-      )
-      .join('\n') + '\n'
-  );
+  return `${textTable(lines)}\n`;
 }
 
 /**

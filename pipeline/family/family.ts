@@ -5,7 +5,7 @@ import { orderImages } from './build-order.js';
 import { dockerfileProblems } from './dockerfile-rules.js';
 import { familySchema, type HostDeclaration, type ImageEntry } from './family-schema.js';
 import { combineNeeds, describeHost, imageNeeds } from './host-needs.js';
-import { zodProblems } from './zod-problems.js';
+import { readJsonConfig } from './json-config.js';
 
 export const FAMILY_FILE = 'images.json';
 /** The names a context's smoke spec may have: JSON, or YAML as container-structure-test configs often are. */
@@ -136,23 +136,15 @@ async function contextProblems(
 export async function loadFamily(dirArg: string, validateSmoke?: SmokeValidator): Promise<Family> {
   const dir = await realpath(dirArg).catch(() => path.resolve(dirArg));
   const file = path.join(dir, FAMILY_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new ConfigError(`--images ${dirArg}`, [
-      `${FAMILY_FILE} not found in ${dir}; --images must name a folder that holds images.json`,
-    ]);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(file, [`not valid JSON: ${errorMessage(error)}`]);
-  }
-  const parsed = familySchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error, [], familySchema));
-  const entries = parsed.data.images;
+  const { images: entries } = await readJsonConfig(file, familySchema, {
+    label: file,
+    unreadable: (error) =>
+      error instanceof SyntaxError
+        ? new ConfigError(file, [`not valid JSON: ${errorMessage(error)}`])
+        : new ConfigError(`--images ${dirArg}`, [
+            `${FAMILY_FILE} not found in ${dir}; --images must name a folder that holds images.json`,
+          ]),
+  });
   const problems = structuralProblems(entries);
   const perContext = await Promise.all(
     entries.map((entry, index) => contextProblems(dir, entry, index, validateSmoke)),

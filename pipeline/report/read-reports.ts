@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, errorMessage } from '../errors.js';
-import { zodProblems } from '../family/zod-problems.js';
+import { readJsonConfig } from '../family/json-config.js';
 import { runReportSchema, type RunReport } from '../publish/report.js';
 
 // The report's own schema (publish/report.ts) checks it: one definition of the shape. Keys it does
@@ -11,20 +10,16 @@ import { runReportSchema, type RunReport } from '../publish/report.js';
 export async function readReports(files: readonly string[], cwd: string): Promise<RunReport[]> {
   const reports: RunReport[] = [];
   for (const file of files) {
-    const full = path.resolve(cwd, file);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(await readFile(full, 'utf8'));
-    } catch (error) {
-      throw new ConfigError(file, [
-        (error as NodeJS.ErrnoException).code === 'ENOENT'
-          ? 'no such file; give the files publish --report wrote'
-          : `not a JSON run report: ${errorMessage(error)}`,
-      ]);
-    }
-    const parsed = runReportSchema.safeParse(raw);
-    if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
-    reports.push(parsed.data);
+    const report = await readJsonConfig(path.resolve(cwd, file), runReportSchema, {
+      label: file,
+      unreadable: (error) =>
+        new ConfigError(file, [
+          (error as NodeJS.ErrnoException).code === 'ENOENT'
+            ? 'no such file; give the files publish --report wrote'
+            : `not a JSON run report: ${errorMessage(error)}`,
+        ]),
+    });
+    reports.push(report);
   }
   return reports;
 }

@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
 import { formatPath, zodProblems } from '../family/zod-problems.js';
 import { errorMessage } from '../errors.js';
+import { portKey } from '../ports.js';
 import { compilePattern } from './pattern.js';
 import { smokeSpecSchema, type SmokeSpec, type SmokeSpecFile } from './spec-schema.js';
 import { expand, SAMPLE_VALUES, TEMPLATE_VARIABLES, unknownVariables } from './template.js';
@@ -17,11 +18,6 @@ export const REGEX_LISTS: ReadonlySet<string> = new Set([
 /** Fields that are one regular expression. */
 export const REGEX_FIELDS: ReadonlySet<string> = new Set(['bodyMatches', 'matches']);
 // Plus the `value` of a metadataTest label or envVar with `isRegex: true`.
-
-function portKey(port: string | number): string {
-  const text = String(port);
-  return text.includes('/') ? text : `${text}/tcp`;
-}
 
 /** Every string in `node` with its path, for checks that apply wherever a string appears. */
 function* strings(node: unknown, path: PropertyKey[] = []): Generator<[string, PropertyKey[]]> {
