@@ -40,7 +40,10 @@ function pathProblem(path: string): string | undefined {
   const parts = path.split('/');
   const bad = parts.find((part) => !PATH_COMPONENT.test(part));
   if (bad !== undefined) {
-    return `"${bad === '' ? path : bad}" is not a valid repository path component: use lower-case letters, digits and single . _ or - between them`;
+    return (
+      `"${bad === '' ? path : bad}" is not a valid repository path component: use lower-case letters, ` +
+      `digits and single . _ or - between them`
+    );
   }
   return undefined;
 }

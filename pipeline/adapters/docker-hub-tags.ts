@@ -70,7 +70,8 @@ export class DockerHubTagDeleter implements TagDeleter {
         await response.body?.cancel();
         const hint =
           response.status === 401
-            ? '; check REGISTRY_USERNAME and REGISTRY_PASSWORD (with two-factor authentication, a personal access token with delete scope)'
+            ? '; check REGISTRY_USERNAME and REGISTRY_PASSWORD (with two-factor authentication, a personal ' +
+              'access token with delete scope)'
             : '';
         throw new RegistryError('registry', `${what}: ${response.status} ${response.statusText}${hint}`, {
           retryable: isRetryableStatus(response.status),
@@ -107,7 +108,8 @@ export class DockerHubTagDeleter implements TagDeleter {
           if (response.ok || response.status === 404) return;
           const hint =
             response.status === 401 || response.status === 403
-              ? `; ${this.credentials.username} may not delete tags of ${repository} (a personal access token needs the delete scope)`
+              ? `; ${this.credentials.username} may not delete tags of ${repository} (a personal access ` +
+                `token needs the delete scope)`
               : '';
           throw new RegistryError('registry', `${what}: ${response.status} ${response.statusText}${hint}`, {
             retryable: isRetryableStatus(response.status),

@@ -193,7 +193,8 @@ export class RegistryHttp implements Registry {
     if (basic && url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.test(url.host)))
       throw new RegistryError(
         'registry',
-        `${subject}: the token service ${scheme.realm} is not HTTPS; credentials are sent only over HTTPS or on this machine`,
+        `${subject}: the token service ${scheme.realm} is not HTTPS; credentials are sent only over HTTPS ` +
+          `or on this machine`,
         { retryable: false },
       );
     if (scheme.service) url.searchParams.set('service', scheme.service);
@@ -243,7 +244,8 @@ export class RegistryHttp implements Registry {
     const why =
       error instanceof Error && error.name === 'TimeoutError'
         ? `${what} did not answer within ${this.timeoutMs / 1000}s`
-        : `cannot reach ${what}: ${errorMessage(error)}${error instanceof Error && error.cause ? ` (${errorMessage(error.cause)})` : ''}`;
+        : `cannot reach ${what}: ` +
+          `${errorMessage(error)}${error instanceof Error && error.cause ? ` (${errorMessage(error.cause)})` : ''}`;
     return new RegistryError('registry', `${subject}: ${why}`, { retryable: isNetworkError(error), cause: error });
   }
 
@@ -272,7 +274,8 @@ export class RegistryHttp implements Registry {
     else if (response.status === 401)
       hint =
         sent.kind === 'bearer' && this.credentials && this.scheme?.kind === 'bearer'
-          ? `; the token service ${new URL(this.scheme.realm).host} granted a token for ${scope} that the registry refused (does the account have these rights?)`
+          ? `; the token service ${new URL(this.scheme.realm).host} granted a token for ${scope} that the ` +
+            `registry refused (does the account have these rights?)`
           : this.credentials
             ? '; the credentials were refused'
             : '; credentials are needed: set REGISTRY_USERNAME and REGISTRY_PASSWORD, or docker login';

@@ -70,14 +70,16 @@ function structuralProblems(entries: readonly ImageEntry[]): string[] {
       (entry, index) => `${entry.name} needs ${describeHost(needs[index] ?? imageNeeds(undefined, ''))}`,
     );
     problems.push(
-      `images: no host offers what the service tests of ${branch ?? 'a branch'} need together (${said.join('; ')}); give the images a cgroup version in common`,
+      `images: no host offers what the service tests of ${branch ?? 'a branch'} need together ` +
+        `(${said.join('; ')}); give the images a cgroup version in common`,
     );
   }
   if (problems.length === 0) {
     const ordered = orderImages(entries);
     if ('cycle' in ordered)
       problems.push(
-        `images: the bases form a cycle: ${ordered.cycle.join(' -> ')}; every chain of bases must end at an image without one`,
+        `images: the bases form a cycle: ${ordered.cycle.join(' -> ')}; every chain of bases must end at ` +
+          `an image without one`,
       );
   }
   return problems;
@@ -117,11 +119,13 @@ async function contextProblems(
   const [smokeFile] = smokeFiles;
   if (smokeFile === undefined) {
     problems.push(
-      `${where}: "${entry.context}/smoke.json" is missing (or smoke.yaml, smoke.yml); every image is smoke-tested before it is pushed`,
+      `${where}: "${entry.context}/smoke.json" is missing (or smoke.yaml, smoke.yml); every image is ` +
+        `smoke-tested before it is pushed`,
     );
   } else if (smokeFiles.length > 1) {
     problems.push(
-      `${where}: "${entry.context}" has ${smokeFiles.map((file) => path.basename(file)).join(' and ')}; keep one smoke spec`,
+      `${where}: "${entry.context}" has ${smokeFiles.map((file) => path.basename(file)).join(' and ')}; ` +
+        `keep one smoke spec`,
     );
   } else if (validateSmoke) {
     problems.push(...validateSmoke(`${entry.context}/${path.basename(smokeFile)}`, await readFile(smokeFile, 'utf8')));

@@ -69,7 +69,9 @@ async function buildImage(
   const tail = new LineTail(40);
   const started = deps.clock.now().getTime();
   log.info(
-    `building from ${image.context} at ${branch.sha.slice(0, 12)}${base ? ` on ${base.imageId.slice(0, 19)}` : ''}${noCache ? ', every step again (no build cache)' : ''}`,
+    `building from ${image.context} at ${branch.sha.slice(0, 12)}` +
+      `${base ? ` on ${base.imageId.slice(0, 19)}` : ''}` +
+      `${noCache ? ', every step again (no build cache)' : ''}`,
   );
   let imageId: string;
   try {
@@ -142,7 +144,8 @@ function smokeFailure(image: string, outcomes: readonly TestOutcome[]): BranchFa
   return new BranchFailure(
     'smoke',
     image,
-    `${failed.length} smoke test${failed.length === 1 ? '' : 's'} failed: ${names}; first: ${failed[0]?.problems[0] ?? ''}`,
+    `${failed.length} smoke test${failed.length === 1 ? '' : 's'} failed: ${names}; first: ` +
+      `${failed[0]?.problems[0] ?? ''}`,
     { tests: failed.map((f) => f.name), logTail: failed.find((f) => f.logTail)?.logTail ?? [] },
   );
 }

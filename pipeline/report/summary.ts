@@ -138,7 +138,8 @@ function rebuildLines(outcomes: readonly Outcome[]): string[] {
 export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES): string {
   const header = headerOf(input);
   const tableHead =
-    '| Branch | Status | Commit | Time | Image | Tags | Digest | Build | Smoke | Push |\n|---|---|---|---|---|---|---|---|---|---|\n';
+    '| Branch | Status | Commit | Time | Image | Tags | Digest | Build | Smoke | Push |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|\n';
   const rows = input.outcomes.flatMap(rowsOf);
   // Room for the notes below, whatever they end up saying.
   const reserve = 400;
@@ -150,7 +151,9 @@ export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES
     shownRows += 1;
   }
   if (shownRows < rows.length)
-    text += `\n_${rows.length - shownRows} table rows left out to stay under GitHub's step summary limit; the JSON reports have everything._\n`;
+    text +=
+      `\n_${rows.length - shownRows} table rows left out to stay under GitHub's step summary limit; ` +
+      `the JSON reports have everything._\n`;
 
   const failing = input.outcomes.filter(isFailing);
   let shownDetails = 0;
@@ -161,7 +164,9 @@ export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES
     shownDetails += 1;
   }
   if (shownDetails < failing.length)
-    text += `\n_Details of ${failing.length - shownDetails} failing branches left out to stay under GitHub's step summary limit; the JSON reports have everything._\n`;
+    text +=
+      `\n_Details of ${failing.length - shownDetails} failing branches left out to stay under ` +
+      `GitHub's step summary limit; the JSON reports have everything._\n`;
 
   const rebuilt = rebuildLines(input.outcomes);
   if (rebuilt.length === 0) return text;
@@ -176,6 +181,8 @@ export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES
     }
   }
   if (shownReasons < rebuilt.length)
-    text += `\n_${rebuilt.length - shownReasons} reasons for rebuilds left out to stay under GitHub's step summary limit; the JSON reports have everything._\n`;
+    text +=
+      `\n_${rebuilt.length - shownReasons} reasons for rebuilds left out to stay under GitHub's step ` +
+      `summary limit; the JSON reports have everything._\n`;
   return text;
 }

@@ -74,7 +74,10 @@ function serviceProblems(spec: SmokeSpecFile): string[] {
       step.pollJson?.until.forEach((predicate, p) => {
         if (predicate.sameAs !== undefined && !saved.has(predicate.sameAs))
           problems.push(
-            `${where}.pollJson.until[${p}].sameAs: no earlier step saves a value as "${predicate.sameAs}"; ${saved.size > 0 ? `the saved names are ${[...saved].join(', ')}` : 'save one with "save": { "NAME": "$.path" } in an earlier pollJson step'}`,
+            `${where}.pollJson.until[${p}].sameAs: no earlier step saves a value as "${predicate.sameAs}"; ` +
+              (saved.size > 0
+                ? `the saved names are ${[...saved].join(', ')}`
+                : 'save one with "save": { "NAME": "$.path" } in an earlier pollJson step'),
           );
       });
       for (const name of Object.keys(step.pollJson?.save ?? {})) saved.add(name);
@@ -151,7 +154,7 @@ export function smokeSpecProblems(file: string, text: string): string[] {
   return problems.map((problem) => `${file}: ${problem}`);
 }
 
-/** The spec as the runner takes it: c-s-t's `command` + `args` become one argv. */
+/** The spec as the runner takes it: c-s-t's `commandargs` become one argv. */
 export function normalizeSpec(file: SmokeSpecFile): SmokeSpec {
   const { $schema: _schema, commandTests, metadataTest, ...rest } = file;
   const spec: SmokeSpec = { ...rest };

@@ -63,7 +63,7 @@ export const instantClock: Clock = {
   now: () => new Date(),
   sleep: (_ms, signal) => (signal?.aborted ? Promise.reject(signal.reason as Error) : Promise.resolve()),
   // Timeouts and deadlines keep real time: only waiting is instant.
-  after: systemClock.after,
+  after: (ms, fire) => systemClock.after(ms, fire),
 };
 
 export interface FakeRun {

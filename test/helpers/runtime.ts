@@ -15,7 +15,7 @@ export class BufferSink {
 export function fixedClock(iso: string): Clock {
   return {
     now: () => new Date(iso),
-    after: systemClock.after,
+    after: (ms, fire) => systemClock.after(ms, fire),
     sleep: (ms, signal) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(resolve, ms);

@@ -8,18 +8,22 @@ import type { Clock } from '../../pipeline/ports.js';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('deadline', () => {
-  it('aborts after its time even when garbage is collected meanwhile (unlike AbortSignal.any with AbortSignal.timeout on Node 20)', async () => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
-    const run = new AbortController();
-    const { signal } = deadline(systemClock, 200, run.signal);
-    gc();
-    await sleep(10);
-    gc();
-    await sleep(400);
-    expect(signal.aborted).toBe(true);
-    expect((signal.reason as Error).name).toBe('TimeoutError');
-  });
+  it(
+    'aborts after its time even when garbage is collected meanwhile (unlike AbortSignal.any with ' +
+      'AbortSignal.timeout on Node 20)',
+    async () => {
+      v8.setFlagsFromString('--expose-gc');
+      const gc = vm.runInNewContext('gc') as () => void;
+      const run = new AbortController();
+      const { signal } = deadline(systemClock, 200, run.signal);
+      gc();
+      await sleep(10);
+      gc();
+      await sleep(400);
+      expect(signal.aborted).toBe(true);
+      expect((signal.reason as Error).name).toBe('TimeoutError');
+    },
+  );
 
   it('aborts with the parent, for the parent’s reason', () => {
     const run = new AbortController();

@@ -113,7 +113,7 @@ describe('withRetry', () => {
       slept,
       now: () => new Date(0),
       sleep: (ms) => (slept.push(ms), Promise.resolve()),
-      after: systemClock.after,
+      after: (ms, fire) => systemClock.after(ms, fire),
     };
   }
   function context(retries = 2) {

@@ -13,7 +13,7 @@ function lint(relative: string, code: string): string[] {
     [
       {
         files: ['**/*.ts'],
-        languageOptions: { parser: tseslint.parser as Linter.Parser },
+        languageOptions: { parser: tseslint.parser },
         plugins: { layers: importLayersPlugin },
         rules: { 'layers/import-layers': 'error' },
       },
