@@ -22,11 +22,8 @@ export default defineConfig(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
-      // Prettier wraps code at 120; this catches what it cannot wrap (comments).
-      'max-len': [
-        'error',
-        { code: 120, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true },
-      ],
+      // Prettier wraps code at 120; this catches what it cannot wrap: comments, strings and templates.
+      'max-len': ['error', { code: 120, ignoreUrls: true, ignoreRegExpLiterals: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
@@ -38,6 +35,22 @@ export default defineConfig(
           selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",
           message: 'only pipeline/main.ts ends the process',
         },
+      ],
+    },
+  },
+  {
+    // Long strings still to split in the files other branches change now (CLI input checks,
+    // multi-arch engine); drop this block once they are merged and split (issue 15 item 9).
+    files: [
+      'pipeline/cli/**/*.ts',
+      'pipeline/commands/**/*.ts',
+      'pipeline/adapters/docker-engine.ts',
+      'test/pipeline/cli/**/*.ts',
+    ],
+    rules: {
+      'max-len': [
+        'error',
+        { code: 120, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true },
       ],
     },
   },

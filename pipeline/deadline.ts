@@ -1,4 +1,9 @@
-/** A signal for one piece of work: it aborts when `parent` does, or after `ms`. */
+import type { Clock } from './ports.js';
+
+/**
+ * A signal for one piece of work: it aborts when `parent` does, or after `ms` of `clock` with
+ * `reason()` (a TimeoutError `no answer within …` unless given).
+ */
 export interface Deadline {
   readonly signal: AbortSignal;
   /** Stops the timer and the link to the parent; call it when the work is done. */
@@ -11,18 +16,22 @@ export interface Deadline {
  * (nodejs/node#57736) — a request to a registry that stopped answering would wait forever. Here the
  * timer holds the controller itself.
  */
-export function deadline(ms: number, parent?: AbortSignal): Deadline {
+export function deadline(
+  clock: Clock,
+  ms: number,
+  parent?: AbortSignal,
+  reason: () => unknown = () => new DOMException(`no answer within ${ms}ms`, 'TimeoutError'),
+): Deadline {
   const controller = new AbortController();
   const onParentAbort = (): void => controller.abort(parent?.reason);
   if (parent?.aborted) onParentAbort();
   else parent?.addEventListener('abort', onParentAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${ms}ms`, 'TimeoutError')), ms);
-  // Like AbortSignal.timeout: the timer alone does not keep the process alive; the work does.
-  timer.unref();
+  // Like AbortSignal.timeout, the clock's timer alone does not keep the process alive; the work does.
+  const cancel = clock.after(ms, () => controller.abort(reason()));
   return {
     signal: controller.signal,
     dispose: () => {
-      clearTimeout(timer);
+      cancel();
       parent?.removeEventListener('abort', onParentAbort);
     },
   };

@@ -142,6 +142,13 @@ export class InternalError extends PipelineError {
   }
 }
 
+/** The HTTP status a client library's error carries: dockerode's `statusCode`, Octokit's `status`. */
+export function statusOf(error: unknown): number | undefined {
+  const e = error as { statusCode?: unknown; status?: unknown } | null | undefined;
+  const status = e?.statusCode ?? e?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);

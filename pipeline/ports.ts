@@ -10,6 +10,11 @@ export interface Clock {
   now(): Date;
   /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `fire` once after `ms` unless the returned function cancels it first. Every timeout and
+   * deadline goes through here. The timer alone does not keep the process alive: the work it bounds does.
+   */
+  after(ms: number, fire: () => void): () => void;
 }
 
 /** What `git ls-remote --heads --tags` says about a repository. */
@@ -18,6 +23,12 @@ export interface RemoteRefs {
   heads: ReadonlyMap<string, string>;
   /** Tag name (without refs/tags/) to the commit it points at (annotated tags peeled). */
   tags: ReadonlyMap<string, string>;
+}
+
+/** A container port as the engine keys it: `80` is `80/tcp`; `53/udp` stays as it is. */
+export function portKey(port: string | number): string {
+  const text = String(port);
+  return text.includes('/') ? text : `${text}/tcp`;
 }
 
 /** Reads a repository's refs without cloning it. */

@@ -24,7 +24,9 @@ export function dayProblem(text: string): string | undefined {
   if (month < 1 || month > 12) return `"${text}" is not a real calendar day: months go from 01 to 12`;
   const yearMonth = text.slice(0, 7);
   const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return `"${text}" is not a real calendar day: ${yearMonth} has ${days} days; for example ${yearMonth}-${String(days)}`;
+  return (
+    `"${text}" is not a real calendar day: ${yearMonth} has ${days} days; for example ` + `${yearMonth}-${String(days)}`
+  );
 }
 
 /** How far back `--date` may go without `--rerun-old-date`: dated tags older than this are pruned. */
@@ -45,7 +47,10 @@ export function dayRangeProblem(day: string, today: string, oldOnPurpose: boolea
   const ahead = (Date.parse(`${day}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000;
   if (ahead > 1) return `${day} is more than a day after today (${today} UTC); ${range}`;
   if (ahead < -OLD_DATE_DAYS && !oldOnPurpose)
-    return `${day} is more than ${OLD_DATE_DAYS} days before today (${today} UTC); ${range}, or add --rerun-old-date to re-run that old day on purpose`;
+    return (
+      `${day} is more than ${OLD_DATE_DAYS} days before today (${today} UTC); ${range}, or add --rerun-old-date ` +
+      `to re-run that old day on purpose`
+    );
   return undefined;
 }
 

@@ -40,7 +40,10 @@ function pathProblem(path: string): string | undefined {
   const parts = path.split('/');
   const bad = parts.find((part) => !PATH_COMPONENT.test(part));
   if (bad !== undefined) {
-    return `"${bad === '' ? path : bad}" is not a valid repository path component: use lower-case letters, digits and single . _ or - between them`;
+    return (
+      `"${bad === '' ? path : bad}" is not a valid repository path component: use lower-case letters, ` +
+      `digits and single . _ or - between them`
+    );
   }
   return undefined;
 }
@@ -77,7 +80,8 @@ export function parseRegistryTarget(text: string): RegistryTarget {
       throw new InputError(`--registry "${text}": port ${port} is not a TCP port (1 to 65535); ${hint}`);
     if (port !== undefined && FETCH_BAD_PORTS.has(Number(port)))
       throw new InputError(
-        `--registry "${text}": port ${port} is one that Node's fetch refuses to use ("bad port"); use another port, for example 5000`,
+        `--registry "${text}": port ${port} is one that Node's fetch refuses to use ("bad port"); use another port, ` +
+          `for example 5000`,
       );
   } else if ((slash < 0 && looksLikeHost(text)) || text === '') {
     throw new InputError(`--registry "${text}": a namespace is missing; ${hint}`);

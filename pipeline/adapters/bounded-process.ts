@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { ProcessTimeoutError } from '../errors.js';
+import type { Clock } from '../ports.js';
+import { systemClock } from './clock.js';
 
 /** What a finished process left: its exit, its stdout (up to the limit) and the head of its stderr. */
 export interface ProcessResult {
@@ -18,6 +20,8 @@ export interface BoundedOptions {
   /** The run's signal: the process is killed at once and the promise rejects with the reason. */
   signal?: AbortSignal | undefined;
   timeoutMs: number;
+  /** Keeps the timeout (the system clock unless given). */
+  clock?: Clock | undefined;
   /** The timeout counts silence (restarts on every output) rather than the whole run. */
   silence?: boolean | undefined;
   /** stdout kept, at most (default 1 MiB). */
@@ -48,7 +52,8 @@ export function runBounded(command: string, args: readonly string[], options: Bo
     let stdoutBytes = 0;
     let stderr = '';
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
+    const clock = options.clock ?? systemClock;
+    let cancelTimer = (): void => undefined;
     const stop = (): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -62,7 +67,7 @@ export function runBounded(command: string, args: readonly string[], options: Bo
     const finish = (outcome: () => void): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cancelTimer();
       options.signal?.removeEventListener('abort', onAbort);
       outcome();
     };
@@ -73,8 +78,8 @@ export function runBounded(command: string, args: readonly string[], options: Bo
       });
     const onAbort = (): void => fail(options.signal?.reason as Error);
     const arm = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => fail(new ProcessTimeoutError(command, options.timeoutMs)), options.timeoutMs);
+      cancelTimer();
+      cancelTimer = clock.after(options.timeoutMs, () => fail(new ProcessTimeoutError(command, options.timeoutMs)));
     };
     arm();
     options.signal?.addEventListener('abort', onAbort, { once: true });

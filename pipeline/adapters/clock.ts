@@ -3,6 +3,11 @@ import type { Clock } from '../ports.js';
 
 export const systemClock: Clock = {
   now: () => new Date(),
+  after: (ms, fire) => {
+    const timer = setTimeout(fire, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
   sleep: async (ms, signal) => {
     try {
       await delay(ms, undefined, signal ? { signal } : undefined);

@@ -62,7 +62,9 @@ function parseHelperAnswer(stdout: string): Credentials | undefined | 'bad' {
  */
 async function runHelper(helper: string, server: string, options: HelperOptions): Promise<Credentials | undefined> {
   const command = `docker-credential-${helper}`;
-  const hint = `run \`echo ${server} | ${command} get\` to see what it says, or fix credHelpers/credsStore in the docker config`;
+  const hint =
+    `run \`echo ${server} | ${command} get\` to see what it says, or fix credHelpers/credsStore ` +
+    `in the docker config`;
   const refused = (what: string): InputError =>
     new InputError(`${command} get for ${server} ${what} (its output is not shown: it may hold a secret); ${hint}`);
   let result: ProcessResult;
@@ -79,7 +81,8 @@ async function runHelper(helper: string, server: string, options: HelperOptions)
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
       throw new InputError(
-        `the docker config names credential helper "${helper}", but ${command} is not on PATH; install it, or fix credHelpers/credsStore in the docker config`,
+        `the docker config names credential helper "${helper}", but ${command} is not on PATH; install ` +
+          `it, or fix credHelpers/credsStore in the docker config`,
       );
     throw refused(`could not be started (${code ?? 'error'})`);
   }
@@ -126,7 +129,8 @@ export async function resolveCredentials(
   } catch (error) {
     // Ignoring it would end in a registry's "credentials are needed", which sends people the wrong way.
     throw new InputError(
-      `${file} is not valid JSON (${errorMessage(error)}); fix it (docker login writes it), or set REGISTRY_USERNAME and REGISTRY_PASSWORD`,
+      `${file} is not valid JSON (${errorMessage(error)}); fix it (docker login writes it), or set ` +
+        `REGISTRY_USERNAME and REGISTRY_PASSWORD`,
     );
   }
   const keys = configKeys(host);

@@ -1,16 +1,21 @@
 import type Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { extract } from 'tar-stream';
-import { EngineError, errorMessage } from '../errors.js';
+import { EngineError, errorMessage, statusOf } from '../errors.js';
+import { deadline } from '../deadline.js';
 import type {
   ArchiveEntry,
   ArchiveOptions,
+  Clock,
   ContainerRuntime,
   ContainerSpec,
   ExecResult,
   PathStat,
   RunningContainer,
 } from '../ports.js';
+import { portKey } from '../ports.js';
+import type { Logger } from '../log.js';
+import { systemClock } from './clock.js';
 import { engineErrorText } from './docker-engine.js';
 
 import { RUN_LABEL } from '../publish/inputs.js';
@@ -33,35 +38,24 @@ export function demuxBuffer(buffer: Buffer): { stdout: string; stderr: string } 
   return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
 
-function statusOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number })?.statusCode;
-}
-
-function portKey(port: string): string {
-  return port.includes('/') ? port : `${port}/tcp`;
-}
-
-function timeout(ms: number): { promise: Promise<'timeout'>; cancel: () => void } {
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  return { promise, cancel: () => clearTimeout(timer) };
-}
-
-/** A promise that rejects when `signal` aborts, and a way to stop listening. */
-function aborted(signal: AbortSignal | undefined): { promise: Promise<never>; cancel: () => void } {
-  let cancel = (): void => undefined;
-  const promise = new Promise<never>((_, reject) => {
-    if (!signal) return;
-    if (signal.aborted) return reject(signal.reason as Error);
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    cancel = () => signal.removeEventListener('abort', onAbort);
+/**
+ * The time limit of one container operation, on the run's clock (pipeline/deadline.ts): resolves
+ * 'timeout' when `ms` have passed, rejects with the run's reason when `signal` aborts first.
+ */
+function timeLimit(
+  clock: Clock,
+  ms: number,
+  signal: AbortSignal | undefined,
+): { promise: Promise<'timeout'>; dispose: () => void } {
+  const limit = deadline(clock, ms, signal);
+  const promise = new Promise<'timeout'>((resolve, reject) => {
+    const settle = (): void => (signal?.aborted ? reject(signal.reason as Error) : resolve('timeout'));
+    if (limit.signal.aborted) settle();
+    else limit.signal.addEventListener('abort', settle, { once: true });
   });
   // Never unhandled: callers race it and may drop it.
   promise.catch(() => undefined);
-  return { promise, cancel };
+  return { promise, dispose: limit.dispose };
 }
 
 class DockerRunningContainer implements RunningContainer {
@@ -69,12 +63,14 @@ class DockerRunningContainer implements RunningContainer {
   private readonly container: Docker.Container;
   private readonly docker: Docker;
   private readonly ports: Record<string, number>;
+  private readonly clock: Clock;
 
-  constructor(docker: Docker, container: Docker.Container, ports: Record<string, number>) {
+  constructor(docker: Docker, container: Docker.Container, ports: Record<string, number>, clock: Clock) {
     this.docker = docker;
     this.container = container;
     this.id = container.id;
     this.ports = ports;
+    this.clock = clock;
   }
 
   hostPort(containerPort: string): number {
@@ -107,17 +103,15 @@ class DockerRunningContainer implements RunningContainer {
       stream.on('close', () => resolve('done'));
       stream.on('error', reject);
     });
-    const limit = timeout(options.timeoutMs);
-    const stop = aborted(signal);
+    const limit = timeLimit(this.clock, options.timeoutMs, signal);
     try {
-      const result = await Promise.race([ended, limit.promise, stop.promise]);
+      const result = await Promise.race([ended, limit.promise]);
       if (result === 'timeout')
         throw new EngineError(
           `\`${command.join(' ')}\` did not finish within ${Math.round(options.timeoutMs / 1000)}s`,
         );
     } finally {
-      limit.cancel();
-      stop.cancel();
+      limit.dispose();
       // The hijacked connection stays half-open after the exec ends; close it or it pins the process.
       stream.destroy();
     }
@@ -162,10 +156,31 @@ export class DockerContainers implements ContainerRuntime {
   private readonly runId: string;
   private readonly live = new Set<string>();
   private readonly committed = new Set<string>();
+  private readonly log: Pick<Logger, 'warn'> | undefined;
+  private readonly clock: Clock;
 
-  constructor(docker: Docker, runId: string) {
+  /**
+   * `log` hears of a container that could not be removed right away (removeAll tries it again);
+   * `clock` keeps the time limits (the system clock unless given).
+   */
+  constructor(docker: Docker, runId: string, options: { log?: Pick<Logger, 'warn'>; clock?: Clock } = {}) {
     this.docker = docker;
     this.runId = runId;
+    this.log = options.log;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Removes a container after its work, never throwing over that work's result or first error
+   * (testcontainers' rule): a failure is logged, and the container stays listed, so removeAll at
+   * the end of the run tries it again and reports it if it still fails.
+   */
+  private async removeAfterUse(id: string): Promise<void> {
+    try {
+      await this.remove(id);
+    } catch (error) {
+      this.log?.warn(errorMessage(error));
+    }
   }
 
   private async create(spec: ContainerSpec): Promise<Docker.Container> {
@@ -232,15 +247,10 @@ export class DockerContainers implements ContainerRuntime {
     commit: boolean,
   ): Promise<ExecResult & { timedOut: boolean; image?: string }> {
     const container = await this.create(spec);
-    const limit = timeout(timeoutMs);
-    const stop = aborted(signal);
+    const limit = timeLimit(this.clock, timeoutMs, signal);
     try {
       await container.start();
-      const waited = await Promise.race([
-        container.wait() as Promise<{ StatusCode: number }>,
-        limit.promise,
-        stop.promise,
-      ]);
+      const waited = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, limit.promise]);
       const timedOut = waited === 'timeout';
       if (timedOut) await container.kill().catch(() => undefined);
       const buffer = await container.logs({ stdout: true, stderr: true, follow: false });
@@ -257,9 +267,8 @@ export class DockerContainers implements ContainerRuntime {
         cause: error,
       });
     } finally {
-      limit.cancel();
-      stop.cancel();
-      await this.remove(container.id);
+      limit.dispose();
+      await this.removeAfterUse(container.id);
     }
   }
 
@@ -284,7 +293,7 @@ export class DockerContainers implements ContainerRuntime {
     try {
       await container.start();
     } catch (error) {
-      await this.remove(container.id).catch(() => undefined);
+      await this.removeAfterUse(container.id);
       throw new EngineError(`cannot start a container of ${spec.image.slice(0, 19)}: ${engineErrorText(error)}`, {
         cause: error,
       });
@@ -295,7 +304,7 @@ export class DockerContainers implements ContainerRuntime {
       const hostPort = bound?.[0]?.HostPort;
       if (hostPort) ports[key] = Number(hostPort);
     }
-    return new DockerRunningContainer(this.docker, container, ports);
+    return new DockerRunningContainer(this.docker, container, ports, this.clock);
   }
 
   async statPath(image: string, path: string): Promise<PathStat | undefined> {
@@ -317,7 +326,7 @@ export class DockerContainers implements ContainerRuntime {
         cause: error,
       });
     } finally {
-      await this.remove(container.id);
+      await this.removeAfterUse(container.id);
     }
   }
 
@@ -354,7 +363,7 @@ export class DockerContainers implements ContainerRuntime {
         cause: error,
       });
     } finally {
-      await this.remove(container.id);
+      await this.removeAfterUse(container.id);
     }
   }
 
@@ -413,7 +422,7 @@ export class DockerContainers implements ContainerRuntime {
         cause: error,
       });
     } finally {
-      await this.remove(container.id);
+      await this.removeAfterUse(container.id);
     }
   }
 

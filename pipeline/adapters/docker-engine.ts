@@ -1,6 +1,14 @@
 import type Docker from 'dockerode';
-import { errorMessage, WorkError } from '../errors.js';
-import type { BuildRequest, Credentials, EngineInfo, ImageDetails, ImageEngine, OutputListener } from '../ports.js';
+import { errorMessage, statusOf, WorkError } from '../errors.js';
+import type {
+  BuildRequest,
+  Clock,
+  Credentials,
+  EngineInfo,
+  ImageDetails,
+  ImageEngine,
+  OutputListener,
+} from '../ports.js';
 import { isTransientText, RegistryError } from '../retry.js';
 import { formatImageRef, type ImageRef } from '../../tags/index.js';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +17,7 @@ import path from 'node:path';
 import { buildFeatures, COMPILE_CACHE_OFF_ARG } from '../family/build-features.js';
 import { contextFilter, LABELLED_DOCKERFILE, labelledDockerfile, packContext } from './build-context.js';
 import { buildWithBuildKit } from './buildkit-build.js';
+import { systemClock } from './clock.js';
 import { messageError, readEngineStream, type EngineMessage } from './json-stream.js';
 
 interface DockerodeError extends Error {
@@ -35,10 +44,6 @@ function isUnreachable(error: unknown): boolean {
   );
 }
 
-function statusOf(error: unknown): number | undefined {
-  return (error as DockerodeError)?.statusCode;
-}
-
 /** Engine output worth showing: build `stream` text and push/pull `status` lines. */
 function outputLines(message: EngineMessage): string[] {
   if (message.stream)
@@ -61,6 +66,8 @@ export interface DockerImageEngineOptions {
    * the engine itself never times out a registry that stopped answering. Default two minutes.
    */
   stallTimeoutMs?: number;
+  /** Keeps the stall timeout and the waits (the system clock unless given). */
+  clock?: Clock;
 }
 
 /** ImageEngine on dockerode. All engine calls for images live here. */
@@ -68,6 +75,7 @@ export class DockerImageEngine implements ImageEngine {
   private readonly docker: Docker;
   private readonly address: string;
   private readonly stallTimeoutMs: number;
+  private readonly clock: Clock;
   /** Names this run's tags (`mesos-pipeline-run/<scope>:…`), so runs never share one. */
   private readonly runScope = randomBytes(6).toString('hex');
   /** Base image ID -> the tag of this run a BuildKit build used for it. */
@@ -77,6 +85,7 @@ export class DockerImageEngine implements ImageEngine {
     this.docker = docker;
     this.address = address;
     this.stallTimeoutMs = options.stallTimeoutMs ?? 120_000;
+    this.clock = options.clock ?? systemClock;
   }
 
   private unreachable(error: unknown): WorkError {
@@ -431,8 +440,8 @@ export class DockerImageEngine implements ImageEngine {
    */
   private async removeBuildContainer(id: string): Promise<void> {
     const container = this.docker.getContainer(id);
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
+    // Up to 5 s: 50 tries 100 ms apart (counted, not timed: a test's clock may stand still).
+    for (let attempt = 0; attempt < 50; attempt++) {
       try {
         await container.remove({ force: true });
       } catch (error) {
@@ -444,7 +453,7 @@ export class DockerImageEngine implements ImageEngine {
       } catch (error) {
         if (statusOf(error) === 404) return;
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await this.clock.sleep(100);
     }
   }
 
@@ -466,7 +475,7 @@ export class DockerImageEngine implements ImageEngine {
         `${what}: no progress for ${Math.round(this.stallTimeoutMs / 1000)}s; the registry stopped answering`,
         { retryable: true },
       );
-    let timer = setTimeout(() => stall.abort(stalled()), this.stallTimeoutMs);
+    let cancelStall = this.clock.after(this.stallTimeoutMs, () => stall.abort(stalled()));
     const both = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
     try {
       let stream: NodeJS.ReadableStream;
@@ -487,8 +496,8 @@ export class DockerImageEngine implements ImageEngine {
         return await readEngineStream(
           stream,
           (message) => {
-            clearTimeout(timer);
-            timer = setTimeout(() => stall.abort(stalled()), this.stallTimeoutMs);
+            cancelStall();
+            cancelStall = this.clock.after(this.stallTimeoutMs, () => stall.abort(stalled()));
             for (const line of outputLines(message)) onOutput(line);
           },
           both,
@@ -502,7 +511,7 @@ export class DockerImageEngine implements ImageEngine {
         });
       }
     } finally {
-      clearTimeout(timer);
+      cancelStall();
     }
   }
 

@@ -1,6 +1,7 @@
 import { deadline } from '../deadline.js';
 import { errorMessage, RegistryError } from '../errors.js';
 import type { Clock, Credentials } from '../ports.js';
+import { fetchWithDeadline } from './fetch-deadline.js';
 import type { Logger } from '../log.js';
 import type { TagDeleter } from '../registry/tag-deleter.js';
 import { isNetworkError, isRetryableStatus, withRetry, type RetryContext } from '../retry.js';
@@ -38,16 +39,12 @@ export class DockerHubTagDeleter implements TagDeleter {
   }
 
   private async send(what: string, url: string, init: RequestInit): Promise<Response> {
-    const limit = deadline(this.timeoutMs, this.retry.signal);
     try {
-      const response = await this.fetch(url, { ...init, signal: limit.signal });
       // Read within the deadline too: a Hub that stops mid-answer must not hold the run.
-      const body = await response.arrayBuffer();
-      const nullBody = [204, 205, 304].includes(response.status);
-      return new Response(nullBody ? null : body, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
+      return await fetchWithDeadline(this.fetch, url, init, {
+        clock: this.retry.clock,
+        timeoutMs: this.timeoutMs,
+        signal: this.retry.signal,
       });
     } catch (error) {
       if (this.retry.signal?.aborted) throw this.retry.signal.reason;
@@ -55,8 +52,6 @@ export class DockerHubTagDeleter implements TagDeleter {
         retryable: isNetworkError(error),
         cause: error,
       });
-    } finally {
-      limit.dispose();
     }
   }
 
@@ -75,7 +70,8 @@ export class DockerHubTagDeleter implements TagDeleter {
         await response.body?.cancel();
         const hint =
           response.status === 401
-            ? '; check REGISTRY_USERNAME and REGISTRY_PASSWORD (with two-factor authentication, a personal access token with delete scope)'
+            ? '; check REGISTRY_USERNAME and REGISTRY_PASSWORD (with two-factor authentication, a personal ' +
+              'access token with delete scope)'
             : '';
         throw new RegistryError('registry', `${what}: ${response.status} ${response.statusText}${hint}`, {
           retryable: isRetryableStatus(response.status),
@@ -112,7 +108,8 @@ export class DockerHubTagDeleter implements TagDeleter {
           if (response.ok || response.status === 404) return;
           const hint =
             response.status === 401 || response.status === 403
-              ? `; ${this.credentials.username} may not delete tags of ${repository} (a personal access token needs the delete scope)`
+              ? `; ${this.credentials.username} may not delete tags of ${repository} (a personal access ` +
+                `token needs the delete scope)`
               : '';
           throw new RegistryError('registry', `${what}: ${response.status} ${response.statusText}${hint}`, {
             retryable: isRetryableStatus(response.status),
@@ -141,7 +138,7 @@ export interface RollbackDeleterOptions {
  */
 export function hubRollbackDeleter(options: RollbackDeleterOptions): TagDeleter {
   // Like Registry.forCleanup: not linked to the run's signal; its timer does not hold the process.
-  const { signal } = deadline(options.budgetMs);
+  const { signal } = deadline(options.clock, options.budgetMs);
   return new DockerHubTagDeleter({
     credentials: options.credentials,
     requestTimeoutMs: Math.min(5000, options.budgetMs),

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { WorkError } from '../errors.js';
+import { statusOf, WorkError } from '../errors.js';
 import { CACHE_LABEL, RUN_LABEL } from '../publish/inputs.js';
 import { engineErrorText } from './docker-engine.js';
 
@@ -17,10 +17,6 @@ export interface PrunedCache {
   /** Images the engine deleted (the old leaves and the parents only they used). */
   deleted: number;
   reclaimedBytes: number;
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number })?.statusCode;
 }
 
 /**

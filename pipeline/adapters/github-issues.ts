@@ -1,5 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-import { errorMessage, InputError, WorkError } from '../errors.js';
+import { errorMessage, InputError, statusOf, WorkError } from '../errors.js';
 import type { IssueTracker, TrackedIssue } from '../report/issue-tracker.js';
 
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
@@ -10,11 +10,6 @@ export function parseRepository(text: string): { owner: string; repo: string } {
     throw new InputError(`GITHUB_REPOSITORY "${text}" is not OWNER/NAME, for example apache/mesos`);
   const [owner, repo] = text.split('/') as [string, string];
   return { owner, repo };
-}
-
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown } | undefined)?.status;
-  return typeof status === 'number' ? status : undefined;
 }
 
 const CONNECTION_FAILURES: Record<string, string> = {

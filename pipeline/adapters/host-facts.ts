@@ -91,7 +91,9 @@ export class LocalHostFacts implements HostFacts {
     if (missing.length === 0) return { status: 'yes' };
     return {
       status: 'no',
-      why: `the engine cannot grant ${missing.map((name) => `CAP_${name}`).join(', ')} (outside its capability bounding set), so \`docker run --privileged\` fails here`,
+      why:
+        `the engine cannot grant ${missing.map((name) => `CAP_${name}`).join(', ')} (outside its ` +
+        `capability bounding set), so \`docker run --privileged\` fails here`,
     };
   }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { deadline } from '../deadline.js';
+import { fetchWithDeadline } from './fetch-deadline.js';
 import { errorMessage, RegistryError } from '../errors.js';
 import type { Credentials, Manifest, Registry } from '../ports.js';
 import { isNetworkError, isRetryableStatus, withRetry, type RetryContext } from '../retry.js';
@@ -35,9 +36,6 @@ interface RequestOptions {
   /** Statuses that are answers, not failures (404 for "no such tag"). */
   accept: number[];
 }
-
-// Statuses a Response cannot carry a body with.
-const NULL_BODY_STATUSES = new Set([204, 205, 304]);
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
 
@@ -174,19 +172,12 @@ export class RegistryHttp implements Registry {
    * One HTTP exchange, answered and read in full within the request timeout (or until the run's
    * signal aborts): a registry that sends headers and then stalls the body is a timeout too.
    */
-  private async exchange(url: string | URL, init: RequestInit): Promise<Response> {
-    const limit = deadline(this.timeoutMs, this.retry.signal);
-    try {
-      const response = await this.fetch(url, { ...init, signal: limit.signal });
-      const body = NULL_BODY_STATUSES.has(response.status) ? null : Buffer.from(await response.arrayBuffer());
-      return new Response(body, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
-    } finally {
-      limit.dispose();
-    }
+  private exchange(url: string | URL, init: RequestInit): Promise<Response> {
+    return fetchWithDeadline(this.fetch, url, init, {
+      clock: this.retry.clock,
+      timeoutMs: this.timeoutMs,
+      signal: this.retry.signal,
+    });
   }
 
   /**
@@ -202,7 +193,8 @@ export class RegistryHttp implements Registry {
     if (basic && url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.test(url.host)))
       throw new RegistryError(
         'registry',
-        `${subject}: the token service ${scheme.realm} is not HTTPS; credentials are sent only over HTTPS or on this machine`,
+        `${subject}: the token service ${scheme.realm} is not HTTPS; credentials are sent only over HTTPS ` +
+          `or on this machine`,
         { retryable: false },
       );
     if (scheme.service) url.searchParams.set('service', scheme.service);
@@ -252,7 +244,8 @@ export class RegistryHttp implements Registry {
     const why =
       error instanceof Error && error.name === 'TimeoutError'
         ? `${what} did not answer within ${this.timeoutMs / 1000}s`
-        : `cannot reach ${what}: ${errorMessage(error)}${error instanceof Error && error.cause ? ` (${errorMessage(error.cause)})` : ''}`;
+        : `cannot reach ${what}: ` +
+          `${errorMessage(error)}${error instanceof Error && error.cause ? ` (${errorMessage(error.cause)})` : ''}`;
     return new RegistryError('registry', `${subject}: ${why}`, { retryable: isNetworkError(error), cause: error });
   }
 
@@ -281,7 +274,8 @@ export class RegistryHttp implements Registry {
     else if (response.status === 401)
       hint =
         sent.kind === 'bearer' && this.credentials && this.scheme?.kind === 'bearer'
-          ? `; the token service ${new URL(this.scheme.realm).host} granted a token for ${scope} that the registry refused (does the account have these rights?)`
+          ? `; the token service ${new URL(this.scheme.realm).host} granted a token for ${scope} that the ` +
+            `registry refused (does the account have these rights?)`
           : this.credentials
             ? '; the credentials were refused'
             : '; credentials are needed: set REGISTRY_USERNAME and REGISTRY_PASSWORD, or docker login';
@@ -384,7 +378,7 @@ export class RegistryHttp implements Registry {
 
   forCleanup(timeoutMs: number): Registry {
     // Deliberately not linked to the run's signal; never disposed, its timer does not hold the process.
-    const { signal } = deadline(timeoutMs);
+    const { signal } = deadline(this.retry.clock, timeoutMs);
     const sibling = new RegistryHttp({
       host: this.host,
       credentials: this.credentials,

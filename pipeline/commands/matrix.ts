@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Runtime } from '../settings/runtime.js';
-import { ConfigError, InputError, errorMessage } from '../errors.js';
-import { zodProblems } from '../family/zod-problems.js';
+import { InputError, errorMessage } from '../errors.js';
+import { readJsonConfig } from '../family/json-config.js';
 import { StreamLogger } from '../log.js';
 import { runnerMatrix, type RunnerLabels } from '../plan/runner-matrix.js';
 
@@ -54,22 +53,19 @@ export async function runMatrix(file: string, flags: MatrixFlags, runtime: Runti
     hosted: labelsOf('--hosted-runner', flags.hostedRunner),
     cgroupV1: labelsOf('--cgroup-v1-runner', flags.cgroupV1Runner),
   };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path.resolve(runtime.cwd, file), 'utf8'));
-  } catch (error) {
-    throw new InputError(
-      `${file}: cannot read a JSON plan (${errorMessage(error)}); make one with mesos-pipeline plan --json`,
-    );
-  }
-  const parsed = routedPlanSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
-  parsed.data.branches.forEach((branch, index) => {
+  const plan = await readJsonConfig(path.resolve(runtime.cwd, file), routedPlanSchema, {
+    label: file,
+    unreadable: (error) =>
+      new InputError(
+        `${file}: cannot read a JSON plan (${errorMessage(error)}); make one with mesos-pipeline plan --json`,
+      ),
+  });
+  plan.branches.forEach((branch, index) => {
     if (!branch.host)
       log.warn(
         `${file}: branches[${index}] (${branch.branch}) has no host needs, a plan from an older mesos-pipeline; it goes to the cgroup v1 runner`,
       );
   });
-  runtime.stdout.write(`${JSON.stringify(runnerMatrix(parsed.data.branches, labels))}\n`);
+  runtime.stdout.write(`${JSON.stringify(runnerMatrix(plan.branches, labels))}\n`);
   return 0;
 }

@@ -1,8 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, InputError, errorMessage } from '../errors.js';
+import { InputError, errorMessage } from '../errors.js';
 import { FAMILY_FILE, loadFamily, type Family } from '../family/family.js';
-import { zodProblems } from '../family/zod-problems.js';
+import { readJsonConfig } from '../family/json-config.js';
 import { resolveImagesDir } from '../family/family-location.js';
 import { planContext } from '../plan/plan-paths.js';
 import { planSchema, planVersionProblem } from '../plan/plan-schema.js';
@@ -31,20 +31,17 @@ export async function readPlanFile(file: string, flags: PlanFileFlags, cwd: stri
     const names = clashing.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
     throw new InputError(`--plan fixes the repository, shas, date and registry; drop ${names}`);
   }
-  const full = path.resolve(cwd, file);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(full, 'utf8'));
-  } catch (error) {
-    throw new InputError(
-      `--plan ${file}: cannot read a JSON plan (${errorMessage(error)}); make one with mesos-pipeline plan --json`,
-    );
-  }
-  const versionProblem = planVersionProblem(raw);
-  if (versionProblem) throw new InputError(`--plan ${file}: ${versionProblem}`);
-  const parsed = planSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`--plan ${file}`, zodProblems(parsed.error));
-  const plan = parsed.data;
+  const plan = await readJsonConfig(path.resolve(cwd, file), planSchema, {
+    label: `--plan ${file}`,
+    unreadable: (error) =>
+      new InputError(
+        `--plan ${file}: cannot read a JSON plan (${errorMessage(error)}); make one with mesos-pipeline plan --json`,
+      ),
+    precheck: (raw) => {
+      const versionProblem = planVersionProblem(raw);
+      if (versionProblem) throw new InputError(`--plan ${file}: ${versionProblem}`);
+    },
+  });
 
   const family = await familyOf(file, plan.imagesDir, flags.images, cwd);
   const shape = (images: readonly { name: string; base?: string | undefined }[]): string =>

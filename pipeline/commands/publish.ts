@@ -18,6 +18,8 @@ import { parseDuration } from '../settings/duration.js';
 import { registryRetryPolicy, wholeNumberOption } from '../settings/registry-options.js';
 import type { Runtime } from '../settings/runtime.js';
 import { errorMessage, InputError, TimeLimitError, WorkError } from '../errors.js';
+import { deadline } from '../deadline.js';
+import type { Clock } from '../ports.js';
 import { StreamLogger } from '../log.js';
 import type { Family } from '../family/family.js';
 import { applyFamily } from '../plan/plan-paths.js';
@@ -132,7 +134,7 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
     flags.logDir === undefined
       ? undefined
       : BranchLogFiles.open('--log-dir', path.resolve(runtime.cwd, flags.logDir), runtime.clock);
-  const limit = timeLimited(runtime.signal, limitMs, flags.timeLimit ?? '');
+  const limit = timeLimited(runtime.clock, runtime.signal, limitMs, flags.timeLimit ?? '');
   try {
     // Everything below listens to one signal: SIGINT/SIGTERM, or the run's own time limit.
     return await publishWith(flags, { ...runtime, signal: limit.signal }, files);
@@ -148,25 +150,13 @@ export async function runPublish(flags: PublishFlags, runtime: Runtime): Promise
  * job at its timeout-minutes without a report.
  */
 function timeLimited(
+  clock: Clock,
   parent: AbortSignal,
   ms: number | undefined,
   text: string,
 ): { signal: AbortSignal; dispose: () => void } {
   if (ms === undefined) return { signal: parent, dispose: () => undefined };
-  const controller = new AbortController();
-  const onParent = (): void => controller.abort(parent.reason);
-  if (parent.aborted) onParent();
-  else parent.addEventListener('abort', onParent, { once: true });
-  const timer = setTimeout(() => controller.abort(new TimeLimitError(text)), ms);
-  // The work keeps the process alive, not the limit.
-  timer.unref();
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearTimeout(timer);
-      parent.removeEventListener('abort', onParent);
-    },
-  };
+  return deadline(clock, ms, parent, () => new TimeLimitError(text));
 }
 
 async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchLogFiles | undefined): Promise<number> {
@@ -229,7 +219,7 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
   const hostRoot = await hostRootOf(runtime.env, runtime.cwd);
 
   const { docker, address } = engineClient;
-  const engine = new DockerImageEngine(docker, address, { stallTimeoutMs });
+  const engine = new DockerImageEngine(docker, address, { stallTimeoutMs, clock: runtime.clock });
   const info = await engine.info(runtime.signal);
   log.debug(
     `engine ${info.address}: Docker ${info.serverVersion}, cgroup v${info.cgroupVersion} (${info.cgroupDriver})`,
@@ -268,7 +258,7 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
     const runId = runtime.env.MESOS_PIPELINE_RUN_ID ?? runtime.env.GITHUB_RUN_ID ?? randomUUID();
     const deps: PublishDeps = {
       engine,
-      containers: new DockerContainers(docker, runId),
+      containers: new DockerContainers(docker, runId, { log, clock: runtime.clock }),
       cgroups: new LocalHostCgroups(),
       registry: options.push
         ? new RegistryHttp({

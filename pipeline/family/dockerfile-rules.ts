@@ -17,7 +17,8 @@ export function dockerfileProblems(text: string, hasBase: boolean): string[] {
     problems.push('the image has a base, so the Dockerfile must declare `ARG BASE_IMAGE` before its first FROM');
   if (!used)
     problems.push(
-      'the image has a base, so the Dockerfile must build FROM ${BASE_IMAGE} (the base image just built in the same run)',
+      'the image has a base, so the Dockerfile must build FROM ${BASE_IMAGE} (the base image just built ' +
+        'in the same run)',
     );
   return problems;
 }
@@ -33,6 +34,7 @@ function compileCacheProblems(text: string): string[] {
     .filter((stage) => !features.stageArgs[stage]?.includes(COMPILE_CACHE_OFF_ARG))
     .map(
       (stage) =>
-        `stage ${stage + 1} mounts a compile cache (RUN --mount=type=cache), so it must declare \`ARG ${COMPILE_CACHE_OFF_ARG}\` (--no-compile-cache sets it to 1)`,
+        `stage ${stage + 1} mounts a compile cache (RUN --mount=type=cache), so it must declare \`ARG ` +
+        `${COMPILE_CACHE_OFF_ARG}\` (--no-compile-cache sets it to 1)`,
     );
 }

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { RELEASE_BRANCH } from '../../tags/index.js';
+
+// master or N.N.x, by the one release-branch pattern (tags/branch-names.ts).
+const MESOS_BRANCH = new RegExp(`^(master|${RELEASE_BRANCH.source.replace(/^\^|\$$/g, '')})$`);
 
 // Image names become repository path components, so they follow Docker's grammar.
 const imageName = z
@@ -33,12 +37,7 @@ export const hostDeclarationSchema = z
     ...hostNeedsFields,
     /** Per-branch overrides of the fields above, field by field. */
     branches: z
-      .record(
-        z
-          .string()
-          .regex(/^(master|(0|[1-9]\d*)\.(0|[1-9]\d*)\.x)$/, 'must be master or a release branch such as 1.11.x'),
-        hostNeedsSchema,
-      )
+      .record(z.string().regex(MESOS_BRANCH, 'must be master or a release branch such as 1.11.x'), hostNeedsSchema)
       .optional(),
   })
   .strict();

@@ -5,7 +5,7 @@ import { orderImages } from './build-order.js';
 import { dockerfileProblems } from './dockerfile-rules.js';
 import { DEFAULT_PLATFORMS, familySchema, type HostDeclaration, type ImageEntry } from './family-schema.js';
 import { combineNeeds, describeHost, imageNeeds } from './host-needs.js';
-import { zodProblems } from './zod-problems.js';
+import { readJsonConfig } from './json-config.js';
 
 export const FAMILY_FILE = 'images.json';
 /** The names a context's smoke spec may have: JSON, or YAML as container-structure-test configs often are. */
@@ -64,7 +64,9 @@ function structuralProblems(entries: readonly ImageEntry[]): string[] {
     const missing = (entry.platforms ?? DEFAULT_PLATFORMS).filter((platform) => !basePlatforms.includes(platform));
     if (base && missing.length > 0)
       problems.push(
-        `images[${index}].platforms: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not among the platforms of its base ${base.name} (${basePlatforms.join(', ')}); a child is built on its base for each platform`,
+        `images[${index}].platforms: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not among the ` +
+          `platforms of its base ${base.name} (${basePlatforms.join(', ')}); a child is built on its base for each ` +
+          `platform`,
       );
     if (entry.base !== undefined && !first.has(entry.base)) {
       problems.push(`images[${index}].base: unknown image "${entry.base}"; the images are ${names.join(', ')}`);
@@ -79,14 +81,16 @@ function structuralProblems(entries: readonly ImageEntry[]): string[] {
       (entry, index) => `${entry.name} needs ${describeHost(needs[index] ?? imageNeeds(undefined, ''))}`,
     );
     problems.push(
-      `images: no host offers what the service tests of ${branch ?? 'a branch'} need together (${said.join('; ')}); give the images a cgroup version in common`,
+      `images: no host offers what the service tests of ${branch ?? 'a branch'} need together ` +
+        `(${said.join('; ')}); give the images a cgroup version in common`,
     );
   }
   if (problems.length === 0) {
     const ordered = orderImages(entries);
     if ('cycle' in ordered)
       problems.push(
-        `images: the bases form a cycle: ${ordered.cycle.join(' -> ')}; every chain of bases must end at an image without one`,
+        `images: the bases form a cycle: ${ordered.cycle.join(' -> ')}; every chain of bases must end at ` +
+          `an image without one`,
       );
   }
   return problems;
@@ -126,11 +130,13 @@ async function contextProblems(
   const [smokeFile] = smokeFiles;
   if (smokeFile === undefined) {
     problems.push(
-      `${where}: "${entry.context}/smoke.json" is missing (or smoke.yaml, smoke.yml); every image is smoke-tested before it is pushed`,
+      `${where}: "${entry.context}/smoke.json" is missing (or smoke.yaml, smoke.yml); every image is ` +
+        `smoke-tested before it is pushed`,
     );
   } else if (smokeFiles.length > 1) {
     problems.push(
-      `${where}: "${entry.context}" has ${smokeFiles.map((file) => path.basename(file)).join(' and ')}; keep one smoke spec`,
+      `${where}: "${entry.context}" has ${smokeFiles.map((file) => path.basename(file)).join(' and ')}; ` +
+        `keep one smoke spec`,
     );
   } else if (validateSmoke) {
     problems.push(...validateSmoke(`${entry.context}/${path.basename(smokeFile)}`, await readFile(smokeFile, 'utf8')));
@@ -145,23 +151,15 @@ async function contextProblems(
 export async function loadFamily(dirArg: string, validateSmoke?: SmokeValidator): Promise<Family> {
   const dir = await realpath(dirArg).catch(() => path.resolve(dirArg));
   const file = path.join(dir, FAMILY_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new ConfigError(`--images ${dirArg}`, [
-      `${FAMILY_FILE} not found in ${dir}; --images must name a folder that holds images.json`,
-    ]);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(file, [`not valid JSON: ${errorMessage(error)}`]);
-  }
-  const parsed = familySchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error, [], familySchema));
-  const entries = parsed.data.images;
+  const { images: entries } = await readJsonConfig(file, familySchema, {
+    label: file,
+    unreadable: (error) =>
+      error instanceof SyntaxError
+        ? new ConfigError(file, [`not valid JSON: ${errorMessage(error)}`])
+        : new ConfigError(`--images ${dirArg}`, [
+            `${FAMILY_FILE} not found in ${dir}; --images must name a folder that holds images.json`,
+          ]),
+  });
   const problems = structuralProblems(entries);
   const perContext = await Promise.all(
     entries.map((entry, index) => contextProblems(dir, entry, index, validateSmoke)),

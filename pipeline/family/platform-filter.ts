@@ -20,14 +20,16 @@ export function narrowPlatforms(family: Family, wanted: string | undefined): Fam
   const bad = list.filter((platform) => !platformSchema.safeParse(platform).success);
   if (bad.length > 0)
     throw new InputError(
-      `${PLATFORMS_ENV}="${wanted}": ${bad.join(', ')} is not a platform; give platforms such as linux/amd64,linux/arm64`,
+      `${PLATFORMS_ENV}="${wanted}": ${bad.join(', ')} is not a platform; give platforms such as ` +
+        `linux/amd64,linux/arm64`,
     );
   const images = family.images.map((image) => {
     const declared = image.platforms ?? DEFAULT_PLATFORMS;
     const kept = declared.filter((platform) => list.includes(platform));
     if (kept.length === 0)
       throw new InputError(
-        `${PLATFORMS_ENV}="${wanted}": ${image.name} is built for ${declared.join(', ')} only; name at least one of them`,
+        `${PLATFORMS_ENV}="${wanted}": ${image.name} is built for ${declared.join(', ')} only; name at least one of ` +
+          `them`,
       );
     const single = kept.length === DEFAULT_PLATFORMS.length && kept.every((p, i) => p === DEFAULT_PLATFORMS[i]);
     const { platforms: _declared, ...rest } = image;

@@ -67,7 +67,8 @@ function tagProblems(ref: string, image: PlannedImage, branch: string, date: str
         ? ''
         : `: it would be pushed with the credentials of ${target.host} to ${parsed.host}`;
     problems.push(
-      `"${ref}" is not in the plan's registry ${registry}${leak}; every tag of ${image.name} must be ${registry}/${image.name}:TAG`,
+      `"${ref}" is not in the plan's registry ${registry}${leak}; every tag of ${image.name} must be ` +
+        `${registry}/${image.name}:TAG`,
     );
   }
   // A tag that belongs to another branch or day would move what another publish made.

@@ -64,5 +64,8 @@ export function planVersionProblem(raw: unknown): string | undefined {
   const { version } = raw;
   if (version === PLAN_VERSION || typeof version !== 'number') return undefined;
   const by = version < PLAN_VERSION ? 'an older' : 'a newer';
-  return `the plan has format version ${version}, made by ${by} mesos-pipeline; this one reads version ${PLAN_VERSION}: make the plan again with this mesos-pipeline (plan --json)`;
+  return (
+    `the plan has format version ${version}, made by ${by} mesos-pipeline; this one reads version ` +
+    `${PLAN_VERSION}: make the plan again with this mesos-pipeline (plan --json)`
+  );
 }

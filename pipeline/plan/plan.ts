@@ -1,5 +1,6 @@
 import {
   computeTags,
+  RELEASE_BRANCH,
   formatImageRef,
   formatRegistryTarget,
   imageRef,
@@ -94,7 +95,7 @@ function escapeRegex(text: string): string {
 
 export function versionPatternOf(branch: string, releaseTag?: string): string {
   if (releaseTag) return escapeRegex(releaseTag);
-  const release = /^(\d+)\.(\d+)\.x$/.exec(branch);
+  const release = RELEASE_BRANCH.exec(branch);
   if (release) return `${release[1]}\\.${release[2]}\\.\\d+`;
   return '\\d+\\.\\d+\\.\\d+';
 }

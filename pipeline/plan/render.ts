@@ -1,19 +1,8 @@
 import { DEFAULT_PLATFORMS } from '../family/family-schema.js';
 import { describeHost } from '../family/host-needs.js';
 import { pushOrder } from '../../tags/index.js';
+import { textTable } from '../text-table.js';
 import type { Plan } from './plan.js';
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 /** The plan as a table for people; `--json` prints the plan itself. */
 export function renderPlan(plan: Plan): string {
@@ -34,5 +23,5 @@ export function renderPlan(plan: Plan): string {
       );
     });
   }
-  return `${head}\n${table(rows)}\n`;
+  return `${head}\n${textTable(rows)}\n`;
 }

@@ -89,7 +89,9 @@ async function buildImage(
   const tail = new LineTail(40);
   const started = deps.clock.now().getTime();
   log.info(
-    `building${platform ? ` for ${platform}` : ''} from ${image.context} at ${branch.sha.slice(0, 12)}${base ? ` on ${base.imageId.slice(0, 19)}` : ''}${noCache ? ', every step again (no build cache)' : ''}`,
+    `building${platform ? ` for ${platform}` : ''} from ${image.context} at ${branch.sha.slice(0, 12)}` +
+      `${base ? ` on ${base.imageId.slice(0, 19)}` : ''}` +
+      `${noCache ? ', every step again (no build cache)' : ''}`,
   );
   let imageId: string;
   try {
@@ -195,7 +197,8 @@ function smokeFailure(image: string, outcomes: readonly TestOutcome[], platform?
   return new BranchFailure(
     'smoke',
     image,
-    `${failed.length} smoke test${failed.length === 1 ? '' : 's'} failed${platform ? ` on ${platform}` : ''}: ${names}; first: ${failed[0]?.problems[0] ?? ''}`,
+    `${failed.length} smoke test${failed.length === 1 ? '' : 's'} failed${platform ? ` on ${platform}` : ''}: ` +
+      `${names}; first: ${failed[0]?.problems[0] ?? ''}`,
     {
       tests: failed.map((f) => (platform ? `${platform}: ${f.name}` : f.name)),
       logTail: failed.find((f) => f.logTail)?.logTail ?? [],

@@ -44,7 +44,8 @@ export async function preflight(
     wrongCgroup.map((branch) => [branch.host.cgroupVersions.map((v) => `v${v}`).join(' or '), branch.branch]),
   ))
     problems.push(
-      `${listOf(branches)} need${branches.length === 1 ? 's' : ''} cgroup ${needs} for ${branches.length === 1 ? 'its' : 'their'} service tests and this host's containers get cgroup v${version}`,
+      `${listOf(branches)} need${branches.length === 1 ? 's' : ''} cgroup ${needs} for ` +
+        `${branches.length === 1 ? 'its' : 'their'} service tests and this host's containers get cgroup v${version}`,
     );
   if (version === undefined && plan.branches.some((branch) => branch.host.cgroupVersions.length < 2))
     warnings.push('cannot tell which cgroup version this host gives containers; not checked');
@@ -54,7 +55,8 @@ export async function preflight(
     const privileged = await facts.privileged();
     if (privileged.status === 'no')
       problems.push(
-        `${listOf(privilegedBranches)} need${privilegedBranches.length === 1 ? 's' : ''} a privileged container, and ${privileged.why}`,
+        `${listOf(privilegedBranches)} need${privilegedBranches.length === 1 ? 's' : ''} a privileged ` +
+          `container, and ${privileged.why}`,
       );
     else if (privileged.status === 'unknown')
       warnings.push(`cannot tell whether a privileged container can run here (${privileged.why}); not checked`);
@@ -67,7 +69,9 @@ export async function preflight(
       plan.branches.filter((branch) => needsOf(branch.branch).kernelModules.includes(module)).map((b) => b.branch);
     for (const [branches, modules] of byNeed(missing.map((module) => [listOf(needing(module)), module])))
       problems.push(
-        `${branches} need${branches.includes(' and ') ? '' : 's'} the kernel module${modules.length === 1 ? '' : 's'} ${listOf(modules)}, which this host lacks (neither loaded nor built in nor loadable)`,
+        `${branches} need${branches.includes(' and ') ? '' : 's'} the kernel ` +
+          `module${modules.length === 1 ? '' : 's'} ${listOf(modules)}, which this host lacks (neither ` +
+          `loaded nor built in nor loadable)`,
       );
     if (unknown.length > 0)
       warnings.push(`cannot tell whether this host has the kernel modules ${listOf(unknown)}; not checked`);
@@ -84,7 +88,8 @@ export async function preflight(
       }));
       for (const { platform, args } of builds)
         for (const problem of unpinnedDownloads(await dockerfileOf(image.name), args)) {
-          const phrase = `${image.name}${platform && image.platforms?.length !== 1 ? ` (${platform})` : ''}: ${problem}`;
+          const phrase =
+            `${image.name}${platform && image.platforms?.length !== 1 ? ` (${platform})` : ''}: ` + `${problem}`;
           if (!seen.has(phrase)) problems.push(phrase);
           seen.add(phrase);
         }

@@ -159,7 +159,8 @@ class BranchPusher {
         throw new BranchFailure(
           'push',
           image.name,
-          `${dated.host}/${dated.repository}@${digest} (${platform.platform}) vanished from the registry right after the push`,
+          `${dated.host}/${dated.repository}@${digest} (${platform.platform}) vanished from the registry right after ` +
+            `the push`,
         );
       log.info(`pushed ${platform.platform} as ${digest.slice(0, 19)}`);
       entries.push({ platform: platform.platform, manifest });

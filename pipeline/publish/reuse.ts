@@ -54,7 +54,10 @@ function ageProblem(labels: Record<string, string>, age: RebuildAge): string | u
   if (Number.isNaN(at)) return `the published image has no valid ${CREATED} label: its age is unknown`;
   const old = age.now.getTime() - at;
   if (old <= age.rebuildAfterMs) return undefined;
-  return `the published image is ${formatAge(old)} old, older than --rebuild-after ${formatAge(age.rebuildAfterMs)}: rebuilt for OS and package updates`;
+  return (
+    `the published image is ${formatAge(old)} old, older than --rebuild-after ` +
+    `${formatAge(age.rebuildAfterMs)}: rebuilt for OS and package updates`
+  );
 }
 
 /**
@@ -83,7 +86,9 @@ export function decideReuse(
       if (revision !== branch.sha)
         return {
           action: 'build',
-          reason: `the published image is of ${revision?.slice(0, 12) ?? 'an unknown commit'}, the branch is at ${branch.sha.slice(0, 12)}`,
+          reason:
+            `the published image is of ${revision?.slice(0, 12) ?? 'an unknown commit'}, the branch ` +
+            `is at ${branch.sha.slice(0, 12)}`,
         };
       if (found.labels[INPUTS_LABEL] !== expectedInputs.get(image.name))
         return { action: 'build', reason: 'the build inputs changed (context, build args or labels)' };
@@ -116,7 +121,9 @@ export function decideReuse(
       if (revision !== branch.sha)
         return {
           action: 'build',
-          reason: `the published ${platform} image is of ${revision?.slice(0, 12) ?? 'an unknown commit'}, the branch is at ${branch.sha.slice(0, 12)}`,
+          reason:
+            `the published ${platform} image is of ${revision?.slice(0, 12) ?? 'an unknown commit'}, the ` +
+            `branch is at ${branch.sha.slice(0, 12)}`,
         };
       if (published.labels[INPUTS_LABEL] !== expectedInputs.get(platformKey(image.name, platform)))
         return { action: 'build', reason: `the build inputs of ${platform} changed (context, build args or labels)` };

@@ -86,7 +86,8 @@ async function describeImage(registry: Registry, repository: string, digest: str
     const revision = labels['org.opencontainers.image.revision'];
     const created = labels['org.opencontainers.image.created'];
     if (!revision && !created) return ', to an image without revision or creation labels';
-    return `, to an image${revision ? ` of revision ${revision.slice(0, 12)}` : ''}${created ? ` created ${created}` : ''}`;
+    const ofRevision = revision ? ` of revision ${revision.slice(0, 12)}` : '';
+    return `, to an image${ofRevision}${created ? ` created ${created}` : ''}`;
   } catch {
     return '';
   }
@@ -156,7 +157,8 @@ export async function rollBack(
         continue;
       }
       outcome.left.set(reference, digest);
-      const problem = `${reference} stays on the tested image ${digest}, which this run published: ${errorMessage(error)}`;
+      const problem =
+        `${reference} stays on the tested image ${digest}, which this run published: ` + `${errorMessage(error)}`;
       outcome.problems.push(problem);
       outcome.lines.push(problem);
       log.error(problem);
@@ -171,7 +173,9 @@ export async function rollBack(
     note(`put back ${reference} (confirmed by reading it back)`);
   }
   if (unsure.size > 0) {
-    const problem = `the registry may be left half-published: could not check or put back ${[...unsure.keys()].join(', ')}: ${[...unsure.values()][0] ?? ''}`;
+    const problem =
+      `the registry may be left half-published: could not check or put back ` +
+      `${[...unsure.keys()].join(', ')}: ${[...unsure.values()][0] ?? ''}`;
     outcome.problems.push(problem);
     outcome.lines.push(problem);
     log.error(problem);

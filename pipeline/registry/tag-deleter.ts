@@ -122,7 +122,8 @@ export class RegistryApiTagDeleter implements TagDeleter {
     await this.registry.putManifest(repository, tag, original).catch((error: unknown) => {
       throw new WorkError(
         'registry',
-        `${tag} is left on a placeholder: deleting it failed (${errorMessage(cause)}) and putting ${original.digest} back failed too (${errorMessage(error)})`,
+        `${tag} is left on a placeholder: deleting it failed (${errorMessage(cause)}) and putting ` +
+          `${original.digest} back failed too (${errorMessage(error)})`,
         { cause },
       );
     });

@@ -60,7 +60,8 @@ export function openingBody(outcome: Outcome, context: IssueContext): string {
     [
       `The nightly build of the Mesos images for ${code(outcome.branch)} failed ${runLine(outcome, context)}.`,
       failureText(outcome, context),
-      `_Opened by mesos-pipeline. Every further failing run comments here; the issue is closed when ${code(outcome.branch)} publishes again._`,
+      `_Opened by mesos-pipeline. Every further failing run comments here; the issue is closed when ` +
+        `${code(outcome.branch)} publishes again._`,
     ].join('\n\n'),
     context,
   );
@@ -123,7 +124,8 @@ export async function syncFailureIssues(
   if (errors.length > 0)
     throw new WorkError(
       'github',
-      `could not update ${errors.length === 1 ? 'the failure issue' : `${errors.length} failure issues`}: ${errors.join('; ')}`,
+      `could not update ${errors.length === 1 ? 'the failure issue' : `${errors.length} failure issues`}: ` +
+        `${errors.join('; ')}`,
     );
   return changes;
 }

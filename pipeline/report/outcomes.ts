@@ -61,7 +61,8 @@ export function failureOf(outcome: Outcome): FailureDetails {
     return {
       step: 'report',
       message:
-        'no run report: the publish job of this branch ended before writing one: cancelled, killed at its timeout-minutes (past its --time-limit), or its runner was lost; see its log in the run',
+        'no run report: the publish job of this branch ended before writing one: cancelled, killed at its ' +
+        'timeout-minutes (past its --time-limit), or its runner was lost; see its log in the run',
       tests: [],
       logTail: [],
     };

@@ -59,7 +59,8 @@ function platformsText(image: ImageReport): string {
   return (image.platforms ?? [])
     .map((platform) => {
       const result = platform.passed === undefined ? '' : platform.passed ? ' passed' : ' failed';
-      return `<br>${cell(platform.platform)}${result}${platform.digest ? ` ${code(platform.digest.slice(0, 19))}` : ''}`;
+      const digest = platform.digest ? ` ${code(platform.digest.slice(0, 19))}` : '';
+      return `<br>${cell(platform.platform)}${result}${digest}`;
     })
     .join('');
 }
@@ -149,7 +150,8 @@ function rebuildLines(outcomes: readonly Outcome[]): string[] {
 export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES): string {
   const header = headerOf(input);
   const tableHead =
-    '| Branch | Status | Commit | Time | Image | Tags | Digest | Build | Smoke | Push |\n|---|---|---|---|---|---|---|---|---|---|\n';
+    '| Branch | Status | Commit | Time | Image | Tags | Digest | Build | Smoke | Push |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|\n';
   const rows = input.outcomes.flatMap(rowsOf);
   // Room for the notes below, whatever they end up saying.
   const reserve = 400;
@@ -161,7 +163,9 @@ export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES
     shownRows += 1;
   }
   if (shownRows < rows.length)
-    text += `\n_${rows.length - shownRows} table rows left out to stay under GitHub's step summary limit; the JSON reports have everything._\n`;
+    text +=
+      `\n_${rows.length - shownRows} table rows left out to stay under GitHub's step summary limit; ` +
+      `the JSON reports have everything._\n`;
 
   const failing = input.outcomes.filter(isFailing);
   let shownDetails = 0;
@@ -172,7 +176,9 @@ export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES
     shownDetails += 1;
   }
   if (shownDetails < failing.length)
-    text += `\n_Details of ${failing.length - shownDetails} failing branches left out to stay under GitHub's step summary limit; the JSON reports have everything._\n`;
+    text +=
+      `\n_Details of ${failing.length - shownDetails} failing branches left out to stay under ` +
+      `GitHub's step summary limit; the JSON reports have everything._\n`;
 
   const rebuilt = rebuildLines(input.outcomes);
   if (rebuilt.length === 0) return text;
@@ -187,6 +193,8 @@ export function renderSummary(input: SummaryInput, budget = SUMMARY_BUDGET_BYTES
     }
   }
   if (shownReasons < rebuilt.length)
-    text += `\n_${rebuilt.length - shownReasons} reasons for rebuilds left out to stay under GitHub's step summary limit; the JSON reports have everything._\n`;
+    text +=
+      `\n_${rebuilt.length - shownReasons} reasons for rebuilds left out to stay under GitHub's step ` +
+      `summary limit; the JSON reports have everything._\n`;
   return text;
 }

@@ -17,7 +17,9 @@ const SOURCES: Record<string, { schema: z.ZodType; title: string; description: s
     schema: smokeSpecSchema,
     title: 'mesos-pipeline smoke spec',
     description:
-      'smoke.json, smoke.yaml or smoke.yml beside a Dockerfile: a container-structure-test config (schemaVersion 2.0.0 or 1.0.0) plus serviceTests. Strings may use ${GIT_REPO}, ${GIT_SHA}, ${GIT_SHORT_SHA}, ${GIT_BRANCH}, ${VERSION}, ${VERSION_PATTERN}, ${IMAGE_NAME}.',
+      'smoke.json, smoke.yaml or smoke.yml beside a Dockerfile: a container-structure-test config ' +
+      '(schemaVersion 2.0.0 or 1.0.0) plus serviceTests. Strings may use ${GIT_REPO}, ${GIT_SHA}, ' +
+      '${GIT_SHORT_SHA}, ${GIT_BRANCH}, ${VERSION}, ${VERSION_PATTERN}, ${IMAGE_NAME}.',
   },
   'images.schema.json': {
     schema: familySchema,

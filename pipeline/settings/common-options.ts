@@ -68,7 +68,10 @@ export function credentialsProblem(repo: string): string | undefined {
   }
   const web = url.protocol === 'http:' || url.protocol === 'https:';
   if (url.password === '' && (url.username === '' || !web)) return undefined;
-  return `--repo ${url.protocol}//***@${url.host}${url.pathname}: the URL carries credentials, which would end up in image labels, build args and logs; give it without them and let git's credential helper supply them`;
+  return (
+    `--repo ${url.protocol}//***@${url.host}${url.pathname}: the URL carries credentials, which would ` +
+    `end up in image labels, build args and logs; give it without them and let git's credential helper supply them`
+  );
 }
 
 /**

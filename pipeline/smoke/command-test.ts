@@ -64,7 +64,10 @@ export async function commandTestProblems(
     const result = await run({ ...base, cmd }, keep);
     if (result.timedOut) return `${what} \`${cmd.join(' ')}\` did not finish within ${timeoutSeconds}s`;
     if (result.exitCode !== 0)
-      return `${what} \`${cmd.join(' ')}\` exited with ${result.exitCode}; output: ${shown(result.stdout, result.stderr)}`;
+      return (
+        `${what} \`${cmd.join(' ')}\` exited with ${result.exitCode}; output: ` +
+        `${shown(result.stdout, result.stderr)}`
+      );
     return undefined;
   };
 

@@ -1,5 +1,6 @@
 import { deadline } from '../deadline.js';
 import { errorMessage } from '../errors.js';
+import type { Clock } from '../ports.js';
 
 export interface HttpCall {
   port: number;
@@ -19,6 +20,7 @@ export interface HttpAnswer {
 export async function probe(
   call: HttpCall,
   timeoutMs: number,
+  clock: Clock,
   signal?: AbortSignal,
 ): Promise<HttpAnswer | { error: string }> {
   const headers: Record<string, string> = { ...call.headers };
@@ -27,7 +29,7 @@ export async function probe(
     body = JSON.stringify(call.json);
     headers['Content-Type'] ??= 'application/json';
   }
-  const limit = deadline(Math.max(100, timeoutMs), signal);
+  const limit = deadline(clock, Math.max(100, timeoutMs), signal);
   try {
     const response = await fetch(`http://127.0.0.1:${call.port}${call.path}`, {
       method: call.method ?? (body === undefined ? 'GET' : 'POST'),

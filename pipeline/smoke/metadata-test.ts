@@ -1,10 +1,6 @@
-import type { ImageDetails } from '../ports.js';
+import { portKey, type ImageDetails } from '../ports.js';
 import { compilePattern } from './pattern.js';
 import type { MetadataTest } from './spec-schema.js';
-
-function portKey(port: string): string {
-  return port.includes('/') ? port : `${port}/tcp`;
-}
 
 function sameList(a: readonly string[] | null, b: readonly string[]): boolean {
   return (a ?? []).length === b.length && b.every((value, index) => a?.[index] === value);

@@ -53,7 +53,8 @@ export function translatePattern(pattern: string): { source: string; flags: stri
       const spelled = POSIX_CLASSES[negated ? name.slice(1) : name];
       if (end < 0 || spelled === undefined || negated)
         throw new SyntaxError(
-          `unknown POSIX class ${end < 0 ? rest.slice(i) : rest.slice(i, end + 2)}; the classes are ${Object.keys(POSIX_CLASSES).join(', ')}`,
+          `unknown POSIX class ${end < 0 ? rest.slice(i) : rest.slice(i, end + 2)}; the classes are ` +
+            `${Object.keys(POSIX_CLASSES).join(', ')}`,
         );
       out += spelled;
       i = end + 1;

@@ -28,10 +28,14 @@ class StepFailed extends Error {}
 function describeStep(step: Step): string {
   if (step.name) return step.name;
   if (step.waitHttp) return `wait for ${step.waitHttp.method ?? 'GET'} :${step.waitHttp.port}${step.waitHttp.path}`;
-  if (step.http)
-    return `${step.http.method ?? (step.http.json === undefined && step.http.body === undefined ? 'GET' : 'POST')} :${step.http.port}${step.http.path}`;
+  if (step.http) {
+    const method = step.http.method ?? (step.http.json === undefined && step.http.body === undefined ? 'GET' : 'POST');
+    return `${method} :${step.http.port}${step.http.path}`;
+  }
   if (step.pollJson)
-    return `poll :${step.pollJson.port}${step.pollJson.path} until ${step.pollJson.until.map((p) => p.path).join(', ')}`;
+    return (
+      `poll :${step.pollJson.port}${step.pollJson.path} until ` + `${step.pollJson.until.map((p) => p.path).join(', ')}`
+    );
   if (step.exec) return `exec ${step.exec.command.join(' ')}`;
   return 'stop the container';
 }
@@ -94,7 +98,7 @@ class ServiceRun {
       const s = step.waitHttp;
       const port = this.container.hostPort(String(s.port));
       await this.until(s.timeoutSeconds, s.intervalMs ?? 1000, async () => {
-        const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.signal);
+        const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.clock, this.ctx.signal);
         if ('error' in answer || !statusAccepted(answer.status, s.status)) return answerText(answer);
         if (s.bodyMatches && !compilePattern(s.bodyMatches).test(answer.text))
           return `body does not match /${s.bodyMatches}/: ${answerText(answer)}`;
@@ -106,6 +110,7 @@ class ServiceRun {
       const answer = await probe(
         { ...s, port },
         Math.min((s.timeoutSeconds ?? 30) * 1000, this.remaining()),
+        this.ctx.clock,
         this.ctx.signal,
       );
       if ('error' in answer) throw new StepFailed(`request failed: ${answer.error}`);
@@ -117,7 +122,7 @@ class ServiceRun {
       const s = step.pollJson;
       const port = this.container.hostPort(String(s.port));
       await this.until(s.timeoutSeconds, s.intervalMs ?? 1000, async () => {
-        const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.signal);
+        const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.clock, this.ctx.signal);
         if ('error' in answer || !statusAccepted(answer.status, s.status)) return answerText(answer);
         if (s.bodyMatches && !compilePattern(s.bodyMatches).test(answer.text))
           return `body does not match /${s.bodyMatches}/: ${answerText(answer)}`;
@@ -149,7 +154,8 @@ class ServiceRun {
       const expected = s.exitCode ?? 0;
       if (result.exitCode !== expected)
         problems.unshift(
-          `exited with ${result.exitCode}, expected ${expected}: ${JSON.stringify(`${result.stdout}${result.stderr}`.slice(0, 300))}`,
+          `exited with ${result.exitCode}, expected ${expected}: ` +
+            `${JSON.stringify(`${result.stdout}${result.stderr}`.slice(0, 300))}`,
         );
       if (problems.length > 0) throw new StepFailed(problems.join('; '));
     } else if (step.stop) {
@@ -168,7 +174,8 @@ class ServiceRun {
       await this.ctx.clock.sleep(250, this.ctx.signal);
     }
     throw new StepFailed(
-      `cgroups matching ${patterns.join(', ')} appeared on the host during the test and are left after the stop: ${left.slice(0, 5).join(', ')}${left.length > 5 ? ` and ${left.length - 5} more` : ''}`,
+      `cgroups matching ${patterns.join(', ')} appeared on the host during the test and are left after ` +
+        `the stop: ${left.slice(0, 5).join(', ')}${left.length > 5 ? ` and ${left.length - 5} more` : ''}`,
     );
   }
 
@@ -177,7 +184,8 @@ class ServiceRun {
     const before = expectNoCgroups ? await this.ctx.cgroups.pathsOf(this.container.id) : [];
     if (expectNoCgroups && before.length === 0) {
       throw new StepFailed(
-        'cannot see the cgroups of the running container on this host; expectNoCgroups needs the engine on the same host as the pipeline',
+        'cannot see the cgroups of the running container on this host; expectNoCgroups needs the engine ' +
+          'on the same host as the pipeline',
       );
     }
     await this.container.stop(timeoutSeconds);
@@ -191,7 +199,8 @@ class ServiceRun {
       await this.ctx.clock.sleep(250, this.ctx.signal);
     }
     throw new StepFailed(
-      `cgroups of the container are left on the host after it stopped: ${left.slice(0, 5).join(', ')}${left.length > 5 ? ` and ${left.length - 5} more` : ''}`,
+      `cgroups of the container are left on the host after it stopped: ` +
+        `${left.slice(0, 5).join(', ')}${left.length > 5 ? ` and ${left.length - 5} more` : ''}`,
     );
   }
 }
@@ -209,7 +218,7 @@ export async function runServiceTest(test: ServiceTest, image: string, ctx: Smok
   const outcome: TestOutcome = { kind: 'service', name: test.name, ok: false, durationMs: 0, problems: [] };
   let container: RunningContainer | undefined;
   // The test's own deadline aborts a step that hangs (a stuck exec, a slow answer).
-  const limit = deadlineSignal(timeoutSeconds * 1000, ctx.signal);
+  const limit = deadlineSignal(ctx.clock, timeoutSeconds * 1000, ctx.signal);
   const testSignal = limit.signal;
   const stepCtx = { ...ctx, signal: testSignal };
   try {

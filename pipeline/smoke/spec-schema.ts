@@ -74,7 +74,8 @@ export const fileExistenceTestSchema = z
       .string()
       .regex(
         GO_FILE_MODE,
-        "must be a mode as container-structure-test prints it (Go's os.FileMode): -rwxr-xr-x, drwxr-xr-x, Lrwxrwxrwx, urwxr-xr-x (setuid), dtrwxrwxrwx (sticky)",
+        "must be a mode as container-structure-test prints it (Go's os.FileMode): -rwxr-xr-x, drwxr-xr-x, " +
+          'Lrwxrwxrwx, urwxr-xr-x (setuid), dtrwxrwxrwx (sticky)',
       )
       .optional(),
     uid: uid.optional().describe('The numeric id of the owner.'),
@@ -135,7 +136,8 @@ export const containerRunOptionsSchema = z
     capabilities: z.array(z.string().min(1)).optional().describe('Linux capabilities to add (--cap-add).'),
     allocateTty: unsupported('output is read as separate stdout and stderr, which a TTY would merge'),
     envVars: unsupported(
-      "a smoke test may not depend on the pipeline's own environment (it holds registry credentials); set values with globalEnvVars",
+      "a smoke test may not depend on the pipeline's own environment (it holds registry credentials); set " +
+        'values with globalEnvVars',
     ),
     envFile: unsupported('a smoke test may not depend on files of the host running the pipeline; use globalEnvVars'),
     bindMounts: unsupported('a smoke test may not depend on files of the host running the pipeline'),
@@ -296,7 +298,8 @@ export const smokeSpecSchema = z
   .strict()
   .refine((spec) => TEST_LISTS.some((list) => (spec[list]?.length ?? 0) > 0) || spec.metadataTest !== undefined, {
     message:
-      'a smoke spec needs at least one test: commandTests, fileExistenceTests, fileContentTests, metadataTest, licenseTests or serviceTests',
+      'a smoke spec needs at least one test: commandTests, fileExistenceTests, fileContentTests, ' +
+      'metadataTest, licenseTests or serviceTests',
   })
   .describe('A mesos-pipeline smoke spec: a container-structure-test config plus serviceTests.');
 

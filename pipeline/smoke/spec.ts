@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import { formatPath, zodProblems } from '../family/zod-problems.js';
 import { errorMessage } from '../errors.js';
+import { portKey } from '../ports.js';
 import { compilePattern } from './pattern.js';
 import { smokeSpecSchema, type SmokeSpec, type SmokeSpecFile } from './spec-schema.js';
 import { expand, SAMPLE_VALUES, TEMPLATE_VARIABLES, unknownVariables } from './template.js';
@@ -18,11 +19,6 @@ export const REGEX_LISTS: ReadonlySet<string> = new Set([
 /** Fields that are one regular expression. */
 export const REGEX_FIELDS: ReadonlySet<string> = new Set(['bodyMatches', 'matches']);
 // Plus the `value` of a metadataTest label or envVar with `isRegex: true`.
-
-function portKey(port: string | number): string {
-  const text = String(port);
-  return text.includes('/') ? text : `${text}/tcp`;
-}
 
 /** Every string in `node` with its path, for checks that apply wherever a string appears. */
 function* strings(node: unknown, path: PropertyKey[] = []): Generator<[string, PropertyKey[]]> {
@@ -79,7 +75,10 @@ function serviceProblems(spec: SmokeSpecFile): string[] {
       step.pollJson?.until.forEach((predicate, p) => {
         if (predicate.sameAs !== undefined && !saved.has(predicate.sameAs))
           problems.push(
-            `${where}.pollJson.until[${p}].sameAs: no earlier step saves a value as "${predicate.sameAs}"; ${saved.size > 0 ? `the saved names are ${[...saved].join(', ')}` : 'save one with "save": { "NAME": "$.path" } in an earlier pollJson step'}`,
+            `${where}.pollJson.until[${p}].sameAs: no earlier step saves a value as "${predicate.sameAs}"; ` +
+              (saved.size > 0
+                ? `the saved names are ${[...saved].join(', ')}`
+                : 'save one with "save": { "NAME": "$.path" } in an earlier pollJson step'),
           );
       });
       for (const name of Object.keys(step.pollJson?.save ?? {})) saved.add(name);
@@ -161,7 +160,7 @@ export function smokeSpecProblems(file: string, text: string): string[] {
   return problems.map((problem) => `${file}: ${problem}`);
 }
 
-/** The spec as the runner takes it: c-s-t's `command` + `args` become one argv. */
+/** The spec as the runner takes it: c-s-t's `commandargs` become one argv. */
 export function normalizeSpec(file: SmokeSpecFile): SmokeSpec {
   const { $schema: _schema, commandTests, metadataTest, ...rest } = file;
   const spec: SmokeSpec = { ...rest };

@@ -638,7 +638,9 @@ async function night(
   };
   state.samples.push(sample);
   say(
-    `${name}: ${sample.seconds}s, peak RSS ${(result.rssKb / 1024).toFixed(0)} MiB, ${uploads} blob uploads${counters ? `, ccache ${counters.hits} hits / ${counters.misses} misses` : ''}${problems.length ? `, PROBLEMS: ${problems.join('; ')}` : ''}`,
+    `${name}: ${sample.seconds}s, peak RSS ${(result.rssKb / 1024).toFixed(0)} MiB, ${uploads} blob ` +
+      `uploads${counters ? `, ccache ${counters.hits} hits / ${counters.misses} misses` : ''}` +
+      `${problems.length ? `, PROBLEMS: ${problems.join('; ')}` : ''}`,
   );
   return sample;
 }
@@ -798,7 +800,8 @@ function renderTable(rows: Row[]): string {
   const cell = (value: string | number | undefined): string =>
     value === undefined || value === null || value === '' ? '—' : String(value);
   const lines = [
-    '| scenario | measure | baseline (median) | pipeline (median) | pipeline ÷ baseline | blob uploads, warm (baseline median / pipeline max); compile cache | target | met |',
+    '| scenario | measure | baseline (median) | pipeline (median) | pipeline ÷ baseline | blob uploads, ' +
+      'warm (baseline median / pipeline max); compile cache | target | met |',
     '|---|---|---:|---:|---:|---|---|---|',
   ];
   for (const row of rows) {
@@ -806,11 +809,13 @@ function renderTable(rows: Row[]): string {
       row.baselineUploads !== undefined
         ? `${row.baselineUploads} / ${row.pipelineUploads}`
         : row.ccache
-          ? `ccache: ${Number.isNaN(row.ccache.rate) ? 'no compile' : `${(row.ccache.rate * 100).toFixed(1)}% hits`} (${row.ccache.hits} hits, ${row.ccache.misses} misses)`
+          ? `ccache: ${Number.isNaN(row.ccache.rate) ? 'no compile' : `${(row.ccache.rate * 100).toFixed(1)}% hits`} ` +
+            `(${row.ccache.hits} hits, ${row.ccache.misses} misses)`
           : '';
     const met = row.met === undefined ? '' : row.met ? 'yes' : row.problems.length ? 'NO (see problems)' : 'NO';
     lines.push(
-      `| ${row.scenario} | ${row.measure} | ${cell(row.baseline)} | ${cell(row.pipeline)} | ${cell(row.ratio)} | ${cell(uploads)} | ${cell(row.target)} | ${cell(met)} |`,
+      `| ${row.scenario} | ${row.measure} | ${cell(row.baseline)} | ${cell(row.pipeline)} | ` +
+        `${cell(row.ratio)} | ${cell(uploads)} | ${cell(row.target)} | ${cell(met)} |`,
     );
   }
   return lines.join('\n');
@@ -828,7 +833,9 @@ async function main(): Promise<void> {
   const state: State = { logs, samples: [] };
   const startedAt = new Date();
   say(
-    `run ${runId} (${config.preset}): ${config.branches} branches, ${config.reps} repetition(s), ${config.cpuSeconds}s CPU and ${config.layerMb} MiB per base build; scenarios ${config.scenarios.join(', ')}; logs in ${path.relative(root, logs)}`,
+    `run ${runId} (${config.preset}): ${config.branches} branches, ${config.reps} repetition(s), ` +
+      `${config.cpuSeconds}s CPU and ${config.layerMb} MiB per base build; scenarios ` +
+      `${config.scenarios.join(', ')}; logs in ${path.relative(root, logs)}`,
   );
 
   const family = makeFamily(path.join(work, 'family'), config, 0);
@@ -966,9 +973,14 @@ async function main(): Promise<void> {
   const docker = run(config.docker, ['version', '--format', '{{.Server.Version}}'], {
     allowFailure: true,
   }).stdout.trim();
-  const heading = `${label}: ${config.branches} branches, ${config.reps} repetition(s), base build ${config.cpuSeconds} s CPU + ${config.layerMb} MiB layer, context ${formatMb(config.contextSmallMb)} vs ${formatMb(config.contextLargeMb)}; ${cpus().length} CPUs, Docker ${docker}; ${startedAt.toISOString()} – ${finishedAt.toISOString()}`;
+  const heading =
+    `${label}: ${config.branches} branches, ${config.reps} repetition(s), base build ` +
+    `${config.cpuSeconds} s CPU + ${config.layerMb} MiB layer, context ${formatMb(config.contextSmallMb)} ` +
+    `vs ${formatMb(config.contextLargeMb)}; ${cpus().length} CPUs, Docker ${docker}; ` +
+    `${startedAt.toISOString()} – ${finishedAt.toISOString()}`;
   const problems = [...(failure ? [`the run stopped early: ${failure}`] : []), ...rows.flatMap((row) => row.problems)];
-  const text = `${heading}\n\n${table}\n${problems.length ? `\nProblems:\n${problems.map((p) => `- ${p}`).join('\n')}\n` : ''}`;
+  const problemList = problems.length ? `\nProblems:\n${problems.map((p) => `- ${p}`).join('\n')}\n` : '';
+  const text = `${heading}\n\n${table}\n${problemList}`;
   process.stdout.write(`\n${text}`);
   const commit = run('git', ['rev-parse', 'HEAD'], { cwd: root, allowFailure: true }).stdout.trim();
   const results = {

@@ -33,10 +33,13 @@ function unitSource(index: number, branchIndex: number, extra: string): string {
   const lines = [`#include "units.h"`, `static int table_${index}[64];`];
   for (let f = 0; f < 12; f += 1)
     lines.push(
-      `static int f${index}_${f}(int x) { int s = ${salt + f}; for (int i = 0; i < 64; i++) { table_${index}[i] = (x ^ i) * ${index + f + 3} + s; s += table_${index}[(i * 7) % 64] % ${f + 5}; } return s; }`,
+      `static int f${index}_${f}(int x) { int s = ${salt + f}; for (int i = 0; i < 64; i++) { ` +
+        `table_${index}[i] = (x ^ i) * ${index + f + 3} + s; s += table_${index}[(i * 7) % 64] % ` +
+        `${f + 5}; } return s; }`,
     );
   lines.push(
-    `int unit_${index}(int x) { return ${Array.from({ length: 12 }, (_, f) => `f${index}_${f}(x + ${f})`).join(' ^ ')}${extra}; }`,
+    `int unit_${index}(int x) { return ` +
+      `${Array.from({ length: 12 }, (_, f) => `f${index}_${f}(x + ${f})`).join(' ^ ')}${extra}; }`,
   );
   return `${lines.join('\n')}\n`;
 }
@@ -58,7 +61,8 @@ export function projectFiles(units: number, branchIndex: number, changedUnit?: n
   files['main.c'] = [
     '#include <stdio.h>',
     '#include "units.h"',
-    `int main(void) { int s = 0; ${Array.from({ length: units }, (_, i) => `s ^= unit_${i}(${i});`).join(' ')} printf("bench-prog %d\\n", s); return 0; }`,
+    `int main(void) { int s = 0; ${Array.from({ length: units }, (_, i) => `s ^= unit_${i}(${i});`).join(' ')} ` +
+      'printf("bench-prog %d\\n", s); return 0; }',
     '',
   ].join('\n');
   for (let i = 0; i < units; i += 1) files[`unit_${i}.c`] = unitSource(i, branchIndex, i === changedUnit ? ' + 1' : '');
@@ -105,7 +109,8 @@ export function writeCompileFamily(dir: string, toolchain: string, busybox: stri
       'ARG CCACHE_DISABLE',
       `ENV CCACHE_DIR=/var/cache/ccache CCACHE_MAXSIZE=2G${cached ? '' : ' CCACHE_DISABLE=1'}`,
       'COPY --from=source /src /src',
-      `RUN ${cached ? `--mount=type=cache,id=${cacheId},target=/var/cache/ccache,sharing=shared ` : ''}make -C /src -j"$(nproc)" CC="ccache gcc"`,
+      `RUN ${cached ? `--mount=type=cache,id=${cacheId},target=/var/cache/ccache,sharing=shared ` : ''}` +
+        'make -C /src -j"$(nproc)" CC="ccache gcc"',
       `FROM ${busybox}`,
       `LABEL ${LABEL}=compile`,
       'COPY --from=build /src/prog /usr/local/bin/bench-prog',
@@ -115,14 +120,28 @@ export function writeCompileFamily(dir: string, toolchain: string, busybox: stri
   writeFileSync(path.join(base, 'Dockerfile.baseline'), compile(false));
   writeFileSync(
     path.join(base, 'smoke.json'),
-    `${JSON.stringify({ commandTests: [{ name: 'the compiled program runs', command: ['bench-prog'], expectedOutput: ['^bench-prog -?\\d+$'] }] }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        commandTests: [
+          { name: 'the compiled program runs', command: ['bench-prog'], expectedOutput: ['^bench-prog -?\\d+$'] },
+        ],
+      },
+      null,
+      2,
+    )}\n`,
   );
   const app = ['ARG BASE_IMAGE', 'FROM ${BASE_IMAGE}', 'RUN echo app > /app', ''].join('\n');
   writeFileSync(path.join(child, 'Dockerfile'), app);
   writeFileSync(path.join(child, 'Dockerfile.baseline'), app);
   writeFileSync(
     path.join(child, 'smoke.json'),
-    `${JSON.stringify({ commandTests: [{ name: 'the base program is there', command: ['bench-prog'], expectedOutput: ['^bench-prog'] }] }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        commandTests: [{ name: 'the base program is there', command: ['bench-prog'], expectedOutput: ['^bench-prog'] }],
+      },
+      null,
+      2,
+    )}\n`,
   );
 }
 
@@ -144,7 +163,8 @@ export async function ccacheStats(
   const dockerfile = [
     `FROM ${toolchain}`,
     'ARG NONCE',
-    `RUN --mount=type=cache,id=${cacheId},target=/var/cache/ccache,sharing=shared echo $NONCE >/dev/null && CCACHE_DIR=/var/cache/ccache ccache ${action === 'zero' ? '--zero-stats' : '--print-stats'}`,
+    `RUN --mount=type=cache,id=${cacheId},target=/var/cache/ccache,sharing=shared echo $NONCE >/dev/null ` +
+      `&& CCACHE_DIR=/var/cache/ccache ccache ${action === 'zero' ? '--zero-stats' : '--print-stats'}`,
     '',
   ].join('\n');
   const pack = tar.pack();

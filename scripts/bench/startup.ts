@@ -185,7 +185,8 @@ function main(): void {
   const table = [
     heading,
     '',
-    '| command | wall, baseline, ms | wall, this tree, ms | speed-up, wall | CPU, baseline, ms | CPU, this tree, ms | speed-up, CPU | target (wall) |',
+    '| command | wall, baseline, ms | wall, this tree, ms | speed-up, wall | CPU, baseline, ms | CPU, this tree, ms ' +
+      '| speed-up, CPU | target (wall) |',
     '|---|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map((row) =>
       [
@@ -207,7 +208,11 @@ function main(): void {
   writeFileSync(path.join(options.out, 'startup.md'), `${table}\n`);
   writeFileSync(
     path.join(options.out, 'startup.json'),
-    `${JSON.stringify({ baseline: { ref: options.baseline, sha: baseline.sha }, head, dirty, started, rows }, null, 2)}\n`,
+    `${JSON.stringify(
+      { baseline: { ref: options.baseline, sha: baseline.sha }, head, dirty, started, rows },
+      null,
+      2,
+    )}\n`,
   );
   process.stdout.write(`${table}\n`);
 }

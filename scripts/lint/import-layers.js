@@ -71,7 +71,10 @@ export function layerProblem(file, specifier, root = ROOT) {
   const toLayer = layerOf(to);
   if (toLayer < 0) return `${to}/ has no layer; add it to LAYERS in scripts/lint/import-layers.js`;
   if (toLayer <= fromLayer) return undefined;
-  return `${from} may not import ${to}: it is a layer above (layers from the bottom: ${LAYERS.map((l) => l.join(' + ')).join(', ')})`;
+  return (
+    `${from} may not import ${to}: it is a layer above (layers from the bottom: ` +
+    `${LAYERS.map((l) => l.join(' + ')).join(', ')})`
+  );
 }
 
 /**

@@ -88,7 +88,8 @@ describe('dockerfiles/mesos-mini/Dockerfile', () => {
       'https://archive.apache.org/dist/zookeeper/zookeeper-3.9.3/apache-zookeeper-3.9.3-bin.tar.gz',
     );
     expect(defaults.get('ZOOKEEPER_SHA512')).toBe(
-      'd44d870c1691662efbf1a8baf1859c901b820dc5ff163b36e81beb27b6fbf3cd31b5f1f075697edaaf6d3e7a4cb0cc92f924dcff64b294ef13d535589bdaf143',
+      'd44d870c1691662efbf1a8baf1859c901b820dc5ff163b36e81beb27b6fbf3cd' +
+        '31b5f1f075697edaaf6d3e7a4cb0cc92f924dcff64b294ef13d535589bdaf143',
     );
     const [zookeeper] = downloadsOf(readContextFile('mesos-mini', 'Dockerfile')).filter(
       (download) => download.urlArg === 'ZOOKEEPER_URL',
@@ -212,7 +213,8 @@ describe('the entrypoint on a cgroup v2 host', () => {
 
   it('mounts systemd 219 its named hierarchy only where none is mounted (the itg test cannot mount one)', () => {
     expect(entrypoint).toContain(
-      'if ! mounted_at "$cgroup_root/systemd"; then\n    mkdir -p "$cgroup_root/systemd"\n    mount -t cgroup -o none,name=systemd cgroup "$cgroup_root/systemd"\n  fi',
+      'if ! mounted_at "$cgroup_root/systemd"; then\n    mkdir -p "$cgroup_root/systemd"\n    mount -t ' +
+        'cgroup -o none,name=systemd cgroup "$cgroup_root/systemd"\n  fi',
     );
   });
 

@@ -117,10 +117,14 @@ describe('dockerfiles/mesos-mini/smoke.json', () => {
   const RUNNING = "$..tasks[?(@.state==='TASK_RUNNING')]";
   const MARATHON = "$.frameworks[?(@.name==='marathon' && @.active===true)].id";
 
-  it('runs the container the way users do: privileged, with the three ports (and the host cgroup namespace v2 needs)', () => {
-    expect(spec.serviceTests).toHaveLength(1);
-    expect(service?.run).toEqual({ privileged: true, cgroupns: 'host', ports: [5050, 5051, 8080] });
-  });
+  it(
+    'runs the container the way users do: privileged, with the three ports (and the host cgroup namespace ' +
+      'v2 needs)',
+    () => {
+      expect(spec.serviceTests).toHaveLength(1);
+      expect(service?.run).toEqual({ privileged: true, cgroupns: 'host', ports: [5050, 5051, 8080] });
+    },
+  );
 
   it('walks the quick start in order, restarts master, agent and Marathon, and ends with a stop', () => {
     const kinds = steps.map(kindOf).join(' ');
@@ -196,37 +200,46 @@ describe('dockerfiles/mesos-mini/smoke.json', () => {
     });
   });
 
-  it('requires the tasks after every restart, the UCR address on the bridge subnet, and deletes an app afterwards', () => {
-    for (const fragment of ['after the master restart', 'after the agent restart', 'after the Marathon restart'])
-      expect(named(fragment)?.pollJson?.until).toContainEqual({ path: RUNNING, count: 3 });
-    const address = named('mesos-bridge subnet')?.pollJson?.until[0];
-    expect(address?.path).toBe('$.app.tasks[*].ipAddresses[*].ipAddress');
-    const subnet = new RegExp(address?.matches ?? '$^');
-    for (const ip of ['172.31.254.2', '172.31.254.254']) expect(ip).toMatch(subnet);
-    for (const ip of ['172.31.254.0', '172.31.254.255', '172.31.25.4', '10.0.0.2', '172.31.254.2555'])
-      expect(ip).not.toMatch(subnet);
-    expect(steps.filter((step) => step.http?.method === 'DELETE').map((step) => step.http?.path)).toEqual([
-      '/v2/apps/test-delete',
-    ]);
-    expect(indexOf('delete the third app')).toBeGreaterThan(indexOf('after the Marathon restart'));
-  });
+  it(
+    'requires the tasks after every restart, the UCR address on the bridge subnet, and deletes an app ' + 'afterwards',
+    () => {
+      for (const fragment of ['after the master restart', 'after the agent restart', 'after the Marathon restart'])
+        expect(named(fragment)?.pollJson?.until).toContainEqual({ path: RUNNING, count: 3 });
+      const address = named('mesos-bridge subnet')?.pollJson?.until[0];
+      expect(address?.path).toBe('$.app.tasks[*].ipAddresses[*].ipAddress');
+      const subnet = new RegExp(address?.matches ?? '$^');
+      for (const ip of ['172.31.254.2', '172.31.254.254']) expect(ip).toMatch(subnet);
+      for (const ip of ['172.31.254.0', '172.31.254.255', '172.31.25.4', '10.0.0.2', '172.31.254.2555'])
+        expect(ip).not.toMatch(subnet);
+      expect(steps.filter((step) => step.http?.method === 'DELETE').map((step) => step.http?.path)).toEqual([
+        '/v2/apps/test-delete',
+      ]);
+      expect(indexOf('delete the third app')).toBeGreaterThan(indexOf('after the Marathon restart'));
+    },
+  );
 
-  it('stops while two tasks still run and then wants no cgroup left: the container’s, or mesos at a hierarchy root', () => {
-    const beforeStop = steps.at(-2)?.pollJson?.until;
-    expect(beforeStop).toContainEqual({ path: RUNNING, count: 2 });
-    expect(steps.at(-1)?.stop).toEqual({ timeoutSeconds: 120, expectNoCgroups: true, noCgroupsMatching: ['mesos'] });
-  });
+  it(
+    'stops while two tasks still run and then wants no cgroup left: the container’s, or mesos at a ' + 'hierarchy root',
+    () => {
+      const beforeStop = steps.at(-2)?.pollJson?.until;
+      expect(beforeStop).toContainEqual({ path: RUNNING, count: 2 });
+      expect(steps.at(-1)?.stop).toEqual({ timeoutSeconds: 120, expectNoCgroups: true, noCgroupsMatching: ['mesos'] });
+    },
+  );
 });
 
 describe('dockerfiles/mesos-centos/smoke.json for module authors', () => {
-  it('requires the headers, mesos.pc and the bundled dependencies --enable-install-module-dependencies installs', () => {
-    const paths = specOf('mesos-centos').fileExistenceTests?.map((test) => [test.path, test.type]);
-    expect(paths).toEqual(
-      expect.arrayContaining([
-        ['/usr/include/mesos/module/module.hpp', 'file'],
-        ['/usr/lib64/pkgconfig/mesos.pc', 'file'],
-        ['/usr/lib64/mesos/3rdparty/include', 'directory'],
-      ]),
-    );
-  });
+  it(
+    'requires the headers, mesos.pc and the bundled dependencies --enable-install-module-dependencies ' + 'installs',
+    () => {
+      const paths = specOf('mesos-centos').fileExistenceTests?.map((test) => [test.path, test.type]);
+      expect(paths).toEqual(
+        expect.arrayContaining([
+          ['/usr/include/mesos/module/module.hpp', 'file'],
+          ['/usr/lib64/pkgconfig/mesos.pc', 'file'],
+          ['/usr/lib64/mesos/3rdparty/include', 'directory'],
+        ]),
+      );
+    },
+  );
 });

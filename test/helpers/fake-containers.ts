@@ -65,7 +65,8 @@ export class FakeContainers implements ContainerRuntime {
     // As the engine: a container created for a platform must be of an image of that platform.
     if (spec.platform && spec.platform !== (image.platform ?? 'linux/amd64'))
       throw new Error(
-        `image with reference ${spec.image} was found but does not match the specified platform: wanted ${spec.platform}`,
+        `image with reference ${spec.image} was found but does not match the specified platform: wanted ` +
+          `${spec.platform}`,
       );
     this.platforms.push(spec.platform);
     const id = `container-${this.created.length + 1}`;

@@ -77,7 +77,8 @@ export class FakeEngine implements ImageEngine {
       throw new Error(`the image built for ${platform} is ${parent.details.platform ?? 'linux/amd64'}`);
     const [os = 'linux', architecture = 'amd64'] = platform.split('/');
     const layer = Buffer.from(
-      `layer of ${request.context} with ${JSON.stringify(request.buildArgs)}${request.platform ? ` for ${platform}` : ''}`,
+      `layer of ${request.context} with ` +
+        `${JSON.stringify(request.buildArgs)}${request.platform ? ` for ${platform}` : ''}`,
     );
     const layers = [...(parent?.layers ?? []), layer];
     const config = Buffer.from(

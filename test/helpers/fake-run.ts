@@ -1,3 +1,4 @@
+import { systemClock } from '../../pipeline/adapters/clock.js';
 import type { Family } from '../../pipeline/family/family.js';
 import { StreamLogger } from '../../pipeline/log.js';
 import type { EligibleBranch } from '../../pipeline/plan/branches.js';
@@ -67,6 +68,8 @@ export function planOf(branches: EligibleBranch[], date = '2026-11-27', family: 
 export const instantClock: Clock = {
   now: () => new Date(),
   sleep: (_ms, signal) => (signal?.aborted ? Promise.reject(signal.reason as Error) : Promise.resolve()),
+  // Timeouts and deadlines keep real time: only waiting is instant.
+  after: (ms, fire) => systemClock.after(ms, fire),
 };
 
 export interface FakeRun {

@@ -50,33 +50,39 @@ async function put(
 }
 
 describe('FaultProxy', () => {
-  it('forwards untouched, keeping the Host header, and records each request with the manifest digest it carried', async () => {
-    seen = [];
-    const proxy = await FaultProxy.start({ upstream: upstreamHost() });
-    try {
-      expect(await put(proxy, '/v2/ns/app/manifests/1.7.x', '{"m":1}')).toMatchObject({ status: 201, text: 'stored' });
-      expect(seen).toEqual([
-        {
-          method: 'PUT',
-          url: '/v2/ns/app/manifests/1.7.x',
-          host: proxy.host,
-          authorization: undefined,
-          body: '{"m":1}',
-        },
-      ]);
-      expect(proxy.requests).toMatchObject([
-        {
-          index: 1,
-          method: 'PUT',
-          path: '/v2/ns/app/manifests/1.7.x',
+  it(
+    'forwards untouched, keeping the Host header, and records each request with the manifest digest it ' + 'carried',
+    async () => {
+      seen = [];
+      const proxy = await FaultProxy.start({ upstream: upstreamHost() });
+      try {
+        expect(await put(proxy, '/v2/ns/app/manifests/1.7.x', '{"m":1}')).toMatchObject({
           status: 201,
-          manifestDigest: `sha256:${createHash('sha256').update('{"m":1}').digest('hex')}`,
-        },
-      ]);
-    } finally {
-      await proxy.close();
-    }
-  });
+          text: 'stored',
+        });
+        expect(seen).toEqual([
+          {
+            method: 'PUT',
+            url: '/v2/ns/app/manifests/1.7.x',
+            host: proxy.host,
+            authorization: undefined,
+            body: '{"m":1}',
+          },
+        ]);
+        expect(proxy.requests).toMatchObject([
+          {
+            index: 1,
+            method: 'PUT',
+            path: '/v2/ns/app/manifests/1.7.x',
+            status: 201,
+            manifestDigest: `sha256:${createHash('sha256').update('{"m":1}').digest('hex')}`,
+          },
+        ]);
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
 
   it('answers a status with Retry-After instead of forwarding, for as many matching requests as asked', async () => {
     seen = [];

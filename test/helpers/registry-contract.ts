@@ -96,25 +96,28 @@ export function registryContract(name: string, subject: () => ContractSubject): 
       expect(await registry.digestOf(repo, one.digest)).toBe(one.digest);
     });
 
-    it('deletes a manifest with every tag on it where deletes are on, and refuses with 405 where they are off', async () => {
-      const { registry, deleteEnabled } = subject();
-      const repo = repository();
-      const manifest = await imageIn(registry, repo);
-      const other = await imageIn(registry, repo);
-      await registry.putManifest(repo, 'a', manifest);
-      await registry.putManifest(repo, 'b', manifest);
-      await registry.putManifest(repo, 'c', other);
-      if (deleteEnabled) {
-        await registry.deleteManifest(repo, manifest.digest);
-        expect(await registry.digestOf(repo, 'a')).toBeUndefined();
-        expect(await registry.digestOf(repo, 'b')).toBeUndefined();
-        expect(await registry.getManifest(repo, manifest.digest)).toBeUndefined();
-        expect(await registry.listTags(repo)).toEqual(['c']);
-      } else {
-        expect(await statusOf(registry.deleteManifest(repo, manifest.digest))).toBe(405);
-        expect(await registry.listTags(repo)).toEqual(['a', 'b', 'c']);
-      }
-    });
+    it(
+      'deletes a manifest with every tag on it where deletes are on, and refuses with 405 where they are ' + 'off',
+      async () => {
+        const { registry, deleteEnabled } = subject();
+        const repo = repository();
+        const manifest = await imageIn(registry, repo);
+        const other = await imageIn(registry, repo);
+        await registry.putManifest(repo, 'a', manifest);
+        await registry.putManifest(repo, 'b', manifest);
+        await registry.putManifest(repo, 'c', other);
+        if (deleteEnabled) {
+          await registry.deleteManifest(repo, manifest.digest);
+          expect(await registry.digestOf(repo, 'a')).toBeUndefined();
+          expect(await registry.digestOf(repo, 'b')).toBeUndefined();
+          expect(await registry.getManifest(repo, manifest.digest)).toBeUndefined();
+          expect(await registry.listTags(repo)).toEqual(['c']);
+        } else {
+          expect(await statusOf(registry.deleteManifest(repo, manifest.digest))).toBe(405);
+          expect(await registry.listTags(repo)).toEqual(['a', 'b', 'c']);
+        }
+      },
+    );
 
     it('answers a delete of a digest no manifest has: fine where deletes are on, 405 where off', async () => {
       const { registry, deleteEnabled } = subject();

@@ -1,3 +1,4 @@
+import { systemClock } from '../../pipeline/adapters/clock.js';
 import { GitLsRemote } from '../../pipeline/adapters/git-remote.js';
 import type { Runtime } from '../../pipeline/settings/runtime.js';
 import type { Clock } from '../../pipeline/ports.js';
@@ -14,6 +15,7 @@ export class BufferSink {
 export function fixedClock(iso: string): Clock {
   return {
     now: () => new Date(iso),
+    after: (ms, fire) => systemClock.after(ms, fire),
     sleep: (ms, signal) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(resolve, ms);

@@ -342,7 +342,8 @@ const rows: Row[] = [
     code: 1,
     progress: true,
     message: new RegExp(
-      `^\\[1.7.x\\] error: FAILED at registry after [\\d.]+s: manifest ${authRegistry}/fixture-base:1.7.x-${TODAY}: 401 Unauthorized.*; the credentials were refused$`,
+      `^\\[1.7.x\\] error: FAILED at registry after [\\d.]+s: manifest ` +
+        `${authRegistry}/fixture-base:1.7.x-${TODAY}: 401 Unauthorized.*; the credentials were refused$`,
     ),
   },
   {

@@ -105,7 +105,9 @@ describe('BuildKit builds through the engine API', () => {
     const base = await engine.build({ context: baseContext, buildArgs: {}, labels: {} }, () => undefined);
     made.push(base);
     const childContext = writeTree({
-      Dockerfile: `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nARG CCACHE_DISABLE\nRUN --mount=type=cache,target=/cache cat /base > /child\n`,
+      Dockerfile:
+        `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nARG CCACHE_DISABLE\nRUN ` +
+        `--mount=type=cache,target=/cache cat /base > /child\n`,
     });
     const child = await engine.build(
       { context: childContext, buildArgs: { BASE_IMAGE: base }, labels: {}, baseImageId: base },
@@ -131,7 +133,9 @@ describe('BuildKit builds through the engine API', () => {
     made.push(base);
     // BASE_IMAGE is passed but the Dockerfile ignores it.
     const childContext = writeTree({
-      Dockerfile: `ARG BASE_IMAGE\nFROM ${busybox}\nARG CCACHE_DISABLE\nRUN --mount=type=cache,target=/cache echo ${uniqueId()} > /child\n`,
+      Dockerfile:
+        `ARG BASE_IMAGE\nFROM ${busybox}\nARG CCACHE_DISABLE\nRUN ` +
+        `--mount=type=cache,target=/cache echo ${uniqueId()} > /child\n`,
     });
     await expect(
       engine.build(

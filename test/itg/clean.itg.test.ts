@@ -144,7 +144,8 @@ describe('mesos-pipeline clean', () => {
     const result = await runBuiltCli(['clean', '--cache-max-age', '3 days'], { DOCKER_HOST: 'unix:///nonexistent' });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      'error: --cache-max-age "3 days" is not a duration; use whole numbers with d, h, m or s, for example 36h, 2d or 1d12h\n',
+      'error: --cache-max-age "3 days" is not a duration; use whole numbers with d, h, m or s, for ' +
+        'example 36h, 2d or 1d12h\n',
     );
   });
 });

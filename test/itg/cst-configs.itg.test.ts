@@ -152,7 +152,8 @@ describe('c-s-t features beyond its own configs, on the same image', () => {
           command: ['sh', '-c', 'cat /tmp/state; echo "$PATH $GREETING"'],
           envVars: [{ key: 'GREETING', value: 'hi from ${ENV} and $UNSET.' }],
           expectedOutput: [
-            '\\Aone\\ntwo\\n/env/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin hi from /test and .\\n\\z',
+            '\\Aone\\ntwo\\n/env/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin hi from ' +
+              '/test and .\\n\\z',
           ],
           teardown: [['sh', '-c', 'grep -q two /tmp/state']],
         },

@@ -125,51 +125,55 @@ const forNamespace =
 const datedTag = new RegExp(`^${BRANCH.replace(/\./g, '\\.')}-\\d{4}-\\d{2}-\\d{2}$`);
 
 describe.concurrent('transient registry faults within the retry bound end in a complete publish', () => {
-  it('503s and 429s (with Retry-After) on a share of blob uploads and manifest PUTs: retried, visibly, honouring Retry-After', async () => {
-    const { namespace, before, proxy } = await startScenario();
-    const inNamespace = forNamespace(namespace);
-    const run = await publishThrough(proxy, namespace, [
-      {
-        name: 'blob-503',
-        match: (r) => inNamespace(r) && isBlobUploadWithBody(r),
-        fault: { kind: 'status', status: 503 },
-        times: 2,
-      },
-      {
-        name: 'dated-429',
-        match: (r) => inNamespace(r) && isManifestPut({ tag: datedTag, name: 'fixture-app' })(r),
-        fault: { kind: 'status', status: 429, retryAfterSeconds: 1 },
-        times: 1,
-      },
-      {
-        name: 'floating-429',
-        match: (r) => inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-base' })(r),
-        fault: { kind: 'status', status: 429, retryAfterSeconds: 2 },
-        times: 1,
-      },
-    ]);
-    expect(run.result.code, run.result.stderr).toBe(0);
-    await expectPublished(namespace, before, run.report, repo.sha(BRANCH));
-    expect(proxy.faulted('blob-503')).toHaveLength(2);
-    expect(proxy.faulted('dated-429')).toHaveLength(1);
-    expect(proxy.faulted('floating-429')).toHaveLength(1);
-    // Every retry shows in the progress output. The engine retries some failed layer uploads
-    // itself and gives others up to the pipeline, which pushes again: either way, a warning.
-    expect(run.result.stderr).toMatch(
-      /\[fixture-base@1\.7\.x\] warning: (the registry failed layer [0-9a-f]+; the engine retries it in \d+s|push .*fixture-base:1\.7\.x-2026-11-27 failed \(attempt 1 of 4\): .*503 Service Unavailable; retrying)/,
-    );
-    expect(run.result.stderr).toMatch(
-      /\[fixture-app@1\.7\.x\] warning: push .*fixture-app:1\.7\.x-2026-11-27 failed \(attempt 1 of 4\): .*toomanyrequests.*; retrying/,
-    );
-    expect(run.result.stderr).toMatch(
-      /warning: PUT manifest .*fixture-base:1\.7\.x failed \(attempt 1 of 4\): .*429 Too Many Requests.*; retrying, waiting at least 2s as the registry asked/,
-    );
-    // The registry asked for 2 s: the next PUT of that tag came no sooner.
-    const floatingPuts = proxy.requests.filter(
-      (r) => inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-base' })(r),
-    );
-    expect((floatingPuts[1]?.at ?? 0) - (floatingPuts[0]?.at ?? 0)).toBeGreaterThanOrEqual(2000);
-  });
+  it(
+    '503s and 429s (with Retry-After) on a share of blob uploads and manifest PUTs: retried, visibly, ' +
+      'honouring Retry-After',
+    async () => {
+      const { namespace, before, proxy } = await startScenario();
+      const inNamespace = forNamespace(namespace);
+      const run = await publishThrough(proxy, namespace, [
+        {
+          name: 'blob-503',
+          match: (r) => inNamespace(r) && isBlobUploadWithBody(r),
+          fault: { kind: 'status', status: 503 },
+          times: 2,
+        },
+        {
+          name: 'dated-429',
+          match: (r) => inNamespace(r) && isManifestPut({ tag: datedTag, name: 'fixture-app' })(r),
+          fault: { kind: 'status', status: 429, retryAfterSeconds: 1 },
+          times: 1,
+        },
+        {
+          name: 'floating-429',
+          match: (r) => inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-base' })(r),
+          fault: { kind: 'status', status: 429, retryAfterSeconds: 2 },
+          times: 1,
+        },
+      ]);
+      expect(run.result.code, run.result.stderr).toBe(0);
+      await expectPublished(namespace, before, run.report, repo.sha(BRANCH));
+      expect(proxy.faulted('blob-503')).toHaveLength(2);
+      expect(proxy.faulted('dated-429')).toHaveLength(1);
+      expect(proxy.faulted('floating-429')).toHaveLength(1);
+      // Every retry shows in the progress output. The engine retries some failed layer uploads
+      // itself and gives others up to the pipeline, which pushes again: either way, a warning.
+      expect(run.result.stderr).toMatch(
+        /\[fixture-base@1\.7\.x\] warning: (the registry failed layer [0-9a-f]+; the engine retries it in \d+s|push .*fixture-base:1\.7\.x-2026-11-27 failed \(attempt 1 of 4\): .*503 Service Unavailable; retrying)/,
+      );
+      expect(run.result.stderr).toMatch(
+        /\[fixture-app@1\.7\.x\] warning: push .*fixture-app:1\.7\.x-2026-11-27 failed \(attempt 1 of 4\): .*toomanyrequests.*; retrying/,
+      );
+      expect(run.result.stderr).toMatch(
+        /warning: PUT manifest .*fixture-base:1\.7\.x failed \(attempt 1 of 4\): .*429 Too Many Requests.*; retrying, waiting at least 2s as the registry asked/,
+      );
+      // The registry asked for 2 s: the next PUT of that tag came no sooner.
+      const floatingPuts = proxy.requests.filter(
+        (r) => inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-base' })(r),
+      );
+      expect((floatingPuts[1]?.at ?? 0) - (floatingPuts[0]?.at ?? 0)).toBeGreaterThanOrEqual(2000);
+    },
+  );
 
   it('a connection reset in the middle of a blob upload', async () => {
     const { namespace, before, proxy } = await startScenario();
@@ -251,38 +255,42 @@ describe.concurrent('transient registry faults within the retry bound end in a c
 });
 
 describe.concurrent(
-  'persistent registry faults end in exit 1, a message naming registry, image, tag and cause, and the registry as it was',
+  'persistent registry faults end in exit 1, a message naming registry, image, tag and cause, and the ' +
+    'registry as it was',
   () => {
-    it('503 on every PUT of a floating tag: bounded retries, then every tag put back, the already moved one too', async () => {
-      const { namespace, before, proxy } = await startScenario();
-      const inNamespace = forNamespace(namespace);
-      const appFloating = (r: SeenRequest): boolean =>
-        inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r);
-      const run = await publishThrough(
-        proxy,
-        namespace,
-        [{ name: 'floating-503', match: appFloating, fault: { kind: 'status', status: 503 } }],
-        { retries: 2 },
-      );
-      expect(run.result.code, run.result.stderr).toBe(1);
-      expect(run.result.stderr).toContain(`[1.7.x] error: FAILED at retag (fixture-app) after`);
-      expect(run.result.stderr).toMatch(
-        new RegExp(
-          `FAILED at retag .*: manifest ${proxy.host}/${namespace}/fixture-app:1\\.7\\.x: 503 Service Unavailable`,
-        ),
-      );
-      expect(proxy.requests.filter(appFloating)).toHaveLength(3);
-      expect(run.report.branches[0]?.failure).toMatchObject({ step: 'retag', image: 'fixture-app' });
-      // fixture-base's floating tag had moved before fixture-app's failed: it was put back.
-      expect(run.report.branches[0]?.rollback).toEqual(
-        expect.arrayContaining([
-          expect.stringMatching(
-            new RegExp(`restored .*/fixture-base:1\\.7\\.x to ${before[`${namespace}/fixture-base:${BRANCH}`]}`),
+    it(
+      '503 on every PUT of a floating tag: bounded retries, then every tag put back, the already moved one ' + 'too',
+      async () => {
+        const { namespace, before, proxy } = await startScenario();
+        const inNamespace = forNamespace(namespace);
+        const appFloating = (r: SeenRequest): boolean =>
+          inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r);
+        const run = await publishThrough(
+          proxy,
+          namespace,
+          [{ name: 'floating-503', match: appFloating, fault: { kind: 'status', status: 503 } }],
+          { retries: 2 },
+        );
+        expect(run.result.code, run.result.stderr).toBe(1);
+        expect(run.result.stderr).toContain(`[1.7.x] error: FAILED at retag (fixture-app) after`);
+        expect(run.result.stderr).toMatch(
+          new RegExp(
+            `FAILED at retag .*: manifest ${proxy.host}/${namespace}/fixture-app:1\\.7\\.x: 503 Service Unavailable`,
           ),
-        ]),
-      );
-      await expectUntouched(namespace, before);
-    });
+        );
+        expect(proxy.requests.filter(appFloating)).toHaveLength(3);
+        expect(run.report.branches[0]?.failure).toMatchObject({ step: 'retag', image: 'fixture-app' });
+        // fixture-base's floating tag had moved before fixture-app's failed: it was put back.
+        expect(run.report.branches[0]?.rollback).toEqual(
+          expect.arrayContaining([
+            expect.stringMatching(
+              new RegExp(`restored .*/fixture-base:1\\.7\\.x to ${before[`${namespace}/fixture-base:${BRANCH}`]}`),
+            ),
+          ]),
+        );
+        await expectUntouched(namespace, before);
+      },
+    );
 
     it.each([
       [
@@ -324,7 +332,8 @@ describe.concurrent(
       expect(run.result.code, run.result.stderr).toBe(1);
       expect(run.result.stderr).toMatch(
         new RegExp(
-          `FAILED at retag \\(fixture-app\\) .*: manifest ${proxy.host}/${namespace}/fixture-app:1\\.7\\.x: ${proxy.host} did not answer within 1\\.5s`,
+          `FAILED at retag \\(fixture-app\\) .*: manifest ` +
+            `${proxy.host}/${namespace}/fixture-app:1\\.7\\.x: ${proxy.host} did not answer within 1\\.5s`,
         ),
       );
       // Two attempts to move the tag (the run's); the rest are the rollback putting yesterday's back.
@@ -359,37 +368,44 @@ describe.concurrent(
       expect(run.result.code, run.result.stderr).toBe(1);
       expect(run.result.stderr).toMatch(
         new RegExp(
-          `FAILED at push \\(fixture-base\\) .*: push ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27 to ${proxy.host}: no progress for 2s; the registry stopped answering`,
+          `FAILED at push \\(fixture-base\\) .*: push ` +
+            `${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27 to ${proxy.host}: no progress ` +
+            `for 2s; the registry stopped answering`,
         ),
       );
       expect(run.result.stderr.match(/no progress for 2s/g)?.length).toBeGreaterThanOrEqual(2);
       await expectUntouched(namespace, before);
     });
 
-    it('the registry going away for good mid-push: exit 1, and the run says it could not check what it left', async () => {
-      const { namespace, before, proxy } = await startScenario();
-      const inNamespace = forNamespace(namespace);
-      const run = await publishThrough(proxy, namespace, [], {
-        retries: 1,
-        during: async () => {
-          await proxy.waitFor((r) => inNamespace(r) && isBlobUpload(r));
-          await proxy.down();
-        },
-      });
-      await proxy.up();
-      expect(run.result.code, run.result.stderr).toBe(1);
-      expect(run.result.stderr).toMatch(
-        new RegExp(
-          `FAILED at push \\(fixture-base\\) .*: push ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27 to ${proxy.host}: .*connection refused`,
-        ),
-      );
-      expect(run.result.stderr).toMatch(
-        new RegExp(
-          `error: the registry may be left half-published: could not check or put back ${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27: .*cannot reach`,
-        ),
-      );
-      await expectUntouched(namespace, before);
-    });
+    it(
+      'the registry going away for good mid-push: exit 1, and the run says it could not check what it ' + 'left',
+      async () => {
+        const { namespace, before, proxy } = await startScenario();
+        const inNamespace = forNamespace(namespace);
+        const run = await publishThrough(proxy, namespace, [], {
+          retries: 1,
+          during: async () => {
+            await proxy.waitFor((r) => inNamespace(r) && isBlobUpload(r));
+            await proxy.down();
+          },
+        });
+        await proxy.up();
+        expect(run.result.code, run.result.stderr).toBe(1);
+        expect(run.result.stderr).toMatch(
+          new RegExp(
+            `FAILED at push \\(fixture-base\\) .*: push ` +
+              `${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27 to ${proxy.host}: .*connection refused`,
+          ),
+        );
+        expect(run.result.stderr).toMatch(
+          new RegExp(
+            `error: the registry may be left half-published: could not check or put back ` +
+              `${proxy.host}/${namespace}/fixture-base:1\\.7\\.x-2026-11-27: .*cannot reach`,
+          ),
+        );
+        await expectUntouched(namespace, before);
+      },
+    );
   },
 );
 
@@ -437,7 +453,8 @@ describe.concurrent('the warm path: an unchanged branch gets its dated tags in t
     expect(run.result.code, run.result.stderr).toBe(1);
     expect(run.result.stderr).toMatch(
       new RegExp(
-        `FAILED at retag \\(fixture-app\\) .*: manifest ${proxy.host}/${namespace}/fixture-app:1\\.7\\.x-2026-11-27: 503 Service Unavailable`,
+        `FAILED at retag \\(fixture-app\\) .*: manifest ` +
+          `${proxy.host}/${namespace}/fixture-app:1\\.7\\.x-2026-11-27: 503 Service Unavailable`,
       ),
     );
     // fixture-base's new dated tag was in: it went again, on its own (its digest is yesterday's too).

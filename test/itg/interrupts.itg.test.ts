@@ -138,7 +138,8 @@ const cases = Object.keys(moments).flatMap((moment) =>
 
 describe('interrupted by a signal', () => {
   it.each(cases)(
-    'during %s, %s: stops within 10 s, removes its containers, moves no floating tag, exits non-zero, registry as before',
+    'during %s, %s: stops within 10 s, removes its containers, moves no floating tag, exits non-zero, ' +
+      'registry as before',
     async (name, signal) => {
       const moment = moments[name] as Moment;
       const { namespace, before } = await startFrom(seed);
@@ -191,7 +192,8 @@ describe('one publish per registry and branch at a time', () => {
     const second = await publish(namespace, copyFamily(), `run-${uniqueId()}`).result;
     expect(second.code, second.stderr).toBe(1);
     expect(second.stderr.trim().split('\n').pop()).toBe(
-      `error: another publish of 1.7.x to ${proxy.host}/${namespace} is running (process ${first.child.pid}); wait for it to finish`,
+      `error: another publish of 1.7.x to ${proxy.host}/${namespace} is running (process ` +
+        `${first.child.pid}); wait for it to finish`,
     );
     expect(second.stderr).not.toMatch(/building|publishing/);
 

@@ -135,7 +135,8 @@ exec /entrypoint.sh /report.sh --from-test`);
         `30 25 0:26 /docker/aaa ${FAKE}/memory rw - cgroup cgroup rw,memory`,
         `31 25 0:27 /docker/bbb ${FAKE}/freezer rw - cgroup cgroup rw,freezer`,
       ]) +
-        '/entrypoint.sh /report.sh || echo "entrypoint exit: $?"; if [ -e /tmp/out/cgroups.env ]; then echo "env written"; fi',
+        '/entrypoint.sh /report.sh || echo "entrypoint exit: $?"; if [ -e /tmp/out/cgroups.env ]; then ' +
+        'echo "env written"; fi',
     );
     expect(result.stdout.trim()).toBe(
       'hierarchy: /tmp/fake/sys/fs/cgroup/memory\nhierarchy: /tmp/fake/sys/fs/cgroup/freezer\nentrypoint exit: 1',
@@ -155,12 +156,14 @@ exec /entrypoint.sh /report.sh --from-test`);
   it('asks for --privileged when the hierarchies are read-only', async () => {
     const result = await run(
       withMountinfo([`30 25 0:26 /docker/aaa ${FAKE}/memory rw - cgroup cgroup rw,memory`]) +
-        `mount -t tmpfs -o ro tmpfs ${FAKE}/memory\n/entrypoint.sh /report.sh || echo "entrypoint exit: $?"; if [ -e /tmp/out/cgroups.env ]; then echo "env written"; fi`,
+        `mount -t tmpfs -o ro tmpfs ${FAKE}/memory\n/entrypoint.sh /report.sh || echo "entrypoint exit: ` +
+        `$?"; if [ -e /tmp/out/cgroups.env ]; then echo "env written"; fi`,
     );
     expect(linesOf(result.stdout, 'entrypoint exit: ')).toEqual(['1']);
     expect(result.stdout).not.toContain('env written');
     expect(result.stderr).toBe(
-      `mesos-mini: cannot create ${FAKE}/memory/docker/aaa: mesos-mini needs \`docker run --privileged\` (without it the cgroup hierarchies are read-only).\n`,
+      `mesos-mini: cannot create ${FAKE}/memory/docker/aaa: mesos-mini needs \`docker run --privileged\` ` +
+        `(without it the cgroup hierarchies are read-only).\n`,
     );
   });
 });
@@ -194,7 +197,8 @@ echo "30 25 0:26 / ${FAKE} rw,nosuid - cgroup2 cgroup2 rw,nsdelegate" >/tmp/moun
 `;
 
 /** As V2_TREE, with systemd's named hierarchy mounted already (see the top of this file). */
-const V2_TREE_SYSTEMD = `${V2_TREE}echo "31 30 0:27 / ${FAKE}/systemd rw - cgroup cgroup rw,name=systemd" >>/tmp/mountinfo
+const V2_TREE_SYSTEMD = `${V2_TREE}echo "31 30 0:27 / ${FAKE}/systemd rw - cgroup cgroup rw,name=systemd" \
+  >>/tmp/mountinfo
 `;
 
 /** What the entrypoint left for systemd, shown by the command it execs. */
@@ -211,7 +215,8 @@ echo "systemd's cgroup holds: $(cat ${FAKE}/systemd/docker/abc/cgroup.procs)"
 describe('the mesos-mini entrypoint on a cgroup v2 host', () => {
   const refused = (script: string, mesos: string): ReturnType<ScriptImage['run']> =>
     run(
-      `${script}\n/entrypoint.sh /report.sh || echo "entrypoint exit: $?"; if [ -e /tmp/out/cgroups.env ]; then echo "env written"; fi`,
+      `${script}\n/entrypoint.sh /report.sh || echo "entrypoint exit: $?"; if [ -e /tmp/out/cgroups.env ` +
+        `]; then echo "env written"; fi`,
       mesos,
     );
 
@@ -245,7 +250,8 @@ describe('the mesos-mini entrypoint on a cgroup v2 host', () => {
     );
     expect(linesOf(result.stdout, 'entrypoint exit: ')).toEqual(['1']);
     expect(result.stderr).toBe(
-      `mesos-mini: cannot create ${FAKE}/docker/abc/init: mesos-mini needs \`docker run --privileged\` (without it the cgroup hierarchies are read-only).\n`,
+      `mesos-mini: cannot create ${FAKE}/docker/abc/init: mesos-mini needs \`docker run --privileged\` ` +
+        `(without it the cgroup hierarchies are read-only).\n`,
     );
   });
 

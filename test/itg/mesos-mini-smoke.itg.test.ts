@@ -119,7 +119,8 @@ describe('dockerfiles/mesos-mini/smoke.json against the stand-in', () => {
     const { result, left } = await smoke(faulted(runnableHere(productionTest), 'agent-never-registers', 3));
     expect(result.ok).toBe(false);
     expect(result.outcomes[0]?.problems).toEqual([
-      'step 3 (/master/state shows one activated agent): not satisfied within 5s; last: $.activated_slaves {"equals":1} does not hold (saw 0); $.slaves[*] {"count":1} does not hold (saw nothing)',
+      'step 3 (/master/state shows one activated agent): not satisfied within 5s; last: ' +
+        '$.activated_slaves {"equals":1} does not hold (saw 0); $.slaves[*] {"count":1} does not hold (saw nothing)',
     ]);
     expect(left).toBe(0);
   });
@@ -128,20 +129,25 @@ describe('dockerfiles/mesos-mini/smoke.json against the stand-in', () => {
     const { result, left } = await smoke(faulted(runnableHere(productionTest), 'forget-tasks-on-restart', 20));
     expect(result.ok).toBe(false);
     expect(result.outcomes[0]?.problems).toEqual([
-      `step 20 (after the master restart: the agent, the three tasks and Marathon's framework under the same ID): not satisfied within 5s; last: $..tasks[?(@.state==='TASK_RUNNING')] {"count":3} does not hold (saw nothing)`,
+      `step 20 (after the master restart: the agent, the three tasks and Marathon's framework under the ` +
+        `same ID): not satisfied within 5s; last: $..tasks[?(@.state==='TASK_RUNNING')] {"count":3} does ` +
+        `not hold (saw nothing)`,
     ]);
     expect(left).toBe(0);
   });
 
-  it('fails after the master restart when Marathon came back as a new framework (issue 13’s failover failure)', async () => {
-    const { result, left } = await smoke(faulted(runnableHere(productionTest), 'new-framework-on-restart', 20));
-    expect(result.ok).toBe(false);
-    expect(result.outcomes[0]?.problems).toHaveLength(1);
-    expect(result.outcomes[0]?.problems[0]).toMatch(
-      /^step 20 \(after the master restart: [^)]*\): not satisfied within 5s; last: \$\.frameworks\[\?\(@\.name==='marathon' && @\.active===true\)\]\.id \{"sameAs":"marathonFrameworkId"\} does not hold \(saw "standin-[0-9a-f-]+-0001", saved "standin-[0-9a-f-]+-0000"\)$/,
-    );
-    expect(left).toBe(0);
-  });
+  it(
+    'fails after the master restart when Marathon came back as a new framework (issue 13’s failover ' + 'failure)',
+    async () => {
+      const { result, left } = await smoke(faulted(runnableHere(productionTest), 'new-framework-on-restart', 20));
+      expect(result.ok).toBe(false);
+      expect(result.outcomes[0]?.problems).toHaveLength(1);
+      expect(result.outcomes[0]?.problems[0]).toMatch(
+        /^step 20 \(after the master restart: [^)]*\): not satisfied within 5s; last: \$\.frameworks\[\?\(@\.name==='marathon' && @\.active===true\)\]\.id \{"sameAs":"marathonFrameworkId"\} does not hold \(saw "standin-[0-9a-f-]+-0001", saved "standin-[0-9a-f-]+-0000"\)$/,
+      );
+      expect(left).toBe(0);
+    },
+  );
 
   it('fails at the stop when a cgroup named mesos appeared at the root of a host hierarchy', async () => {
     const existed = existsSync(`${MEMORY}/mesos`);
@@ -149,7 +155,8 @@ describe('dockerfiles/mesos-mini/smoke.json against the stand-in', () => {
       const { result, left } = await smoke(faulted(runnableHere(productionTest), 'leak-mesos-cgroup', 30));
       expect(result.ok).toBe(false);
       expect(result.outcomes[0]?.problems).toEqual([
-        `step 30 (${productionTest.steps.at(-1)?.name}): cgroups matching mesos appeared on the host during the test and are left after the stop: ${MEMORY}/mesos`,
+        `step 30 (${productionTest.steps.at(-1)?.name}): cgroups matching mesos appeared on the host ` +
+          `during the test and are left after the stop: ${MEMORY}/mesos`,
       ]);
       expect(left).toBe(0);
     } finally {

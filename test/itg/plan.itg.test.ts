@@ -107,7 +107,8 @@ describe('mesos-pipeline plan --json against a real repository', () => {
     expect(refused.code).toBe(2);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toBe(
-      'error: --branch "1.7.x-rc" is not master or a release branch named N.N.x (1.7.x or later); eligible branches: 1.7.x, 1.9.x, 1.10.x, 1.11.x, master\n',
+      'error: --branch "1.7.x-rc" is not master or a release branch named N.N.x (1.7.x or later); ' +
+        'eligible branches: 1.7.x, 1.9.x, 1.10.x, 1.11.x, master\n',
     );
   });
 });

@@ -31,7 +31,9 @@ describe('building for a platform', () => {
     ['BuildKit', `ARG CCACHE_DISABLE\nRUN --mount=type=cache,id=itg-${uniqueId()},target=/cache true\n`],
   ])('%s builds for linux/arm64 on its base of that platform, TARGETARCH set', async (_, extra) => {
     const context = writeTree({
-      Dockerfile: `ARG TARGETARCH\nFROM mesos-pipeline/busybox:static-\${TARGETARCH}\nARG TARGETARCH\n${extra}RUN echo "$(uname -m) $TARGETARCH" > /machine\n`,
+      Dockerfile:
+        `ARG TARGETARCH\nFROM mesos-pipeline/busybox:static-\${TARGETARCH}\nARG TARGETARCH\n` +
+        `${extra}RUN echo "$(uname -m) $TARGETARCH" > /machine\n`,
     });
     const id = await engine.build({ context, buildArgs: {}, labels: {}, platform: 'linux/arm64' }, () => {});
     made.push(id);

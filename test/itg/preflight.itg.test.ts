@@ -68,7 +68,8 @@ describe('publish preflight', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      "error: preflight: this host cannot publish the plan, nothing was built: 1.11.x needs cgroup v1 for its service tests and this host's containers get cgroup v2\n",
+      'error: preflight: this host cannot publish the plan, nothing was built: 1.11.x needs cgroup v1 for ' +
+        "its service tests and this host's containers get cgroup v2\n",
     );
     expect(await imagesBuiltFrom(sha)).toBe(0);
   });
@@ -99,7 +100,8 @@ describe('publish preflight', () => {
     console.log(`bad-input refusal took ${Date.now() - started} ms, CLI start included`);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      'error: MESOS_PIPELINE_HOST_ROOT "/nonexistent/host" is not a folder; it must name a folder holding a host\'s proc/, sys/ and lib/modules/, or be unset\n',
+      'error: MESOS_PIPELINE_HOST_ROOT "/nonexistent/host" is not a folder; it must name a folder holding ' +
+        "a host's proc/, sys/ and lib/modules/, or be unset\n",
     );
   });
 });

@@ -99,7 +99,8 @@ describe('mesos-pipeline status', () => {
     ).toBe(1);
     expect(runtime.stdout.text).toMatch(/1\.10\.x {2}fixture-app {3}1\.10\.x-2026-11-26 {2}2d 10h {2}stale/);
     expect(runtime.stderr.text).toBe(
-      'error: 2 of 4 images have no dated tag newer than 36h: fixture-base:1.10.x (2d 10h old), fixture-app:1.10.x (2d 10h old)\n',
+      'error: 2 of 4 images have no dated tag newer than 36h: fixture-base:1.10.x (2d 10h old), ' +
+        'fixture-app:1.10.x (2d 10h old)\n',
     );
   });
 
@@ -141,42 +142,46 @@ describe('mesos-pipeline prune', () => {
     expect(onlyMaster.stdout.text.trim().split('\n')).toHaveLength(6);
   });
 
-  it('deletes old dated tags only; every kept tag keeps its digest and the images kept tags share survive', async () => {
-    const before = await registryState(open, repositories);
-    const runtime = testRuntime({ now: NOW, env });
-    expect(await runCli(['prune', ...target, '--keep-days', '7'], runtime)).toBe(0);
-    expect(runtime.stderr.text).toContain(
-      `deleted 10 dated tags from before 2026-11-20 (keeping 7 days) in 2 repositories of ${stack.registry}/${namespace}; 16 tags kept`,
-    );
+  it(
+    'deletes old dated tags only; every kept tag keeps its digest and the images kept tags share ' + 'survive',
+    async () => {
+      const before = await registryState(open, repositories);
+      const runtime = testRuntime({ now: NOW, env });
+      expect(await runCli(['prune', ...target, '--keep-days', '7'], runtime)).toBe(0);
+      expect(runtime.stderr.text).toContain(
+        `deleted 10 dated tags from before 2026-11-20 (keeping 7 days) in 2 repositories of ` +
+          `${stack.registry}/${namespace}; 16 tags kept`,
+      );
 
-    const expected = Object.fromEntries(
-      Object.entries(before).filter(([key]) => !DOOMED.includes(key.slice(key.indexOf(':') + 1))),
-    );
-    expect(await registryState(open, repositories)).toEqual(expected);
-    expect(
-      Object.keys(expected)
-        .map((key) => key.slice(key.indexOf(':') + 1))
-        .sort(),
-    ).toEqual(
-      [
-        ...['1.10.0', '1.10.x', '1.10.x-2026-11-26', 'latest', 'master', 'master-2026-11-20', `master-${DAY}`],
-        'weird-2019-01-01',
-      ]
-        .flatMap((tag) => [tag, tag])
-        .sort(),
-    );
-    for (const repository of repositories) {
-      const images = synthetic.get(repository);
-      // Images only pruned tags used are gone; those kept tags use are all there.
-      expect(await hasManifest(stack.registry, repository, images?.oldMaster as string)).toBe(false);
-      expect(await hasManifest(stack.registry, repository, images?.oldBranch as string)).toBe(false);
-      expect(await hasManifest(stack.registry, repository, images?.release as string)).toBe(true);
-      expect(await hasManifest(stack.registry, repository, before[`${repository}:master`] as string)).toBe(true);
-    }
+      const expected = Object.fromEntries(
+        Object.entries(before).filter(([key]) => !DOOMED.includes(key.slice(key.indexOf(':') + 1))),
+      );
+      expect(await registryState(open, repositories)).toEqual(expected);
+      expect(
+        Object.keys(expected)
+          .map((key) => key.slice(key.indexOf(':') + 1))
+          .sort(),
+      ).toEqual(
+        [
+          ...['1.10.0', '1.10.x', '1.10.x-2026-11-26', 'latest', 'master', 'master-2026-11-20', `master-${DAY}`],
+          'weird-2019-01-01',
+        ]
+          .flatMap((tag) => [tag, tag])
+          .sort(),
+      );
+      for (const repository of repositories) {
+        const images = synthetic.get(repository);
+        // Images only pruned tags used are gone; those kept tags use are all there.
+        expect(await hasManifest(stack.registry, repository, images?.oldMaster as string)).toBe(false);
+        expect(await hasManifest(stack.registry, repository, images?.oldBranch as string)).toBe(false);
+        expect(await hasManifest(stack.registry, repository, images?.release as string)).toBe(true);
+        expect(await hasManifest(stack.registry, repository, before[`${repository}:master`] as string)).toBe(true);
+      }
 
-    const again = testRuntime({ now: NOW, env });
-    expect(await runCli(['prune', ...target, '--keep-days', '7'], again)).toBe(0);
-    expect(again.stdout.text).toBe('');
-    expect(again.stderr.text).toContain('deleted 0 dated tags');
-  });
+      const again = testRuntime({ now: NOW, env });
+      expect(await runCli(['prune', ...target, '--keep-days', '7'], again)).toBe(0);
+      expect(again.stdout.text).toBe('');
+      expect(again.stderr.text).toContain('deleted 0 dated tags');
+    },
+  );
 });

@@ -132,65 +132,73 @@ async function expectOnlyTestedImages(
 }
 
 describe.concurrent('another writer', () => {
-  it('moves the floating tags while this run builds; this run then fails; the other writer keeps its tags', async () => {
-    const { namespace, before } = await startFrom(seed);
-    const proxy = await proxyTo(stack.registry);
-    const runId = `run-${uniqueId()}`;
-    failEveryPut(proxy, namespace, BRANCH, 'fixture-app');
-    // A build step of a few seconds, so the other writer's publish lands while this run builds.
-    const slow = copyFamily({
-      'fixture-base/Dockerfile': (text) =>
-        text.replace('COPY fixture-version', `RUN echo ${runId} && sleep 4\nCOPY fixture-version`),
-    });
-    const cli = publishThrough(proxy, namespace, runId, { family: slow });
-    await cli.waitForLine(/^\[fixture-base@1\.7\.x\] building from /);
-    const theirs: Record<string, string> = {};
-    for (const image of IMAGES) {
-      const repository = `${namespace}/${image}`;
-      theirs[`${repository}:${BRANCH}`] = await pushSyntheticImage(stack.registry, repository, [BRANCH]);
-    }
-    expect(cli.stderr()).not.toContain('[fixture-base@1.7.x] built ');
-    const result = await cli.result;
-    proxy.setRules([]);
+  it(
+    'moves the floating tags while this run builds; this run then fails; the other writer keeps its ' + 'tags',
+    async () => {
+      const { namespace, before } = await startFrom(seed);
+      const proxy = await proxyTo(stack.registry);
+      const runId = `run-${uniqueId()}`;
+      failEveryPut(proxy, namespace, BRANCH, 'fixture-app');
+      // A build step of a few seconds, so the other writer's publish lands while this run builds.
+      const slow = copyFamily({
+        'fixture-base/Dockerfile': (text) =>
+          text.replace('COPY fixture-version', `RUN echo ${runId} && sleep 4\nCOPY fixture-version`),
+      });
+      const cli = publishThrough(proxy, namespace, runId, { family: slow });
+      await cli.waitForLine(/^\[fixture-base@1\.7\.x\] building from /);
+      const theirs: Record<string, string> = {};
+      for (const image of IMAGES) {
+        const repository = `${namespace}/${image}`;
+        theirs[`${repository}:${BRANCH}`] = await pushSyntheticImage(stack.registry, repository, [BRANCH]);
+      }
+      expect(cli.stderr()).not.toContain('[fixture-base@1.7.x] built ');
+      const result = await cli.result;
+      proxy.setRules([]);
 
-    expect(result.code, result.stderr).toBe(1);
-    expect(result.stderr).toContain('[1.7.x] error: FAILED at retag (fixture-app)');
-    // This run had moved fixture-base's floating tag before fixture-app's failed: it goes back to
-    // the other writer's image, the state right before this run's first push, not to yesterday's.
-    expect(await registryState(open, reposOf(namespace))).toEqual({ ...before, ...theirs });
-    expect(readReport(`/tmp/${runId}.json`).branches[0]?.rollback).toEqual(
-      expect.arrayContaining([
-        `restored ${proxy.host}/${namespace}/fixture-base:${BRANCH} to ${theirs[`${namespace}/fixture-base:${BRANCH}`]}`,
-      ]),
-    );
-    expectNoCanary(result, `/tmp/${runId}.json`);
-    expect(await containersOf(runId)).toBe(0);
-  });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toContain('[1.7.x] error: FAILED at retag (fixture-app)');
+      // This run had moved fixture-base's floating tag before fixture-app's failed: it goes back to
+      // the other writer's image, the state right before this run's first push, not to yesterday's.
+      expect(await registryState(open, reposOf(namespace))).toEqual({ ...before, ...theirs });
+      expect(readReport(`/tmp/${runId}.json`).branches[0]?.rollback).toEqual(
+        expect.arrayContaining([
+          `restored ${proxy.host}/${namespace}/fixture-base:${BRANCH} to ` +
+            `${theirs[`${namespace}/fixture-base:${BRANCH}`]}`,
+        ]),
+      );
+      expectNoCanary(result, `/tmp/${runId}.json`);
+      expect(await containersOf(runId)).toBe(0);
+    },
+  );
 
-  it('moves a tag after this run moved it; this run then fails and leaves that tag alone, saying who has it', async () => {
-    const { namespace, before } = await startFrom(seed);
-    const proxy = await proxyTo(stack.registry);
-    const runId = `run-${uniqueId()}`;
-    const appFloating = failEveryPut(proxy, namespace, BRANCH, 'fixture-app');
-    const cli = publishThrough(proxy, namespace, runId, { retries: 2 });
-    // fixture-base's floating tag is this run's by now; the run backs off before trying again.
-    await proxy.waitFor(appFloating);
-    const baseFloating = `${namespace}/fixture-base:${BRANCH}`;
-    const theirs = await pushSyntheticImage(stack.registry, `${namespace}/fixture-base`, [BRANCH]);
-    const result = await cli.result;
-    proxy.setRules([]);
+  it(
+    'moves a tag after this run moved it; this run then fails and leaves that tag alone, saying who has ' + 'it',
+    async () => {
+      const { namespace, before } = await startFrom(seed);
+      const proxy = await proxyTo(stack.registry);
+      const runId = `run-${uniqueId()}`;
+      const appFloating = failEveryPut(proxy, namespace, BRANCH, 'fixture-app');
+      const cli = publishThrough(proxy, namespace, runId, { retries: 2 });
+      // fixture-base's floating tag is this run's by now; the run backs off before trying again.
+      await proxy.waitFor(appFloating);
+      const baseFloating = `${namespace}/fixture-base:${BRANCH}`;
+      const theirs = await pushSyntheticImage(stack.registry, `${namespace}/fixture-base`, [BRANCH]);
+      const result = await cli.result;
+      proxy.setRules([]);
 
-    expect(result.code, result.stderr).toBe(1);
-    const after = await registryState(open, reposOf(namespace));
-    expect(after).toEqual({ ...before, [baseFloating]: theirs });
-    expect(result.stderr).toMatch(
-      new RegExp(
-        `warning: left ${proxy.host}/${baseFloating}: it points at ${theirs}, which this run did not write \\(another writer moved it`,
-      ),
-    );
-    expect(result.stderr).not.toContain('half-published');
-    expect(await containersOf(runId)).toBe(0);
-  });
+      expect(result.code, result.stderr).toBe(1);
+      const after = await registryState(open, reposOf(namespace));
+      expect(after).toEqual({ ...before, [baseFloating]: theirs });
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `warning: left ${proxy.host}/${baseFloating}: it points at ${theirs}, which this run did not ` +
+            `write \\(another writer moved it`,
+        ),
+      );
+      expect(result.stderr).not.toContain('half-published');
+      expect(await containersOf(runId)).toBe(0);
+    },
+  );
 });
 
 describe.concurrent('a registry that refuses deletes (the reference registry by default)', () => {
@@ -209,53 +217,62 @@ describe.concurrent('a registry that refuses deletes (the reference registry by 
     return { namespace, before };
   }
 
-  it('an unchanged branch whose second dated tag fails: the first stays on the tested image, named, never on a placeholder', async () => {
-    const { namespace, before } = await startFromPrivate();
-    const through = await proxyTo(refusing.host);
-    const runId = `run-${uniqueId()}`;
-    failEveryPut(through, namespace, `${BRANCH}-${TODAY}`, 'fixture-app');
-    const result = await publishThrough(through, namespace, runId, { warm: true }).result;
-    through.setRules([]);
+  it(
+    'an unchanged branch whose second dated tag fails: the first stays on the tested image, named, never ' +
+      'on a placeholder',
+    async () => {
+      const { namespace, before } = await startFromPrivate();
+      const through = await proxyTo(refusing.host);
+      const runId = `run-${uniqueId()}`;
+      failEveryPut(through, namespace, `${BRANCH}-${TODAY}`, 'fixture-app');
+      const result = await publishThrough(through, namespace, runId, { warm: true }).result;
+      through.setRules([]);
 
-    expect(result.code, result.stderr).toBe(1);
-    expect(result.stderr).toMatch(/FAILED at retag \(fixture-app\)/);
-    const baseDated = `${namespace}/fixture-base:${BRANCH}-${TODAY}`;
-    // The reused image (tested when it was published) keeps the new dated tag: deleting it would
-    // mean pointing it at a placeholder first, which the registry would then refuse to delete.
-    expect(await registryState({ host: refusing.host }, reposOf(namespace))).toEqual({
-      ...before,
-      [baseDated]: before[`${namespace}/fixture-base:${BRANCH}`],
-    });
-    expect(result.stderr).toMatch(
-      new RegExp(
-        `error: .*${through.host}/${baseDated}.* stays on the tested image ${before[`${namespace}/fixture-base:${BRANCH}`]}.*refuses deletes`,
-      ),
-    );
-    await expectOnlyTestedImages(refusing.host, namespace, before, readReport(`/tmp/${runId}.json`));
-    expect(readReport(`/tmp/${runId}.json`).branches[0]?.images[0]?.tags).toEqual([`${through.host}/${baseDated}`]);
-  });
-
-  it('a rebuilt branch whose floating tag fails: the new dated tags stay on the tested images, named; the floating tag goes back', async () => {
-    const { namespace, before } = await startFromPrivate();
-    const through = await proxyTo(refusing.host);
-    const runId = `run-${uniqueId()}`;
-    failEveryPut(through, namespace, BRANCH, 'fixture-app');
-    const result = await publishThrough(through, namespace, runId).result;
-    through.setRules([]);
-
-    expect(result.code, result.stderr).toBe(1);
-    const report = readReport(`/tmp/${runId}.json`);
-    const after = await registryState({ host: refusing.host }, reposOf(namespace));
-    for (const image of IMAGES) {
-      const repository = `${namespace}/${image}`;
-      expect(after[`${repository}:${BRANCH}`]).toBe(before[`${repository}:${BRANCH}`]);
-      const pushed = report.branches[0]?.images.find((candidate) => candidate.name === image);
-      expect(after[`${repository}:${BRANCH}-${TODAY}`]).toBe(pushed?.digest);
-      expect(pushed?.tags).toEqual([`${through.host}/${repository}:${BRANCH}-${TODAY}`]);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/FAILED at retag \(fixture-app\)/);
+      const baseDated = `${namespace}/fixture-base:${BRANCH}-${TODAY}`;
+      // The reused image (tested when it was published) keeps the new dated tag: deleting it would
+      // mean pointing it at a placeholder first, which the registry would then refuse to delete.
+      expect(await registryState({ host: refusing.host }, reposOf(namespace))).toEqual({
+        ...before,
+        [baseDated]: before[`${namespace}/fixture-base:${BRANCH}`],
+      });
       expect(result.stderr).toMatch(
-        new RegExp(`error: .*${through.host}/${repository}:${BRANCH}-${TODAY}.* stays on the tested image`),
+        new RegExp(
+          `error: .*${through.host}/${baseDated}.* stays on the tested image ` +
+            `${before[`${namespace}/fixture-base:${BRANCH}`]}.*refuses deletes`,
+        ),
       );
-    }
-    await expectOnlyTestedImages(refusing.host, namespace, before, report);
-  });
+      await expectOnlyTestedImages(refusing.host, namespace, before, readReport(`/tmp/${runId}.json`));
+      expect(readReport(`/tmp/${runId}.json`).branches[0]?.images[0]?.tags).toEqual([`${through.host}/${baseDated}`]);
+    },
+  );
+
+  it(
+    'a rebuilt branch whose floating tag fails: the new dated tags stay on the tested images, named; the ' +
+      'floating tag goes back',
+    async () => {
+      const { namespace, before } = await startFromPrivate();
+      const through = await proxyTo(refusing.host);
+      const runId = `run-${uniqueId()}`;
+      failEveryPut(through, namespace, BRANCH, 'fixture-app');
+      const result = await publishThrough(through, namespace, runId).result;
+      through.setRules([]);
+
+      expect(result.code, result.stderr).toBe(1);
+      const report = readReport(`/tmp/${runId}.json`);
+      const after = await registryState({ host: refusing.host }, reposOf(namespace));
+      for (const image of IMAGES) {
+        const repository = `${namespace}/${image}`;
+        expect(after[`${repository}:${BRANCH}`]).toBe(before[`${repository}:${BRANCH}`]);
+        const pushed = report.branches[0]?.images.find((candidate) => candidate.name === image);
+        expect(after[`${repository}:${BRANCH}-${TODAY}`]).toBe(pushed?.digest);
+        expect(pushed?.tags).toEqual([`${through.host}/${repository}:${BRANCH}-${TODAY}`]);
+        expect(result.stderr).toMatch(
+          new RegExp(`error: .*${through.host}/${repository}:${BRANCH}-${TODAY}.* stays on the tested image`),
+        );
+      }
+      await expectOnlyTestedImages(refusing.host, namespace, before, report);
+    },
+  );
 });

@@ -13,7 +13,9 @@ describe('Redactor', () => {
     const redactor = new Redactor();
     redactor.add('s3cr3t/pass+word', 'bot');
     const basic = Buffer.from('bot:s3cr3t/pass+word').toString('base64');
-    const text = `pw=s3cr3t/pass+word url=${encodeURIComponent('s3cr3t/pass+word')} b64=${Buffer.from('s3cr3t/pass+word').toString('base64')} basic=${basic}`;
+    const text =
+      `pw=s3cr3t/pass+word url=${encodeURIComponent('s3cr3t/pass+word')} ` +
+      `b64=${Buffer.from('s3cr3t/pass+word').toString('base64')} basic=${basic}`;
     const out = redactor.redact(text);
     expect(out).toBe('pw=*** url=*** b64=***== basic=***=');
     expect(out).not.toContain(basic.slice(0, 12));

@@ -1,3 +1,4 @@
+import { systemClock } from '../../pipeline/adapters/clock.js';
 import { describe, expect, it } from 'vitest';
 import { StreamLogger } from '../../pipeline/log.js';
 import type { Clock } from '../../pipeline/ports.js';
@@ -122,7 +123,12 @@ describe('withRetry', () => {
   /** A clock that records the waits asked of it and does not wait. */
   function recordingClock(): Clock & { slept: number[] } {
     const slept: number[] = [];
-    return { slept, now: () => new Date(0), sleep: (ms) => (slept.push(ms), Promise.resolve()) };
+    return {
+      slept,
+      now: () => new Date(0),
+      sleep: (ms) => (slept.push(ms), Promise.resolve()),
+      after: (ms, fire) => systemClock.after(ms, fire),
+    };
   }
   function context(retries = 2) {
     const sink = new BufferSink();

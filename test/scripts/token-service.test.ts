@@ -16,15 +16,18 @@ describe('token service scopes', () => {
     expect(parseScope(scope)).toEqual(parsed);
   });
 
-  it('grants the repository actions asked for, in every scope parameter and space-separated list, and nothing else', () => {
-    expect(
-      grant(['repository:a/b:pull,push', 'repository:c/d:pull repository:e/f:delete,fly', 'registry:catalog:*', 'x']),
-    ).toEqual([
-      { type: 'repository', name: 'a/b', actions: ['pull', 'push'] },
-      { type: 'repository', name: 'c/d', actions: ['pull'] },
-      { type: 'repository', name: 'e/f', actions: ['delete'] },
-    ]);
-  });
+  it(
+    'grants the repository actions asked for, in every scope parameter and space-separated list, and ' + 'nothing else',
+    () => {
+      expect(
+        grant(['repository:a/b:pull,push', 'repository:c/d:pull repository:e/f:delete,fly', 'registry:catalog:*', 'x']),
+      ).toEqual([
+        { type: 'repository', name: 'a/b', actions: ['pull', 'push'] },
+        { type: 'repository', name: 'c/d', actions: ['pull'] },
+        { type: 'repository', name: 'e/f', actions: ['delete'] },
+      ]);
+    },
+  );
 });
 
 describe('token service tokens', () => {

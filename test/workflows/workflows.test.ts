@@ -340,55 +340,62 @@ describe('nightly.yml', () => {
     expect(call?.includes('--no-issues')).toBe(noIssues);
   });
 
-  it('publishes one branch per job on the runner the plan matrix names, fail-fast off, one run per branch at a time', () => {
-    const publish = job('publish');
-    expect(needsOf(publish)).toContain('plan');
-    expect(publish['runs-on']).toBe('${{ matrix.runner }}');
-    expect(publish.strategy?.['fail-fast']).toBe(false);
-    expect(publish.strategy?.matrix).toBe('${{ fromJSON(needs.plan.outputs.matrix) }}');
-    expect(publish.if).toContain("needs.plan.outputs.branches != '[]'");
-    expect(job('plan').outputs?.matrix).toBe('${{ steps.plan.outputs.matrix }}');
-    expect(publish.concurrency?.group).toMatch(/\$\{\{ matrix\.branch \}\}$/);
-    expect(publish.concurrency?.['cancel-in-progress']).toBe(false);
-  });
+  it(
+    'publishes one branch per job on the runner the plan matrix names, fail-fast off, one run per branch ' +
+      'at a time',
+    () => {
+      const publish = job('publish');
+      expect(needsOf(publish)).toContain('plan');
+      expect(publish['runs-on']).toBe('${{ matrix.runner }}');
+      expect(publish.strategy?.['fail-fast']).toBe(false);
+      expect(publish.strategy?.matrix).toBe('${{ fromJSON(needs.plan.outputs.matrix) }}');
+      expect(publish.if).toContain("needs.plan.outputs.branches != '[]'");
+      expect(job('plan').outputs?.matrix).toBe('${{ steps.plan.outputs.matrix }}');
+      expect(publish.concurrency?.group).toMatch(/\$\{\{ matrix\.branch \}\}$/);
+      expect(publish.concurrency?.['cancel-in-progress']).toBe(false);
+    },
+  );
 
-  it("routes each branch by the plan's host needs: cgroup v2 to GitHub-hosted, v1 only to the cgroup-v1 runner", async () => {
-    const planStep = job('plan').steps.find((step) => step.id === 'plan') as Step;
-    // The matrix command exactly as the workflow runs it, applied to a plan with host needs.
-    const command = /matrix=\$\(node dist\/pipeline\/main\.js (matrix [^)]*)\)/.exec(
-      (planStep.run ?? '').replace(/\\\n\s*/g, ''),
-    )?.[1];
-    expect(command).toBeDefined();
-    const dir = mkdtempSync(path.join(tmpdir(), 'mp-matrix-'));
-    const planFile = path.join(dir, 'plan.json');
-    const branch = (name: string, cgroupVersions: number[]) => ({
-      branch: name,
-      host: { cgroupVersions, privileged: true },
-    });
-    writeFileSync(
-      planFile,
-      JSON.stringify({
-        branches: [branch('1.7.x', [1]), branch('1.11.x', [1]), branch('master', [1, 2]), branch('2.0.x', [2])],
-      }),
-    );
-    const argv = (command as string)
-      .split(/\s+/)
-      .filter(Boolean)
-      .map((arg) => (arg === '"$RUNNER_TEMP/plan.json"' ? planFile : arg));
-    const runtime = testRuntime();
-    expect(await runCli(argv, runtime)).toBe(0);
-    const self = ['self-hosted', 'linux', 'x64', 'cgroup-v1'];
-    expect(JSON.parse(runtime.stdout.text)).toEqual({
-      include: [
-        { branch: '1.7.x', runner: self, cgroup: 1 },
-        { branch: '1.11.x', runner: self, cgroup: 1 },
-        { branch: 'master', runner: ['ubuntu-24.04'], cgroup: 2 },
-        { branch: '2.0.x', runner: ['ubuntu-24.04'], cgroup: 2 },
-      ],
-    });
-    // The labels the self-hosted runner is registered with are the ones actionlint is told about.
-    expect(self.filter((label) => !['self-hosted', 'linux', 'x64'].includes(label))).toEqual(SELF_HOSTED_LABELS);
-  });
+  it(
+    "routes each branch by the plan's host needs: cgroup v2 to GitHub-hosted, v1 only to the cgroup-v1 " + 'runner',
+    async () => {
+      const planStep = job('plan').steps.find((step) => step.id === 'plan') as Step;
+      // The matrix command exactly as the workflow runs it, applied to a plan with host needs.
+      const command = /matrix=\$\(node dist\/pipeline\/main\.js (matrix [^)]*)\)/.exec(
+        (planStep.run ?? '').replace(/\\\n\s*/g, ''),
+      )?.[1];
+      expect(command).toBeDefined();
+      const dir = mkdtempSync(path.join(tmpdir(), 'mp-matrix-'));
+      const planFile = path.join(dir, 'plan.json');
+      const branch = (name: string, cgroupVersions: number[]) => ({
+        branch: name,
+        host: { cgroupVersions, privileged: true },
+      });
+      writeFileSync(
+        planFile,
+        JSON.stringify({
+          branches: [branch('1.7.x', [1]), branch('1.11.x', [1]), branch('master', [1, 2]), branch('2.0.x', [2])],
+        }),
+      );
+      const argv = (command as string)
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((arg) => (arg === '"$RUNNER_TEMP/plan.json"' ? planFile : arg));
+      const runtime = testRuntime();
+      expect(await runCli(argv, runtime)).toBe(0);
+      const self = ['self-hosted', 'linux', 'x64', 'cgroup-v1'];
+      expect(JSON.parse(runtime.stdout.text)).toEqual({
+        include: [
+          { branch: '1.7.x', runner: self, cgroup: 1 },
+          { branch: '1.11.x', runner: self, cgroup: 1 },
+          { branch: 'master', runner: ['ubuntu-24.04'], cgroup: 2 },
+          { branch: '2.0.x', runner: ['ubuntu-24.04'], cgroup: 2 },
+        ],
+      });
+      // The labels the self-hosted runner is registered with are the ones actionlint is told about.
+      expect(self.filter((label) => !['self-hosted', 'linux', 'x64'].includes(label))).toEqual(SELF_HOSTED_LABELS);
+    },
+  );
 
   it('plans once, in the plan job, and every publish applies that plan (its shas and date)', () => {
     expect(job('plan').outputs?.date).toBe('${{ steps.plan.outputs.date }}');

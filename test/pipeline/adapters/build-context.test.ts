@@ -168,19 +168,22 @@ describe('labelledDockerfile', () => {
     [
       'FROM x\nRUN y\n',
       { a: 'b' },
-      'FROM x\nLABEL io.mesos-pipeline.cache="1"\nRUN y\n\n# Added by mesos-pipeline: the run\'s labels, in one step.\nLABEL "a"="b"\n',
+      'FROM x\nLABEL io.mesos-pipeline.cache="1"\nRUN y\n\n# Added by mesos-pipeline: the run\'s labels, ' +
+        'in one step.\nLABEL "a"="b"\n',
     ],
     [
       'FROM x',
       { 'k.1': 'v$HOME "q" \\' },
-      'FROM x\nLABEL io.mesos-pipeline.cache="1"\n\n# Added by mesos-pipeline: the run\'s labels, in one step.\nLABEL "k.1"="v\\$HOME \\"q\\" \\\\"\n',
+      'FROM x\nLABEL io.mesos-pipeline.cache="1"\n\n# Added by mesos-pipeline: the run\'s labels, in one ' +
+        'step.\nLABEL "k.1"="v\\$HOME \\"q\\" \\\\"\n',
     ],
     ['FROM x\n', {}, 'FROM x\nLABEL io.mesos-pipeline.cache="1"\n'],
     // Every stage is marked, right after its FROM, however the FROM is written.
     [
       'ARG B=x\nFROM ${B} AS build\nRUN make\nFROM \\\n  scratch\nCOPY --from=build /a /a\n',
       {},
-      'ARG B=x\nFROM ${B} AS build\nLABEL io.mesos-pipeline.cache="1"\nRUN make\nFROM \\\n  scratch\nLABEL io.mesos-pipeline.cache="1"\nCOPY --from=build /a /a\n',
+      'ARG B=x\nFROM ${B} AS build\nLABEL io.mesos-pipeline.cache="1"\nRUN make\nFROM \\\n  ' +
+        'scratch\nLABEL io.mesos-pipeline.cache="1"\nCOPY --from=build /a /a\n',
     ],
     ['# escape=`\nFROM x\n', { a: 'b' }, undefined],
     ['# syntax=docker/dockerfile:1\n#  Escape = `\nFROM x\n', { a: 'b' }, undefined],

@@ -40,7 +40,9 @@ describe('resolveCredentials', () => {
   it('asks a credential helper, with the server on stdin', async () => {
     const bin = writeTree({
       'docker-credential-fake':
-        '#!/bin/sh\nread server\n[ "$1" = get ] && [ "$server" = "r.io" ] && echo \'{"Username":"helper","Secret":"from-helper"}\' && exit 0\necho "credentials not found in native keychain"; exit 1\n',
+        '#!/bin/sh\nread server\n[ "$1" = get ] && [ "$server" = "r.io" ] && echo ' +
+        '\'{"Username":"helper","Secret":"from-helper"}\' && exit 0\necho "credentials not found in ' +
+        'native keychain"; exit 1\n',
     });
     chmodSync(path.join(bin, 'docker-credential-fake'), 0o755);
     vi.stubEnv('PATH', `${bin}:${process.env.PATH ?? ''}`);

@@ -56,7 +56,9 @@ describe('LocalHostFacts', () => {
       '40',
       {
         status: 'no',
-        why: 'the engine cannot grant CAP_SYS_RESOURCE (outside its capability bounding set), so `docker run --privileged` fails here',
+        why:
+          'the engine cannot grant CAP_SYS_RESOURCE (outside its capability bounding set), so `docker ' +
+          'run --privileged` fails here',
       },
     ],
     ['an older kernel with fewer capabilities, all granted', '0000003fffffffff', '37', { status: 'yes' }],
@@ -84,7 +86,8 @@ describe('LocalHostFacts', () => {
       'sys/module/br_netfilter/refcnt': '0\n',
       'lib/modules/6.8.0-test/modules.builtin': 'kernel/drivers/net/veth.ko\n',
       'lib/modules/6.8.0-test/modules.dep':
-        'kernel/net/netfilter/xt_MASQUERADE.ko.zst: kernel/net/netfilter/nf_nat.ko.zst\nkernel/net/netfilter/nf_nat.ko.zst:\n',
+        'kernel/net/netfilter/xt_MASQUERADE.ko.zst: ' +
+        'kernel/net/netfilter/nf_nat.ko.zst\nkernel/net/netfilter/nf_nat.ko.zst:\n',
     });
     const facts = new LocalHostFacts({ engine: ENGINE, hostname: 'runner', root: dir });
     expect(await facts.kernelModules(['bridge', 'br_netfilter', 'veth', 'xt_MASQUERADE', 'nf_nat', 'overlay'])).toEqual(

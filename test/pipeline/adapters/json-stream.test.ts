@@ -38,7 +38,8 @@ describe('readEngineStream on recorded engine output', () => {
     ['build-fail.ndjson', "The command '/bin/sh -c echo about to fail >&2; exit 3' returned a non-zero code: 3"],
     [
       'build-copy.ndjson',
-      'COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist',
+      'COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file ' +
+        'does not exist',
     ],
     ['push-unauthorized.ndjson', 'no basic auth credentials'],
   ])('%s fails with the daemon message', async (name, message) => {

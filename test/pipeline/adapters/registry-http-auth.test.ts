@@ -1,3 +1,4 @@
+import { systemClock } from '../../../pipeline/adapters/clock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegistryHttp } from '../../../pipeline/adapters/registry-http.js';
 import { StreamLogger } from '../../../pipeline/log.js';
@@ -27,6 +28,9 @@ class ManualClock implements Clock {
   }
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, Math.min(ms, 20)));
+  }
+  after(ms: number, fire: () => void): () => void {
+    return systemClock.after(ms, fire);
   }
 }
 
@@ -103,7 +107,8 @@ async function tokenRegistry(
       entry.scope.startsWith(`repository:${repository}:`) &&
       entry.scope.slice(`repository:${repository}:`.length).includes(wanted);
     if (!valid) {
-      const challenge = `Bearer realm="${server.url}/token",service="stand-in",scope="repository:${repository}:${wanted}"`;
+      const scope = `repository:${repository}:${wanted}`;
+      const challenge = `Bearer realm="${server.url}/token",service="stand-in",scope="${scope}"`;
       const send = (): void => {
         response.writeHead(401, { 'WWW-Authenticate': challenge, 'Content-Type': 'application/json' });
         response.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
@@ -254,7 +259,11 @@ describe('RegistryHttp with tokens that expire', () => {
       registry.putManifest('ns/app', 'master', { digest: '', mediaType: 'application/json', bytes: Buffer.from('{}') }),
     ).rejects.toThrow(
       new RegExp(
-        `^${escape(`manifest ${stand.host}/ns/app:master: 401 Unauthorized (UNAUTHORIZED: authentication required); the token service ${stand.host} granted a token for repository:ns/app:pull,push that the registry refused`)}`,
+        `^${escape(
+          `manifest ${stand.host}/ns/app:master: 401 Unauthorized (UNAUTHORIZED: authentication required); ` +
+            `the token service ${stand.host} granted a token for repository:ns/app:pull,push ` +
+            'that the registry refused',
+        )}`,
       ),
     );
     expect(stand.issued).toHaveLength(1);
@@ -282,7 +291,8 @@ describe('RegistryHttp when the token service fails', () => {
     const stand = await tokenRegistry(clock);
     const { registry, sink } = client(stand.host, clock, { username: 'bot', password: 'wrong' }, 4);
     await expect(registry.digestOf('ns/app', 'master')).rejects.toThrow(
-      `manifest ${stand.host}/ns/app:master: the token service ${stand.host} refused the credentials (401 Unauthorized); check REGISTRY_USERNAME and REGISTRY_PASSWORD`,
+      `manifest ${stand.host}/ns/app:master: the token service ${stand.host} refused the credentials (401 ` +
+        `Unauthorized); check REGISTRY_USERNAME and REGISTRY_PASSWORD`,
     );
     expect(stand.tokenRequests).toHaveLength(1);
     expect(stand.calls).toHaveLength(1);

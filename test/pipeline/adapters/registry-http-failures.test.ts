@@ -70,31 +70,35 @@ function errorBody(
 }
 
 describe('RegistryHttp', () => {
-  it('gives up on a registry that never answers after its timeout, every attempt, even when garbage is collected meanwhile', async () => {
-    // Never answers. Full collections run during the waits: a timeout signal held only weakly
-    // (AbortSignal.any with AbortSignal.timeout on Node 20, nodejs/node#57736) would never fire.
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
-    const silent = await registry(() => undefined);
-    // Bound to a run's signal, as in every real run.
-    const run = new AbortController();
-    const { registry: client_, log } = client(silent.host, { retries: 2, timeoutMs: 300, signal: run.signal });
-    const collect = setInterval(gc, 50);
-    const started = Date.now();
-    try {
-      await expect(client_.putManifest('ns/app', '1.7.x', MANIFEST)).rejects.toThrow(
-        `manifest ${silent.host}/ns/app:1.7.x: ${silent.host} did not answer within 0.3s`,
-      );
-    } finally {
-      clearInterval(collect);
-    }
-    // Every attempt timed out on its own deadline: two retries, each after a timeout. Counted by
-    // the client: under load a full collection can outlast an attempt before its request reaches
-    // the server in this same process, so the server may see fewer than three.
-    expect(log.text.match(/failed \(attempt \d of 3\): .*did not answer within 0\.3s; retrying/g)).toHaveLength(2);
-    expect(silent.hits.length).toBeGreaterThanOrEqual(1);
-    expect(Date.now() - started).toBeLessThan(5000);
-  });
+  it(
+    'gives up on a registry that never answers after its timeout, every attempt, even when garbage is ' +
+      'collected meanwhile',
+    async () => {
+      // Never answers. Full collections run during the waits: a timeout signal held only weakly
+      // (AbortSignal.any with AbortSignal.timeout on Node 20, nodejs/node#57736) would never fire.
+      v8.setFlagsFromString('--expose-gc');
+      const gc = vm.runInNewContext('gc') as () => void;
+      const silent = await registry(() => undefined);
+      // Bound to a run's signal, as in every real run.
+      const run = new AbortController();
+      const { registry: client_, log } = client(silent.host, { retries: 2, timeoutMs: 300, signal: run.signal });
+      const collect = setInterval(gc, 50);
+      const started = Date.now();
+      try {
+        await expect(client_.putManifest('ns/app', '1.7.x', MANIFEST)).rejects.toThrow(
+          `manifest ${silent.host}/ns/app:1.7.x: ${silent.host} did not answer within 0.3s`,
+        );
+      } finally {
+        clearInterval(collect);
+      }
+      // Every attempt timed out on its own deadline: two retries, each after a timeout. Counted by
+      // the client: under load a full collection can outlast an attempt before its request reaches
+      // the server in this same process, so the server may see fewer than three.
+      expect(log.text.match(/failed \(attempt \d of 3\): .*did not answer within 0\.3s; retrying/g)).toHaveLength(2);
+      expect(silent.hits.length).toBeGreaterThanOrEqual(1);
+      expect(Date.now() - started).toBeLessThan(5000);
+    },
+  );
 
   it('retries 503 a bounded number of times, logging each retry', async () => {
     const failing = await registry((_, response) => errorBody(response, 503, 'UNAVAILABLE'));

@@ -145,7 +145,8 @@ describe('RegistryHttp against a stand-in', () => {
     );
     const { registry } = client(server.host);
     await expect(registry.getManifest('ns/img', 'tag')).rejects.toThrow(
-      `manifest ${server.host}/ns/img:tag: 401 Unauthorized (UNAUTHORIZED: authentication required); credentials are needed: set REGISTRY_USERNAME and REGISTRY_PASSWORD, or docker login`,
+      `manifest ${server.host}/ns/img:tag: 401 Unauthorized (UNAUTHORIZED: authentication required); ` +
+        `credentials are needed: set REGISTRY_USERNAME and REGISTRY_PASSWORD, or docker login`,
     );
     expect(server.requests).toHaveLength(1);
   });

@@ -37,7 +37,8 @@ describe('the compile cache rule', () => {
   it('wants ARG CCACHE_DISABLE in every stage that mounts a cache, so --no-compile-cache reaches ccache', () => {
     const missing = 'FROM a\nRUN --mount=type=cache,target=/c make\n';
     expect(dockerfileProblems(missing, false)).toEqual([
-      'stage 1 mounts a compile cache (RUN --mount=type=cache), so it must declare `ARG CCACHE_DISABLE` (--no-compile-cache sets it to 1)',
+      'stage 1 mounts a compile cache (RUN --mount=type=cache), so it must declare `ARG CCACHE_DISABLE` ' +
+        '(--no-compile-cache sets it to 1)',
     ]);
     expect(dockerfileProblems('FROM a\nARG CCACHE_DISABLE\nRUN --mount=type=cache,target=/c make\n', false)).toEqual(
       [],

@@ -7,7 +7,10 @@ ARG TARGETARCH
 ARG TOOL_URL=https://example.test/tool-\${TARGETARCH:-amd64}.tgz
 ARG TOOL_SHA256_AMD64=${'a'.repeat(64)}
 ARG TOOL_SHA256_ARM64=
-RUN case "\${TARGETARCH:-amd64}" in amd64) TOOL_SHA256=$TOOL_SHA256_AMD64 ;; arm64) TOOL_SHA256=$TOOL_SHA256_ARM64 ;; esac \\
+RUN case "\${TARGETARCH:-amd64}" in \\
+      amd64) TOOL_SHA256=$TOOL_SHA256_AMD64 ;; \\
+      arm64) TOOL_SHA256=$TOOL_SHA256_ARM64 ;; \\
+    esac \\
  && curl -fsSL "$TOOL_URL" -o /tmp/tool.tgz \\
  && echo "$TOOL_SHA256  /tmp/tool.tgz" | sha256sum -c -
 `;

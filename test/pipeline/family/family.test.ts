@@ -203,8 +203,10 @@ describe('loadFamily', () => {
     expect(await problemsOf(dir)).toEqual([
       'images[0].context: "base/Dockerfile" is missing; every context holds a Dockerfile',
       'child/Dockerfile: the image has a base, so the Dockerfile must declare `ARG BASE_IMAGE` before its first FROM',
-      'child/Dockerfile: the image has a base, so the Dockerfile must build FROM ${BASE_IMAGE} (the base image just built in the same run)',
-      'images[2].context: "other/smoke.json" is missing (or smoke.yaml, smoke.yml); every image is smoke-tested before it is pushed',
+      'child/Dockerfile: the image has a base, so the Dockerfile must build FROM ${BASE_IMAGE} (the base ' +
+        'image just built in the same run)',
+      'images[2].context: "other/smoke.json" is missing (or smoke.yaml, smoke.yml); every image is ' +
+        'smoke-tested before it is pushed',
     ]);
   });
 

@@ -50,7 +50,8 @@ describe('mesos-pipeline matrix', () => {
     );
     expect(code).toBe(0);
     expect(runtime.stdout.text).toBe(
-      '{"include":[{"branch":"1.11.x","runner":["a","b"],"cgroup":1},{"branch":"master","runner":["ubuntu-24.04"],"cgroup":2}]}\n',
+      '{"include":[{"branch":"1.11.x","runner":["a","b"],"cgroup":1},' +
+        '{"branch":"master","runner":["ubuntu-24.04"],"cgroup":2}]}\n',
     );
     expect(runtime.stderr.text).toBe('');
   });

@@ -85,7 +85,8 @@ describe('preflight', () => {
       ['1.11.x', 'master'],
       host(1, YES, ['br_netfilter']),
       [
-        '1.11.x and master need the kernel module br_netfilter, which this host lacks (neither loaded nor built in nor loadable)',
+        '1.11.x and master need the kernel module br_netfilter, which this host lacks (neither loaded nor ' +
+          'built in nor loadable)',
       ],
     ],
   ])('%s', async (_, branches, facts, problems) => {
@@ -98,7 +99,8 @@ describe('preflight', () => {
     const line = preflightMessage(result.problems);
     expect(line).not.toContain('\n');
     expect(line).toBe(
-      "preflight: this host cannot publish the plan, nothing was built: 1.11.x needs cgroup v1 for its service tests and this host's containers get cgroup v2; " +
+      'preflight: this host cannot publish the plan, nothing was built: 1.11.x needs cgroup v1 for its ' +
+        "service tests and this host's containers get cgroup v2; " +
         '1.11.x needs a privileged container, and it is rootless; ' +
         '1.11.x needs the kernel module veth, which this host lacks (neither loaded nor built in nor loadable); ' +
         'base: Z_SHA512 is empty; mini: Z_SHA512 is empty',

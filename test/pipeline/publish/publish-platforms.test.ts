@@ -119,7 +119,7 @@ describe('publish, multi-platform images', () => {
     expect(run.containers.live.size).toBe(0);
   });
 
-  it('a build failing only on arm64 fails the branch at build; the report says which platform got how far', async () => {
+  it('a build failing only on arm64 fails the branch at build; the report says how far each platform got', async () => {
     const run = fakeRun();
     run.engine.failBuild = (request) =>
       request.platform === 'linux/arm64' && request.context.endsWith('/base') ? 'exec format error' : undefined;

@@ -66,64 +66,71 @@ describe('publish', () => {
     expect(writes).toEqual(['master-2026-11-27', 'master-2026-11-27', 'master', 'latest', 'master', 'latest']);
   });
 
-  it('a base that fails to build: its child is skipped, nothing of the branch is pushed, the other branch publishes', async () => {
-    const run = fakeRun();
-    run.engine.failBuild = (request) =>
-      request.context.endsWith('/base') && request.buildArgs.GIT_BRANCH === 'master'
-        ? 'gcc: internal error'
-        : undefined;
-    const report = await publish(planOf([release, master]), run.deps, PUSH, run.shared, 'run-1');
+  it(
+    'a base that fails to build: its child is skipped, nothing of the branch is pushed, the other branch ' +
+      'publishes',
+    async () => {
+      const run = fakeRun();
+      run.engine.failBuild = (request) =>
+        request.context.endsWith('/base') && request.buildArgs.GIT_BRANCH === 'master'
+          ? 'gcc: internal error'
+          : undefined;
+      const report = await publish(planOf([release, master]), run.deps, PUSH, run.shared, 'run-1');
 
-    expect(report.status).toBe('failed');
-    expect(runExitCode(report, run.deps.signal)).toBe(1);
-    const failed = branchOf(report, 'master');
-    expect(failed.status).toBe('failed');
-    expect(failed.failure).toMatchObject({ step: 'build', image: 'base' });
-    expect(failed.failure?.message).toMatch(/^build failed: .*gcc: internal error/);
-    expect(failed.failure?.logTail).toContain('gcc: internal error');
-    expect(failed.images.map((i) => [i.name, i.status])).toEqual([
-      ['base', 'failed'],
-      ['app', 'skipped'],
-    ]);
-    expect(Object.keys(run.registry.state()).filter((key) => key.includes('master'))).toEqual([]);
-    expect(run.engine.builds.filter((b) => b.buildArgs.GIT_BRANCH === 'master')).toHaveLength(1);
-    expect(branchOf(report, '1.11.x').status).toBe('published');
-    expect(run.stderr.text).toMatch(/\[master\] error: FAILED at build \(base\) after [\d.]+s: build failed: /);
-    expectCleanedUp(run);
-  });
+      expect(report.status).toBe('failed');
+      expect(runExitCode(report, run.deps.signal)).toBe(1);
+      const failed = branchOf(report, 'master');
+      expect(failed.status).toBe('failed');
+      expect(failed.failure).toMatchObject({ step: 'build', image: 'base' });
+      expect(failed.failure?.message).toMatch(/^build failed: .*gcc: internal error/);
+      expect(failed.failure?.logTail).toContain('gcc: internal error');
+      expect(failed.images.map((i) => [i.name, i.status])).toEqual([
+        ['base', 'failed'],
+        ['app', 'skipped'],
+      ]);
+      expect(Object.keys(run.registry.state()).filter((key) => key.includes('master'))).toEqual([]);
+      expect(run.engine.builds.filter((b) => b.buildArgs.GIT_BRANCH === 'master')).toHaveLength(1);
+      expect(branchOf(report, '1.11.x').status).toBe('published');
+      expect(run.stderr.text).toMatch(/\[master\] error: FAILED at build \(base\) after [\d.]+s: build failed: /);
+      expectCleanedUp(run);
+    },
+  );
 
-  it('a smoke test that fails: nothing of the branch pushed, its containers removed, the failing test named', async () => {
-    const run = fakeRun({
-      specs: {
-        base: REVISION_SPEC,
-        app: {
-          ...REVISION_SPEC,
-          serviceTests: [
-            {
-              name: 'serves',
-              steps: [
-                { exec: { command: ['label', 'org.opencontainers.image.version'], expectedOutput: ['^1\\.11'] } },
-              ],
-            },
-          ],
+  it(
+    'a smoke test that fails: nothing of the branch pushed, its containers removed, the failing test ' + 'named',
+    async () => {
+      const run = fakeRun({
+        specs: {
+          base: REVISION_SPEC,
+          app: {
+            ...REVISION_SPEC,
+            serviceTests: [
+              {
+                name: 'serves',
+                steps: [
+                  { exec: { command: ['label', 'org.opencontainers.image.version'], expectedOutput: ['^1\\.11'] } },
+                ],
+              },
+            ],
+          },
         },
-      },
-    });
-    const report = await publish(planOf([release, master]), run.deps, PUSH, run.shared, 'run-1');
+      });
+      const report = await publish(planOf([release, master]), run.deps, PUSH, run.shared, 'run-1');
 
-    const failed = branchOf(report, 'master');
-    expect(failed.failure).toMatchObject({ step: 'smoke', image: 'app', tests: ['serves'] });
-    expect(failed.failure?.logTail).toEqual([expect.stringMatching(/^log of container-/)]);
-    expect(failed.images.map((i) => i.status)).toEqual(['tested', 'failed']);
-    expect(failed.images[1]?.smoke?.map((t) => [t.name, t.ok])).toEqual([
-      ['built from the planned commit', true],
-      ['serves', false],
-    ]);
-    expect(Object.keys(run.registry.state()).some((key) => key.includes('master'))).toBe(false);
-    expect(branchOf(report, '1.11.x').status).toBe('published');
-    expect(run.containers.created.length).toBeGreaterThan(0);
-    expectCleanedUp(run);
-  });
+      const failed = branchOf(report, 'master');
+      expect(failed.failure).toMatchObject({ step: 'smoke', image: 'app', tests: ['serves'] });
+      expect(failed.failure?.logTail).toEqual([expect.stringMatching(/^log of container-/)]);
+      expect(failed.images.map((i) => i.status)).toEqual(['tested', 'failed']);
+      expect(failed.images[1]?.smoke?.map((t) => [t.name, t.ok])).toEqual([
+        ['built from the planned commit', true],
+        ['serves', false],
+      ]);
+      expect(Object.keys(run.registry.state()).some((key) => key.includes('master'))).toBe(false);
+      expect(branchOf(report, '1.11.x').status).toBe('published');
+      expect(run.containers.created.length).toBeGreaterThan(0);
+      expectCleanedUp(run);
+    },
+  );
 
   it('an engine failure during a smoke test: the stage names the step and the image', async () => {
     const run = fakeRun();
@@ -176,24 +183,33 @@ describe('publish', () => {
     expectCleanedUp(second);
   });
 
-  it('interrupted during a build: stops, pushes nothing, removes what it started, and reports it interrupted', async () => {
-    const run = fakeRun();
-    run.engine.duringBuild = (request, signal) =>
-      request.buildArgs.GIT_BRANCH === 'master'
-        ? new Promise((_, reject) => {
-            signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
-            run.controller.abort(new Error('interrupted by SIGTERM'));
-          })
-        : Promise.resolve();
-    const report = await publish(planOf([master, release]), run.deps, { ...PUSH, concurrency: 1 }, run.shared, 'run-1');
+  it(
+    'interrupted during a build: stops, pushes nothing, removes what it started, and reports it ' + 'interrupted',
+    async () => {
+      const run = fakeRun();
+      run.engine.duringBuild = (request, signal) =>
+        request.buildArgs.GIT_BRANCH === 'master'
+          ? new Promise((_, reject) => {
+              signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+              run.controller.abort(new Error('interrupted by SIGTERM'));
+            })
+          : Promise.resolve();
+      const report = await publish(
+        planOf([master, release]),
+        run.deps,
+        { ...PUSH, concurrency: 1 },
+        run.shared,
+        'run-1',
+      );
 
-    expect(report.status).toBe('interrupted');
-    expect(report.branches.map((b) => b.status)).toEqual(['interrupted', 'interrupted']);
-    expect(report.branches[0]?.failure).toEqual({ step: 'interrupted', message: 'interrupted by SIGTERM' });
-    expect(run.registry.calls.filter((call) => call.op === 'putManifest')).toEqual([]);
-    expect(run.engine.builds.map((b) => b.buildArgs.GIT_BRANCH)).toEqual(['master']);
-    expectCleanedUp(run);
-  });
+      expect(report.status).toBe('interrupted');
+      expect(report.branches.map((b) => b.status)).toEqual(['interrupted', 'interrupted']);
+      expect(report.branches[0]?.failure).toEqual({ step: 'interrupted', message: 'interrupted by SIGTERM' });
+      expect(run.registry.calls.filter((call) => call.op === 'putManifest')).toEqual([]);
+      expect(run.engine.builds.map((b) => b.buildArgs.GIT_BRANCH)).toEqual(['master']);
+      expectCleanedUp(run);
+    },
+  );
 
   it('interrupted during a service test: the container is removed all the same', async () => {
     const run = fakeRun({

@@ -138,7 +138,8 @@ describe('pushBranch', () => {
 
     expect(run.registry.tagsOf(repo('base')).master).toBe(theirs);
     expect(result.rollback).toContain(
-      `left ${ref('base', 'master')}: it points at ${theirs}, which this run did not write (another writer moved it, to an image of revision 777777777777)`,
+      `left ${ref('base', 'master')}: it points at ${theirs}, which this run did not write (another ` +
+        `writer moved it, to an image of revision 777777777777)`,
     );
     expect(run.stderr.text).toContain(`[master] warning: left ${ref('base', 'master')}`);
   });

@@ -119,7 +119,8 @@ describe('rollBack', () => {
     };
     const outcome = await rollBack(new Map([[at('master-2026-11-27'), undefined]]), writes, registry, log);
     expect(outcome.problems).toEqual([
-      `the registry may be left half-published: could not check or put back ${at('master-2026-11-27')}: cannot reach r.test: connect ECONNREFUSED`,
+      `the registry may be left half-published: could not check or put back ${at('master-2026-11-27')}: ` +
+        `cannot reach r.test: connect ECONNREFUSED`,
     ]);
   });
 });

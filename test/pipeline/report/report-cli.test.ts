@@ -72,22 +72,25 @@ describe('mesos-pipeline report', () => {
     ).not.toContain(TOKEN);
   });
 
-  it('comments on the open issue instead of opening a duplicate; closed issues and pull requests do not count', async () => {
-    github.seed({ title: TITLE('master'), state: 'closed' });
-    github.seed({ title: TITLE('master'), state: 'open', pullRequest: true });
-    const open = github.seed({ title: TITLE('master'), state: 'open' });
-    const code = await runCli(
-      ['report', write(runReport([branchReport('master', 'failed')], { date: '2026-11-28' }))],
-      runtimeWith(),
-    );
-    expect(code).toBe(0);
-    expect(writes()).toEqual([`POST /repos/apache/mesos-images/issues/${open.number}/comments`]);
-    expect(open.comments[0]).toMatch(
-      /^Still failing on 2026-11-28 in https:\/\/github\.example\/apache\/mesos-images\/actions\/runs\/42\./,
-    );
-    expect(open.comments[0]).toContain('boom: exit 3');
-    expect(github.issues).toHaveLength(3);
-  });
+  it(
+    'comments on the open issue instead of opening a duplicate; closed issues and pull requests do not ' + 'count',
+    async () => {
+      github.seed({ title: TITLE('master'), state: 'closed' });
+      github.seed({ title: TITLE('master'), state: 'open', pullRequest: true });
+      const open = github.seed({ title: TITLE('master'), state: 'open' });
+      const code = await runCli(
+        ['report', write(runReport([branchReport('master', 'failed')], { date: '2026-11-28' }))],
+        runtimeWith(),
+      );
+      expect(code).toBe(0);
+      expect(writes()).toEqual([`POST /repos/apache/mesos-images/issues/${open.number}/comments`]);
+      expect(open.comments[0]).toMatch(
+        /^Still failing on 2026-11-28 in https:\/\/github\.example\/apache\/mesos-images\/actions\/runs\/42\./,
+      );
+      expect(open.comments[0]).toContain('boom: exit 3');
+      expect(github.issues).toHaveLength(3);
+    },
+  );
 
   it('finds the open issue past the first page of open issues', async () => {
     for (let i = 0; i < 130; i += 1) github.seed({ title: `unrelated ${i}`, state: 'open' });

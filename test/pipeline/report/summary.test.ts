@@ -163,7 +163,8 @@ describe('renderSummary', () => {
     expect(section.split('\n').slice(0, 6)).toEqual([
       '### Why rebuilt',
       '',
-      '- `1.9.x` fixture-base: the published image is 8d 00h old, older than --rebuild-after 7d 00h: rebuilt for OS and package updates',
+      '- `1.9.x` fixture-base: the published image is 8d 00h old, older than --rebuild-after 7d 00h: ' +
+        'rebuilt for OS and package updates',
       '- `1.9.x` fixture-app: its base fixture-base is rebuilt',
       '- `1.10.x` fixture-base: the published image is of 1111111111, the branch is at 2222222222',
       '- `1.10.x` fixture-app: the published image is of 1111111111, the branch is at 2222222222',

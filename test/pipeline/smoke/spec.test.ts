@@ -316,7 +316,8 @@ describe('container-structure-test fields', () => {
         metadataTest: { envVars: [{ key: 'R', value }] },
       });
     expect(smokeSpecProblems('s.json', spec('${PATH}:${GIT_SHA}'))).toEqual([
-      's.json: metadataTest.envVars[0].value: unknown variable ${PATH}; the variables are GIT_REPO, GIT_SHA, GIT_SHORT_SHA, GIT_BRANCH, VERSION, VERSION_PATTERN, IMAGE_NAME',
+      's.json: metadataTest.envVars[0].value: unknown variable ${PATH}; the variables are GIT_REPO, ' +
+        'GIT_SHA, GIT_SHORT_SHA, GIT_BRANCH, VERSION, VERSION_PATTERN, IMAGE_NAME',
     ]);
   });
 
@@ -488,7 +489,9 @@ describe('every regex field is checked before anything runs', () => {
     expect(smokeSpecProblems('s.json', JSON.stringify(specWith('(?i)^usage\\z')))).toEqual([]);
     expect(smokeSpecProblems('s.json', JSON.stringify(specWith('[[:digit:]]+')))).toEqual([]);
     expect(smokeSpecProblems('s.json', JSON.stringify(specWith('[[:nope:]]')))).toEqual([
-      's.json: commandTests[0].excludedOutput[0]: not a valid regular expression: "[[:nope:]]": unknown POSIX class [:nope:]; the classes are alnum, alpha, ascii, blank, cntrl, digit, graph, lower, print, punct, space, upper, word, xdigit',
+      's.json: commandTests[0].excludedOutput[0]: not a valid regular expression: "[[:nope:]]": unknown ' +
+        'POSIX class [:nope:]; the classes are alnum, alpha, ascii, blank, cntrl, digit, graph, lower, ' +
+        'print, punct, space, upper, word, xdigit',
     ]);
   });
 
