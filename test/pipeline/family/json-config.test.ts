@@ -30,7 +30,7 @@ describe('readJsonConfig', () => {
     const full = file('{"name":1,"size":1.5}');
     const error = await readJsonConfig(full, schema, { label: '--plan x.json', unreadable }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).message).toMatch(/^--plan x\.json: 2 problems:\n  - name: .*\n  - size: /);
+    expect((error as ConfigError).message).toMatch(/^--plan x\.json: 2 problems:\n {2}- name: .*\n {2}- size: /);
   });
 
   it('runs the precheck before the schema', async () => {
