@@ -39,22 +39,6 @@ export default defineConfig(
     },
   },
   {
-    // Long strings still to split in the files other branches change now (CLI input checks,
-    // multi-arch engine); drop this block once they are merged and split (issue 15 item 9).
-    files: [
-      'pipeline/cli/**/*.ts',
-      'pipeline/commands/**/*.ts',
-      'pipeline/adapters/docker-engine.ts',
-      'test/pipeline/cli/**/*.ts',
-    ],
-    rules: {
-      'max-len': [
-        'error',
-        { code: 120, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true },
-      ],
-    },
-  },
-  {
     // vitest's asymmetric matchers (expect.any, expect.objectContaining) are typed `any`.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },

@@ -91,7 +91,8 @@ export class DockerImageEngine implements ImageEngine {
   private unreachable(error: unknown): WorkError {
     return new WorkError(
       'engine',
-      `cannot reach the Docker engine at ${this.address}: ${errorMessage(error)}; start one (scripts/engine-up.sh) or set DOCKER_HOST`,
+      `cannot reach the Docker engine at ${this.address}: ${errorMessage(error)}; start one (scripts/engine-up.sh) ` +
+        `or set DOCKER_HOST`,
       { cause: error },
     );
   }
@@ -140,7 +141,8 @@ export class DockerImageEngine implements ImageEngine {
     if (image.platform !== undefined && samePlatform(image.platform, platform)) return;
     throw new WorkError(
       'build',
-      `the image built for ${platform} is ${image.platform ?? 'of an unknown platform'}: its FROM image is not of ${platform} (name a base of that platform, e.g. FROM image-\${TARGETARCH})`,
+      `the image built for ${platform} is ${image.platform ?? 'of an unknown platform'}: its FROM image is not of ` +
+        `${platform} (name a base of that platform, e.g. FROM image-\${TARGETARCH})`,
     );
   }
 

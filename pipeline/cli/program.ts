@@ -59,7 +59,8 @@ function checkArgumentCount(_program: Command, action: Command): void {
   if (declared.length === 0)
     throw new InputError(`${name} takes no arguments, but got ${quoted(action.args)}; options start with --, ${help}`);
   throw new InputError(
-    `${name} takes ${declared.length} argument${declared.length === 1 ? '' : 's'}, but got ${action.args.length}: ${quoted(action.args)}; ${help}`,
+    `${name} takes ${declared.length} argument${declared.length === 1 ? '' : 's'}, but got ${action.args.length}: ` +
+      `${quoted(action.args)}; ${help}`,
   );
 }
 
@@ -180,7 +181,8 @@ export function buildProgram(
   program
     .command('report')
     .description(
-      'summarize publish reports in Markdown ($GITHUB_STEP_SUMMARY, else stdout) and open, update or close the failure issue of each branch',
+      'summarize publish reports in Markdown ($GITHUB_STEP_SUMMARY, else stdout) and open, update or close the ' +
+        'failure issue of each branch',
     )
     .argument('[reports...]', 'JSON files written by publish --report')
     .addOption(
@@ -247,7 +249,8 @@ export function buildProgram(
   program
     .command('matrix')
     .description(
-      "print the nightly's GitHub Actions job matrix for a plan: each branch with the runner that can run its service tests",
+      "print the nightly's GitHub Actions job matrix for a plan: each branch with the runner that can run its " +
+        'service tests',
     )
     .argument('<plan.json>', 'a plan written by plan --json')
     .option(
@@ -269,12 +272,14 @@ export function buildProgram(
   program
     .command('clean')
     .description(
-      "remove a run's containers and images from the engine and prune build cache older than --cache-max-age; BuildKit cache mounts (the compile cache) stay",
+      "remove a run's containers and images from the engine and prune build cache older than --cache-max-age; " +
+        'BuildKit cache mounts (the compile cache) stay',
     )
     .option('--run <id>', 'the run whose containers and images go (default: $MESOS_PIPELINE_RUN_ID)')
     .option(
       '--cache-max-age <duration>',
-      "prune the pipeline's classic build cache created, and BuildKit layer cache last used, longer ago than this: 24h, 3d",
+      "prune the pipeline's classic build cache created, and BuildKit layer cache last used, longer ago than " +
+        'this: 24h, 3d',
       DEFAULT_CACHE_MAX_AGE,
     )
     .option('-v, --verbose', 'show debug lines on stderr')

@@ -53,13 +53,15 @@ export async function runClean(flags: CleanFlags, runtime: Runtime): Promise<num
   const cutoff = new Date(Math.max(0, runtime.clock.now().getTime() - maxAgeMs));
   const pruned = await engine.pruneCache(cutoff);
   out(
-    `pruned ${pruned.deleted} images of build cache created before ${cutoff.toISOString()} (older than ${flags.cacheMaxAge}), ${gigabytes(pruned.reclaimedBytes)} reclaimed`,
+    `pruned ${pruned.deleted} images of build cache created before ${cutoff.toISOString()} (older than ` +
+      `${flags.cacheMaxAge}), ${gigabytes(pruned.reclaimedBytes)} reclaimed`,
   );
   const buildKit = await engine.pruneBuildKitCache(maxAgeMs);
   if (buildKit === undefined) log.info(`engine ${address} has no BuildKit build cache to prune`);
   else
     out(
-      `pruned ${buildKit.deleted} records of BuildKit build cache unused for ${flags.cacheMaxAge}, ${gigabytes(buildKit.reclaimedBytes)} reclaimed; cache mounts (the compile cache) kept`,
+      `pruned ${buildKit.deleted} records of BuildKit build cache unused for ${flags.cacheMaxAge}, ` +
+        `${gigabytes(buildKit.reclaimedBytes)} reclaimed; cache mounts (the compile cache) kept`,
     );
   const after = await engine.diskUsage();
   if (before.images !== undefined && after.images !== undefined) {
@@ -68,7 +70,8 @@ export async function runClean(flags: CleanFlags, runtime: Runtime): Promise<num
         ? `, BuildKit build cache ${gigabytes(after.buildCache)} (${gigabytes(before.buildCache)} before)`
         : '';
     log.info(
-      `engine ${address}: images take ${gigabytes(after.images)} (${gigabytes(before.images)} before cleaning)${cacheNote}`,
+      `engine ${address}: images take ${gigabytes(after.images)} (${gigabytes(before.images)} before ` +
+        `cleaning)${cacheNote}`,
     );
   }
   return 0;

@@ -63,7 +63,8 @@ export async function runMatrix(file: string, flags: MatrixFlags, runtime: Runti
   plan.branches.forEach((branch, index) => {
     if (!branch.host)
       log.warn(
-        `${file}: branches[${index}] (${branch.branch}) has no host needs, a plan from an older mesos-pipeline; it goes to the cgroup v1 runner`,
+        `${file}: branches[${index}] (${branch.branch}) has no host needs, a plan from an older mesos-pipeline; it ` +
+          `goes to the cgroup v1 runner`,
       );
   });
   runtime.stdout.write(`${JSON.stringify(runnerMatrix(plan.branches, labels))}\n`);

@@ -50,14 +50,16 @@ export async function readPlanFile(file: string, flags: PlanFileFlags, cwd: stri
   plan.branches.forEach((branch, b) => {
     if (shape(branch.images) !== shape(family.images)) {
       throw new InputError(
-        `--plan ${file}: branch ${branch.branch} plans images ${shape(branch.images)}, but ${family.file} has ${shape(family.images)}; plan again`,
+        `--plan ${file}: branch ${branch.branch} plans images ${shape(branch.images)}, but ${family.file} has ` +
+          `${shape(family.images)}; plan again`,
       );
     }
     branch.images.forEach((image, i) => {
       const actual = contexts.get(image.name) as string;
       if (path.resolve(family.dir, image.context) !== actual)
         throw new InputError(
-          `--plan ${file}: branches[${b}].images[${i}].context "${image.context}" is not where ${family.file} has ${image.name} ("${planContext(family, actual)}"); plan again`,
+          `--plan ${file}: branches[${b}].images[${i}].context "${image.context}" is not where ${family.file} has ` +
+            `${image.name} ("${planContext(family, actual)}"); plan again`,
         );
     });
   });
@@ -87,7 +89,8 @@ async function familyOf(file: string, imagesDir: string, images: string | undefi
   const where = resolveImagesDir(imagesDir, cwd);
   if (!(await isFile(path.join(where.dir, FAMILY_FILE))))
     throw new InputError(
-      `--plan ${file}: imagesDir "${imagesDir}": no ${FAMILY_FILE} in ${where.dir} (${where.from}); run publish inside a checkout of the repository the plan was made in, or give --images <dir>`,
+      `--plan ${file}: imagesDir "${imagesDir}": no ${FAMILY_FILE} in ${where.dir} (${where.from}); run publish ` +
+        `inside a checkout of the repository the plan was made in, or give --images <dir>`,
     );
   return loadFamily(where.dir, smokeSpecProblems);
 }

@@ -36,7 +36,8 @@ export function chooseTagDeleter(
   if (host === DOCKER_HUB) {
     if (!credentials && !dryRun)
       throw new InputError(
-        'pruning Docker Hub needs credentials: set REGISTRY_USERNAME and REGISTRY_PASSWORD (a personal access token with delete scope), or use --dry-run',
+        'pruning Docker Hub needs credentials: set REGISTRY_USERNAME and REGISTRY_PASSWORD (a personal access token ' +
+          'with delete scope), or use --dry-run',
       );
     return {
       registry,
@@ -101,7 +102,9 @@ export async function runPrune(flags: PruneFlags, runtime: Runtime): Promise<num
   }
   const scopeText = scope.branches.length > 0 ? ` of ${scope.branches.join(', ')}` : '';
   log.info(
-    `${dryRun ? 'would delete' : 'deleted'} ${total} dated ${total === 1 ? 'tag' : 'tags'}${scopeText} from before ${cutoff} (keeping ${keepDays} days) in ${family.images.length} repositories of ${scope.registry.host}/${scope.registry.namespace}; ${kept} tags kept`,
+    `${dryRun ? 'would delete' : 'deleted'} ${total} dated ${total === 1 ? 'tag' : 'tags'}${scopeText} from before ` +
+      `${cutoff} (keeping ${keepDays} days) in ${family.images.length} repositories of ` +
+      `${scope.registry.host}/${scope.registry.namespace}; ${kept} tags kept`,
   );
   return 0;
 }

@@ -88,7 +88,8 @@ async function hostRootOf(env: Runtime['env'], cwd: string): Promise<string | un
   const dir = await stat(full).catch(() => undefined);
   if (!dir?.isDirectory())
     throw new InputError(
-      `MESOS_PIPELINE_HOST_ROOT "${value}" is not a folder; it must name a folder holding a host's proc/, sys/ and lib/modules/, or be unset`,
+      `MESOS_PIPELINE_HOST_ROOT "${value}" is not a folder; it must name a folder holding a host's proc/, sys/ and ` +
+        `lib/modules/, or be unset`,
     );
   return full;
 }
@@ -248,7 +249,8 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
         if ('heldBy' in lock) {
           throw new WorkError(
             'lock',
-            `another publish of ${branch.branch} to ${plan.registry} is running (${lock.heldBy}); wait for it to finish`,
+            `another publish of ${branch.branch} to ${plan.registry} is running (${lock.heldBy}); wait for it to ` +
+              `finish`,
           );
         }
         locks.push(lock);
@@ -287,7 +289,8 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
       retry,
     };
     log.info(
-      `publishing ${plan.branches.map((b) => b.branch).join(', ') || 'no branches'} to ${plan.registry} for ${plan.date}${options.push ? '' : ' (build and test only: --no-push)'}`,
+      `publishing ${plan.branches.map((b) => b.branch).join(', ') || 'no branches'} to ${plan.registry} for ` +
+        `${plan.date}${options.push ? '' : ' (build and test only: --no-push)'}`,
     );
     let report: RunReport;
     try {

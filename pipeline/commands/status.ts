@@ -93,7 +93,16 @@ export async function runStatus(flags: StatusFlags, runtime: Runtime): Promise<n
   const rows = assessFreshness(tagsByImage, branches, now, maxAgeMs);
   if (flags.json) {
     runtime.stdout.write(
-      `${JSON.stringify({ registry: `${settings.registry.host}/${settings.registry.namespace}`, checkedAt: settings.createdAt, maxAge: flags.maxAge, rows }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          registry: `${settings.registry.host}/${settings.registry.namespace}`,
+          checkedAt: settings.createdAt,
+          maxAge: flags.maxAge,
+          rows,
+        },
+        null,
+        2,
+      )}\n`,
     );
   } else {
     runtime.stdout.write(renderTable(rows, runtime.colour?.stdout ?? false));
@@ -103,7 +112,8 @@ export async function runStatus(flags: StatusFlags, runtime: Runtime): Promise<n
     const list = bad
       .map(
         (row) =>
-          `${row.image}:${row.branch} (${row.state === 'missing' ? 'no dated tag' : `${formatAge(row.ageMs ?? 0)} old`})`,
+          `${row.image}:${row.branch} ` +
+          `(${row.state === 'missing' ? 'no dated tag' : `${formatAge(row.ageMs ?? 0)} old`})`,
       )
       .join(', ');
     throw new WorkError(

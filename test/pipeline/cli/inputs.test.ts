@@ -154,7 +154,8 @@ describe('other options and arguments', () => {
     const planFile = path.join(dir, 'plan.json');
     writeFileSync(planFile, await accepted([...plan, '--json', '--branch', 'master']));
     expect(await refused(['report', '--no-issues', planFile])).toBe(
-      `${planFile}: this is a plan (written by plan --json), not a run report; give the JSON files publish --report wrote`,
+      `${planFile}: this is a plan (written by plan --json), not a run report; give the JSON files publish --report ` +
+        `wrote`,
     );
   });
 

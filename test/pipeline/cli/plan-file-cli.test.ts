@@ -89,7 +89,8 @@ describe('publish --plan', () => {
     const result = await publishWith(file);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      `error: --plan ${file}: the plan has format version ${version}, made by ${by} mesos-pipeline; this one reads version 2: make the plan again with this mesos-pipeline (plan --json)\n`,
+      `error: --plan ${file}: the plan has format version ${version}, made by ${by} mesos-pipeline; this one reads ` +
+        `version 2: make the plan again with this mesos-pipeline (plan --json)\n`,
     );
   });
 });
