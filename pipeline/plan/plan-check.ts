@@ -135,10 +135,8 @@ export function planProblems(plan: Plan): PlanProblem[] {
   const seen = new Map<string, number>();
   for (const [branchIndex, branch] of plan.branches.entries()) {
     const at = ['branches', branchIndex];
-    add(
-      [...at, 'branch'],
-      problemOf(() => checkBranchNames([branch.branch], 'branch'), 'branch '),
-    );
+    const branchProblem = problemOf(() => checkBranchNames([branch.branch], 'branch'), 'branch ');
+    add([...at, 'branch'], branchProblem);
     const twin = seen.get(branch.branch);
     if (twin !== undefined) add([...at, 'branch'], `"${branch.branch}" is planned twice (also branches[${twin}])`);
     else seen.set(branch.branch, branchIndex);
@@ -148,7 +146,8 @@ export function planProblems(plan: Plan): PlanProblem[] {
       add([...at, 'versionPattern'], `not a valid regular expression: ${errorMessage(error)}`);
     }
     problems.push(...consistencyProblems(plan, branchIndex));
-    if (!target) continue;
+    // Tags are checked against the branch's name: with no valid name, that says nothing more.
+    if (!target || branchProblem !== undefined) continue;
     for (const [imageIndex, image] of branch.images.entries()) {
       for (const { path, ref } of plannedTags(image)) {
         const messages = tagProblems(ref, image, branch.branch, plan.date, target);
