@@ -36,3 +36,24 @@ export function deadline(
     },
   };
 }
+
+/**
+ * A signal that aborts `graceMs` of `clock` after `parent` does, with the parent's reason: for
+ * work that, once begun, is better finished than abandoned (a write the server acts on anyway).
+ */
+export function graceAfter(clock: Clock, graceMs: number, parent: AbortSignal | undefined): Deadline {
+  const controller = new AbortController();
+  let cancel = (): void => undefined;
+  const onParentAbort = (): void => {
+    cancel = clock.after(graceMs, () => controller.abort(parent?.reason));
+  };
+  if (parent?.aborted) onParentAbort();
+  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      cancel();
+      parent?.removeEventListener('abort', onParentAbort);
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deadline } from '../deadline.js';
+import { deadline, graceAfter } from '../deadline.js';
 import { fetchWithDeadline } from './fetch-deadline.js';
 import { errorMessage, RegistryError } from '../errors.js';
 import type { Credentials, Manifest, Registry } from '../ports.js';
@@ -21,6 +21,8 @@ export interface RegistryHttpOptions {
   credentials?: Credentials | undefined;
   retry: RetryContext;
   requestTimeoutMs?: number;
+  /** How long a write under way may still take to answer once the run is stopped (WRITE_GRACE_MS). */
+  writeGraceMs?: number;
   fetch?: typeof fetch;
 }
 
@@ -35,6 +37,12 @@ interface RequestOptions {
   body?: Buffer;
   /** Statuses that are answers, not failures (404 for "no such tag"). */
   accept: number[];
+  /**
+   * A write the registry acts on once received: when the run is stopped while it is under way, its
+   * answer is still awaited for WRITE_GRACE_MS (no new attempt is made), so that the caller knows
+   * whether it landed. Abandoned, it could land unseen after a rollback read the tag.
+   */
+  write?: boolean;
 }
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
@@ -112,6 +120,9 @@ function sameOrigin(url: URL, base: string): boolean {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 
+/** How long a manifest PUT already sent may still take to answer after the run was stopped. */
+export const WRITE_GRACE_MS = 3000;
+
 /**
  * The Registry HTTP API v2 over fetch: Basic and Bearer token auth, bounded retries with backoff
  * and Retry-After, a timeout on every request. Credentials only ever travel in headers.
@@ -122,6 +133,7 @@ export class RegistryHttp implements Registry {
   private readonly credentials: Credentials | undefined;
   private readonly retry: RetryContext;
   private readonly timeoutMs: number;
+  private readonly writeGraceMs: number;
   private readonly fetch: typeof fetch;
   /** How the registry asked to be authenticated, learnt from its first 401; not a credential. */
   private scheme: Scheme | undefined;
@@ -135,6 +147,7 @@ export class RegistryHttp implements Registry {
     this.credentials = options.credentials;
     this.retry = options.retry;
     this.timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.writeGraceMs = options.writeGraceMs ?? WRITE_GRACE_MS;
     this.fetch = options.fetch ?? fetch;
   }
 
@@ -172,12 +185,8 @@ export class RegistryHttp implements Registry {
    * One HTTP exchange, answered and read in full within the request timeout (or until the run's
    * signal aborts): a registry that sends headers and then stalls the body is a timeout too.
    */
-  private exchange(url: string | URL, init: RequestInit): Promise<Response> {
-    return fetchWithDeadline(this.fetch, url, init, {
-      clock: this.retry.clock,
-      timeoutMs: this.timeoutMs,
-      signal: this.retry.signal,
-    });
+  private exchange(url: string | URL, init: RequestInit, signal = this.retry.signal): Promise<Response> {
+    return fetchWithDeadline(this.fetch, url, init, { clock: this.retry.clock, timeoutMs: this.timeoutMs, signal });
   }
 
   /**
@@ -290,20 +299,30 @@ export class RegistryHttp implements Registry {
    * Sends one request, following redirects itself so that credentials go only to the registry's
    * own origin: an upload Location, a Link or a redirect to another host gets none.
    */
-  private async send(url: URL, options: RequestOptions, method: string, sent: Sent): Promise<Response> {
+  private async send(
+    url: URL,
+    options: RequestOptions,
+    method: string,
+    sent: Sent,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
     let body = options.body;
     for (let hop = 0; ; hop += 1) {
       const authorization =
         sent.kind === 'basic' ? this.basicHeader() : sent.kind === 'bearer' ? `Bearer ${sent.token.token}` : undefined;
-      const response = await this.exchange(url, {
-        method,
-        headers: {
-          ...options.headers,
-          ...(authorization && sameOrigin(url, this.base) ? { Authorization: authorization } : {}),
+      const response = await this.exchange(
+        url,
+        {
+          method,
+          headers: {
+            ...options.headers,
+            ...(authorization && sameOrigin(url, this.base) ? { Authorization: authorization } : {}),
+          },
+          ...(body ? { body } : {}),
+          redirect: 'manual',
         },
-        ...(body ? { body } : {}),
-        redirect: 'manual',
-      });
+        signal,
+      );
       const location = response.headers.get('location');
       if (!REDIRECTS.has(response.status) || !location || hop === MAX_REDIRECTS) return response;
       url = new URL(location, url);
@@ -325,14 +344,19 @@ export class RegistryHttp implements Registry {
     const scope = `repository:${options.repository}:${options.action === 'delete' ? '*' : options.action}`;
     const url = new URL(path, this.base);
     const own = sameOrigin(url, this.base);
+    const run = this.retry.signal;
+    // A write once sent is let finish: its attempts end WRITE_GRACE_MS after the run's signal.
+    const grace = options.write ? graceAfter(this.retry.clock, this.writeGraceMs, run) : undefined;
+    const signal = grace?.signal ?? run;
     return withRetry(
       `${method} ${options.subject}`,
       async () => {
+        run?.throwIfAborted();
         let sent = own ? await this.credentialFor(scope, options.subject) : NOTHING;
         for (let round = 0; ; round += 1) {
           let response: Response;
           try {
-            response = await this.send(url, options, method, sent);
+            response = await this.send(url, options, method, sent, signal);
           } catch (error) {
             throw this.unreachable(error, options.subject, this.host);
           }
@@ -348,8 +372,8 @@ export class RegistryHttp implements Registry {
           throw await this.failure(response, options.subject, sent, scope, own ? undefined : url.host);
         }
       },
-      this.retry,
-    );
+      { ...this.retry, signal },
+    ).finally(() => grace?.dispose());
   }
 
   /**
@@ -384,6 +408,8 @@ export class RegistryHttp implements Registry {
       credentials: this.credentials,
       retry: { ...this.retry, signal, policy: { retries: 2, minDelayMs: 200, maxDelayMs: 1000 } },
       requestTimeoutMs: Math.min(this.timeoutMs, timeoutMs),
+      // The cleanup's own deadline bounds its writes: no grace beyond it.
+      writeGraceMs: 0,
       fetch: this.fetch,
     });
     // The scheme is knowledge, not a credential; tokens are fetched afresh: the run's may have died
@@ -433,6 +459,7 @@ export class RegistryHttp implements Registry {
       headers: { 'Content-Type': manifest.mediaType },
       body: manifest.bytes,
       accept: [],
+      write: true,
     });
     await response.body?.cancel();
     return (

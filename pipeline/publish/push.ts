@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors.js';
+import { errorMessage, statusOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PlannedBranch, PlannedImage } from '../plan/plan.js';
 import type { Manifest, OutputListener, Registry } from '../ports.js';
@@ -86,9 +86,14 @@ class BranchPusher {
     const { repository, tag } = parseImageRef(reference);
     this.deps.signal.throwIfAborted();
     this.writes.wrote(reference, manifest.digest);
-    await this.registry.putManifest(repository, tag, manifest).catch((error: unknown) => {
-      throw new BranchFailure('retag', image.name, errorMessage(error), { cause: error });
-    });
+    await this.registry.putManifest(repository, tag, manifest).then(
+      () => this.writes.answered(reference),
+      (error: unknown) => {
+        // A refusal is an answer: that write will not land. Without one (cut off, timed out) it may.
+        if (statusOf(error) !== undefined) this.writes.answered(reference);
+        throw new BranchFailure('retag', image.name, errorMessage(error), { cause: error });
+      },
+    );
   }
 
   /** The dated tag: the engine pushes a built image; a reused one is re-tagged by manifest. */

@@ -13,6 +13,11 @@ export class WriteLog {
   private readonly entries = new Map<string, { digests: Set<string>; configs: Set<string> }>();
   /** Digests of manifests this run created (engine pushes of images it built): no one else has them. */
   readonly fresh = new Set<string>();
+  /**
+   * Tags with a write whose answer never came (cut off, timed out, an engine push that failed): the
+   * registry may still act on it at any moment, even after a rollback read the tag.
+   */
+  readonly unanswered = new Set<string>();
 
   private entry(reference: string): { digests: Set<string>; configs: Set<string> } {
     let entry = this.entries.get(reference);
@@ -26,16 +31,24 @@ export class WriteLog {
   /** A manifest PUT of `digest` under `reference`. */
   wrote(reference: string, digest: string): void {
     this.entry(reference).digests.add(digest);
+    this.unanswered.add(reference);
+  }
+
+  /** The registry answered the last write to `reference` (yes or no): it will not land later. */
+  answered(reference: string): void {
+    this.unanswered.delete(reference);
   }
 
   /** An engine push of the built image `imageId`: its manifest digest is known only once it is done. */
   pushing(reference: string, imageId: string): void {
     this.entry(reference).configs.add(imageId);
+    this.unanswered.add(reference);
   }
 
   /** The engine push is done: it wrote `digest`, a manifest this run created. */
   pushed(reference: string, digest: string): void {
     this.wrote(reference, digest);
+    this.answered(reference);
     this.fresh.add(digest);
   }
 
@@ -116,6 +129,31 @@ export async function rollBack(
   };
   const unsure = new Map<string, string>();
   const toDelete = new Map<string, string>();
+  // A write whose answer never came may land at any moment, even after its tag was read here. Then
+  // no manifest is deleted whole (it would take along a tag landing on it), and every tag is read
+  // once more at the end.
+  const settled = writes.unanswered.size === 0;
+  const problem = (line: string): void => {
+    outcome.problems.push(line);
+    outcome.lines.push(line);
+    log.error(line);
+  };
+  // Deletes a tag this run created (`exclusive`: digests that may go as whole manifests). Where the
+  // registry refuses deletes, the tag stays on the tested image it was given, and is named.
+  const deleteTag = async (reference: string, digest: string, exclusive: ReadonlySet<string>): Promise<void> => {
+    const { repository, tag } = parseImageRef(reference);
+    try {
+      await deleter.deleteTags(repository, [tag], exclusive);
+      note(`deleted ${reference}`);
+      unsure.delete(reference);
+    } catch (error) {
+      if (!(error instanceof DeletesRefusedError)) unsure.set(reference, errorMessage(error));
+      else {
+        outcome.left.set(reference, digest);
+        problem(`${reference} stays on the tested image ${digest}, which this run published: ${errorMessage(error)}`);
+      }
+    }
+  };
 
   // Tags that existed go back first: a new tag is deleted only once no tag that existed before is
   // still on the image it is on, since deleting by manifest takes every tag on it along.
@@ -145,25 +183,28 @@ export async function rollBack(
     }
   }
 
-  for (const [reference, digest] of toDelete) {
-    const { repository, tag } = parseImageRef(reference);
-    try {
-      // A whole manifest goes only while every other tag is known to be off it.
-      await deleter.deleteTags(repository, [tag], unsure.size === 0 ? writes.fresh : new Set());
-      note(`deleted ${reference}`);
-    } catch (error) {
-      if (!(error instanceof DeletesRefusedError)) {
+  const exclusive = (): ReadonlySet<string> => (settled && unsure.size === 0 ? writes.fresh : new Set());
+  for (const [reference, digest] of toDelete) await deleteTag(reference, digest, exclusive());
+
+  // What landed late, after its tag was read: this run's write is undone once more.
+  if (!settled)
+    for (const reference of writes.references()) {
+      const { repository, tag } = parseImageRef(reference);
+      const before = snapshot.get(reference);
+      if (outcome.left.has(reference)) continue;
+      try {
+        const now = await registry.digestOf(repository, tag);
+        if (now === before?.digest || now === undefined || !(await writes.wroteTo(reference, now, registry))) continue;
+        if (!before) {
+          await deleteTag(reference, now, new Set());
+          continue;
+        }
+        await registry.putManifest(repository, tag, before);
+        note(`restored ${reference} to ${before.digest} (this run's write landed after it was first read)`);
+      } catch (error) {
         unsure.set(reference, errorMessage(error));
-        continue;
       }
-      outcome.left.set(reference, digest);
-      const problem =
-        `${reference} stays on the tested image ${digest}, which this run published: ` + `${errorMessage(error)}`;
-      outcome.problems.push(problem);
-      outcome.lines.push(problem);
-      log.error(problem);
     }
-  }
 
   for (const reference of [...unsure.keys()]) {
     const { repository, tag } = parseImageRef(reference);
@@ -172,13 +213,10 @@ export async function rollBack(
     unsure.delete(reference);
     note(`put back ${reference} (confirmed by reading it back)`);
   }
-  if (unsure.size > 0) {
-    const problem =
+  if (unsure.size > 0)
+    problem(
       `the registry may be left half-published: could not check or put back ` +
-      `${[...unsure.keys()].join(', ')}: ${[...unsure.values()][0] ?? ''}`;
-    outcome.problems.push(problem);
-    outcome.lines.push(problem);
-    log.error(problem);
-  }
+        `${[...unsure.keys()].join(', ')}: ${[...unsure.values()][0] ?? ''}`,
+    );
   return outcome;
 }

@@ -4,8 +4,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../pipeline/adapters/clock.js';
-import { RegistryHttp } from '../../../pipeline/adapters/registry-http.js';
+import { RegistryHttp, WRITE_GRACE_MS } from '../../../pipeline/adapters/registry-http.js';
 import { StreamLogger } from '../../../pipeline/log.js';
+import { INTERRUPTED_CLEANUP_TIMEOUT_MS } from '../../../pipeline/publish/push.js';
 import { Redactor } from '../../../pipeline/redact.js';
 import { BufferSink } from '../../helpers/runtime.js';
 
@@ -34,7 +35,7 @@ async function registry(handler: Handler): Promise<{ host: string; hits: number[
 
 function client(
   host: string,
-  options: { retries: number; timeoutMs?: number; signal?: AbortSignal },
+  options: { retries: number; timeoutMs?: number; signal?: AbortSignal; writeGraceMs?: number },
 ): { registry: RegistryHttp; log: BufferSink } {
   const log = new BufferSink();
   const logger = new StreamLogger({ sink: log, redactor: new Redactor() });
@@ -43,6 +44,7 @@ function client(
     registry: new RegistryHttp({
       host,
       requestTimeoutMs: options.timeoutMs ?? 5000,
+      ...(options.writeGraceMs === undefined ? {} : { writeGraceMs: options.writeGraceMs }),
       retry: {
         policy: { retries: options.retries, minDelayMs: 10, maxDelayMs: 50 },
         log: logger,
@@ -144,5 +146,50 @@ describe('RegistryHttp', () => {
     await expect(client_.digestOf('ns/app', '1.7.x')).rejects.toThrow('interrupted by SIGTERM');
     expect(Date.now() - started).toBeLessThan(2000);
     expect(silent.hits).toHaveLength(1);
+  });
+  // A manifest PUT the registry has received is acted on whether or not its answer is awaited:
+  // abandoned at the signal, it could land after a rollback read the tag, and be undone by nothing.
+  it('lets a manifest PUT under way when the run is stopped get its answer: the caller knows it landed', async () => {
+    const slow = await registry((_, response) => {
+      setTimeout(() => {
+        response.writeHead(201, { 'Docker-Content-Digest': 'sha256:landed' });
+        response.end();
+      }, 600);
+    });
+    const run = new AbortController();
+    const { registry: client_ } = client(slow.host, { retries: 4, timeoutMs: 60_000, signal: run.signal });
+    setTimeout(() => run.abort(new Error('interrupted by SIGINT')), 100);
+    await expect(client_.putManifest('ns/app', '1.7.x', MANIFEST)).resolves.toBe('sha256:landed');
+    expect(slow.hits).toHaveLength(1);
+  });
+
+  it('sends no manifest PUT once the run is stopped, and retries none after the signal', async () => {
+    let calls = 0;
+    const failing = await registry((_, response) => {
+      calls += 1;
+      setTimeout(() => errorBody(response, 503, 'UNAVAILABLE'), 300);
+    });
+    const run = new AbortController();
+    const { registry: client_ } = client(failing.host, { retries: 4, timeoutMs: 60_000, signal: run.signal });
+    setTimeout(() => run.abort(new Error('interrupted by SIGINT')), 100);
+    await expect(client_.putManifest('ns/app', '1.7.x', MANIFEST)).rejects.toThrow(/interrupted by SIGINT|503/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(calls).toBe(1);
+    await expect(client_.putManifest('ns/app', '1.7.x', MANIFEST)).rejects.toThrow('interrupted by SIGINT');
+    expect(calls).toBe(1);
+  });
+
+  it('waits for the answer of a PUT under way only for a bounded grace after the signal', async () => {
+    const silent = await registry(() => undefined);
+    const run = new AbortController();
+    const options = { retries: 4, timeoutMs: 60_000, signal: run.signal, writeGraceMs: 700 };
+    const { registry: client_ } = client(silent.host, options);
+    setTimeout(() => run.abort(new Error('interrupted by SIGTERM')), 100);
+    const started = Date.now();
+    await expect(client_.putManifest('ns/app', '1.7.x', MANIFEST)).rejects.toThrow('interrupted by SIGTERM');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+    expect(Date.now() - started).toBeLessThan(700 + 1500);
+    // A signalled run stops within 10 s: the grace and the rollback after it fit in that.
+    expect(WRITE_GRACE_MS + INTERRUPTED_CLEANUP_TIMEOUT_MS).toBeLessThan(10_000);
   });
 });

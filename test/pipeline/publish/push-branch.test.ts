@@ -178,4 +178,36 @@ describe('pushBranch', () => {
       `deleted ${ref('base', 'master-2026-11-27')}`,
     ]);
   });
+  // A registry acts on a PUT it received even when the client stopped waiting for its answer: such
+  // a write can land after the rollback read the tag. It must still be undone, and a whole-manifest
+  // delete must not take a tag along that was put back (or is about to land) on the same image.
+  it('a PUT whose answer never came that lands after the rollback read its tag: every tag ends as before', async () => {
+    const run = fakeRun();
+    const yesterday = run.registry.addImage(repo('base'), ['master'], { night: 'before' });
+    const before = run.registry.state();
+    let late: (() => void) | undefined;
+    run.registry.intercept = (call: Call) => {
+      if (call.client === 'run' && call.op === 'putManifest' && call.reference === 'master') {
+        const digest = call.digest as string;
+        late = () => run.registry.setTag(call.repository, 'master', digest);
+        run.controller.abort(new Error('interrupted by SIGINT'));
+        throw run.controller.signal.reason;
+      }
+      // The registry acts on it only now, after the rollback read base:master as it was.
+      if (call.client === 'cleanup' && call.op !== 'digestOf' && call.op !== 'getManifest' && late) {
+        late();
+        late = undefined;
+      }
+    };
+    const result = await pushBranch(master, await built(run, master), run.deps);
+
+    expect(result.failure).toMatchObject({ message: 'interrupted by SIGINT' });
+    expect(run.registry.state()).toEqual(before);
+    expect(run.registry.tagsOf(repo('base')).master).toBe(yesterday.digest);
+    expect(result.rollback).toEqual([
+      `deleted ${ref('app', 'master-2026-11-27')}`,
+      `deleted ${ref('base', 'master-2026-11-27')}`,
+      `restored ${ref('base', 'master')} to ${yesterday.digest} (this run's write landed after it was first read)`,
+    ]);
+  });
 });
