@@ -3,9 +3,6 @@ import { errorMessage, RegistryError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Clock } from './ports.js';
 
-// Kept so that branches written against retry.ts merge; new code imports it from errors.ts.
-export { RegistryError };
-
 export interface RetryPolicy {
   /** Retries after the first attempt. */
   retries: number;

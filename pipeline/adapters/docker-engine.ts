@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { errorMessage, statusOf, WorkError } from '../errors.js';
+import { errorMessage, RegistryError, statusOf, WorkError } from '../errors.js';
 import type {
   BuildRequest,
   Clock,
@@ -9,7 +9,7 @@ import type {
   ImageEngine,
   OutputListener,
 } from '../ports.js';
-import { isTransientText, RegistryError } from '../retry.js';
+import { isTransientText } from '../retry.js';
 import { formatImageRef, type ImageRef } from '../../tags/index.js';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

@@ -8,13 +8,13 @@ import {
   type RegistryFlags,
 } from '../settings/registry-options.js';
 import type { Runtime } from '../settings/runtime.js';
-import { InputError, WorkError } from '../errors.js';
+import { InputError, RegistryError, WorkError } from '../errors.js';
 import { loadFamily } from '../family/family.js';
 import { StreamLogger } from '../log.js';
 import type { Credentials, Registry } from '../ports.js';
 import { pruneRepository, type PruneTarget, type PrunedTag } from '../registry/prune.js';
 import { RegistryApiTagDeleter } from '../registry/tag-deleter.js';
-import { RegistryError, type RetryContext } from '../retry.js';
+import type { RetryContext } from '../retry.js';
 import { DOCKER_HUB } from '../../tags/index.js';
 
 export interface PruneFlags extends RegistryFlags {
