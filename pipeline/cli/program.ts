@@ -88,7 +88,7 @@ function planOptions(command: Command): Command {
     )
     .addOption(repeatable('--branch <name>', 'plan only this branch (repeatable): master or N.N.x'))
     .option('--date <YYYY-MM-DD>', 'the UTC day for dated tags, at most a day ahead (default: today in UTC)')
-    .option('--rerun-old-date', 'allow a --date more than 30 days back: a deliberate re-run of an old day')
+    .option('--rerun-old-date', 'allow a --date (or a --plan of a day) more than 30 days back: a deliberate re-run')
     .option(
       '--registry <host[:port]/namespace>',
       'where images go (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)',

@@ -202,7 +202,7 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
   const engineClient = flags.dryRun ? undefined : dockerFromEnv(runtime.env);
   const located = settings
     ? await buildPlan(settings, runtime, smokeSpecProblems)
-    : await readPlanFile(flags.plan as string, flags, runtime.cwd);
+    : await readPlanFile(flags.plan as string, flags, runtime);
   const target = parseRegistryTarget(located.plan.registry);
   const credentials =
     options.push && !flags.dryRun
