@@ -67,7 +67,10 @@ export async function runPrune(flags: PruneFlags, runtime: Runtime): Promise<num
   const now = runtime.clock.now();
   const dryRun = flags.dryRun ?? false;
   const family = await loadFamily(scope.imagesDir);
-  const credentials = await resolveCredentials(scope.registry.host, runtime.env, { signal: runtime.signal });
+  const credentials = await resolveCredentials(scope.registry.host, runtime.env, {
+    clock: runtime.clock,
+    signal: runtime.signal,
+  });
   runtime.redactor.add(credentials?.password, credentials?.username);
   const retry: RetryContext = { policy, log, clock: runtime.clock, signal: runtime.signal };
   const registry = new RegistryHttp({ host: scope.registry.host, credentials, retry });

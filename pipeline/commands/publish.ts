@@ -206,7 +206,7 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
   const target = parseRegistryTarget(located.plan.registry);
   const credentials =
     options.push && !flags.dryRun
-      ? await resolveCredentials(target.host, runtime.env, { signal: runtime.signal })
+      ? await resolveCredentials(target.host, runtime.env, { clock: runtime.clock, signal: runtime.signal })
       : undefined;
   runtime.redactor.add(credentials?.password, credentials?.username);
   if (!engineClient) {

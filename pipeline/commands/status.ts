@@ -79,7 +79,10 @@ export async function runStatus(flags: StatusFlags, runtime: Runtime): Promise<n
           (b) => b.branch,
         );
 
-  const credentials = await resolveCredentials(settings.registry.host, runtime.env, { signal: runtime.signal });
+  const credentials = await resolveCredentials(settings.registry.host, runtime.env, {
+    clock: runtime.clock,
+    signal: runtime.signal,
+  });
   runtime.redactor.add(credentials?.password, credentials?.username);
   const registry = new RegistryHttp({
     host: settings.registry.host,
