@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { errorMessage, RegistryError, statusOf, WorkError } from '../errors.js';
+import { EngineError, errorMessage, RegistryError, statusOf, WorkError } from '../errors.js';
 import type {
   BuildRequest,
   Clock,
@@ -88,9 +88,8 @@ export class DockerImageEngine implements ImageEngine {
     this.clock = options.clock ?? systemClock;
   }
 
-  private unreachable(error: unknown): WorkError {
-    return new WorkError(
-      'engine',
+  private unreachable(error: unknown): EngineError {
+    return new EngineError(
       `cannot reach the Docker engine at ${this.address}: ${errorMessage(error)}; start one (scripts/engine-up.sh) ` +
         `or set DOCKER_HOST`,
       { cause: error },
@@ -137,10 +136,9 @@ export class DockerImageEngine implements ImageEngine {
    */
   private async checkPlatform(imageId: string, platform: string): Promise<void> {
     const image = await this.inspectImage(imageId);
-    if (!image) throw new WorkError('build', `cannot check the platform of ${imageId}: it is gone from the engine`);
+    if (!image) throw new EngineError(`cannot check the platform of ${imageId}: it is gone from the engine`);
     if (image.platform !== undefined && samePlatform(image.platform, platform)) return;
-    throw new WorkError(
-      'build',
+    throw new EngineError(
       `the image built for ${platform} is ${image.platform ?? 'of an unknown platform'}: its FROM image is not of ` +
         `${platform} (name a base of that platform, e.g. FROM image-\${TARGETARCH})`,
     );
@@ -200,9 +198,9 @@ export class DockerImageEngine implements ImageEngine {
       );
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (error instanceof WorkError) throw error;
+      if (error instanceof EngineError) throw error;
       if (isUnreachable(error)) throw this.unreachable(error);
-      throw new WorkError('build', engineErrorText(error), { cause: error });
+      throw new EngineError(engineErrorText(error), { cause: error });
     }
   }
 
@@ -238,7 +236,7 @@ export class DockerImageEngine implements ImageEngine {
     } catch (error) {
       context.destroy();
       if (isUnreachable(error)) throw this.unreachable(error);
-      throw new WorkError('build', engineErrorText(error), { cause: error });
+      throw new EngineError(engineErrorText(error), { cause: error });
     }
     // The container of the step running now: an interrupted build must not leave it behind.
     let stepContainer: string | undefined;
@@ -261,12 +259,12 @@ export class DockerImageEngine implements ImageEngine {
       throw error;
     }
     const failure = messages.map(messageError).find((text) => text !== undefined);
-    if (failure) throw new WorkError('build', failure);
+    if (failure) throw new EngineError(failure);
     const id = messages
       .map((message) => message.aux?.ID)
       .filter((value): value is string => value !== undefined)
       .pop();
-    if (!id) throw new WorkError('build', 'the engine finished the build without reporting an image ID');
+    if (!id) throw new EngineError('the engine finished the build without reporting an image ID');
     return id;
   }
 
@@ -274,14 +272,12 @@ export class DockerImageEngine implements ImageEngine {
   private async checkLayeredOn(imageId: string, baseId: string): Promise<void> {
     const [image, base] = await Promise.all([this.inspectImage(imageId), this.inspectImage(baseId)]);
     if (!image || !base)
-      throw new WorkError(
-        'build',
+      throw new EngineError(
         `cannot check the base of ${imageId}: ${!image ? imageId : baseId} is gone from the engine`,
       );
     const prefix = image.layers.slice(0, base.layers.length);
     if (base.layers.length === 0 || prefix.some((layer, index) => layer !== base.layers[index]))
-      throw new WorkError(
-        'build',
+      throw new EngineError(
         `the image ${imageId} is not layered on its base ${baseId}: its first ${base.layers.length} layer(s) differ`,
       );
   }
@@ -301,7 +297,7 @@ export class DockerImageEngine implements ImageEngine {
       await this.docker.getImage(imageId).tag({ repo, tag });
     } catch (error) {
       if (isUnreachable(error)) throw this.unreachable(error);
-      throw new WorkError('build', `cannot tag the base ${imageId} for the build: ${engineErrorText(error)}`, {
+      throw new EngineError(`cannot tag the base ${imageId} for the build: ${engineErrorText(error)}`, {
         cause: error,
       });
     }
@@ -368,7 +364,7 @@ export class DockerImageEngine implements ImageEngine {
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       if (isUnreachable(error)) throw this.unreachable(error);
-      throw new WorkError('engine', `cannot inspect ${idOrRef}: ${engineErrorText(error)}`, { cause: error });
+      throw new EngineError(`cannot inspect ${idOrRef}: ${engineErrorText(error)}`, { cause: error });
     }
   }
 
@@ -432,7 +428,7 @@ export class DockerImageEngine implements ImageEngine {
     const failure = messages.map(messageError).find((text) => text !== undefined);
     if (failure) throw new RegistryError('pull', `pull ${ref}: ${failure}`, { retryable: isTransientText(failure) });
     const details = await this.inspectImage(ref);
-    if (!details) throw new WorkError('pull', `pull ${ref}: the engine reported success but has no such image`);
+    if (!details) throw new EngineError(`pull ${ref}: the engine reported success but has no such image`);
     return details.id;
   }
 
@@ -526,7 +522,7 @@ export class DockerImageEngine implements ImageEngine {
       if (statusOf(error) === 404) return;
       // A base image stays while the child's build cache (its intermediate images) descends from it.
       if (statusOf(error) === 409 && /dependent child images/.test(engineErrorText(error))) return;
-      throw new WorkError('cleanup', `cannot remove ${idOrRef}: ${engineErrorText(error)}`, { cause: error });
+      throw new EngineError(`cannot remove ${idOrRef}: ${engineErrorText(error)}`, { cause: error });
     }
   }
 }
