@@ -165,15 +165,9 @@ export class DockerImageEngine implements ImageEngine {
       const tag = await this.runTagFor(request.baseImageId);
       for (const [name, value] of Object.entries(buildArgs)) if (value === request.baseImageId) buildArgs[name] = tag;
     }
-    const filter = await contextFilter(request.context);
     // One LABEL instruction, as for the classic builder; with a changed escape character, the API's
     // labels (BuildKit sets those on the image without a step).
-    const dockerfile = labelledDockerfile(original, request.labels);
-    const context = packContext(
-      request.context,
-      filter,
-      dockerfile === undefined ? undefined : { name: LABELLED_DOCKERFILE, content: dockerfile },
-    );
+    const { context, dockerfile } = await packed(request, original);
     try {
       return await buildWithBuildKit(
         this.docker,
@@ -210,13 +204,7 @@ export class DockerImageEngine implements ImageEngine {
     onOutput: OutputListener,
     signal: AbortSignal | undefined,
   ): Promise<string> {
-    const filter = await contextFilter(request.context);
-    const dockerfile = labelledDockerfile(original, request.labels);
-    const context = packContext(
-      request.context,
-      filter,
-      dockerfile === undefined ? undefined : { name: LABELLED_DOCKERFILE, content: dockerfile },
-    );
+    const { context, dockerfile } = await packed(request, original);
     const labelling = dockerfile === undefined ? { labels: request.labels } : { dockerfile: LABELLED_DOCKERFILE };
     let stream: NodeJS.ReadableStream;
     try {
@@ -525,6 +513,24 @@ export class DockerImageEngine implements ImageEngine {
       throw new EngineError(`cannot remove ${idOrRef}: ${engineErrorText(error)}`, { cause: error });
     }
   }
+}
+
+/**
+ * The build context as a tar stream, `.dockerignore` applied, with the Dockerfile that carries the
+ * labels as one LABEL instruction when it can (`dockerfile`; undefined: labels go through the API).
+ */
+async function packed(
+  request: BuildRequest,
+  original: string,
+): Promise<{ context: ReturnType<typeof packContext>; dockerfile: string | undefined }> {
+  const filter = await contextFilter(request.context);
+  const dockerfile = labelledDockerfile(original, request.labels);
+  const context = packContext(
+    request.context,
+    filter,
+    dockerfile === undefined ? undefined : { name: LABELLED_DOCKERFILE, content: dockerfile },
+  );
+  return { context, dockerfile };
 }
 
 /** `linux/arm64` (or `linux/arm/v7`) from an image inspect answer, when it names an architecture. */
