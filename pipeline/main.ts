@@ -41,7 +41,7 @@ process.exitCode = await runCli(process.argv.slice(2), {
   clock: systemClock,
   redactor,
   signal: controller.signal,
-  git: new GitLsRemote(),
+  git: new GitLsRemote(systemClock),
   colour: {
     stdout: colourEnabled(process.env, process.stdout.isTTY),
     stderr: colourEnabled(process.env, process.stderr.isTTY),

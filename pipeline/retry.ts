@@ -1,10 +1,8 @@
 import pRetry from 'p-retry';
 import { errorMessage, RegistryError } from './errors.js';
 import type { Logger } from './log.js';
+import { causeChain, errorCode, networkFailureOf } from './network-failures.js';
 import type { Clock } from './ports.js';
-
-// Kept so that branches written against retry.ts merge; new code imports it from errors.ts.
-export { RegistryError };
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -35,44 +33,26 @@ export function isTransientText(message: string): boolean {
   return !PERMANENT_TEXT.test(message) && TRANSIENT_TEXT.test(message);
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
-
-// Failures the next attempt would meet again: a name DNS says does not exist (EAI_AGAIN is the
-// temporary kind), a port or scheme fetch will not use, a URL it cannot parse, a certificate it
-// does not trust. Retrying them only makes the user wait for the same error.
-const PERMANENT_CODES =
-  /^(ENOTFOUND|ERR_INVALID_URL|ERR_TLS_CERT_ALTNAME_INVALID|CERT_\w+|\w+_CERT(_\w+)?|ERR_SSL_\w+)$/;
+// Failures the next attempt would meet again: a port or scheme fetch will not use, a URL it cannot
+// parse, a certificate it does not trust, and the codes NETWORK_FAILURES marks as not transient (a
+// name DNS says does not exist). Retrying them only makes the user wait for the same error.
+const PERMANENT_CODES = /^(ERR_INVALID_URL|ERR_TLS_CERT_ALTNAME_INVALID|CERT_\w+|\w+_CERT(_\w+)?|ERR_SSL_\w+)$/;
 const PERMANENT_MESSAGES = /^(bad port|unknown scheme|invalid url|invalid method)/i;
+const TRANSIENT_MESSAGES = /socket hang up|fetch failed|other side closed/i;
 
 /** Whether a thrown value from fetch or a socket is a network failure worth retrying. */
 export function isNetworkError(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if ((typeof code === 'string' && PERMANENT_CODES.test(code)) || PERMANENT_MESSAGES.test(current.message))
-      return false;
-    current = current.cause;
-  }
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 4; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-    if (current.name === 'TimeoutError' || /socket hang up|fetch failed|other side closed/i.test(current.message))
-      return true;
-    current = current.cause;
-  }
-  return false;
+  const chain = causeChain(error);
+  const permanent = chain.some((link) => {
+    const code = errorCode(link);
+    if (code !== undefined && (PERMANENT_CODES.test(code) || networkFailureOf(link)?.transient === false)) return true;
+    return PERMANENT_MESSAGES.test(link.message);
+  });
+  if (permanent) return false;
+  return (
+    networkFailureOf(error)?.transient === true ||
+    chain.some((link) => link.name === 'TimeoutError' || TRANSIENT_MESSAGES.test(link.message))
+  );
 }
 
 export interface RetryContext {

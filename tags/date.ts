@@ -41,9 +41,15 @@ function addDays(day: string, days: number): string {
  * Checks that a valid `--date` is near `today` (the run's UTC day): at most one day ahead (a run
  * just before midnight somewhere), and at most OLD_DATE_DAYS back unless `oldOnPurpose` (a
  * deliberate re-run of an old day). A typo here would leave a dated tag in the registry for good.
+ * `remedy` starts the advice on what to do instead (`give a day` from ... to ...).
  */
-export function dayRangeProblem(day: string, today: string, oldOnPurpose: boolean): string | undefined {
-  const range = `give a day from ${addDays(today, -OLD_DATE_DAYS)} to ${addDays(today, 1)}`;
+export function dayRangeProblem(
+  day: string,
+  today: string,
+  oldOnPurpose: boolean,
+  remedy = 'give a day',
+): string | undefined {
+  const range = `${remedy} from ${addDays(today, -OLD_DATE_DAYS)} to ${addDays(today, 1)}`;
   const ahead = (Date.parse(`${day}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000;
   if (ahead > 1) return `${day} is more than a day after today (${today} UTC); ${range}`;
   if (ahead < -OLD_DATE_DAYS && !oldOnPurpose)

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { ProcessTimeoutError } from '../errors.js';
 import type { Clock } from '../ports.js';
-import { systemClock } from './clock.js';
 
 /** What a finished process left: its exit, its stdout (up to the limit) and the head of its stderr. */
 export interface ProcessResult {
@@ -20,8 +19,8 @@ export interface BoundedOptions {
   /** The run's signal: the process is killed at once and the promise rejects with the reason. */
   signal?: AbortSignal | undefined;
   timeoutMs: number;
-  /** Keeps the timeout (the system clock unless given). */
-  clock?: Clock | undefined;
+  /** Keeps the timeout: the run's clock, which the adapter got through its constructor. */
+  clock: Clock;
   /** The timeout counts silence (restarts on every output) rather than the whole run. */
   silence?: boolean | undefined;
   /** stdout kept, at most (default 1 MiB). */
@@ -52,7 +51,7 @@ export function runBounded(command: string, args: readonly string[], options: Bo
     let stdoutBytes = 0;
     let stderr = '';
     let settled = false;
-    const clock = options.clock ?? systemClock;
+    const { clock } = options;
     let cancelTimer = (): void => undefined;
     const stop = (): void => {
       try {

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { errorMessage, WorkError } from '../errors.js';
+import { EngineError, errorMessage } from '../errors.js';
 import { BUILDKIT_IMAGE_ID, BUILDKIT_TRACE, BuildKitProgress, type ProgressLine } from './buildkit-status.js';
 import { messageError, readEngineStream, type EngineMessage } from './json-stream.js';
 
@@ -95,8 +95,8 @@ export async function buildWithBuildKit(
   progress.flush().forEach(onLine);
   // The daemon's error line is the build's verdict; a vertex error without one still fails it.
   const failure = failures[0] ?? progress.errors()[0];
-  if (failure) throw new WorkError('build', failure);
-  if (!imageId) throw new WorkError('build', 'the engine finished the build without reporting an image ID');
+  if (failure) throw new EngineError(failure);
+  if (!imageId) throw new EngineError('the engine finished the build without reporting an image ID');
   return imageId;
 }
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { InputError, ProcessTimeoutError, errorMessage } from '../errors.js';
-import type { Credentials } from '../ports.js';
+import type { Clock, Credentials } from '../ports.js';
 import { runBounded, type ProcessResult } from './bounded-process.js';
 import { DOCKER_HUB } from '../../tags/index.js';
 
@@ -31,6 +31,8 @@ export const HELPER_TIMEOUT_MS = 30_000;
 const HELPER_OUTPUT_LIMIT = 64 * 1024;
 
 export interface HelperOptions {
+  /** Keeps a helper's time limit: the run's clock, passed down from the composition root. */
+  clock: Clock;
   /** The run's signal: an interrupted run does not wait for a helper. */
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;
@@ -73,6 +75,7 @@ async function runHelper(helper: string, server: string, options: HelperOptions)
       input: server,
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? HELPER_TIMEOUT_MS,
+      clock: options.clock,
       stdoutLimit: HELPER_OUTPUT_LIMIT,
     });
   } catch (error) {
@@ -105,7 +108,7 @@ async function runHelper(helper: string, server: string, options: HelperOptions)
 export async function resolveCredentials(
   host: string,
   env: Readonly<Record<string, string | undefined>>,
-  helperOptions: HelperOptions = {},
+  helperOptions: HelperOptions,
 ): Promise<Credentials | undefined> {
   const username = env.REGISTRY_USERNAME;
   const password = env.REGISTRY_PASSWORD;

@@ -307,10 +307,28 @@ export class DockerContainers implements ContainerRuntime {
     return new DockerRunningContainer(this.docker, container, ports, this.clock);
   }
 
-  async statPath(image: string, path: string): Promise<PathStat | undefined> {
-    // A created, never started container: its filesystem is the image's, nothing runs.
+  /**
+   * Reads from a created, never started container of `image`: its filesystem is the image's, and
+   * nothing runs. A path the engine does not find (404) is undefined; the container always goes.
+   */
+  private async inImage<T>(
+    image: string,
+    what: string,
+    read: (container: Docker.Container) => Promise<T | undefined>,
+  ): Promise<T | undefined> {
     const container = await this.create({ image, entrypoint: [], cmd: ['/'] });
     try {
+      return await read(container);
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw new EngineError(`cannot ${what} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, { cause: error });
+    } finally {
+      await this.removeAfterUse(container.id);
+    }
+  }
+
+  async statPath(image: string, path: string): Promise<PathStat | undefined> {
+    return this.inImage(image, `stat ${path}`, async (container) => {
       const response = (await container.infoArchive({ path })) as {
         headers: Record<string, string | undefined>;
         destroy(): void;
@@ -320,19 +338,11 @@ export class DockerContainers implements ContainerRuntime {
       const header = response.headers['x-docker-container-path-stat'];
       if (!header) return undefined;
       return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw new EngineError(`cannot stat ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
-        cause: error,
-      });
-    } finally {
-      await this.removeAfterUse(container.id);
-    }
+    });
   }
 
   async readFile(image: string, path: string, limit: number): Promise<Buffer | undefined> {
-    const container = await this.create({ image, entrypoint: [], cmd: ['/'] });
-    try {
+    return this.inImage(image, `read ${path}`, async (container) => {
       const archive = await container.getArchive({ path });
       return await new Promise<Buffer | undefined>((resolve, reject) => {
         const tar = extract();
@@ -357,20 +367,12 @@ export class DockerContainers implements ContainerRuntime {
         tar.on('error', reject);
         archive.pipe(tar);
       });
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw new EngineError(`cannot read ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
-        cause: error,
-      });
-    } finally {
-      await this.removeAfterUse(container.id);
-    }
+    });
   }
 
   async readArchive(image: string, path: string, options: ArchiveOptions = {}): Promise<ArchiveEntry[] | undefined> {
-    const container = await this.create({ image, entrypoint: [], cmd: ['/'] });
     const limit = options.limit ?? 1024 * 1024;
-    try {
+    return this.inImage(image, `read ${path}`, async (container) => {
       const archive = (await container.getArchive({ path })) as NodeJS.ReadableStream & { destroy(): void };
       return await new Promise<ArchiveEntry[]>((resolve, reject) => {
         const tar = extract();
@@ -416,14 +418,7 @@ export class DockerContainers implements ContainerRuntime {
         tar.on('error', reject);
         archive.pipe(tar);
       });
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw new EngineError(`cannot read ${path} in ${image.slice(0, 19)}: ${engineErrorText(error)}`, {
-        cause: error,
-      });
-    } finally {
-      await this.removeAfterUse(container.id);
-    }
+    });
   }
 
   async remove(id: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { errorMessage, statusOf, WorkError } from '../errors.js';
+import { EngineError, errorMessage, RegistryError, statusOf, WorkError } from '../errors.js';
 import type {
   BuildRequest,
   Clock,
@@ -9,7 +9,7 @@ import type {
   ImageEngine,
   OutputListener,
 } from '../ports.js';
-import { isTransientText, RegistryError } from '../retry.js';
+import { isTransientText } from '../retry.js';
 import { formatImageRef, type ImageRef } from '../../tags/index.js';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -88,9 +88,8 @@ export class DockerImageEngine implements ImageEngine {
     this.clock = options.clock ?? systemClock;
   }
 
-  private unreachable(error: unknown): WorkError {
-    return new WorkError(
-      'engine',
+  private unreachable(error: unknown): EngineError {
+    return new EngineError(
       `cannot reach the Docker engine at ${this.address}: ${errorMessage(error)}; start one (scripts/engine-up.sh) ` +
         `or set DOCKER_HOST`,
       { cause: error },
@@ -137,10 +136,9 @@ export class DockerImageEngine implements ImageEngine {
    */
   private async checkPlatform(imageId: string, platform: string): Promise<void> {
     const image = await this.inspectImage(imageId);
-    if (!image) throw new WorkError('build', `cannot check the platform of ${imageId}: it is gone from the engine`);
+    if (!image) throw new EngineError(`cannot check the platform of ${imageId}: it is gone from the engine`);
     if (image.platform !== undefined && samePlatform(image.platform, platform)) return;
-    throw new WorkError(
-      'build',
+    throw new EngineError(
       `the image built for ${platform} is ${image.platform ?? 'of an unknown platform'}: its FROM image is not of ` +
         `${platform} (name a base of that platform, e.g. FROM image-\${TARGETARCH})`,
     );
@@ -167,15 +165,9 @@ export class DockerImageEngine implements ImageEngine {
       const tag = await this.runTagFor(request.baseImageId);
       for (const [name, value] of Object.entries(buildArgs)) if (value === request.baseImageId) buildArgs[name] = tag;
     }
-    const filter = await contextFilter(request.context);
     // One LABEL instruction, as for the classic builder; with a changed escape character, the API's
     // labels (BuildKit sets those on the image without a step).
-    const dockerfile = labelledDockerfile(original, request.labels);
-    const context = packContext(
-      request.context,
-      filter,
-      dockerfile === undefined ? undefined : { name: LABELLED_DOCKERFILE, content: dockerfile },
-    );
+    const { context, dockerfile } = await packed(request, original);
     try {
       return await buildWithBuildKit(
         this.docker,
@@ -200,9 +192,9 @@ export class DockerImageEngine implements ImageEngine {
       );
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (error instanceof WorkError) throw error;
+      if (error instanceof EngineError) throw error;
       if (isUnreachable(error)) throw this.unreachable(error);
-      throw new WorkError('build', engineErrorText(error), { cause: error });
+      throw new EngineError(engineErrorText(error), { cause: error });
     }
   }
 
@@ -212,13 +204,7 @@ export class DockerImageEngine implements ImageEngine {
     onOutput: OutputListener,
     signal: AbortSignal | undefined,
   ): Promise<string> {
-    const filter = await contextFilter(request.context);
-    const dockerfile = labelledDockerfile(original, request.labels);
-    const context = packContext(
-      request.context,
-      filter,
-      dockerfile === undefined ? undefined : { name: LABELLED_DOCKERFILE, content: dockerfile },
-    );
+    const { context, dockerfile } = await packed(request, original);
     const labelling = dockerfile === undefined ? { labels: request.labels } : { dockerfile: LABELLED_DOCKERFILE };
     let stream: NodeJS.ReadableStream;
     try {
@@ -238,7 +224,7 @@ export class DockerImageEngine implements ImageEngine {
     } catch (error) {
       context.destroy();
       if (isUnreachable(error)) throw this.unreachable(error);
-      throw new WorkError('build', engineErrorText(error), { cause: error });
+      throw new EngineError(engineErrorText(error), { cause: error });
     }
     // The container of the step running now: an interrupted build must not leave it behind.
     let stepContainer: string | undefined;
@@ -261,12 +247,12 @@ export class DockerImageEngine implements ImageEngine {
       throw error;
     }
     const failure = messages.map(messageError).find((text) => text !== undefined);
-    if (failure) throw new WorkError('build', failure);
+    if (failure) throw new EngineError(failure);
     const id = messages
       .map((message) => message.aux?.ID)
       .filter((value): value is string => value !== undefined)
       .pop();
-    if (!id) throw new WorkError('build', 'the engine finished the build without reporting an image ID');
+    if (!id) throw new EngineError('the engine finished the build without reporting an image ID');
     return id;
   }
 
@@ -274,14 +260,12 @@ export class DockerImageEngine implements ImageEngine {
   private async checkLayeredOn(imageId: string, baseId: string): Promise<void> {
     const [image, base] = await Promise.all([this.inspectImage(imageId), this.inspectImage(baseId)]);
     if (!image || !base)
-      throw new WorkError(
-        'build',
+      throw new EngineError(
         `cannot check the base of ${imageId}: ${!image ? imageId : baseId} is gone from the engine`,
       );
     const prefix = image.layers.slice(0, base.layers.length);
     if (base.layers.length === 0 || prefix.some((layer, index) => layer !== base.layers[index]))
-      throw new WorkError(
-        'build',
+      throw new EngineError(
         `the image ${imageId} is not layered on its base ${baseId}: its first ${base.layers.length} layer(s) differ`,
       );
   }
@@ -301,7 +285,7 @@ export class DockerImageEngine implements ImageEngine {
       await this.docker.getImage(imageId).tag({ repo, tag });
     } catch (error) {
       if (isUnreachable(error)) throw this.unreachable(error);
-      throw new WorkError('build', `cannot tag the base ${imageId} for the build: ${engineErrorText(error)}`, {
+      throw new EngineError(`cannot tag the base ${imageId} for the build: ${engineErrorText(error)}`, {
         cause: error,
       });
     }
@@ -368,7 +352,7 @@ export class DockerImageEngine implements ImageEngine {
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       if (isUnreachable(error)) throw this.unreachable(error);
-      throw new WorkError('engine', `cannot inspect ${idOrRef}: ${engineErrorText(error)}`, { cause: error });
+      throw new EngineError(`cannot inspect ${idOrRef}: ${engineErrorText(error)}`, { cause: error });
     }
   }
 
@@ -432,7 +416,7 @@ export class DockerImageEngine implements ImageEngine {
     const failure = messages.map(messageError).find((text) => text !== undefined);
     if (failure) throw new RegistryError('pull', `pull ${ref}: ${failure}`, { retryable: isTransientText(failure) });
     const details = await this.inspectImage(ref);
-    if (!details) throw new WorkError('pull', `pull ${ref}: the engine reported success but has no such image`);
+    if (!details) throw new EngineError(`pull ${ref}: the engine reported success but has no such image`);
     return details.id;
   }
 
@@ -526,9 +510,27 @@ export class DockerImageEngine implements ImageEngine {
       if (statusOf(error) === 404) return;
       // A base image stays while the child's build cache (its intermediate images) descends from it.
       if (statusOf(error) === 409 && /dependent child images/.test(engineErrorText(error))) return;
-      throw new WorkError('cleanup', `cannot remove ${idOrRef}: ${engineErrorText(error)}`, { cause: error });
+      throw new EngineError(`cannot remove ${idOrRef}: ${engineErrorText(error)}`, { cause: error });
     }
   }
+}
+
+/**
+ * The build context as a tar stream, `.dockerignore` applied, with the Dockerfile that carries the
+ * labels as one LABEL instruction when it can (`dockerfile`; undefined: labels go through the API).
+ */
+async function packed(
+  request: BuildRequest,
+  original: string,
+): Promise<{ context: ReturnType<typeof packContext>; dockerfile: string | undefined }> {
+  const filter = await contextFilter(request.context);
+  const dockerfile = labelledDockerfile(original, request.labels);
+  const context = packContext(
+    request.context,
+    filter,
+    dockerfile === undefined ? undefined : { name: LABELLED_DOCKERFILE, content: dockerfile },
+  );
+  return { context, dockerfile };
 }
 
 /** `linux/arm64` (or `linux/arm/v7`) from an image inspect answer, when it names an architecture. */

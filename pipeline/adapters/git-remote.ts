@@ -1,5 +1,5 @@
 import { ProcessTimeoutError, WorkError, errorMessage } from '../errors.js';
-import type { GitRemote, RemoteRefs } from '../ports.js';
+import type { Clock, GitRemote, RemoteRefs } from '../ports.js';
 import { runBounded, type ProcessResult } from './bounded-process.js';
 
 /** Parses `git ls-remote --heads --tags` output; a peeled `^{}` line wins over its annotated tag. */
@@ -68,9 +68,12 @@ function reasonOf(stderr: string): string {
  * as an orphan. runBounded stops the whole process group, on the run's signal or after silence.
  */
 export class GitLsRemote implements GitRemote {
+  private readonly clock: Clock;
   private readonly silenceTimeoutMs: number;
 
-  constructor(options: { silenceTimeoutMs?: number } = {}) {
+  /** `clock` keeps the silence timeout: the run's clock, from the composition root (main.ts). */
+  constructor(clock: Clock, options: { silenceTimeoutMs?: number } = {}) {
+    this.clock = clock;
     this.silenceTimeoutMs = options.silenceTimeoutMs ?? GIT_SILENCE_TIMEOUT_MS;
   }
 
@@ -85,6 +88,7 @@ export class GitLsRemote implements GitRemote {
         env: gitEnv(process.env),
         signal,
         timeoutMs: this.silenceTimeoutMs,
+        clock: this.clock,
         silence: true,
         stdoutLimit: 256 * 1024 * 1024,
         stderr: true,

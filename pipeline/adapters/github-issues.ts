@@ -1,5 +1,6 @@
 import type { Octokit } from '@octokit/rest';
 import { errorMessage, InputError, statusOf, WorkError } from '../errors.js';
+import { causeChain, networkFailureOf } from '../network-failures.js';
 import type { IssueTracker, TrackedIssue } from '../report/issue-tracker.js';
 
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
@@ -12,33 +13,15 @@ export function parseRepository(text: string): { owner: string; repo: string } {
   return { owner, repo };
 }
 
-const CONNECTION_FAILURES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'no such host',
-  EAI_AGAIN: 'host name lookup failed',
-  ETIMEDOUT: 'timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
-  UND_ERR_SOCKET: 'connection closed',
-};
-
 /**
  * Octokit reports a request that got no answer at all as status 500; it has no response. What
- * went wrong is down its causes (fetch's TypeError, then the socket's error code).
+ * went wrong is down its causes (fetch's TypeError, then the socket's error code), in the words of
+ * the one table of network failures; a code it does not know shows the innermost message.
  */
 function connectionFailure(error: unknown): string | undefined {
   if ((error as { response?: unknown } | undefined)?.response !== undefined) return undefined;
-  let current: unknown = (error as { cause?: unknown } | undefined)?.cause;
-  let last: string | undefined;
-  for (let depth = 0; current instanceof Error && depth < 4; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && CONNECTION_FAILURES[code]) return CONNECTION_FAILURES[code];
-    last = current.message;
-    current = current.cause;
-  }
-  return last;
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  return networkFailureOf(cause)?.words ?? causeChain(cause).at(-1)?.message;
 }
 
 /**

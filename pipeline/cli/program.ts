@@ -42,6 +42,15 @@ const repeatable = (flags: string, description: string): Option =>
     value,
   ]);
 
+// The registry and family options of the maintenance commands (prune, status): the same words in both.
+const REGISTRY_OPTION = (): Option =>
+  new Option(
+    '--registry <host[:port]/namespace>',
+    'where the images are (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)',
+  );
+const IMAGES_OPTION = (): Option =>
+  new Option('--images <dir>', 'folder with images.json, naming the repositories (default: the embedded dockerfiles/)');
+
 const quoted = (words: readonly string[]): string => {
   const all = words.map((word) => `"${word}"`);
   return all.length < 2 ? (all[0] ?? '') : `${all.slice(0, -1).join(', ')} and ${all.at(-1)}`;
@@ -88,7 +97,7 @@ function planOptions(command: Command): Command {
     )
     .addOption(repeatable('--branch <name>', 'plan only this branch (repeatable): master or N.N.x'))
     .option('--date <YYYY-MM-DD>', 'the UTC day for dated tags, at most a day ahead (default: today in UTC)')
-    .option('--rerun-old-date', 'allow a --date more than 30 days back: a deliberate re-run of an old day')
+    .option('--rerun-old-date', 'allow a --date (or a --plan of a day) more than 30 days back: a deliberate re-run')
     .option(
       '--registry <host[:port]/namespace>',
       'where images go (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)',
@@ -206,11 +215,8 @@ export function buildProgram(
     )
     .requiredOption('--keep-days <n>', 'delete dated tags whose UTC day is more than N days before today')
     .option('--dry-run', 'list what would be deleted and delete nothing')
-    .option(
-      '--registry <host[:port]/namespace>',
-      'where the images are (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)',
-    )
-    .option('--images <dir>', 'folder with images.json, naming the repositories (default: the embedded dockerfiles/)')
+    .addOption(REGISTRY_OPTION())
+    .addOption(IMAGES_OPTION())
     .addOption(
       repeatable('--branch <name>', 'prune only this branch (repeatable; default: every branch with dated tags)'),
     )
@@ -231,11 +237,8 @@ export function buildProgram(
       'Mesos git repository whose branches to check (default: $MESOS_PIPELINE_REPO or https://github.com/apache/mesos.git)',
     )
     .addOption(repeatable('--branch <name>', 'check only this branch (repeatable; then git is not read)'))
-    .option(
-      '--registry <host[:port]/namespace>',
-      'where the images are (default: $MESOS_PIPELINE_REGISTRY or docker.io/mesos)',
-    )
-    .option('--images <dir>', 'folder with images.json, naming the repositories (default: the embedded dockerfiles/)')
+    .addOption(REGISTRY_OPTION())
+    .addOption(IMAGES_OPTION())
     .option('--min-version <major.minor>', 'oldest release branch to check (default: 1.7)')
     .option('-v, --verbose', 'show debug lines on stderr')
     .option('--max-age <duration>', 'the oldest a newest dated tag may be: 36h, 2d, 1d12h', DEFAULT_MAX_AGE)

@@ -1,20 +1,14 @@
 import { errorMessage, exitCodeOf, InternalError, PipelineError } from '../errors.js';
-import { StreamLogger } from '../log.js';
 import { isGitHubActions } from '../report/github-env.js';
 import { buildProgram, CommanderError, fromCommanderError } from './program.js';
-import type { Runtime } from '../settings/runtime.js';
+import { stderrLogger, type Runtime } from '../settings/runtime.js';
 
 /**
  * Runs one command line and returns its exit code; never throws. main.ts is the only caller that
  * turns the code into process.exitCode, tests call this directly.
  */
 export async function runCli(argv: readonly string[], runtime: Runtime): Promise<number> {
-  const stderr = new StreamLogger({
-    sink: runtime.stderr,
-    colour: runtime.colour?.stderr,
-    redactor: runtime.redactor,
-    github: isGitHubActions(runtime.env),
-  });
+  const stderr = stderrLogger(runtime, { github: isGitHubActions(runtime.env) });
   let exitCode = 0;
   // Each command loads its modules when it runs: dockerode, zod, date-fns and Octokit together take
   // most of a second to load, which `--help` and `plan` should not pay for. A static import of

@@ -1,9 +1,8 @@
 import { dockerFromEnv } from '../adapters/docker-client.js';
 import { DockerEngineCleanup } from '../adapters/engine-cleanup.js';
 import { parseDuration } from '../settings/duration.js';
-import type { Runtime } from '../settings/runtime.js';
+import { stderrLogger, type Runtime } from '../settings/runtime.js';
 import { InputError } from '../errors.js';
-import { StreamLogger } from '../log.js';
 
 export interface CleanFlags {
   run?: string;
@@ -22,12 +21,7 @@ function gigabytes(bytes: number): string {
  * compile cache, stay), so the runner's disk does not fill night after night.
  */
 export async function runClean(flags: CleanFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({
-    sink: runtime.stderr,
-    colour: runtime.colour?.stderr,
-    redactor: runtime.redactor,
-    verbose: flags.verbose ?? false,
-  });
+  const log = stderrLogger(runtime, { verbose: flags.verbose ?? false });
   const maxAgeMs = parseDuration('--cache-max-age', flags.cacheMaxAge);
   const runId = flags.run ?? runtime.env.MESOS_PIPELINE_RUN_ID;
   if (runId !== undefined && runId.trim() === '')

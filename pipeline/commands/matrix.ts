@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { Runtime } from '../settings/runtime.js';
+import { stderrLogger, type Runtime } from '../settings/runtime.js';
 import { InputError, errorMessage } from '../errors.js';
 import { readJsonConfig } from '../family/json-config.js';
-import { StreamLogger } from '../log.js';
 import { runnerMatrix, type RunnerLabels } from '../plan/runner-matrix.js';
 
 export interface MatrixFlags {
@@ -44,11 +43,7 @@ function labelsOf(option: string, text: string): string[] {
  * `strategy.matrix` and `runs-on: ${{ matrix.runner }}`.
  */
 export async function runMatrix(file: string, flags: MatrixFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({
-    sink: runtime.stderr,
-    colour: runtime.colour?.stderr,
-    redactor: runtime.redactor,
-  });
+  const log = stderrLogger(runtime);
   const labels: RunnerLabels = {
     hosted: labelsOf('--hosted-runner', flags.hostedRunner),
     cgroupV1: labelsOf('--cgroup-v1-runner', flags.cgroupV1Runner),

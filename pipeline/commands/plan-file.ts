@@ -7,6 +7,8 @@ import { resolveImagesDir } from '../family/family-location.js';
 import { planContext } from '../plan/plan-paths.js';
 import { planSchema, planVersionProblem } from '../plan/plan-schema.js';
 import { smokeSpecProblems } from '../smoke/spec.js';
+import type { Runtime } from '../settings/runtime.js';
+import { dayRangeProblem, utcDay } from '../../tags/index.js';
 import type { LocatedPlan } from './plan.js';
 
 export interface PlanFileFlags {
@@ -16,6 +18,8 @@ export interface PlanFileFlags {
   date?: string | undefined;
   registry?: string | undefined;
   minVersion?: string | undefined;
+  /** `--rerun-old-date`: a plan for a day more than OLD_DATE_DAYS back is a deliberate re-run. */
+  rerunOldDate?: boolean | undefined;
 }
 
 /**
@@ -25,7 +29,12 @@ export interface PlanFileFlags {
  * (plan-paths.ts), or `--images` says where the family is; either way it must hold the same images
  * as the plan, at the same places.
  */
-export async function readPlanFile(file: string, flags: PlanFileFlags, cwd: string): Promise<LocatedPlan> {
+export async function readPlanFile(
+  file: string,
+  flags: PlanFileFlags,
+  runtime: Pick<Runtime, 'cwd' | 'clock'>,
+): Promise<LocatedPlan> {
+  const { cwd } = runtime;
   const clashing = (['repo', 'date', 'registry', 'minVersion'] as const).filter((name) => flags[name] !== undefined);
   if (clashing.length > 0) {
     const names = clashing.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
@@ -42,6 +51,15 @@ export async function readPlanFile(file: string, flags: PlanFileFlags, cwd: stri
       if (versionProblem) throw new InputError(`--plan ${file}: ${versionProblem}`);
     },
   });
+  // The plan's day is checked on the day it is applied, as `--date` is when a plan is made: an old
+  // plan file would otherwise leave a dated tag of a far day in the registry for good.
+  const range = dayRangeProblem(
+    plan.date,
+    utcDay(runtime.clock.now()),
+    flags.rerunOldDate ?? false,
+    'plan again for a day',
+  );
+  if (range) throw new InputError(`--plan ${file}: the plan's date ${range}`);
 
   const family = await familyOf(file, plan.imagesDir, flags.images, cwd);
   const shape = (images: readonly { name: string; base?: string | undefined }[]): string =>

@@ -7,14 +7,13 @@ import {
   wholeNumberOption,
   type RegistryFlags,
 } from '../settings/registry-options.js';
-import type { Runtime } from '../settings/runtime.js';
-import { InputError, WorkError } from '../errors.js';
+import { stderrLogger, type Runtime } from '../settings/runtime.js';
+import { InputError, RegistryError, WorkError } from '../errors.js';
 import { loadFamily } from '../family/family.js';
-import { StreamLogger } from '../log.js';
 import type { Credentials, Registry } from '../ports.js';
 import { pruneRepository, type PruneTarget, type PrunedTag } from '../registry/prune.js';
 import { RegistryApiTagDeleter } from '../registry/tag-deleter.js';
-import { RegistryError, type RetryContext } from '../retry.js';
+import type { RetryContext } from '../retry.js';
 import { DOCKER_HUB } from '../../tags/index.js';
 
 export interface PruneFlags extends RegistryFlags {
@@ -55,19 +54,17 @@ function describe(tag: PrunedTag, host: string, dryRun: boolean): string {
 
 /** `mesos-pipeline prune`: deletes dated tags older than --keep-days. Returns the exit code. */
 export async function runPrune(flags: PruneFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({
-    sink: runtime.stderr,
-    colour: runtime.colour?.stderr,
-    redactor: runtime.redactor,
-    verbose: flags.verbose ?? false,
-  });
+  const log = stderrLogger(runtime, { verbose: flags.verbose ?? false });
   const keepDays = wholeNumberOption('--keep-days', flags.keepDays, 1, 36_500);
   const scope = resolveRegistryScope(flags, runtime);
   const policy = registryRetryPolicy(runtime.env);
   const now = runtime.clock.now();
   const dryRun = flags.dryRun ?? false;
   const family = await loadFamily(scope.imagesDir);
-  const credentials = await resolveCredentials(scope.registry.host, runtime.env, { signal: runtime.signal });
+  const credentials = await resolveCredentials(scope.registry.host, runtime.env, {
+    clock: runtime.clock,
+    signal: runtime.signal,
+  });
   runtime.redactor.add(credentials?.password, credentials?.username);
   const retry: RetryContext = { policy, log, clock: runtime.clock, signal: runtime.signal };
   const registry = new RegistryHttp({ host: scope.registry.host, credentials, retry });

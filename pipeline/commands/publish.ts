@@ -16,11 +16,10 @@ import { BranchLogFiles } from '../adapters/branch-log-files.js';
 import { resolvePlanSettings, type PlanFlags } from '../settings/common-options.js';
 import { parseDuration } from '../settings/duration.js';
 import { registryRetryPolicy, wholeNumberOption } from '../settings/registry-options.js';
-import type { Runtime } from '../settings/runtime.js';
+import { stderrLogger, type Runtime } from '../settings/runtime.js';
 import { errorMessage, InputError, TimeLimitError, WorkError } from '../errors.js';
 import { deadline } from '../deadline.js';
 import type { Clock } from '../ports.js';
-import { StreamLogger } from '../log.js';
 import type { Family } from '../family/family.js';
 import { applyFamily } from '../plan/plan-paths.js';
 import type { PublishDeps, PublishOptions, RunShared } from '../publish/context.js';
@@ -161,14 +160,7 @@ function timeLimited(
 }
 
 async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchLogFiles | undefined): Promise<number> {
-  const log = new StreamLogger({
-    sink: runtime.stderr,
-    redactor: runtime.redactor,
-    verbose: flags.verbose ?? false,
-    github: isGitHubActions(runtime.env),
-    files,
-    colour: runtime.colour?.stderr,
-  });
+  const log = stderrLogger(runtime, { verbose: flags.verbose ?? false, github: isGitHubActions(runtime.env), files });
   // Either resolve the plan now, or apply one made earlier (the nightly's plan job).
   const settings = flags.plan === undefined ? resolvePlanSettings(flags, runtime) : undefined;
   const options: PublishOptions = {
@@ -202,11 +194,11 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
   const engineClient = flags.dryRun ? undefined : dockerFromEnv(runtime.env);
   const located = settings
     ? await buildPlan(settings, runtime, smokeSpecProblems)
-    : await readPlanFile(flags.plan as string, flags, runtime.cwd);
+    : await readPlanFile(flags.plan as string, flags, runtime);
   const target = parseRegistryTarget(located.plan.registry);
   const credentials =
     options.push && !flags.dryRun
-      ? await resolveCredentials(target.host, runtime.env, { signal: runtime.signal })
+      ? await resolveCredentials(target.host, runtime.env, { clock: runtime.clock, signal: runtime.signal })
       : undefined;
   runtime.redactor.add(credentials?.password, credentials?.username);
   if (!engineClient) {

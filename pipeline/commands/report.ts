@@ -1,9 +1,9 @@
 import { Octokit } from '@octokit/rest';
 import { OctokitIssueTracker } from '../adapters/github-issues.js';
 import { checkBranchNames } from '../settings/registry-options.js';
-import type { Runtime } from '../settings/runtime.js';
+import { stderrLogger, type Runtime } from '../settings/runtime.js';
 import { InputError } from '../errors.js';
-import { StreamLogger, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
 import { packageVersion } from '../paths.js';
 import { syncFailureIssues } from '../report/failure-issues.js';
 import { runUrlOf } from '../report/github-env.js';
@@ -44,12 +44,7 @@ function octokitFor(token: string, runtime: Runtime, log: Logger): Octokit {
  * GitHub issue per failing branch, kept up to date and closed when the branch publishes again.
  */
 export async function runReport(files: readonly string[], flags: ReportFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({
-    sink: runtime.stderr,
-    colour: runtime.colour?.stderr,
-    redactor: runtime.redactor,
-    verbose: flags.verbose ?? false,
-  });
+  const log = stderrLogger(runtime, { verbose: flags.verbose ?? false });
   const expected = [
     ...new Set(
       flags.expect

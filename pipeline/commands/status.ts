@@ -3,11 +3,10 @@ import { RegistryHttp } from '../adapters/registry-http.js';
 import { resolvePlanSettings } from '../settings/common-options.js';
 import { formatAge, parseDuration } from '../settings/duration.js';
 import { checkBranchNames, registryRetryPolicy } from '../settings/registry-options.js';
-import type { Runtime } from '../settings/runtime.js';
+import { stderrLogger, type Runtime } from '../settings/runtime.js';
 import { WorkError } from '../errors.js';
 import { loadFamily } from '../family/family.js';
 import { paint, type Tone } from '../colour.js';
-import { StreamLogger } from '../log.js';
 import { eligibleBranches } from '../plan/branches.js';
 import { assessFreshness, type Freshness } from '../registry/freshness.js';
 
@@ -59,12 +58,7 @@ function renderTable(rows: readonly Freshness[], colour: boolean): string {
  * or disabled schedules, a branch failing night after night) turns into a failure someone sees.
  */
 export async function runStatus(flags: StatusFlags, runtime: Runtime): Promise<number> {
-  const log = new StreamLogger({
-    sink: runtime.stderr,
-    colour: runtime.colour?.stderr,
-    redactor: runtime.redactor,
-    verbose: flags.verbose ?? false,
-  });
+  const log = stderrLogger(runtime, { verbose: flags.verbose ?? false });
   const maxAgeMs = parseDuration('--max-age', flags.maxAge);
   // Explicit branches are only checked for their form: status then needs no git at all.
   checkBranchNames(flags.branch);
@@ -79,7 +73,10 @@ export async function runStatus(flags: StatusFlags, runtime: Runtime): Promise<n
           (b) => b.branch,
         );
 
-  const credentials = await resolveCredentials(settings.registry.host, runtime.env, { signal: runtime.signal });
+  const credentials = await resolveCredentials(settings.registry.host, runtime.env, {
+    clock: runtime.clock,
+    signal: runtime.signal,
+  });
   runtime.redactor.add(credentials?.password, credentials?.username);
   const registry = new RegistryHttp({
     host: settings.registry.host,

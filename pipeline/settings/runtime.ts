@@ -1,4 +1,4 @@
-import type { TextSink } from '../log.js';
+import { StreamLogger, type LoggerOptions, type TextSink } from '../log.js';
 import type { Clock, GitRemote } from '../ports.js';
 import type { Redactor } from '../redact.js';
 
@@ -18,4 +18,20 @@ export interface Runtime {
   git: GitRemote;
   /** Colour status words on stdout and stderr: each a terminal, NO_COLOR unset (colour.ts). Default: none. */
   colour?: { stdout: boolean; stderr: boolean };
+}
+
+/**
+ * A command's logger on the runtime's stderr, with its redactor and colour; `options` add what the
+ * command needs (verbose, GitHub groups, log files).
+ */
+export function stderrLogger(
+  runtime: Runtime,
+  options: Omit<LoggerOptions, 'sink' | 'redactor' | 'colour'> = {},
+): StreamLogger {
+  return new StreamLogger({
+    sink: runtime.stderr,
+    redactor: runtime.redactor,
+    colour: runtime.colour?.stderr,
+    ...options,
+  });
 }

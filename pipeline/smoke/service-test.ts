@@ -2,7 +2,7 @@ import { deadline as deadlineSignal } from '../deadline.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Clock, ContainerRuntime, HostCgroups, RunningContainer } from '../ports.js';
-import { probe, statusAccepted, type HttpAnswer } from './http-probe.js';
+import { probe, statusAccepted, type HttpAnswer, type HttpCall } from './http-probe.js';
 import type { TestOutcome } from './outcome.js';
 import { outputProblems } from './output-checks.js';
 import { compilePattern } from './pattern.js';
@@ -91,18 +91,33 @@ class ServiceRun {
     }
   }
 
+  /**
+   * One request of a polling step (waitHttp, pollJson): the answer, or why it is not yet the one
+   * awaited (no answer, another status, a body that does not match). Each request gets 5 s at most.
+   */
+  private async poll(
+    s: Omit<HttpCall, 'port'> & {
+      port: number | string;
+      status?: number[] | undefined;
+      bodyMatches?: string | undefined;
+    },
+  ): Promise<{ answer: HttpAnswer } | { problem: string }> {
+    const port = this.container.hostPort(String(s.port));
+    const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.clock, this.ctx.signal);
+    if ('error' in answer || !statusAccepted(answer.status, s.status)) return { problem: answerText(answer) };
+    if (s.bodyMatches && !compilePattern(s.bodyMatches).test(answer.text))
+      return { problem: `body does not match /${s.bodyMatches}/: ${answerText(answer)}` };
+    return { answer };
+  }
+
   async run(step: Step): Promise<void> {
     // A dead container has no published ports to talk to: say it died, not that a port is missing.
     if (!step.stop) await assertRunning(this.container);
     if (step.waitHttp) {
       const s = step.waitHttp;
-      const port = this.container.hostPort(String(s.port));
       await this.until(s.timeoutSeconds, s.intervalMs ?? 1000, async () => {
-        const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.clock, this.ctx.signal);
-        if ('error' in answer || !statusAccepted(answer.status, s.status)) return answerText(answer);
-        if (s.bodyMatches && !compilePattern(s.bodyMatches).test(answer.text))
-          return `body does not match /${s.bodyMatches}/: ${answerText(answer)}`;
-        return undefined;
+        const polled = await this.poll(s);
+        return 'problem' in polled ? polled.problem : undefined;
       });
     } else if (step.http) {
       const s = step.http;
@@ -120,12 +135,10 @@ class ServiceRun {
         throw new StepFailed(`body does not match /${s.bodyMatches}/: ${answerText(answer)}`);
     } else if (step.pollJson) {
       const s = step.pollJson;
-      const port = this.container.hostPort(String(s.port));
       await this.until(s.timeoutSeconds, s.intervalMs ?? 1000, async () => {
-        const answer = await probe({ ...s, port }, Math.min(5000, this.remaining()), this.ctx.clock, this.ctx.signal);
-        if ('error' in answer || !statusAccepted(answer.status, s.status)) return answerText(answer);
-        if (s.bodyMatches && !compilePattern(s.bodyMatches).test(answer.text))
-          return `body does not match /${s.bodyMatches}/: ${answerText(answer)}`;
+        const polled = await this.poll(s);
+        if ('problem' in polled) return polled.problem;
+        const { answer } = polled;
         let json: unknown;
         try {
           json = JSON.parse(answer.text);

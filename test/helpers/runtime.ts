@@ -40,7 +40,7 @@ export function testRuntime(overrides: Partial<Runtime> & { now?: string } = {})
     clock: fixedClock(now ?? '2026-11-27T10:00:00Z'),
     redactor: new Redactor(),
     signal: new AbortController().signal,
-    git: new GitLsRemote(),
+    git: new GitLsRemote(systemClock),
     ...rest,
     stdout: new BufferSink(),
     stderr: new BufferSink(),

@@ -3,7 +3,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveCredentials } from '../../../pipeline/adapters/credentials.js';
 import { InputError } from '../../../pipeline/errors.js';
+import { HandClock } from '../../helpers/hand-clock.js';
 import { writeTree } from '../../helpers/temp-files.js';
+import { systemClock } from '../../../pipeline/adapters/clock.js';
+
+const onSystemClock = { clock: systemClock };
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 afterEach(() => vi.unstubAllEnvs());
@@ -12,7 +16,11 @@ describe('resolveCredentials', () => {
   it('takes REGISTRY_USERNAME and REGISTRY_PASSWORD first', async () => {
     const config = writeTree({ 'config.json': JSON.stringify({ auths: { 'r.io': { auth: b64('other:pw') } } }) });
     expect(
-      await resolveCredentials('r.io', { REGISTRY_USERNAME: 'bot', REGISTRY_PASSWORD: 'pw1', DOCKER_CONFIG: config }),
+      await resolveCredentials(
+        'r.io',
+        { REGISTRY_USERNAME: 'bot', REGISTRY_PASSWORD: 'pw1', DOCKER_CONFIG: config },
+        onSystemClock,
+      ),
     ).toEqual({ username: 'bot', password: 'pw1' });
   });
 
@@ -20,7 +28,7 @@ describe('resolveCredentials', () => {
     [{ REGISTRY_USERNAME: 'bot' }, /REGISTRY_USERNAME is set but REGISTRY_PASSWORD is not/],
     [{ REGISTRY_PASSWORD: 'pw' }, /REGISTRY_PASSWORD is set but REGISTRY_USERNAME is not/],
   ])('refuses half a pair %o', async (env, message) => {
-    await expect(resolveCredentials('r.io', env)).rejects.toThrow(message);
+    await expect(resolveCredentials('r.io', env, onSystemClock)).rejects.toThrow(message);
   });
 
   it.each([
@@ -34,7 +42,7 @@ describe('resolveCredentials', () => {
     ['quay.io', { 'docker.io': { auth: b64('hub:p3') } }, undefined],
   ])('reads docker login for %s', async (host, auths, expected) => {
     const config = writeTree({ 'config.json': JSON.stringify({ auths }) });
-    expect(await resolveCredentials(host, { DOCKER_CONFIG: config })).toEqual(expected);
+    expect(await resolveCredentials(host, { DOCKER_CONFIG: config }, onSystemClock)).toEqual(expected);
   });
 
   it('asks a credential helper, with the server on stdin', async () => {
@@ -47,7 +55,7 @@ describe('resolveCredentials', () => {
     chmodSync(path.join(bin, 'docker-credential-fake'), 0o755);
     vi.stubEnv('PATH', `${bin}:${process.env.PATH ?? ''}`);
     const config = writeTree({ 'config.json': JSON.stringify({ credHelpers: { 'r.io': 'fake' } }) });
-    expect(await resolveCredentials('r.io', { DOCKER_CONFIG: config })).toEqual({
+    expect(await resolveCredentials('r.io', { DOCKER_CONFIG: config }, onSystemClock)).toEqual({
       username: 'helper',
       password: 'from-helper',
     });
@@ -55,7 +63,7 @@ describe('resolveCredentials', () => {
 
   it('refuses a config file that is not JSON, naming it, rather than going on without credentials', async () => {
     const dir = writeTree({ 'config.json': '{ "auths": ' });
-    const refused = resolveCredentials('127.0.0.1:5001', { DOCKER_CONFIG: dir });
+    const refused = resolveCredentials('127.0.0.1:5001', { DOCKER_CONFIG: dir }, onSystemClock);
     await expect(refused).rejects.toBeInstanceOf(InputError);
     await expect(refused).rejects.toThrow(`${dir}/config.json is not valid JSON`);
   });
@@ -70,7 +78,7 @@ describe('resolveCredentials', () => {
       return writeTree({ 'config.json': JSON.stringify({ credHelpers: { 'r.io': 'fake' } }) });
     };
     const refusal = async (config: string, signal?: AbortSignal): Promise<Error> =>
-      resolveCredentials('r.io', { DOCKER_CONFIG: config }, signal ? { signal } : {}).then(
+      resolveCredentials('r.io', { DOCKER_CONFIG: config }, { clock: systemClock, ...(signal ? { signal } : {}) }).then(
         () => new Error('no error'),
         (error: unknown) => error as Error,
       );
@@ -103,7 +111,7 @@ describe('resolveCredentials', () => {
     it('that answers without reading stdin is believed, as docker does', async () => {
       const config = withHelper(`exec 0<&-; echo '{"Username":"u","Secret":"${SECRET}"}'`);
       for (let attempt = 0; attempt < 10; attempt += 1)
-        expect(await resolveCredentials('r.io', { DOCKER_CONFIG: config })).toEqual({
+        expect(await resolveCredentials('r.io', { DOCKER_CONFIG: config }, onSystemClock)).toEqual({
           username: 'u',
           password: SECRET,
         });
@@ -112,7 +120,11 @@ describe('resolveCredentials', () => {
     it('that never answers: stopped at its time limit, exit 2', async () => {
       const config = withHelper(`trap '' TERM; echo "${SECRET}"; sleep 30 & wait; sleep 30`);
       const started = Date.now();
-      const error = await resolveCredentials('r.io', { DOCKER_CONFIG: config }, { timeoutMs: 300 }).then(
+      const error = await resolveCredentials(
+        'r.io',
+        { DOCKER_CONFIG: config },
+        { clock: systemClock, timeoutMs: 300 },
+      ).then(
         () => new Error('no error'),
         (caught: unknown) => caught as Error,
       );
@@ -120,6 +132,23 @@ describe('resolveCredentials', () => {
       expect(error).toBeInstanceOf(InputError);
       expect(error.message).toMatch(/^docker-credential-fake get for r\.io gave no answer within 0\.3s/);
       expect(error.message).not.toContain(SECRET);
+    });
+
+    it('that never answers: its time limit is kept on the clock it was given', async () => {
+      const config = withHelper(`trap '' TERM; sleep 30 & wait; sleep 30`);
+      const clock = new HandClock();
+      const pending = resolveCredentials('r.io', { DOCKER_CONFIG: config }, { clock, timeoutMs: 60_000 }).then(
+        () => new Error('no error'),
+        (caught: unknown) => caught as Error,
+      );
+      // The helper is started and waits; on the system clock this would take a minute.
+      for (let waited = 0; clock.pending === 0 && waited < 3000; waited += 20)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(clock.asked).toEqual([60_000]);
+      clock.fireAll();
+      const error = await pending;
+      expect(error).toBeInstanceOf(InputError);
+      expect(error.message).toMatch(/^docker-credential-fake get for r\.io gave no answer within 60s/);
     });
 
     it("that never answers: stopped by the run's signal, with the signal's reason", async () => {
@@ -134,6 +163,6 @@ describe('resolveCredentials', () => {
   });
 
   it('has none without a config', async () => {
-    expect(await resolveCredentials('r.io', { DOCKER_CONFIG: '/nonexistent' })).toBeUndefined();
+    expect(await resolveCredentials('r.io', { DOCKER_CONFIG: '/nonexistent' }, onSystemClock)).toBeUndefined();
   });
 });

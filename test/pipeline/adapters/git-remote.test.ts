@@ -1,6 +1,8 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../../pipeline/adapters/clock.js';
 import { parseLsRemote, GitLsRemote } from '../../../pipeline/adapters/git-remote.js';
+import { HandClock } from '../../helpers/hand-clock.js';
 import { GitRepo } from '../../helpers/git-repo.js';
 
 describe('parseLsRemote', () => {
@@ -35,7 +37,7 @@ describe('GitLsRemote', () => {
     try {
       repo.commit('1.11.x');
       repo.tag('1.11.0', '1.11.x');
-      const refs = await new GitLsRemote().listRefs(repo.dir);
+      const refs = await new GitLsRemote(systemClock).listRefs(repo.dir);
       expect(refs.heads.get('master')).toBe(repo.sha('master'));
       expect(refs.heads.get('1.11.x')).toBe(repo.sha('1.11.x'));
       expect(refs.tags.get('1.11.0')).toBe(repo.sha('1.11.x'));
@@ -80,7 +82,9 @@ describe('GitLsRemote', () => {
     try {
       const controller = new AbortController();
       void remote.accepted.then(() => setTimeout(() => controller.abort(new Error('interrupted by SIGTERM')), 200));
-      await expect(new GitLsRemote().listRefs(remote.url, controller.signal)).rejects.toThrow('interrupted by SIGTERM');
+      await expect(new GitLsRemote(systemClock).listRefs(remote.url, controller.signal)).rejects.toThrow(
+        'interrupted by SIGTERM',
+      );
       // git-remote-http held the connection; it is gone too, not left behind as an orphan.
       expect(await remote.closed()).toBe(true);
     } finally {
@@ -91,7 +95,7 @@ describe('GitLsRemote', () => {
   it('gives up on a remote that stays silent too long', async () => {
     const remote = await silentRemote();
     try {
-      await expect(new GitLsRemote({ silenceTimeoutMs: 500 }).listRefs(remote.url)).rejects.toThrow(
+      await expect(new GitLsRemote(systemClock, { silenceTimeoutMs: 500 }).listRefs(remote.url)).rejects.toThrow(
         `cannot read the branches of ${remote.url}: no answer for 0.5s`,
       );
       expect(await remote.closed()).toBe(true);
@@ -100,8 +104,24 @@ describe('GitLsRemote', () => {
     }
   }, 15_000);
 
+  it('keeps its silence timeout on the clock it was given', async () => {
+    const remote = await silentRemote();
+    const clock = new HandClock();
+    try {
+      const listing = new GitLsRemote(clock).listRefs(remote.url);
+      await remote.accepted;
+      // The system clock would wait the full 120 s; the given clock says the time is up now.
+      expect(clock.asked.at(-1)).toBe(120_000);
+      expect(clock.fireAll()).toBeGreaterThan(0);
+      await expect(listing).rejects.toThrow(`cannot read the branches of ${remote.url}: no answer for 120s`);
+      expect(await remote.closed()).toBe(true);
+    } finally {
+      await remote.close();
+    }
+  }, 15_000);
+
   it('names the repository it could not read', async () => {
-    await expect(new GitLsRemote().listRefs('/nonexistent/mesos')).rejects.toThrow(
+    await expect(new GitLsRemote(systemClock).listRefs('/nonexistent/mesos')).rejects.toThrow(
       /cannot read the branches of \/nonexistent\/mesos: .*does not appear to be a git repository/,
     );
   });

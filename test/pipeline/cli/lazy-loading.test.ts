@@ -40,16 +40,7 @@ const packageName = (specifier: string): string =>
     .slice(0, specifier.startsWith('@') ? 2 : 1)
     .join('/');
 
-const HEAVY = [
-  'dockerode',
-  'zod',
-  'date-fns',
-  '@date-fns/utc',
-  '@octokit/rest',
-  'yaml',
-  'dockerfile-ast',
-  'protobufjs',
-];
+const HEAVY = ['dockerode', 'zod', 'date-fns', '@octokit/rest', 'yaml', 'dockerfile-ast', 'protobufjs'];
 
 describe('start-up loads only what the command needs', () => {
   it('the entry point (and so --help, --version and every usage error) loads only commander', () => {
@@ -70,16 +61,9 @@ describe('start-up loads only what the command needs', () => {
       ),
     );
     for (const specifier of loaded)
-      expect([
-        'dockerode',
-        '@octokit/rest',
-        'protobufjs',
-        'tar-fs',
-        'tar-stream',
-        'p-retry',
-        'yaml',
-        '@date-fns/utc',
-      ]).not.toContain(packageName(specifier));
+      expect(['dockerode', '@octokit/rest', 'protobufjs', 'tar-fs', 'tar-stream', 'p-retry', 'yaml']).not.toContain(
+        packageName(specifier),
+      );
     // date-fns and semver by function, not through their indexes, which load everything.
     expect([...loaded].filter((specifier) => specifier === 'date-fns' || specifier === 'semver')).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../pipeline/cli/run-cli.js';
 import { GitRepo } from '../../helpers/git-repo.js';
 import { fixtureFamily } from '../../helpers/paths.js';
@@ -18,6 +18,9 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 const env = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+// The publish command loads lazily (run-cli.ts); its first, cold load under a busy machine's
+// transform can take seconds, which is not what these tests time.
+beforeAll(() => import('../../../pipeline/commands/publish.js'), 60_000);
 
 async function planFile(): Promise<string> {
   const runtime = testRuntime();
@@ -92,5 +95,42 @@ describe('publish --plan', () => {
       `error: --plan ${file}: the plan has format version ${version}, made by ${by} mesos-pipeline; this one reads ` +
         `version 2: make the plan again with this mesos-pipeline (plan --json)\n`,
     );
+  });
+
+  describe("checks the plan's date against the day it is applied on, as --date is checked", () => {
+    // The plan is made on 2026-11-27 for that day, and applied later or earlier: an old plan
+    // file, or a plan made for a far day, would leave a dated tag in the registry for good.
+    async function applyOn(now: string, extra: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+      const runtime = testRuntime({ env, now });
+      const code = await runCli(['publish', '--plan', await planFile(), '--dry-run', ...extra], runtime);
+      return { code, stdout: runtime.stdout.text, stderr: runtime.stderr.text };
+    }
+
+    it.each([
+      [
+        '2027-01-10T08:00:00Z',
+        [],
+        /2026-11-27 is more than 30 days before today \(2027-01-10 UTC\); plan again for a day from 2026-12-11 to 2027-01-11, or add --rerun-old-date/,
+      ],
+      ['2026-11-25T23:00:00Z', [], /2026-11-27 is more than a day after today \(2026-11-25 UTC\)/],
+      ['2026-11-25T23:00:00Z', ['--rerun-old-date'], /2026-11-27 is more than a day after today/],
+    ])('refuses it on %s (%o) with exit 2 and one line', async (now, extra, message) => {
+      const result = await applyOn(now, extra);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(new RegExp(`^error: --plan \\S+: the plan's date ${message.source}.*\n$`));
+      expect(result.stderr.split('\n')).toHaveLength(2);
+    });
+
+    it.each([
+      ['2027-01-10T08:00:00Z', ['--rerun-old-date']],
+      ['2026-12-27T23:59:00Z', []],
+      ['2026-11-26T00:00:00Z', []],
+    ])('applies it on %s (%o)', async (now, extra) => {
+      const result = await applyOn(now, extra);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('2026-11-27');
+    });
   });
 });
