@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { EngineError, errorMessage, RegistryError, statusOf, WorkError } from '../errors.js';
+import { EngineError, errorMessage, RegistryError, statusOf } from '../errors.js';
 import type {
   BuildRequest,
   Clock,
@@ -302,9 +302,7 @@ export class DockerImageEngine implements ImageEngine {
       await this.docker.getImage(ref).remove({ noprune: true });
     } catch (error) {
       if (statusOf(error) !== 404)
-        throw new WorkError('cleanup', `cannot remove the run's tag ${ref}: ${engineErrorText(error)}`, {
-          cause: error,
-        });
+        throw new EngineError(`cannot remove the run's tag ${ref}: ${engineErrorText(error)}`, { cause: error });
     }
     this.runTags.delete(imageId);
   }
@@ -360,7 +358,7 @@ export class DockerImageEngine implements ImageEngine {
     try {
       await this.docker.getImage(imageId).tag({ repo: `${ref.host}/${ref.repository}`, tag: ref.tag });
     } catch (error) {
-      throw new WorkError('push', `cannot tag ${imageId} as ${formatImageRef(ref)}: ${engineErrorText(error)}`, {
+      throw new EngineError(`cannot tag ${imageId} as ${formatImageRef(ref)}: ${engineErrorText(error)}`, {
         cause: error,
       });
     }

@@ -1,12 +1,11 @@
-import { errorMessage, statusOf } from '../errors.js';
+import { BranchFailure, errorMessage, statusOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PlannedBranch, PlannedImage } from '../plan/plan.js';
 import type { Manifest, OutputListener, Registry } from '../ports.js';
 import { withRetry } from '../retry.js';
-import { movingTags, parseImageRef, pushOrder } from '../../tags/index.js';
+import { movingTags, parseImageRef, pushOrder, type ImageRef } from '../../tags/index.js';
 import type { BuiltImage, PlatformImage } from './branch-build.js';
 import { indexEntries, makeIndex, type IndexEntry } from './image-index.js';
-import { BranchFailure } from './branch-failure.js';
 import type { PublishDeps } from './context.js';
 import { rollBack, WriteLog } from './rollback.js';
 import { snapshotBranch, type Snapshot } from './snapshot.js';
@@ -96,6 +95,13 @@ class BranchPusher {
     );
   }
 
+  /** Names a built image by its dated tag in the engine, for the engine to push. */
+  private async tag(image: PlannedImage, imageId: string, dated: ImageRef): Promise<void> {
+    await this.deps.engine.tagImage(imageId, dated).catch((error: unknown) => {
+      throw new BranchFailure('push', image.name, errorMessage(error), { cause: error });
+    });
+  }
+
   /** The dated tag: the engine pushes a built image; a reused one is re-tagged by manifest. */
   async pushDated(image: PlannedImage, source: Source | undefined): Promise<PushedImage> {
     const log = this.log(image);
@@ -107,7 +113,7 @@ class BranchPusher {
     if (source?.kind === 'built' && source.image.platforms) {
       ({ digest, platforms } = await this.pushIndex(image, source.image.platforms, log));
     } else if (source?.kind === 'built') {
-      await this.deps.engine.tagImage(source.image.imageId, dated);
+      await this.tag(image, source.image.imageId, dated);
       this.writes.pushing(image.tags.dated, source.image.imageId);
       this.enginePushInFlight = true;
       digest = await withRetry(
@@ -147,7 +153,7 @@ class BranchPusher {
     const entries: IndexEntry[] = [];
     for (const platform of platforms) {
       this.deps.signal.throwIfAborted();
-      await this.deps.engine.tagImage(platform.imageId, dated);
+      await this.tag(image, platform.imageId, dated);
       this.writes.pushing(image.tags.dated, platform.imageId);
       this.enginePushInFlight = true;
       const digest = await withRetry(
