@@ -325,7 +325,7 @@ describe('publish, the night after', () => {
     expect(forced.engine.builds).toHaveLength(4);
   });
 
-  it('an unchanged branch is re-tagged while a moved one builds: its registry reads do not wait for a build slot', async () => {
+  it('an unchanged branch is re-tagged while a moved one builds: deciding takes no build slot', async () => {
     const first = await published();
     const run = fakeRun({ registry: first.registry });
     const retagged = `${repo('app')}:1.11.x-2026-11-27`;
