@@ -19,8 +19,11 @@ import {
 // Pushes are network-bound and overlap with the next branch's build; a few at once keep the
 // uplink busy without flooding the registry.
 const PUSH_CONCURRENCY = 3;
+// Deciding reads a few manifests and configs per branch: cheap, and never worth a build slot.
+const DECIDE_CONCURRENCY = 4;
 
 interface Lanes {
+  decide: LimitFunction;
   build: LimitFunction;
   push: LimitFunction;
 }
@@ -56,15 +59,22 @@ async function publishBranch(
   let push: BranchPush | undefined;
   let failure: unknown;
   try {
-    await lanes.build(async () => {
+    // Deciding is outside the build lane: an unchanged branch is re-tagged at once, and a moved
+    // one does not queue behind other branches' registry reads before its build can start.
+    decisions = await lanes.decide(async () => {
       deps.signal.throwIfAborted();
       // Under GitHub Actions each stage folds into a group: `[1.11.x] published images`, `... push`.
-      decisions = options.push
+      return options.push
         ? await deps.log.child(branch.branch).group('published images', () => decide(branch, deps, options, shared))
-        : new Map();
-      bases = await pullReusedBases(branch, decisions, deps);
-      build = await buildAndTestBranch(branch, deps, shared, bases, reusedOf(decisions), freshOf(decisions));
+        : new Map<string, Decision>();
     });
+    const reused = reusedOf(decisions);
+    if (branch.images.some((image) => !reused.has(image.name)))
+      await lanes.build(async () => {
+        deps.signal.throwIfAborted();
+        bases = await pullReusedBases(branch, decisions, deps);
+        build = await buildAndTestBranch(branch, deps, shared, bases, reused, freshOf(decisions));
+      });
     failure = build.failure;
     if (failure === undefined && options.push) {
       // The next branch builds meanwhile: the build lane is free again.
@@ -103,7 +113,11 @@ export async function publish(
   runId: string,
 ): Promise<RunReport> {
   const started = deps.clock.now();
-  const lanes: Lanes = { build: pLimit(Math.max(1, options.concurrency)), push: pLimit(PUSH_CONCURRENCY) };
+  const lanes: Lanes = {
+    decide: pLimit(DECIDE_CONCURRENCY),
+    build: pLimit(Math.max(1, options.concurrency)),
+    push: pLimit(PUSH_CONCURRENCY),
+  };
   let branches: BranchReport[];
   try {
     branches = await Promise.all(plan.branches.map((branch) => publishBranch(branch, deps, options, shared, lanes)));

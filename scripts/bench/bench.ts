@@ -498,6 +498,8 @@ function makeFamily(dir: string, config: Config, padMb: number): string {
   return dir;
 }
 
+// A night's day, counted from today: the nights of a scenario are the two days before and today,
+// because publish refuses a --date more than a day ahead.
 function dayPlus(days: number): string {
   return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 }
@@ -867,13 +869,13 @@ async function main(): Promise<void> {
         makeRepo(repo, config.branchNames);
         const common = (tool: Tool, day: string): NightOptions => ({ repo, family, namespace: ns(tool), day });
         for (const tool of order)
-          await night(config, state, tool, 'cold', rep, { ...common(tool, dayPlus(0)), expect: () => 'published' });
+          await night(config, state, tool, 'cold', rep, { ...common(tool, dayPlus(-2)), expect: () => 'published' });
         for (const tool of order)
-          await night(config, state, tool, 'warm', rep, { ...common(tool, dayPlus(1)), expect: () => 'unchanged' });
+          await night(config, state, tool, 'warm', rep, { ...common(tool, dayPlus(-1)), expect: () => 'unchanged' });
         commitOn(repo, config.moved, `a new commit on ${config.moved}`);
         for (const tool of order)
           await night(config, state, tool, 'moved', rep, {
-            ...common(tool, dayPlus(2)),
+            ...common(tool, dayPlus(0)),
             expect: (branch) => (branch === config.moved ? 'published' : 'unchanged'),
           });
       }
@@ -904,7 +906,7 @@ async function main(): Promise<void> {
         });
         for (const tool of order)
           await night(config, state, tool, 'compile-cold', rep, {
-            ...common(tool, dayPlus(0)),
+            ...common(tool, dayPlus(-2)),
             expect: () => 'published',
           });
         const movedIndex = config.branchNames.indexOf(config.moved);
@@ -913,12 +915,12 @@ async function main(): Promise<void> {
         sources.push(moved);
         for (const tool of order)
           await night(config, state, tool, 'compile-moved', rep, {
-            ...common(tool, dayPlus(1)),
+            ...common(tool, dayPlus(-1)),
             expect: (branch) => (branch === config.moved ? 'published' : 'unchanged'),
           });
         for (const tool of order)
           await night(config, state, tool, 'compile-warm', rep, {
-            ...common(tool, dayPlus(2)),
+            ...common(tool, dayPlus(0)),
             expect: () => 'unchanged',
           });
       }

@@ -325,6 +325,33 @@ describe('publish, the night after', () => {
     expect(forced.engine.builds).toHaveLength(4);
   });
 
+  it('an unchanged branch is re-tagged while a moved one builds: deciding takes no build slot', async () => {
+    const first = await published();
+    const run = fakeRun({ registry: first.registry });
+    const retagged = `${repo('app')}:1.11.x-2026-11-27`;
+    let retaggedDuringBuild: boolean | undefined;
+    run.engine.duringBuild = async () => {
+      if (retaggedDuringBuild !== undefined) return;
+      // One build slot, held by master: the unchanged 1.11.x must not need it. (The wait ends
+      // after 2 s only so that a wrong implementation fails instead of hanging.)
+      for (let waited = 0; waited < 2000 && !(retagged in run.registry.state()); waited += 10)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      retaggedDuringBuild = retagged in run.registry.state();
+    };
+    const report = await publish(
+      planOf([{ ...master, sha: sha(3) }, release]),
+      run.deps,
+      { ...PUSH, concurrency: 1 },
+      run.shared,
+      'run-2',
+    );
+
+    expect(report.branches.map((b) => b.status)).toEqual(['published', 'unchanged']);
+    expect(retaggedDuringBuild).toBe(true);
+    expect(run.engine.builds.map((b) => b.buildArgs.GIT_BRANCH)).toEqual(['master', 'master']);
+    expectCleanedUp(run);
+  });
+
   it('rebuilds a changed child on the published base, pulled by digest, and the base stays unchanged', async () => {
     const first = await published();
     const run = fakeRun({ registry: first.registry });
