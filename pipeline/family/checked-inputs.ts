@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 // The embedded family (dockerfiles/) is checked when mesos-pipeline is built: `npm run build` runs
-// the same checks a run would (pipeline/family/write-checked-inputs.ts) and records, next to the
+// the same checks a run would (pipeline/schemas/write-checked-inputs.ts) and records, next to the
 // compiled code, a digest of every input that passed. A run that reads an input with a recorded
 // digest knows its checks find nothing, because the checks and the record come from one build; it
 // then loads neither zod nor dockerfile-ast, which are most of what `plan` used to spend before it
@@ -21,6 +21,9 @@ export type CheckedKind =
 
 /** The file the build writes beside the compiled family code. */
 export const CHECKED_INPUTS_FILE = 'checked-inputs.json';
+
+/** Where the build's record is: beside this module (in dist/; from the sources there is none). */
+export const checkedInputsUrl = (): URL => new URL(`./${CHECKED_INPUTS_FILE}`, import.meta.url);
 
 export interface CheckedInputs {
   /** `kind:sha256` of every input that passed its check at build time. */
@@ -50,7 +53,7 @@ export const passedAtBuild: PassedCheck = (kind, text) => {
   if (!atBuild) {
     let record: CheckedInputs = { passed: [] };
     try {
-      record = JSON.parse(readFileSync(new URL(`./${CHECKED_INPUTS_FILE}`, import.meta.url), 'utf8')) as CheckedInputs;
+      record = JSON.parse(readFileSync(checkedInputsUrl(), 'utf8')) as CheckedInputs;
     } catch {
       // No record: nothing is taken as checked.
     }

@@ -5,7 +5,7 @@ import { ConfigError } from '../../../pipeline/errors.js';
 import { CHECKED_INPUTS_FILE, checkedKey, passedAtBuild, passedBy } from '../../../pipeline/family/checked-inputs.js';
 import { familySchema } from '../../../pipeline/family/family-schema.js';
 import { loadFamily } from '../../../pipeline/family/family.js';
-import { checkedInputsOf } from '../../../pipeline/family/write-checked-inputs.js';
+import { checkedInputsOf } from '../../../pipeline/schemas/write-checked-inputs.js';
 import { defaultImagesDir } from '../../../pipeline/paths.js';
 import { smokeSpecProblems } from '../../../pipeline/smoke/spec.js';
 import { repoRoot } from '../../helpers/paths.js';

@@ -3,12 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultImagesDir } from '../paths.js';
 import { smokeSpecProblems } from '../smoke/spec.js';
-import { CHECKED_INPUTS_FILE, checkedKey, type CheckedInputs } from './checked-inputs.js';
-import { loadFamily, type Family } from './family.js';
+import { checkedInputsUrl, checkedKey, type CheckedInputs } from '../family/checked-inputs.js';
+import { loadFamily, type Family } from '../family/family.js';
 
 // Run by `npm run build` after tsc: checks the embedded family with every check a run makes and
 // records the digest of each input that passed, beside the compiled checked-inputs.js. See
-// checked-inputs.ts for why. A family with problems still builds; its failing inputs are simply
+// pipeline/family/checked-inputs.ts for why. A family with problems still builds; its failing inputs are simply
 // not recorded, so a run reports them as it always did.
 
 /** The record for the family in `dir`: every input of it that passes its check. */
@@ -30,7 +30,7 @@ export async function checkedInputsOf(dir: string): Promise<CheckedInputs> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const record = await checkedInputsOf(defaultImagesDir());
-  const out = fileURLToPath(new URL(`./${CHECKED_INPUTS_FILE}`, import.meta.url));
+  const out = fileURLToPath(checkedInputsUrl());
   await writeFile(out, `${JSON.stringify(record, null, 2)}\n`);
   process.stderr.write(
     record.passed.length > 0
