@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { RELEASE_BRANCH } from '../../tags/index.js';
+import { DEFAULT_PLATFORMS, PLATFORM_MESSAGE, PLATFORM_PATTERN } from './platforms.js';
+
+export { DEFAULT_PLATFORMS };
 
 // master or N.N.x, by the one release-branch pattern (tags/branch-names.ts).
 const MESOS_BRANCH = new RegExp(`^(master|${RELEASE_BRANCH.source.replace(/^\^|\$$/g, '')})$`);
@@ -43,15 +46,7 @@ export const hostDeclarationSchema = z
   .strict();
 
 /** `os/arch` or `os/arch/variant` as the engine's `platform` parameter and OCI indexes name it. */
-export const platformSchema = z
-  .string()
-  .regex(
-    /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/,
-    'must be a platform such as linux/amd64 or linux/arm64 (os/arch, optionally /variant)',
-  );
-
-/** The platform an image is built for when images.json names none. */
-export const DEFAULT_PLATFORMS: readonly string[] = ['linux/amd64'];
+export const platformSchema = z.string().regex(PLATFORM_PATTERN, PLATFORM_MESSAGE);
 
 export const imageEntrySchema = z
   .object({

@@ -2,10 +2,10 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, errorMessage } from '../errors.js';
 import { orderImages } from './build-order.js';
-import { dockerfileProblems } from './dockerfile-rules.js';
-import { DEFAULT_PLATFORMS, familySchema, type HostDeclaration, type ImageEntry } from './family-schema.js';
+import { passedAtBuild, type PassedCheck } from './checked-inputs.js';
+import type { HostDeclaration, ImageEntry } from './family-schema.js';
 import { combineNeeds, describeHost, imageNeeds } from './host-needs.js';
-import { readJsonConfig } from './json-config.js';
+import { DEFAULT_PLATFORMS } from './platforms.js';
 
 export const FAMILY_FILE = 'images.json';
 /** The names a context's smoke spec may have: JSON, or YAML as container-structure-test configs often are. */
@@ -33,7 +33,27 @@ export interface Family {
   images: ImageSpec[];
 }
 
-export type SmokeValidator = (file: string, text: string) => string[];
+/**
+ * Checks a smoke spec's text; `file` names it in messages and picks YAML or JSON. Callers pass
+ * smokeSpecProblems (pipeline/smoke/spec.ts), directly or loaded on first use: an input the build
+ * recorded as passing that check (checked-inputs.ts) is not given to it.
+ */
+export type SmokeValidator = (file: string, text: string) => string[] | Promise<string[]>;
+
+// zod and dockerfile-ast load only for an input the build did not check (checked-inputs.ts):
+// together they are most of a plan's start-up.
+async function checkFamilyFile(raw: unknown, file: string): Promise<{ images: ImageEntry[] }> {
+  const [{ checkConfig }, { familySchema }] = await Promise.all([
+    import('./json-config.js'),
+    import('./family-schema.js'),
+  ]);
+  return checkConfig(raw, familySchema, file);
+}
+
+async function dockerfileProblems(text: string, hasBase: boolean, passed: PassedCheck): Promise<string[]> {
+  if (passed(hasBase ? 'Dockerfile of a child' : 'Dockerfile', text)) return [];
+  return (await import('./dockerfile-rules.js')).dockerfileProblems(text, hasBase);
+}
 
 async function isFile(file: string): Promise<boolean> {
   return stat(file).then(
@@ -107,7 +127,8 @@ async function contextProblems(
   dir: string,
   entry: ImageEntry,
   index: number,
-  validateSmoke?: SmokeValidator,
+  validateSmoke: SmokeValidator | undefined,
+  passed: PassedCheck,
 ): Promise<string[]> {
   const where = `images[${index}].context`;
   const context = path.resolve(dir, entry.context);
@@ -123,7 +144,7 @@ async function contextProblems(
     problems.push(`${where}: "${entry.context}/Dockerfile" is missing; every context holds a Dockerfile`);
   } else {
     const text = await readFile(dockerfile, 'utf8');
-    for (const problem of dockerfileProblems(text, entry.base !== undefined))
+    for (const problem of await dockerfileProblems(text, entry.base !== undefined, passed))
       problems.push(`${entry.context}/Dockerfile: ${problem}`);
   }
   const smokeFiles = await presentSmokeFiles(context);
@@ -139,30 +160,46 @@ async function contextProblems(
         `keep one smoke spec`,
     );
   } else if (validateSmoke) {
-    problems.push(...validateSmoke(`${entry.context}/${path.basename(smokeFile)}`, await readFile(smokeFile, 'utf8')));
+    const name = path.basename(smokeFile);
+    const text = await readFile(smokeFile, 'utf8');
+    if (!passed(`smoke spec ${name}`, text)) problems.push(...(await validateSmoke(`${entry.context}/${name}`, text)));
   }
   return problems;
 }
 
 /**
  * Reads and validates `DIR/images.json` and every context it names. All problems are reported at
- * once, as `path: message`, in one ConfigError (exit 2).
+ * once, as `path: message`, in one ConfigError (exit 2). `passed` tells which inputs are known to
+ * pass their checks (by default those the build checked), so that they are not checked again.
  */
-export async function loadFamily(dirArg: string, validateSmoke?: SmokeValidator): Promise<Family> {
+export async function loadFamily(
+  dirArg: string,
+  validateSmoke?: SmokeValidator,
+  passed: PassedCheck = passedAtBuild,
+): Promise<Family> {
   const dir = await realpath(dirArg).catch(() => path.resolve(dirArg));
   const file = path.join(dir, FAMILY_FILE);
-  const { images: entries } = await readJsonConfig(file, familySchema, {
-    label: file,
-    unreadable: (error) =>
-      error instanceof SyntaxError
-        ? new ConfigError(file, [`not valid JSON: ${errorMessage(error)}`])
-        : new ConfigError(`--images ${dirArg}`, [
-            `${FAMILY_FILE} not found in ${dir}; --images must name a folder that holds images.json`,
-          ]),
-  });
+  const unreadable = (error: unknown): ConfigError =>
+    error instanceof SyntaxError
+      ? new ConfigError(file, [`not valid JSON: ${errorMessage(error)}`])
+      : new ConfigError(`--images ${dirArg}`, [
+          `${FAMILY_FILE} not found in ${dir}; --images must name a folder that holds images.json`,
+        ]);
+  // As readJsonConfig (json-config.ts) reads a config file, without loading zod for a checked one.
+  let text: string;
+  let raw: unknown;
+  try {
+    text = await readFile(file, 'utf8');
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw unreadable(error);
+  }
+  const { images: entries } = passed('images.json', text)
+    ? (raw as { images: ImageEntry[] })
+    : await checkFamilyFile(raw, file);
   const problems = structuralProblems(entries);
   const perContext = await Promise.all(
-    entries.map((entry, index) => contextProblems(dir, entry, index, validateSmoke)),
+    entries.map((entry, index) => contextProblems(dir, entry, index, validateSmoke, passed)),
   );
   problems.push(...perContext.flat());
   if (problems.length > 0) throw new ConfigError(file, problems);

@@ -1,4 +1,4 @@
-import { DEFAULT_PLATFORMS } from '../family/family-schema.js';
+import { DEFAULT_PLATFORMS } from '../family/platforms.js';
 import { describeHost } from '../family/host-needs.js';
 import { pushOrder } from '../../tags/index.js';
 import { textTable } from '../text-table.js';

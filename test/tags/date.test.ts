@@ -28,14 +28,29 @@ describe('utcDay', () => {
 });
 
 describe('dayProblem', () => {
-  it.each(['2026-11-27', '2024-02-29', '2000-01-01', '2026-12-31'])('accepts %s', (day) => {
-    expect(dayProblem(day)).toBeUndefined();
+  it.each(['2026-11-27', '2024-02-29', '2000-01-01', '2026-12-31', '2000-02-29', '2026-04-30', '1999-12-31'])(
+    'accepts %s',
+    (day) => {
+      expect(dayProblem(day)).toBeUndefined();
+    },
+  );
+  it('accepts and refuses the same days in every host time zone', () => {
+    for (const zone of ['UTC', 'Pacific/Kiritimati', 'America/Los_Angeles', 'America/Santiago', 'Asia/Kolkata']) {
+      process.env.TZ = zone;
+      expect(dayProblem('2026-09-06'), zone).toBeUndefined();
+      expect(dayProblem('2026-03-08'), zone).toBeUndefined();
+      expect(dayProblem('2026-02-29'), zone).toMatch(/2026-02 has 28 days/);
+    }
   });
   it.each([
     ['2026-02-29', /not a real calendar day/],
     ['2026-13-01', /not a real calendar day/],
     ['2026-11-31', /not a real calendar day/],
     ['2026-00-10', /not a real calendar day/],
+    ['2026-11-00', /2026-11 has 30 days/],
+    ['2100-02-29', /2100-02 has 28 days/],
+    ['2026-04-31', /2026-04 has 30 days/],
+    ['2026-01-32', /2026-01 has 31 days/],
     ['26-11-27', /YYYY-MM-DD/],
     ['2026-1-5', /YYYY-MM-DD/],
     ['2026-11-27T00:00:00Z', /YYYY-MM-DD/],

@@ -54,18 +54,60 @@ describe('start-up loads only what the command needs', () => {
     expect(via).toEqual([]);
   });
 
-  it('plan loads none of the engine, registry or GitHub clients', () => {
-    const loaded = new Set(
-      ['pipeline/commands/plan.ts', 'pipeline/smoke/spec.ts', 'pipeline/settings/common-options.ts'].flatMap(
-        (entry) => [...staticPackages(entry).keys()],
-      ),
-    );
+  // What run-cli.ts imports for `plan` before it runs it. The checks of the family's inputs (zod,
+  // dockerfile-ast, the smoke spec rules) load only for an input the build did not check
+  // (pipeline/family/checked-inputs.ts), so they are not on this path either.
+  const PLAN_ENTRIES = ['pipeline/commands/plan.ts', 'pipeline/settings/common-options.ts'];
+  const planLoads = (): Set<string> => new Set(PLAN_ENTRIES.flatMap((entry) => [...staticPackages(entry).keys()]));
+
+  it('plan loads none of the engine, registry or GitHub clients, and no validation library', () => {
+    const loaded = [...planLoads()];
+    expect(loaded.map(packageName).filter((name) => HEAVY.includes(name) && name !== 'date-fns')).toEqual([]);
     for (const specifier of loaded)
-      expect(['dockerode', '@octokit/rest', 'protobufjs', 'tar-fs', 'tar-stream', 'p-retry', 'yaml']).not.toContain(
-        packageName(specifier),
-      );
-    // date-fns and semver by function, not through their indexes, which load everything.
-    expect([...loaded].filter((specifier) => specifier === 'date-fns' || specifier === 'semver')).toEqual([]);
+      expect([
+        'dockerode',
+        '@octokit/rest',
+        'protobufjs',
+        'tar-fs',
+        'tar-stream',
+        'p-retry',
+        'yaml',
+        'simple-git',
+        '@balena/dockerignore',
+        'jsonpath-plus',
+      ]).not.toContain(packageName(specifier));
+    // date-fns and semver by function, not through their indexes, which load everything; and not
+    // date-fns's parse or format, which load its locale and token tables (some 80 modules).
+    expect(
+      loaded.filter((specifier) => ['date-fns', 'semver', 'date-fns/parse', 'date-fns/format'].includes(specifier)),
+    ).toEqual([]);
+  });
+
+  it('plan loads the smoke spec rules only when it runs them', () => {
+    const runCli = readFileSync(path.join(repoRoot, 'pipeline/cli/run-cli.ts'), 'utf8');
+    const planHandler = runCli.slice(runCli.indexOf('plan: async'), runCli.indexOf('publish: async'));
+    // Awaited inside the validator, not up front with the command's modules.
+    expect(planHandler).toMatch(/async \(file: string, text: string\)[^]*?await import\('\.\.\/smoke\/spec\.js'\)/);
+    expect(planHandler).not.toMatch(/Promise\.all\(\[[^\]]*smoke\/spec\.js/);
+  });
+
+  it('the plan path does reach the family loader, whose checks load on demand (no vacuous pass)', () => {
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const match of readFileSync(file, 'utf8').matchAll(STATIC_IMPORT)) {
+        const specifier = match[1] as string;
+        const target = path.resolve(path.dirname(file), specifier).replace(/\.js$/, '.ts');
+        if (specifier.startsWith('.') && existsSync(target)) visit(target);
+      }
+    };
+    for (const entry of PLAN_ENTRIES) visit(path.join(repoRoot, entry));
+    const files = [...seen].map((file) => path.relative(repoRoot, file));
+    expect(files).toEqual(expect.arrayContaining(['pipeline/family/family.ts', 'tags/date.ts']));
+    expect(files).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/family-schema|json-config|dockerfile-rules|smoke\/spec\.ts/)]),
+    );
   });
 
   it('the graph walker sees what a command module loads (no vacuous pass)', () => {
