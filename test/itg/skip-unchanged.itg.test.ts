@@ -55,7 +55,8 @@ async function publishOn(day: string, namespace: string, family: string, extra: 
 
 const repos = (namespace: string): string[] => [`${namespace}/fixture-base`, `${namespace}/fixture-app`];
 
-describe('skip unchanged branches, retag remotely', () => {
+// Each test publishes into a namespace of its own and waits mostly on the engine: they run at once.
+describe.concurrent('skip unchanged branches, retag remotely', () => {
   it('adds only dated tags the next night, with no blob upload, reusing the exact manifests', async () => {
     const namespace = `warm-${uniqueId()}`;
     const family = copyFamily();
