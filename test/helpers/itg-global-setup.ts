@@ -10,6 +10,8 @@ const root = path.resolve(import.meta.dirname, '../..');
  */
 export default function setup(): void {
   execFileSync('bash', [path.join(root, 'scripts/engine-up.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // scripts/test.sh (npm test) has just built it: a second tsc would cost CI 15-60 s for nothing.
+  if (process.env.MP_TEST_CLI_BUILT === '1') return;
   execFileSync(
     process.execPath,
     [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')],

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { RunReport } from '../../pipeline/publish/report.js';
-import { leaks } from './canary.js';
+import { CANARY_PASSWORD, CANARY_USER, canaryEnv, leaks } from './canary.js';
 import { runBuiltCli, type CliResult } from './cli.js';
+import { FaultProxy, type SeenRequest } from './fault-proxy.js';
 import type { GitRepo } from './git-repo.js';
 import { configOf, copyTags, manifestOf, registryState } from './registry.js';
 import { dockerOf, readStack, uniqueId } from './stack.js';
@@ -30,6 +31,23 @@ export function releaseBranch(repo: GitRepo): void {
   repo.tag(VERSION, BRANCH);
 }
 
+/** `publish` of the release branch of `repo` with `family` into `registry` (host/namespace) on `date`. */
+function branchPublishArgs(repo: GitRepo, family: string, registry: string, date: string): string[] {
+  return [
+    'publish',
+    '--repo',
+    repo.dir,
+    '--images',
+    family,
+    '--registry',
+    registry,
+    '--date',
+    date,
+    '--branch',
+    BRANCH,
+  ];
+}
+
 /** Publishes yesterday's images of `repo` into `namespace` on a real registry (the open one), directly. */
 export async function publishSeed(
   repo: GitRepo,
@@ -37,22 +55,9 @@ export async function publishSeed(
   namespace: string,
   host = stack.registry,
 ): Promise<void> {
-  const result = await runBuiltCli(
-    [
-      'publish',
-      '--repo',
-      repo.dir,
-      '--images',
-      family,
-      '--registry',
-      `${host}/${namespace}`,
-      '--date',
-      YESTERDAY,
-      '--branch',
-      BRANCH,
-    ],
-    { DOCKER_HOST: stack.dockerHost },
-  );
+  const result = await runBuiltCli(branchPublishArgs(repo, family, `${host}/${namespace}`, YESTERDAY), {
+    DOCKER_HOST: stack.dockerHost,
+  });
   expect(result.stderr).not.toMatch(/error:/);
   expect(result.code).toBe(0);
 }
@@ -65,6 +70,53 @@ export async function startFrom(seed: string): Promise<{ namespace: string; befo
   const before = await registryState(open, reposOf(namespace));
   expect(Object.keys(before)).toHaveLength(6);
   return { namespace, before };
+}
+
+/**
+ * A fault proxy in front of `upstream` that demands the canary credentials, with rules and a record
+ * of requests of its own; kept in `proxies` for the file's afterAll to close.
+ */
+export async function canaryProxy(upstream: string, proxies: FaultProxy[]): Promise<FaultProxy> {
+  const proxy = await FaultProxy.start({ upstream, auth: { username: CANARY_USER, password: CANARY_PASSWORD } });
+  proxies.push(proxy);
+  return proxy;
+}
+
+/** Requests for the repositories of `namespace`: each scenario has a namespace of its own. */
+export const requestsOf =
+  (namespace: string) =>
+  (request: SeenRequest): boolean =>
+    request.path.startsWith(`/v2/${namespace}/`);
+
+/**
+ * The arguments of today's publish of the release branch into `registry` (host/namespace), with a
+ * report at /tmp/<runId>.json: rebuilt (--force) so the engine pushes, or with `warm`, the
+ * nightly's path for an unchanged branch (dated tags added in the registry).
+ */
+export function todaysPublishArgs(
+  repo: GitRepo,
+  family: string,
+  registry: string,
+  options: { runId: string; retries: number; warm?: boolean | undefined },
+): string[] {
+  return [
+    ...branchPublishArgs(repo, family, registry, TODAY),
+    ...(options.warm ? [] : ['--force']),
+    '--retries',
+    String(options.retries),
+    '--report',
+    `/tmp/${options.runId}.json`,
+  ];
+}
+
+/** The environment of such a publish: the stack's engine, the run's id and the canary credentials. */
+export function scenarioEnv(runId: string, retryMinMs: number): Record<string, string> {
+  return {
+    DOCKER_HOST: stack.dockerHost,
+    MESOS_PIPELINE_RUN_ID: runId,
+    MESOS_PIPELINE_RETRY_MIN_MS: String(retryMinMs),
+    ...canaryEnv(),
+  };
 }
 
 export function readReport(file: string): RunReport {

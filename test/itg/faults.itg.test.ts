@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CANARY_PASSWORD, CANARY_USER, canaryEnv } from '../helpers/canary.js';
 import { killLeftoverClis, runBuiltCli, type CliResult } from '../helpers/cli.js';
 import { copyFamily } from '../helpers/family-copy.js';
 import {
-  FaultProxy,
+  type FaultProxy,
   isBlobUpload,
   isBlobUploadWithBody,
   isManifestPut,
@@ -15,6 +14,7 @@ import { registryState } from '../helpers/registry.js';
 import { uniqueId } from '../helpers/stack.js';
 import {
   BRANCH,
+  canaryProxy,
   containersOf,
   expectNoCanary,
   expectPublished,
@@ -24,9 +24,12 @@ import {
   readReport,
   releaseBranch,
   reposOf,
+  requestsOf,
+  scenarioEnv,
   stack,
   startFrom,
   TODAY,
+  todaysPublishArgs,
   VERSION,
 } from '../helpers/scenario.js';
 import type { RunReport } from '../../pipeline/publish/report.js';
@@ -55,11 +58,7 @@ afterAll(async () => {
  * scenario has its own rules and its own record of requests, so the scenarios run at once.
  */
 async function startScenario(): Promise<{ namespace: string; before: Record<string, string>; proxy: FaultProxy }> {
-  const proxy = await FaultProxy.start({
-    upstream: stack.registry,
-    auth: { username: CANARY_USER, password: CANARY_PASSWORD },
-  });
-  proxies.push(proxy);
+  const proxy = await canaryProxy(stack.registry, proxies);
   return { ...(await startFrom(seed)), proxy };
 }
 
@@ -84,31 +83,12 @@ async function publishThrough(
   const runId = `run-${uniqueId()}`;
   const reportFile = `/tmp/${runId}.json`;
   const running = runBuiltCli(
-    [
-      'publish',
-      '--repo',
-      repo.dir,
-      '--images',
-      family,
-      '--registry',
-      `${proxy.host}/${namespace}`,
-      '--date',
-      TODAY,
-      '--branch',
-      BRANCH,
-      ...(options.warm ? [] : ['--force']),
-      '--retries',
-      String(options.retries ?? 3),
-      '--report',
-      reportFile,
-    ],
-    {
-      DOCKER_HOST: stack.dockerHost,
-      MESOS_PIPELINE_RUN_ID: runId,
-      MESOS_PIPELINE_RETRY_MIN_MS: '200',
-      ...canaryEnv(),
-      ...options.env,
-    },
+    todaysPublishArgs(repo, family, `${proxy.host}/${namespace}`, {
+      runId,
+      retries: options.retries ?? 3,
+      warm: options.warm,
+    }),
+    { ...scenarioEnv(runId, 200), ...options.env },
   );
   await options.during?.();
   const result = await running;
@@ -118,10 +98,6 @@ async function publishThrough(
   return { result, report: readReport(reportFile), reportFile, runId };
 }
 
-const forNamespace =
-  (namespace: string) =>
-  (request: SeenRequest): boolean =>
-    request.path.startsWith(`/v2/${namespace}/`);
 const datedTag = new RegExp(`^${BRANCH.replace(/\./g, '\\.')}-\\d{4}-\\d{2}-\\d{2}$`);
 
 describe.concurrent('transient registry faults within the retry bound end in a complete publish', () => {
@@ -130,7 +106,7 @@ describe.concurrent('transient registry faults within the retry bound end in a c
       'honouring Retry-After',
     async () => {
       const { namespace, before, proxy } = await startScenario();
-      const inNamespace = forNamespace(namespace);
+      const inNamespace = requestsOf(namespace);
       const run = await publishThrough(proxy, namespace, [
         {
           name: 'blob-503',
@@ -177,7 +153,7 @@ describe.concurrent('transient registry faults within the retry bound end in a c
 
   it('a connection reset in the middle of a blob upload', async () => {
     const { namespace, before, proxy } = await startScenario();
-    const inNamespace = forNamespace(namespace);
+    const inNamespace = requestsOf(namespace);
     const run = await publishThrough(proxy, namespace, [
       { name: 'reset', match: (r) => inNamespace(r) && isBlobUploadWithBody(r), fault: { kind: 'reset' }, times: 2 },
     ]);
@@ -193,7 +169,7 @@ describe.concurrent('transient registry faults within the retry bound end in a c
 
   it('answers delayed past the pipeline timeouts, for an engine push and for a manifest PUT', async () => {
     const { namespace, before, proxy } = await startScenario();
-    const inNamespace = forNamespace(namespace);
+    const inNamespace = requestsOf(namespace);
     const run = await publishThrough(
       proxy,
       namespace,
@@ -229,7 +205,7 @@ describe.concurrent('transient registry faults within the retry bound end in a c
 
   it('the registry going away entirely mid-push and coming back', async () => {
     const { namespace, before, proxy } = await startScenario();
-    const inNamespace = forNamespace(namespace);
+    const inNamespace = requestsOf(namespace);
     let cameBack = 0;
     // Away for 2 s; retries wait 1 s, 2 s, 4 s (at least): the outage is within the retry bound.
     const run = await publishThrough(proxy, namespace, [], {
@@ -262,7 +238,7 @@ describe.concurrent(
       '503 on every PUT of a floating tag: bounded retries, then every tag put back, the already moved one ' + 'too',
       async () => {
         const { namespace, before, proxy } = await startScenario();
-        const inNamespace = forNamespace(namespace);
+        const inNamespace = requestsOf(namespace);
         const appFloating = (r: SeenRequest): boolean =>
           inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r);
         const run = await publishThrough(
@@ -302,7 +278,7 @@ describe.concurrent(
       ['the pipeline', 'version', 'retag', new RegExp(`manifest HOST/NS/fixture-app:1\\.7\\.0: 401 Unauthorized`)],
     ])('401 on the manifest PUT %s makes (the %s tag): never retried', async (_, kind, step, message) => {
       const { namespace, before, proxy } = await startScenario();
-      const inNamespace = forNamespace(namespace);
+      const inNamespace = requestsOf(namespace);
       const target = (r: SeenRequest): boolean =>
         inNamespace(r) &&
         isManifestPut({ tag: kind === 'dated' ? `${BRANCH}-${TODAY}` : VERSION, name: 'fixture-app' })(r);
@@ -320,7 +296,7 @@ describe.concurrent(
 
     it('answers that never come in time: the PUTs land nonetheless, and are undone', async () => {
       const { namespace, before, proxy } = await startScenario();
-      const inNamespace = forNamespace(namespace);
+      const inNamespace = requestsOf(namespace);
       const appFloating = (r: SeenRequest): boolean =>
         inNamespace(r) && isManifestPut({ tag: BRANCH, name: 'fixture-app' })(r);
       const run = await publishThrough(
@@ -349,7 +325,7 @@ describe.concurrent(
 
     it('an engine push that stalls for good: given up after the stall timeout, each attempt', async () => {
       const { namespace, before, proxy } = await startScenario();
-      const inNamespace = forNamespace(namespace);
+      const inNamespace = requestsOf(namespace);
       const run = await publishThrough(
         proxy,
         namespace,
@@ -381,7 +357,7 @@ describe.concurrent(
       'the registry going away for good mid-push: exit 1, and the run says it could not check what it ' + 'left',
       async () => {
         const { namespace, before, proxy } = await startScenario();
-        const inNamespace = forNamespace(namespace);
+        const inNamespace = requestsOf(namespace);
         const run = await publishThrough(proxy, namespace, [], {
           retries: 1,
           during: async () => {
@@ -413,7 +389,7 @@ describe.concurrent('the warm path: an unchanged branch gets its dated tags in t
   const todaysDated =
     (namespace: string, name: string) =>
     (r: SeenRequest): boolean =>
-      forNamespace(namespace)(r) && isManifestPut({ tag: `${BRANCH}-${TODAY}`, name })(r);
+      requestsOf(namespace)(r) && isManifestPut({ tag: `${BRANCH}-${TODAY}`, name })(r);
 
   it('a 503 on a dated tag PUT is retried and the branch is complete, on the same digests', async () => {
     const { namespace, before, proxy } = await startScenario();

@@ -5,12 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runBuiltCli } from '../helpers/cli.js';
 import { copyFamily } from '../helpers/family-copy.js';
 import { GitRepo } from '../helpers/git-repo.js';
-import { readStack, uniqueId } from '../helpers/stack.js';
+import { publishNoPush } from '../helpers/no-push-publish.js';
 
 // Logs made for people on GitHub: a group per branch and stage, the failure as an annotation with
 // the pipeline's one line, and every line of the branch in a file the nightly uploads. Only under
 // GitHub Actions (GITHUB_ACTIONS=true) does any workflow command appear.
-const stack = readStack();
 const repo = new GitRepo();
 repo.commit('1.10.x');
 // The app's service prints a line of its own (its container log); its command test fails.
@@ -27,23 +26,12 @@ afterAll(() => {
 async function publishWithLogs(github: boolean): Promise<{ code: number | null; stderr: string; logDir: string }> {
   const logDir = path.join(mkdtempSync(path.join(tmpdir(), 'mp-logdir-')), 'logs');
   temps.push(path.dirname(logDir));
-  const result = await runBuiltCli(
-    [
-      'publish',
-      '--no-push',
-      '--repo',
-      repo.dir,
-      '--branch',
-      '1.10.x',
-      '--images',
-      family,
-      '--registry',
-      `${stack.registry}/gh-${uniqueId()}`,
-      '--log-dir',
-      logDir,
-    ],
-    { DOCKER_HOST: stack.dockerHost, ...(github ? { GITHUB_ACTIONS: 'true' } : {}) },
-  );
+  const result = await publishNoPush(repo, family, {
+    branch: '1.10.x',
+    prefix: 'gh',
+    args: ['--log-dir', logDir],
+    env: github ? { GITHUB_ACTIONS: 'true' } : {},
+  });
   return { code: result.code, stderr: result.stderr, logDir };
 }
 

@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBuiltCli } from '../helpers/cli.js';
 import { GitRepo } from '../helpers/git-repo.js';
 import { fixtureFamily } from '../helpers/paths.js';
+import { runPlan, writePlanFile } from '../helpers/plan-file.js';
 import { configOf, listTags, manifestOf } from '../helpers/registry.js';
 import { readStack, uniqueId } from '../helpers/stack.js';
 
@@ -18,21 +19,9 @@ describe('publish --plan', () => {
   it('builds the planned sha and date, not what the branch points at by then', async () => {
     const namespace = `planfile-${uniqueId()}`;
     const planned = repo.sha('1.10.x');
-    const made = await runBuiltCli([
-      'plan',
-      '--json',
-      '--repo',
-      repo.dir,
-      '--images',
-      fixtureFamily,
-      '--registry',
-      `${stack.registry}/${namespace}`,
-      '--date',
-      '2026-11-27',
-    ]);
+    const made = await runPlan({ repo: repo.dir, registry: `${stack.registry}/${namespace}`, date: '2026-11-27' });
     expect(made.code).toBe(0);
-    const file = `/tmp/${namespace}.json`;
-    writeFileSync(file, made.stdout);
+    const file = writePlanFile(namespace, made.stdout);
     const moved = repo.commit('1.10.x', 'pushed while the nightly runs');
     expect(moved).not.toBe(planned);
 

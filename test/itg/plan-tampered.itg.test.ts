@@ -1,10 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CANARY_PASSWORD, CANARY_USER, canaryEnv, leaks } from '../helpers/canary.js';
 import { runBuiltCli } from '../helpers/cli.js';
 import { GitRepo } from '../helpers/git-repo.js';
 import { stubServer, type StubServer } from '../helpers/http-server.js';
-import { fixtureFamily } from '../helpers/paths.js';
+import { makePlan, writePlanFile } from '../helpers/plan-file.js';
 import { blobUploads, listTags } from '../helpers/registry.js';
 import { TODAY, stack } from '../helpers/scenario.js';
 import { dockerOf, uniqueId } from '../helpers/stack.js';
@@ -69,25 +68,14 @@ const tampered: [string, (plan: Plan, namespace: string) => void, RegExp][] = [
 describe('publish --plan with a tampered plan', () => {
   it.each(tampered)('%s: exit 2, one line, nothing contacted', async (_, tamper, message) => {
     const namespace = `tampered-${uniqueId()}`;
-    const made = await runBuiltCli([
-      'plan',
-      '--json',
-      '--repo',
-      repo.dir,
-      '--images',
-      fixtureFamily,
-      '--registry',
-      `${stack.registry}/${namespace}`,
-      '--date',
-      TODAY,
-      '--branch',
-      '1.7.x',
-    ]);
-    expect(made.code, made.stderr).toBe(0);
-    const plan = JSON.parse(made.stdout) as Plan;
+    const plan = await makePlan({
+      repo: repo.dir,
+      registry: `${stack.registry}/${namespace}`,
+      date: TODAY,
+      branches: ['1.7.x'],
+    });
     tamper(plan, namespace);
-    const file = `/tmp/${namespace}.json`;
-    writeFileSync(file, JSON.stringify(plan, null, 2));
+    const file = writePlanFile(namespace, plan);
 
     const result = await runBuiltCli(['publish', '--plan', file], { DOCKER_HOST: stack.dockerHost, ...canaryEnv() });
     expect(result.code, result.stderr).toBe(2);

@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { runBuiltCli } from '../helpers/cli.js';
 import { GitRepo } from '../helpers/git-repo.js';
-import { fixtureFamily } from '../helpers/paths.js';
+import { runPlan } from '../helpers/plan-file.js';
 
 // A real repository with the branch names apache/mesos has, the odd ones included, and a
 // release tag on one branch head.
@@ -35,18 +34,7 @@ const image = (name: string, branch: string, sha: string, version: string | unde
 
 describe('mesos-pipeline plan --json against a real repository', () => {
   it('prints the whole plan', async () => {
-    const result = await runBuiltCli([
-      'plan',
-      '--json',
-      '--repo',
-      repo.dir,
-      '--images',
-      fixtureFamily,
-      '--registry',
-      '127.0.0.1:5000/mesos',
-      '--date',
-      '2026-11-27',
-    ]);
+    const result = await runPlan({ repo: repo.dir, registry: '127.0.0.1:5000/mesos', date: '2026-11-27' });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const expected = ['1.7.x', '1.9.x', '1.10.x', '1.11.x', 'master'].map((branch) => {
@@ -79,31 +67,13 @@ describe('mesos-pipeline plan --json against a real repository', () => {
   });
 
   it('plans one release branch for a maintainer, and refuses a name it cannot plan', async () => {
-    const one = await runBuiltCli([
-      'plan',
-      '--json',
-      '--repo',
-      repo.dir,
-      '--images',
-      fixtureFamily,
-      '--branch',
-      '1.10.x',
-    ]);
+    const one = await runPlan({ repo: repo.dir, branches: ['1.10.x'] });
     expect(one.code).toBe(0);
     expect((JSON.parse(one.stdout) as { branches: { branch: string; sha: string }[] }).branches).toEqual([
       expect.objectContaining({ branch: '1.10.x', sha: repo.sha('1.10.x') }),
     ]);
 
-    const refused = await runBuiltCli([
-      'plan',
-      '--json',
-      '--repo',
-      repo.dir,
-      '--images',
-      fixtureFamily,
-      '--branch',
-      '1.7.x-rc',
-    ]);
+    const refused = await runPlan({ repo: repo.dir, branches: ['1.7.x-rc'] });
     expect(refused.code).toBe(2);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toBe(

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CANARY_PASSWORD, CANARY_USER, canaryEnv } from '../helpers/canary.js';
 import { killLeftoverClis, startBuiltCli, type RunningCli } from '../helpers/cli.js';
 import { copyFamily } from '../helpers/family-copy.js';
-import { FaultProxy, isManifestPut, type SeenRequest } from '../helpers/fault-proxy.js';
+import { type FaultProxy, isManifestPut, type SeenRequest } from '../helpers/fault-proxy.js';
 import { GitRepo } from '../helpers/git-repo.js';
 import { PrivateRegistry } from '../helpers/private-registry.js';
 import { configOf, copyTags, manifestOf, registryState } from '../helpers/registry.js';
@@ -10,6 +9,7 @@ import { pushSyntheticImage } from '../helpers/registry-writes.js';
 import { uniqueId } from '../helpers/stack.js';
 import {
   BRANCH,
+  canaryProxy,
   containersOf,
   expectNoCanary,
   IMAGES,
@@ -18,9 +18,12 @@ import {
   readReport,
   releaseBranch,
   reposOf,
+  requestsOf,
+  scenarioEnv,
   stack,
   startFrom,
   TODAY,
+  todaysPublishArgs,
   VERSION,
   YESTERDAY,
 } from '../helpers/scenario.js';
@@ -51,16 +54,7 @@ afterAll(async () => {
 });
 
 /** A proxy of the test's own in front of `upstream`: its rules and its record of requests are the test's. */
-async function proxyTo(upstream: string): Promise<FaultProxy> {
-  const proxy = await FaultProxy.start({ upstream, auth: { username: CANARY_USER, password: CANARY_PASSWORD } });
-  proxies.push(proxy);
-  return proxy;
-}
-
-const inNamespace =
-  (namespace: string) =>
-  (request: SeenRequest): boolean =>
-    request.path.startsWith(`/v2/${namespace}/`);
+const proxyTo = (upstream: string): Promise<FaultProxy> => canaryProxy(upstream, proxies);
 
 /** Every PUT of `name:tag` in `namespace` through `proxy` gets a 503 from now on; returns the matcher. */
 function failEveryPut(
@@ -69,7 +63,7 @@ function failEveryPut(
   tag: string,
   name: string,
 ): (request: SeenRequest) => boolean {
-  const match = (r: SeenRequest): boolean => inNamespace(namespace)(r) && isManifestPut({ tag, name })(r);
+  const match = (r: SeenRequest): boolean => requestsOf(namespace)(r) && isManifestPut({ tag, name })(r);
   proxy.setRules([{ name: 'put-503', match, fault: { kind: 'status', status: 503 } }]);
   return match;
 }
@@ -81,30 +75,12 @@ function publishThrough(
   options: { family?: string; warm?: boolean; retries?: number } = {},
 ): RunningCli {
   return startBuiltCli(
-    [
-      'publish',
-      '--repo',
-      repo.dir,
-      '--images',
-      options.family ?? family,
-      '--registry',
-      `${through.host}/${namespace}`,
-      '--date',
-      TODAY,
-      '--branch',
-      BRANCH,
-      ...(options.warm ? [] : ['--force']),
-      '--retries',
-      String(options.retries ?? 1),
-      '--report',
-      `/tmp/${runId}.json`,
-    ],
-    {
-      DOCKER_HOST: stack.dockerHost,
-      MESOS_PIPELINE_RUN_ID: runId,
-      MESOS_PIPELINE_RETRY_MIN_MS: '1000',
-      ...canaryEnv(),
-    },
+    todaysPublishArgs(repo, options.family ?? family, `${through.host}/${namespace}`, {
+      runId,
+      retries: options.retries ?? 1,
+      warm: options.warm,
+    }),
+    scenarioEnv(runId, 1000),
   );
 }
 

@@ -1,12 +1,12 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBuiltCli } from '../helpers/cli.js';
 import { copyFamily } from '../helpers/family-copy.js';
 import { GitRepo } from '../helpers/git-repo.js';
+import { makePlan, writePlanFile } from '../helpers/plan-file.js';
 import { blobUploads, manifestOf, registryState } from '../helpers/registry.js';
 import { readStack, uniqueId } from '../helpers/stack.js';
-import type { Plan } from '../../pipeline/plan/plan.js';
 import type { RunReport } from '../../pipeline/publish/report.js';
 
 // The warm nightly path: what has not moved is re-tagged in the registry, not rebuilt.
@@ -55,7 +55,8 @@ async function publishOn(day: string, namespace: string, family: string, extra: 
 
 const repos = (namespace: string): string[] => [`${namespace}/fixture-base`, `${namespace}/fixture-app`];
 
-describe('skip unchanged branches, retag remotely', () => {
+// Each test publishes into a namespace of its own and waits mostly on the engine: they run at once.
+describe.concurrent('skip unchanged branches, retag remotely', () => {
   it('adds only dated tags the next night, with no blob upload, reusing the exact manifests', async () => {
     const namespace = `warm-${uniqueId()}`;
     const family = copyFamily();
@@ -138,27 +139,17 @@ describe('skip unchanged branches, retag remotely', () => {
     const namespace = `stale-${uniqueId()}`;
     const family = copyFamily();
     // Ten days ago's nightly: a plan made then, applied then (its creation time labels the images).
-    const made = await runBuiltCli([
-      'plan',
-      '--json',
-      '--repo',
-      repo.dir,
-      '--images',
-      family,
-      '--registry',
-      `${stack.registry}/${namespace}`,
-      '--date',
-      '2026-11-17',
-      '--branch',
-      '1.9.x',
-    ]);
-    expect(made.code, made.stderr).toBe(0);
-    const plan = JSON.parse(made.stdout) as Plan;
+    const plan = await makePlan({
+      repo: repo.dir,
+      images: family,
+      registry: `${stack.registry}/${namespace}`,
+      date: '2026-11-17',
+      branches: ['1.9.x'],
+    });
     const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000).toISOString();
     plan.createdAt = tenDaysAgo;
     for (const image of plan.branches[0]?.images ?? []) image.labels['org.opencontainers.image.created'] = tenDaysAgo;
-    const file = `/tmp/${namespace}-plan.json`;
-    writeFileSync(file, JSON.stringify(plan));
+    const file = writePlanFile(`${namespace}-plan`, plan);
     const old = await runBuiltCli(['publish', '--plan', file, '--images', family], { DOCKER_HOST: stack.dockerHost });
     expect(old.code, old.stderr).toBe(0);
     const before = await registryState(open, repos(namespace));

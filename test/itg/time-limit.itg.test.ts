@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runBuiltCli } from '../helpers/cli.js';
 import { copyFamily } from '../helpers/family-copy.js';
 import { GitRepo } from '../helpers/git-repo.js';
+import { publishNoPush } from '../helpers/no-push-publish.js';
 import { dockerOf, readStack, uniqueId } from '../helpers/stack.js';
 import type { RunReport } from '../../pipeline/publish/report.js';
 
@@ -33,30 +33,12 @@ describe('publish --time-limit', () => {
     const reportFile = path.join(work, 'report.json');
     const summaryFile = path.join(work, 'summary.md');
     const started = Date.now();
-    const result = await runBuiltCli(
-      [
-        'publish',
-        '--no-push',
-        '--repo',
-        repo.dir,
-        '--branch',
-        '1.10.x',
-        '--images',
-        family,
-        '--registry',
-        `${stack.registry}/limit-${uniqueId()}`,
-        '--time-limit',
-        '10s',
-        '--report',
-        reportFile,
-      ],
-      {
-        DOCKER_HOST: stack.dockerHost,
-        MESOS_PIPELINE_RUN_ID: runId,
-        GITHUB_ACTIONS: 'true',
-        GITHUB_STEP_SUMMARY: summaryFile,
-      },
-    );
+    const result = await publishNoPush(repo, family, {
+      branch: '1.10.x',
+      prefix: 'limit',
+      args: ['--time-limit', '10s', '--report', reportFile],
+      env: { MESOS_PIPELINE_RUN_ID: runId, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summaryFile },
+    });
     expect(result.code).toBe(124);
     // Well before the 60 s step would have ended by itself.
     expect(Date.now() - started).toBeLessThan(50_000);

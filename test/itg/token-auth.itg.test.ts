@@ -76,7 +76,9 @@ async function publish(family: string, registry: string, args: string[], environ
   return { result, report: readReport(reportFile) };
 }
 
-describe('the token service and the token registry', () => {
+// Every test has registries or namespaces of its own, and most of their time is waiting (token
+// lifetimes, a build that sleeps): they run at once.
+describe.concurrent('the token service and the token registry', () => {
   let registry: TokenRegistry;
   beforeAll(async () => {
     registry = await tokenRegistry(3);
@@ -155,7 +157,7 @@ describe('the token service and the token registry', () => {
   });
 });
 
-describe('publish to registries with auth', () => {
+describe.concurrent('publish to registries with auth', () => {
   it.each([
     ['Basic (htpasswd)', () => stack.authRegistry],
     ['token', () => stack.tokenRegistry],

@@ -271,14 +271,20 @@ describe('ci.yml', () => {
   });
 });
 
-/** Runs a step's script with bash, `node` replaced by a stub that prints its arguments. */
+/**
+ * Runs a step's script with bash as GitHub Actions does (`--noprofile --norc`), `node` replaced by a
+ * stub that prints its arguments. Without `--norc`, a bash whose stdin is a socket (Node's pipes are
+ * socketpairs) and whose environment has no SHLVL believes sshd started it and reads
+ * /etc/bash.bashrc, which fails under `-u` ("PS1: unbound variable").
+ */
 function runScript(script: string, env: Record<string, string>): string[] {
   const bin = mkdtempSync(path.join(tmpdir(), 'mp-stub-'));
   const log = path.join(bin, 'calls');
   writeFileSync(path.join(bin, 'node'), `#!/bin/sh\nprintf '%s\\n' "$*" >> "${log}"\n`);
   chmodSync(path.join(bin, 'node'), 0o755);
   writeFileSync(log, '');
-  execFileSync('bash', ['-euo', 'pipefail', '-c', script], {
+  execFileSync('bash', ['--noprofile', '--norc', '-euo', 'pipefail', '-c', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: `${bin}:${process.env.PATH ?? ''}`, RUNNER_TEMP: '/runner/temp', ...env },
   });
   return readFileSync(log, 'utf8').split('\n').filter(Boolean);
