@@ -42,11 +42,14 @@ const fail = (status: number) => Object.assign(new Error(`${status} from the reg
 function watchCleanup(run: FakeRun, refuse?: Error): number[] {
   const asked: number[] = [];
   const original = run.registry.forCleanup.bind(run.registry);
-  run.registry.forCleanup = (timeoutMs: number): Registry => {
-    asked.push(timeoutMs);
-    if (refuse) throw refuse;
-    return original();
-  };
+  // The memory registry has one cleanup client for any deadline: its forCleanup takes none.
+  Object.assign(run.registry, {
+    forCleanup: (timeoutMs: number): Registry => {
+      asked.push(timeoutMs);
+      if (refuse) throw refuse;
+      return original();
+    },
+  });
   return asked;
 }
 
