@@ -161,6 +161,27 @@ describe('decideReuse, multi-platform images', () => {
     expect(child).toMatchObject({ action: 'build', noCache: true });
   });
 
+  it('a child index on a base published as a single image: each platform stands on that image', () => {
+    const [base, child] = branch.images as [PlannedBranch['images'][0], PlannedBranch['images'][0]];
+    const onSingle = { ...branch, images: [{ ...base, platforms: undefined }, child] } as PlannedBranch;
+    const single = platformImage('base', 'linux/amd64');
+    const found = (baseImage: string) =>
+      new Map<string, Published>([
+        ['base', { manifest: single.manifest, imageId: 'sha256:id-base', labels: single.labels }],
+        [
+          'child',
+          index(
+            'child',
+            PLATFORMS.map((platform) => platformImage('child', platform, { [BASE_IMAGE]: baseImage })),
+          ),
+        ],
+      ]);
+    const singleInputs = new Map([...inputs, ['base', 'sha256:in-base-amd64']]);
+    const on = (baseImage: string) => decideReuse(onSingle, singleInputs, found(baseImage), age).get('child')?.action;
+    expect(on('sha256:id-base')).toBe('reuse');
+    expect(on('sha256:id-base-amd64')).toBe('build');
+  });
+
   it('reuses the whole index as published', () => {
     const child = decideReuse(branch, inputs, new Map(Object.entries(good)), age).get('child');
     expect(child?.action === 'reuse' && child.published).toBe(good.child);
