@@ -206,3 +206,23 @@ describe('pushBranch, failing', () => {
     expect(base?.tags).not.toContain(ref('base', 'latest'));
   });
 });
+
+describe('pushBranch, what a failed push leaves', () => {
+  it('returns the tags the registry would not let it take back, each on the image it holds', async () => {
+    const run = fakeRun({ deleteEnabled: false });
+    run.registry.intercept = (call) => {
+      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw fail(400);
+    };
+    const result = await pushBranch(master, await built(run, master), run.deps);
+    expect(result.failure).toMatchObject({ step: 'retag' });
+    // Deletes refused: the new tags stay on this run's tested images (base's master was new too,
+    // moved before app's latest failed); nothing else is claimed.
+    expect(result.images.map((image) => [image.name, image.tags])).toEqual([
+      ['base', [ref('base', 'master-2026-11-27'), ref('base', 'master')]],
+      ['app', [ref('app', 'master-2026-11-27')]],
+    ]);
+    for (const image of result.images)
+      for (const reference of image.tags)
+        expect(run.registry.state()[reference.slice(HOST.length + 1)]).toBe(image.digest);
+  });
+});
