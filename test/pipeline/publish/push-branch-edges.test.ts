@@ -88,7 +88,8 @@ describe('pushBranch, what it says', () => {
     expect(baseLines).toHaveLength(1);
     expect(baseLines[0]).toMatch(
       new RegExp(
-        `^\\[base@master\\] tagged ${ref('base', 'master-2026-11-27')} \\(${published.digest.slice(0, 19)}\\) in \\d+\\.\\ds$`,
+        `^\\[base@master\\] tagged ${ref('base', 'master-2026-11-27')} ` +
+          `\\(${published.digest.slice(0, 19)}\\) in \\d+\\.\\ds$`,
       ),
     );
   });

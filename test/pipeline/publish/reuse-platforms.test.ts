@@ -163,7 +163,7 @@ describe('decideReuse, multi-platform images', () => {
 
   it('a child index on a base published as a single image: each platform stands on that image', () => {
     const [base, child] = branch.images as [PlannedBranch['images'][0], PlannedBranch['images'][0]];
-    const onSingle = { ...branch, images: [{ ...base, platforms: undefined }, child] } as PlannedBranch;
+    const onSingle = { ...branch, images: [{ ...base, platforms: undefined }, child] };
     const single = platformImage('base', 'linux/amd64');
     const found = (baseImage: string) =>
       new Map<string, Published>([
@@ -205,7 +205,7 @@ describe('readPublished, image indexes', () => {
     );
     return { registry, snapshot: new Map([['r.io/n/base:1.11.x', made]]) };
   }
-  const baseOnly = { ...branch, images: branch.images.slice(0, 1) } as PlannedBranch;
+  const baseOnly = { ...branch, images: branch.images.slice(0, 1) };
 
   it("reads each platform's image, its config digest and labels, in the index's order", async () => {
     const { registry, snapshot } = publish(PLATFORMS);
