@@ -34,8 +34,9 @@ export function inputsDigest(
     buildArgs: sorted(image.buildArgs),
     labels: sorted(image.labels).filter(([key]) => !VOLATILE_LABELS.has(key)),
     base: baseInputs ?? null,
-    // Only for images that declare platforms: a single image's digest stays what it always was.
-    ...(platform === undefined ? {} : { platform }),
+    // Only for images that declare platforms: JSON.stringify leaves out a property that is
+    // undefined, so a single image's digest stays what it always was.
+    platform,
   };
   return `sha256:${createHash('sha256').update(JSON.stringify(document)).digest('hex')}`;
 }

@@ -10,10 +10,14 @@ interface FakeImage {
 }
 
 /** An engine that refuses, as dockerd does (409), to remove an image another image stands on. */
-function engineWith(images: FakeImage[]): { docker: Docker; left: () => string[] } {
+function engineWith(images: FakeImage[]): { docker: Docker; left: () => string[]; asked: unknown[] } {
   const present = new Map(images.map((image) => [image.Id, image]));
+  const asked: unknown[] = [];
   const docker = {
-    listImages: () => Promise.resolve([...present.values()]),
+    listImages: (options: unknown) => {
+      asked.push(options);
+      return Promise.resolve([...present.values()]);
+    },
     getImage: (id: string) => ({
       remove: () => {
         if ([...present.values()].some((image) => image.ParentId === id))
@@ -27,7 +31,7 @@ function engineWith(images: FakeImage[]): { docker: Docker; left: () => string[]
       },
     }),
   } as unknown as Docker;
-  return { docker, left: () => [...present.keys()] };
+  return { docker, left: () => [...present.keys()], asked };
 }
 
 // A classic build's steps: each the parent of the next, all made within one second, listed by the
@@ -71,5 +75,13 @@ describe('DockerEngineCleanup.removeRunImages', () => {
         .reverse(),
     );
     expect(left()).toEqual([]);
+  });
+
+  // The label name is a contract between versions: `clean --run` of a later release must find
+  // what an earlier one left behind.
+  it('asks the engine for the images labelled io.mesos-pipeline.run=<run id>, every one', async () => {
+    const { docker, asked } = engineWith([]);
+    await new DockerEngineCleanup(docker, 'unix:///fake.sock').removeRunImages('run-1');
+    expect(asked).toEqual([{ all: true, filters: { label: ['io.mesos-pipeline.run=run-1'] } }]);
   });
 });

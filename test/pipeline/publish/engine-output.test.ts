@@ -25,4 +25,11 @@ describe('engineOutput', () => {
       'warning: the registry failed layer d4e5f6; the engine retries it in 5s',
     ]);
   });
+
+  it('names no layer when the engine names none, and warns once for a countdown that repeats a number', () => {
+    const sink = new BufferSink();
+    const onLine = engineOutput(new StreamLogger({ sink, redactor: new Redactor() }));
+    for (const line of ['Retrying in 3 seconds', 'Retrying in 3 seconds', 'Retrying in 2 seconds']) onLine(line);
+    expect(sink.text).toBe('warning: the registry failed a layer; the engine retries it in 3s\n');
+  });
 });

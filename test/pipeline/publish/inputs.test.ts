@@ -145,4 +145,30 @@ describe('inputsDigest', () => {
     expect(inputsDigest(later, 'sha256:ctx', undefined)).toBe(inputsDigest(image, 'sha256:ctx', undefined));
     expect(inputsDigest(image, 'sha256:ctx-2', undefined)).not.toBe(inputsDigest(image, 'sha256:ctx', undefined));
   });
+
+  // The digest is a label on every published image: a new form of it rebuilds everything once.
+  // Worked out by hand: sha256 of the JSON of { name, context, buildArgs, labels, base[, platform] }.
+  const pinned: PlannedImage = {
+    name: 'mesos-mini',
+    base: 'mesos-centos',
+    context: '/c',
+    tags: { dated: 'r.io/n/mesos-mini:m-2026-11-27', floating: 'r.io/n/mesos-mini:m' },
+    buildArgs: { VERSION: '1.11.0', B: 'x' },
+    labels: { 'org.opencontainers.image.revision': 'a'.repeat(40), 'org.opencontainers.image.created': '2026-11-27' },
+  };
+
+  it('of a single image is what the images published before platforms carry', () => {
+    expect(inputsDigest(pinned, 'sha256:ctx', 'sha256:base')).toBe(
+      'sha256:c80d18a197a40c0cd7ae3603c96e412237e3cdb1c919fde78369b61bd42bdc21',
+    );
+  });
+
+  it('of one platform of an image names the platform', () => {
+    expect(inputsDigest(pinned, 'sha256:ctx', 'sha256:base', 'linux/amd64')).toBe(
+      'sha256:6c37efe98d0eae8d4a9a817d4c3026598171bd3df532dd14870bb3d51d75a55a',
+    );
+    expect(inputsDigest(pinned, 'sha256:ctx', 'sha256:base', 'linux/arm64')).not.toBe(
+      inputsDigest(pinned, 'sha256:ctx', 'sha256:base', 'linux/amd64'),
+    );
+  });
 });
