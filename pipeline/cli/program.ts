@@ -9,6 +9,8 @@ import type { MatrixFlags } from '../commands/matrix.js';
 import type { StatusFlags } from '../commands/status.js';
 import {
   DEFAULT_CACHE_MAX_AGE,
+  DEFAULT_ARM_CGROUP_V1_RUNNER,
+  DEFAULT_ARM_RUNNER,
   DEFAULT_CGROUP_V1_RUNNER,
   DEFAULT_HOSTED_RUNNER,
   DEFAULT_MAX_AGE,
@@ -249,19 +251,29 @@ export function buildProgram(
   program
     .command('matrix')
     .description(
-      "print the nightly's GitHub Actions job matrix for a plan: each branch with the runner that can run its " +
-        'service tests',
+      "print the nightly's GitHub Actions job matrix for a plan: each branch and platform with a runner of that " +
+        'architecture that can run its service tests',
     )
     .argument('<plan.json>', 'a plan written by plan --json')
     .option(
       '--hosted-runner <labels>',
-      'runs-on labels for branches whose images run on cgroup v2 (comma-separated)',
+      'runs-on labels for amd64 builds of branches whose images run on cgroup v2 (comma-separated)',
       DEFAULT_HOSTED_RUNNER,
     )
     .option(
       '--cgroup-v1-runner <labels>',
-      'runs-on labels for branches that need a cgroup v1 host (comma-separated)',
+      'runs-on labels for amd64 builds of branches that need a cgroup v1 host (comma-separated)',
       DEFAULT_CGROUP_V1_RUNNER,
+    )
+    .option(
+      '--arm-runner <labels>',
+      'runs-on labels for arm64 builds of branches whose images run on cgroup v2 (comma-separated)',
+      DEFAULT_ARM_RUNNER,
+    )
+    .option(
+      '--arm-cgroup-v1-runner <labels>',
+      'runs-on labels for arm64 builds of branches that need a cgroup v1 host (comma-separated)',
+      DEFAULT_ARM_CGROUP_V1_RUNNER,
     )
     .action(async (file: string, flags: MatrixFlags) => setExitCode(await handlers.matrix(file, flags)));
   examples(program.commands.at(-1) as Command, [
