@@ -173,11 +173,25 @@ export function buildProgram(
       '--log-dir <dir>',
       'write the full log of each branch (build output, smoke tests, container logs) to DIR/<branch>.log',
     )
+    .option(
+      '--platform <os/arch>',
+      'build and smoke-test only this platform of each image (with --stage, or with --no-push)',
+    )
+    .option(
+      '--stage',
+      'with --plan and --platform: push each image of the platform under a staging tag of the run only, for ' +
+        '--assemble; no tag users pull moves',
+    )
+    .option(
+      '--assemble <reports...>',
+      'with --plan: from the --report files of the --stage runs, put each image index under its tags (only when ' +
+        'every platform passed) and delete the staging tags; builds nothing',
+    )
     .action(async (flags: PublishFlags) => setExitCode(await handlers.publish(flags)));
   examples(program.commands.at(-1) as Command, [
     'publish --dry-run --branch 1.11.x',
     'publish --registry 127.0.0.1:5000/mesos --branch master --report report.json',
-    'publish --plan plan.json --time-limit 5h --log-dir logs',
+    'publish --plan plan.json --branch master --assemble amd64.json arm64.json --report report.json',
   ]);
 
   program

@@ -7,6 +7,7 @@ import { decide } from './decide.js';
 import { pullReusedBases, removeLocalImages } from './local-images.js';
 import { pushBranch, type BranchPush, type PushedImage, type Source } from './push.js';
 import type { Decision } from './reuse.js';
+import { narrowBranch, narrowDecisions, reusedPlatformDigest, stageBranch } from './stage.js';
 import {
   REPORT_VERSION,
   TIME_LIMIT_STEP,
@@ -62,11 +63,35 @@ async function publishBranch(
       decisions = options.push
         ? await deps.log.child(branch.branch).group('published images', () => decide(branch, deps, options, shared))
         : new Map();
-      bases = await pullReusedBases(branch, decisions, deps);
-      build = await buildAndTestBranch(branch, deps, shared, bases, reusedOf(decisions), freshOf(decisions));
+      // A stage job (publish --stage) builds one platform of each image, decided on the whole index.
+      const stage = options.stage;
+      const building = stage ? narrowBranch(branch, stage.platform) : branch;
+      const decided = stage ? narrowDecisions(decisions, stage.platform) : decisions;
+      bases = await pullReusedBases(building, decided, deps);
+      build = await buildAndTestBranch(building, deps, shared, bases, reusedOf(decided), freshOf(decided));
     });
     failure = build.failure;
-    if (failure === undefined && options.push) {
+    const stage = options.stage;
+    if (failure === undefined && options.push && stage) {
+      const building = narrowBranch(branch, stage.platform);
+      push = await lanes.push(() =>
+        deps.log.child(branch.branch).group('stage', () => stageBranch(building, build, stage, deps)),
+      );
+      // What the assemble job needs of a reused image: its published manifest for this platform.
+      for (const image of building.images) {
+        const decision = decisions.get(image.name);
+        const digest = decision ? reusedPlatformDigest(decision, stage.platform) : undefined;
+        if (digest && push.failure === undefined)
+          push.images.push({
+            name: image.name,
+            digest,
+            pushMs: 0,
+            tags: [],
+            ...(image.platforms ? { platforms: [{ platform: stage.platform, digest }] } : {}),
+          });
+      }
+      failure = push.failure;
+    } else if (failure === undefined && options.push) {
       // The next branch builds meanwhile: the build lane is free again.
       push = await lanes.push(() =>
         deps.log
@@ -125,6 +150,7 @@ export async function publish(
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
     status: deps.signal.aborted ? 'interrupted' : failed ? 'failed' : 'success',
+    ...(options.stage ? { stage: options.stage } : {}),
     options: {
       push: options.push,
       force: options.force,
@@ -233,12 +259,13 @@ function branchReport(
 ): BranchReport {
   const failure =
     outcome.failure === undefined ? undefined : failureOf(outcome.failure, outcome.interrupted, deps.signal);
-  const images = branch.images.map((image) =>
+  const images = (options.stage ? narrowBranch(branch, options.stage.platform) : branch).images.map((image) =>
     imageReport(image, outcome, outcome.interrupted ? undefined : failure?.image),
   );
   let status: BranchReport['status'];
   if (failure) status = outcome.interrupted ? 'interrupted' : 'failed';
   else if (!options.push) status = 'tested';
+  else if (options.stage) status = images.every((image) => image.status === 'unchanged') ? 'unchanged' : 'tested';
   else status = images.every((image) => image.status === 'unchanged') ? 'unchanged' : 'published';
   return {
     branch: branch.branch,
