@@ -6,6 +6,8 @@ import type { BranchReport, RunReport } from '../../../pipeline/publish/report.j
 import { narrowBranch, stagingRef } from '../../../pipeline/publish/stage.js';
 import type { Plan } from '../../../pipeline/plan/plan.js';
 import type { SmokeSpec } from '../../../pipeline/smoke/spec-schema.js';
+import { runCli } from '../../../pipeline/cli/run-cli.js';
+import { testRuntime } from '../../helpers/runtime.js';
 import {
   fakeRun,
   HOST,
@@ -250,5 +252,24 @@ describe('assemblePlan', () => {
         true,
       ),
     ).toThrow(/b\.json: 1\.11\.x linux\/amd64 is staged in a\.json too/);
+  });
+});
+
+describe('publish: the split flow options', () => {
+  it.each([
+    [['--assemble', 'a.json'], /^error: --assemble needs --plan/],
+    [
+      ['--plan', 'p.json', '--assemble', 'a.json', '--platform', 'linux/arm64'],
+      /^error: --assemble puts every platform/,
+    ],
+    [['--platform', 'linux/arm64', '--stage'], /^error: --stage needs --plan/],
+    [['--plan', 'p.json', '--stage'], /^error: --stage needs --platform/],
+    [['--plan', 'p.json', '--platform', 'linux/arm64', '--stage', '--no-push'], /^error: --stage pushes to staging/],
+    [['--plan', 'p.json', '--platform', 'linux/arm64'], /^error: --platform linux\/arm64 builds one platform/],
+  ])('refuses %j with exit 2 and one line, before reading anything', async (args, message) => {
+    const runtime = testRuntime();
+    expect(await runCli(['publish', ...args], runtime)).toBe(2);
+    expect(runtime.stderr.text).toMatch(message);
+    expect(runtime.stdout.text).toBe('');
   });
 });
