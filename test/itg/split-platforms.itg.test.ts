@@ -81,12 +81,12 @@ async function manifest(
   return {
     type: (response.headers.get('content-type') ?? '').split(';')[0] ?? '',
     digest: response.headers.get('docker-content-digest') ?? '',
-    body: (await response.json()) as unknown,
+    body: await response.json(),
   };
 }
 
 describe('publish --stage per platform, then --assemble (the nightly on native runners)', () => {
-  it('stages each platform under run-scoped tags, then assembles one index under every tag and removes them', async () => {
+  it('stages each platform under run-scoped tags, then assembles one index on every tag, removing them', async () => {
     const namespace = `split-${uniqueId()}`;
     const family = multiPlatformFamily((spec) => {
       (spec.commandTests as unknown[]).push({
@@ -157,7 +157,7 @@ describe('publish --stage per platform, then --assemble (the nightly on native r
     ]);
   });
 
-  it('a smoke test failing only on arm64: the assemble moves no tag, puts no index, and removes the staging tags', async () => {
+  it('a smoke test failing only on arm64: the assemble moves no tag, puts no index, removes staging tags', async () => {
     const namespace = `splitfail-${uniqueId()}`;
     const family = multiPlatformFamily((spec) => {
       (spec.commandTests as unknown[]).push({

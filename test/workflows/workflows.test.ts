@@ -515,7 +515,7 @@ describe('nightly.yml', () => {
   });
 
   it('keeps the stage report and full log of every branch x platform, and the report of every branch', () => {
-    const uploads = (name: string): (string | unknown)[][] =>
+    const uploads = (name: string): unknown[][] =>
       job(name)
         .steps.filter((step) => step.uses?.startsWith('actions/upload-artifact@'))
         .map((step) => [step.with?.name, step.with?.path, step.if]);
