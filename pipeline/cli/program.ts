@@ -9,6 +9,8 @@ import type { MatrixFlags } from '../commands/matrix.js';
 import type { StatusFlags } from '../commands/status.js';
 import {
   DEFAULT_CACHE_MAX_AGE,
+  DEFAULT_ARM_CGROUP_V1_RUNNER,
+  DEFAULT_ARM_RUNNER,
   DEFAULT_CGROUP_V1_RUNNER,
   DEFAULT_HOSTED_RUNNER,
   DEFAULT_MAX_AGE,
@@ -180,11 +182,25 @@ export function buildProgram(
       '--log-dir <dir>',
       'write the full log of each branch (build output, smoke tests, container logs) to DIR/<branch>.log',
     )
+    .option(
+      '--platform <os/arch>',
+      'build and smoke-test only this platform of each image (with --stage, or with --no-push)',
+    )
+    .option(
+      '--stage',
+      'with --plan and --platform: push each image of the platform under a staging tag of the run only, for ' +
+        '--assemble; no tag users pull moves',
+    )
+    .option(
+      '--assemble <reports...>',
+      'with --plan: from the --report files of the --stage runs, put each image index under its tags (only when ' +
+        'every platform passed) and delete the staging tags; builds nothing',
+    )
     .action(async (flags: PublishFlags) => setExitCode(await handlers.publish(flags)));
   examples(program.commands.at(-1) as Command, [
     'publish --dry-run --branch 1.11.x',
     'publish --registry 127.0.0.1:5000/mesos --branch master --report report.json',
-    'publish --plan plan.json --time-limit 5h --log-dir logs',
+    'publish --plan plan.json --branch master --assemble amd64.json arm64.json --report report.json',
   ]);
 
   program
@@ -252,19 +268,29 @@ export function buildProgram(
   program
     .command('matrix')
     .description(
-      "print the nightly's GitHub Actions job matrix for a plan: each branch with the runner that can run its " +
-        'service tests',
+      "print the nightly's GitHub Actions job matrix for a plan: each branch and platform with a runner of that " +
+        'architecture that can run its service tests',
     )
     .argument('<plan.json>', 'a plan written by plan --json')
     .option(
       '--hosted-runner <labels>',
-      'runs-on labels for branches whose images run on cgroup v2 (comma-separated)',
+      'runs-on labels for amd64 builds of branches whose images run on cgroup v2 (comma-separated)',
       DEFAULT_HOSTED_RUNNER,
     )
     .option(
       '--cgroup-v1-runner <labels>',
-      'runs-on labels for branches that need a cgroup v1 host (comma-separated)',
+      'runs-on labels for amd64 builds of branches that need a cgroup v1 host (comma-separated)',
       DEFAULT_CGROUP_V1_RUNNER,
+    )
+    .option(
+      '--arm-runner <labels>',
+      'runs-on labels for arm64 builds of branches whose images run on cgroup v2 (comma-separated)',
+      DEFAULT_ARM_RUNNER,
+    )
+    .option(
+      '--arm-cgroup-v1-runner <labels>',
+      'runs-on labels for arm64 builds of branches that need a cgroup v1 host (comma-separated)',
+      DEFAULT_ARM_CGROUP_V1_RUNNER,
     )
     .action(async (file: string, flags: MatrixFlags) => setExitCode(await handlers.matrix(file, flags)));
   examples(program.commands.at(-1) as Command, [

@@ -3,11 +3,19 @@ import { z } from 'zod';
 import { stderrLogger, type Runtime } from '../settings/runtime.js';
 import { InputError, errorMessage } from '../errors.js';
 import { readJsonConfig } from '../family/json-config.js';
-import { runnerMatrix, type RunnerLabels } from '../plan/runner-matrix.js';
+import {
+  architectureOf,
+  branchPlatforms,
+  RUNNER_ARCHITECTURES,
+  runnerMatrix,
+  type RunnerLabels,
+} from '../plan/runner-matrix.js';
 
 export interface MatrixFlags {
   hostedRunner: string;
   cgroupV1Runner: string;
+  armRunner: string;
+  armCgroupV1Runner: string;
 }
 
 // Only what routing needs: the matrix reads plans of this version and of others alike.
@@ -23,6 +31,7 @@ const routedPlanSchema = z.looseObject({
           privileged: z.boolean(),
         })
         .optional(),
+      images: z.array(z.looseObject({ platforms: z.array(z.string().min(1)).min(1).optional() })).optional(),
     }),
   ),
 });
@@ -38,15 +47,18 @@ function labelsOf(option: string, text: string): string[] {
 }
 
 /**
- * `mesos-pipeline matrix plan.json`: the nightly's publish matrix as one line of JSON,
- * `{"include":[{"branch":"1.11.x","runner":["self-hosted",...],"cgroup":1},...]}`, for
- * `strategy.matrix` and `runs-on: ${{ matrix.runner }}`.
+ * `mesos-pipeline matrix plan.json`: the nightly's build matrix as one line of JSON, one entry per
+ * branch and platform,
+ * `{"include":[{"branch":"1.11.x","platform":"linux/arm64","arch":"arm64","runner":[...],"cgroup":1},...]}`,
+ * for `strategy.matrix` and `runs-on: ${{ matrix.runner }}`.
  */
 export async function runMatrix(file: string, flags: MatrixFlags, runtime: Runtime): Promise<number> {
   const log = stderrLogger(runtime);
   const labels: RunnerLabels = {
     hosted: labelsOf('--hosted-runner', flags.hostedRunner),
     cgroupV1: labelsOf('--cgroup-v1-runner', flags.cgroupV1Runner),
+    arm: labelsOf('--arm-runner', flags.armRunner),
+    armCgroupV1: labelsOf('--arm-cgroup-v1-runner', flags.armCgroupV1Runner),
   };
   const plan = await readJsonConfig(path.resolve(runtime.cwd, file), routedPlanSchema, {
     label: file,
@@ -60,6 +72,16 @@ export async function runMatrix(file: string, flags: MatrixFlags, runtime: Runti
       log.warn(
         `${file}: branches[${index}] (${branch.branch}) has no host needs, a plan from an older mesos-pipeline; it ` +
           `goes to the cgroup v1 runner`,
+      );
+  });
+  plan.branches.forEach((branch, index) => {
+    const other = branchPlatforms(branch).find(
+      (platform) => !(RUNNER_ARCHITECTURES as readonly string[]).includes(architectureOf(platform)),
+    );
+    if (other)
+      throw new InputError(
+        `${file}: branches[${index}] (${branch.branch}) is built for ${other}, and no runner is known for it; ` +
+          `platforms must be of ${RUNNER_ARCHITECTURES.map((arch) => `linux/${arch}`).join(' or ')}`,
       );
   });
   runtime.stdout.write(`${JSON.stringify(runnerMatrix(plan.branches, labels))}\n`);

@@ -34,6 +34,7 @@ import { DEFAULT_REBUILD_AFTER } from '../settings/defaults.js';
 import { parseSmokeSpec, smokeSpecProblems } from '../smoke/spec.js';
 import type { SmokeSpec } from '../smoke/spec-schema.js';
 import { DOCKER_HUB, parseRegistryTarget } from '../../tags/index.js';
+import { runAssemble } from './assemble.js';
 import { readPlanFile } from './plan-file.js';
 import { buildPlan, printPlan } from './plan.js';
 
@@ -53,6 +54,47 @@ export interface PublishFlags extends PlanFlags {
   rebuildAfter?: string;
   logDir?: string;
   timeLimit?: string;
+  /** Build and smoke-test only this platform of each image (--stage, or --no-push). */
+  platform?: string;
+  /** Push the platform's images under staging tags of the run only, for --assemble. */
+  stage?: boolean;
+  /** The --report files of the --stage runs to put together. */
+  assemble?: string[];
+}
+
+/** The split flow's options go together only so; one line saying what would be right. */
+function checkSplitFlags(flags: PublishFlags): void {
+  if (flags.assemble !== undefined) {
+    if (flags.plan === undefined)
+      throw new InputError('--assemble needs --plan: the plan the stage jobs applied (their shas and date)');
+    if (flags.platform !== undefined || flags.stage)
+      throw new InputError('--assemble puts every platform together: drop --platform and --stage');
+    if (flags.assemble.length === 0)
+      throw new InputError('--assemble needs the --report files of the publish --stage runs');
+    return;
+  }
+  if (flags.stage && flags.plan === undefined)
+    throw new InputError('--stage needs --plan: every platform of a branch must build the same plan');
+  if (flags.stage && flags.platform === undefined)
+    throw new InputError('--stage needs --platform: the one platform this job builds, for example linux/arm64');
+  if (flags.stage && !flags.push)
+    throw new InputError('--stage pushes to staging tags; with --no-push drop --stage (--platform alone tests one)');
+  if (flags.platform !== undefined && flags.push && !flags.stage)
+    throw new InputError(
+      `--platform ${flags.platform} builds one platform, which alone must not be published: add --stage (then ` +
+        `--assemble), or --no-push`,
+    );
+}
+
+/** The --platform of a run must be one the plan builds. */
+function checkPlatform(platform: string, plan: { branches: { images: { platforms?: string[] }[] }[] }): void {
+  const planned = new Set(
+    plan.branches.flatMap((branch) => branch.images.flatMap((image) => image.platforms ?? ['linux/amd64'])),
+  );
+  if (!planned.has(platform))
+    throw new InputError(
+      `--platform ${platform}: the plan builds ${[...planned].join(', ') || 'nothing'}; name one of them`,
+    );
 }
 
 // Two branches build at once where there are two cores: a build's single-threaded steps (and
@@ -161,6 +203,7 @@ function timeLimited(
 
 async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchLogFiles | undefined): Promise<number> {
   const log = stderrLogger(runtime, { verbose: flags.verbose ?? false, github: isGitHubActions(runtime.env), files });
+  checkSplitFlags(flags);
   // Either resolve the plan now, or apply one made earlier (the nightly's plan job).
   const settings = flags.plan === undefined ? resolvePlanSettings(flags, runtime) : undefined;
   const options: PublishOptions = {
@@ -191,7 +234,7 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
   );
   const reportFile = await checkReportPath(flags.report, runtime.cwd);
   // DOCKER_HOST is input too: check it before git is asked anything (a dry run needs no engine).
-  const engineClient = flags.dryRun ? undefined : dockerFromEnv(runtime.env);
+  const engineClient = flags.dryRun || flags.assemble ? undefined : dockerFromEnv(runtime.env);
   const located = settings
     ? await buildPlan(settings, runtime, smokeSpecProblems)
     : await readPlanFile(flags.plan as string, flags, runtime);
@@ -201,6 +244,53 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
       ? await resolveCredentials(target.host, runtime.env, { clock: runtime.clock, signal: runtime.signal })
       : undefined;
   runtime.redactor.add(credentials?.password, credentials?.username);
+  // CI passes its own run id (GITHUB_RUN_ID) so containers and reports can be traced to a run.
+  const runId = runtime.env.MESOS_PIPELINE_RUN_ID ?? runtime.env.GITHUB_RUN_ID ?? randomUUID();
+  const registryFor = (): RegistryHttp =>
+    new RegistryHttp({
+      host: target.host,
+      credentials,
+      requestTimeoutMs,
+      retry: { policy: retry, log, clock: runtime.clock, signal: runtime.signal },
+    });
+  // Docker Hub refuses manifest deletes: a rollback deletes a new tag through the Hub API,
+  // on the rollback's own short deadline rather than the (maybe interrupted) run's signal.
+  const tagDeleterFor =
+    target.host === DOCKER_HUB && credentials
+      ? () =>
+          hubRollbackDeleter({
+            credentials,
+            log,
+            clock: runtime.clock,
+            budgetMs: runtime.signal.aborted ? INTERRUPTED_CLEANUP_TIMEOUT_MS : CLEANUP_TIMEOUT_MS,
+          })
+      : undefined;
+  if (flags.assemble) {
+    return runAssemble(
+      {
+        plan: located.plan,
+        files: flags.assemble,
+        push: options.push,
+        dryRun: flags.dryRun ?? false,
+        json: flags.json ?? false,
+        summary: flags.summary ?? false,
+        reportFile,
+        runId,
+        registry: options.push && !flags.dryRun ? registryFor() : undefined,
+        tagDeleterFor,
+        credentials,
+        retry,
+        clock: runtime.clock,
+        log,
+        printResults: (report) => printResults(report, flags.json ?? false, runtime),
+      },
+      runtime,
+    );
+  }
+  if (flags.platform !== undefined) {
+    checkPlatform(flags.platform, located.plan);
+    options.stage = { platform: flags.platform, id: runId };
+  }
   if (!engineClient) {
     // The plan as it travels: folders relative, as `plan --json` writes them.
     printPlan(located.plan, flags.json ?? false, runtime);
@@ -237,7 +327,10 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
   try {
     if (options.push) {
       for (const branch of plan.branches) {
-        const lock = await acquireLock(`${plan.registry}|${branch.branch}`);
+        // Stage jobs of a branch (one per platform) touch only their own staging tags.
+        const lock = await acquireLock(
+          `${plan.registry}|${branch.branch}${options.stage ? `|stage ${options.stage.platform}` : ''}`,
+        );
         if ('heldBy' in lock) {
           throw new WorkError(
             'lock',
@@ -248,32 +341,12 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
         locks.push(lock);
       }
     }
-    // CI passes its own run id (GITHUB_RUN_ID) so containers and reports can be traced to a run.
-    const runId = runtime.env.MESOS_PIPELINE_RUN_ID ?? runtime.env.GITHUB_RUN_ID ?? randomUUID();
     const deps: PublishDeps = {
       engine,
       containers: new DockerContainers(docker, runId, { log, clock: runtime.clock }),
       cgroups: new LocalHostCgroups(),
-      registry: options.push
-        ? new RegistryHttp({
-            host: target.host,
-            credentials,
-            requestTimeoutMs,
-            retry: { policy: retry, log, clock: runtime.clock, signal: runtime.signal },
-          })
-        : undefined,
-      // Docker Hub refuses manifest deletes: a rollback deletes a new tag through the Hub API,
-      // on the rollback's own short deadline rather than the (maybe interrupted) run's signal.
-      tagDeleterFor:
-        target.host === DOCKER_HUB && credentials
-          ? () =>
-              hubRollbackDeleter({
-                credentials,
-                log,
-                clock: runtime.clock,
-                budgetMs: runtime.signal.aborted ? INTERRUPTED_CLEANUP_TIMEOUT_MS : CLEANUP_TIMEOUT_MS,
-              })
-          : undefined,
+      registry: options.push ? registryFor() : undefined,
+      tagDeleterFor,
       credentials,
       clock: runtime.clock,
       log,
@@ -282,7 +355,8 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
     };
     log.info(
       `publishing ${plan.branches.map((b) => b.branch).join(', ') || 'no branches'} to ${plan.registry} for ` +
-        `${plan.date}${options.push ? '' : ' (build and test only: --no-push)'}`,
+        `${plan.date}${options.push ? '' : ' (build and test only: --no-push)'}` +
+        `${options.stage ? `, ${options.stage.platform} only${options.push ? ', to staging tags' : ''}` : ''}`,
     );
     let report: RunReport;
     try {

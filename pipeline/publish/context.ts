@@ -3,6 +3,7 @@ import type { Clock, ContainerRuntime, Credentials, HostCgroups, ImageEngine, Re
 import type { TagDeleter } from '../registry/tag-deleter.js';
 import type { RetryPolicy } from '../retry.js';
 import type { SmokeSpec } from '../smoke/spec-schema.js';
+import type { StageTarget } from './stage.js';
 
 /** The outside world a publish run works with, each behind its port. */
 export interface PublishDeps {
@@ -31,6 +32,11 @@ export interface PublishOptions {
   concurrency: number;
   /** An unchanged image older than this (by its created label) is rebuilt all the same. */
   rebuildAfterMs: number;
+  /**
+   * publish --stage: build and smoke-test only this platform of each image and push it under a
+   * staging tag of the run, for publish --assemble; no tag users pull moves.
+   */
+  stage?: StageTarget | undefined;
 }
 
 /** What every branch of a run shares: loaded once, not once per branch. */

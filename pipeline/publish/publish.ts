@@ -7,6 +7,7 @@ import { decide } from './decide.js';
 import { pullReusedBases, removeLocalImages } from './local-images.js';
 import { pushBranch, type BranchPush, type PushedImage, type Source } from './push.js';
 import type { Decision } from './reuse.js';
+import { narrowBranch, narrowDecisions, reusedPlatformDigest, stageBranch } from './stage.js';
 import {
   REPORT_VERSION,
   TIME_LIMIT_STEP,
@@ -68,15 +69,24 @@ async function publishBranch(
         ? await deps.log.child(branch.branch).group('published images', () => decide(branch, deps, options, shared))
         : new Map<string, Decision>();
     });
-    const reused = reusedOf(decisions);
-    if (branch.images.some((image) => !reused.has(image.name)))
+    // A stage job (publish --stage) builds one platform of each image, decided on the whole index.
+    const stage = options.stage;
+    const building = stage ? narrowBranch(branch, stage.platform) : branch;
+    const decided = stage ? narrowDecisions(decisions, stage.platform) : decisions;
+    const reused = reusedOf(decided);
+    if (building.images.some((image) => !reused.has(image.name)))
       await lanes.build(async () => {
         deps.signal.throwIfAborted();
-        bases = await pullReusedBases(branch, decisions, deps);
-        build = await buildAndTestBranch(branch, deps, shared, bases, reused, freshOf(decisions));
+        bases = await pullReusedBases(building, decided, deps);
+        build = await buildAndTestBranch(building, deps, shared, bases, reused, freshOf(decided));
       });
     failure = build.failure;
-    if (failure === undefined && options.push) {
+    if (failure === undefined && options.push && stage) {
+      push = await lanes.push(() =>
+        deps.log.child(branch.branch).group('stage', () => stagePush(building, build, decisions, stage, deps)),
+      );
+      failure = push.failure;
+    } else if (failure === undefined && options.push) {
       // The next branch builds meanwhile: the build lane is free again.
       push = await lanes.push(() =>
         deps.log
@@ -94,6 +104,34 @@ async function publishBranch(
   const report = branchReport(branch, options, { decisions, build, push, failure, interrupted, durationMs }, deps);
   logOutcome(report, deps);
   return report;
+}
+
+/**
+ * A stage job's push: each built image of one platform under its run-scoped staging tag; a reused
+ * image is named by its published manifest of that platform, for the assemble job.
+ */
+async function stagePush(
+  building: PlannedBranch,
+  build: BranchBuild,
+  decisions: ReadonlyMap<string, Decision>,
+  stage: NonNullable<PublishOptions['stage']>,
+  deps: PublishDeps,
+): Promise<BranchPush> {
+  const push = await stageBranch(building, build, stage, deps);
+  if (push.failure !== undefined) return push;
+  for (const image of building.images) {
+    const decision = decisions.get(image.name);
+    const digest = decision ? reusedPlatformDigest(decision, stage.platform) : undefined;
+    if (digest)
+      push.images.push({
+        name: image.name,
+        digest,
+        pushMs: 0,
+        tags: [],
+        ...(image.platforms ? { platforms: [{ platform: stage.platform, digest }] } : {}),
+      });
+  }
+  return push;
 }
 
 /** Images to rebuild for their age: every step runs again, the build cache holds the old layers. */
@@ -139,6 +177,7 @@ export async function publish(
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
     status: deps.signal.aborted ? 'interrupted' : failed ? 'failed' : 'success',
+    ...(options.stage ? { stage: options.stage } : {}),
     options: {
       push: options.push,
       force: options.force,
@@ -247,12 +286,13 @@ function branchReport(
 ): BranchReport {
   const failure =
     outcome.failure === undefined ? undefined : failureOf(outcome.failure, outcome.interrupted, deps.signal);
-  const images = branch.images.map((image) =>
+  const images = (options.stage ? narrowBranch(branch, options.stage.platform) : branch).images.map((image) =>
     imageReport(image, outcome, outcome.interrupted ? undefined : failure?.image),
   );
   let status: BranchReport['status'];
   if (failure) status = outcome.interrupted ? 'interrupted' : 'failed';
   else if (!options.push) status = 'tested';
+  else if (options.stage) status = images.every((image) => image.status === 'unchanged') ? 'unchanged' : 'tested';
   else status = images.every((image) => image.status === 'unchanged') ? 'unchanged' : 'published';
   return {
     branch: branch.branch,

@@ -10,8 +10,15 @@ import type { PublishDeps } from './context.js';
 import { rollBack, WriteLog } from './rollback.js';
 import { snapshotBranch, type Snapshot } from './snapshot.js';
 
-/** What a branch's images will be published as: built now, or an existing manifest reused. */
-export type Source = { kind: 'built'; image: BuiltImage } | { kind: 'reused'; manifest: Manifest };
+/**
+ * What a branch's images will be published as: built now, an existing manifest reused, or platform
+ * manifests that stage jobs pushed (publish --assemble), put together here as an index (an image
+ * without platforms: its one manifest).
+ */
+export type Source =
+  | { kind: 'built'; image: BuiltImage }
+  | { kind: 'reused'; manifest: Manifest }
+  | { kind: 'staged'; entries: IndexEntry[] };
 
 /** One image as the push left it. */
 export interface PushedImage {
@@ -125,6 +132,17 @@ class BranchPusher {
       });
       this.enginePushInFlight = false;
       this.writes.pushed(image.tags.dated, digest);
+    } else if (source?.kind === 'staged') {
+      // Already in the repository, pushed by the stage jobs: only the index (or the one manifest) is put.
+      const manifest = image.platforms ? makeIndex(source.entries) : source.entries[0]?.manifest;
+      if (!manifest) throw new BranchFailure('push', image.name, `nothing staged for ${image.name}`);
+      digest = manifest.digest;
+      if (image.platforms) {
+        platforms = source.entries.map((entry) => ({ platform: entry.platform, digest: entry.manifest.digest }));
+        // Made by this run, unless some tag already holds the very same index: a rollback may then delete it.
+        if (![...this.snapshot.values()].some((held) => held?.digest === digest)) this.writes.fresh.add(digest);
+      }
+      if (this.snapshot.get(image.tags.dated)?.digest !== digest) await this.put(image, image.tags.dated, manifest);
     } else if (source?.kind === 'reused') {
       // crane-tag style: the same manifest bytes under a new tag; no pull, no blob moves.
       digest = source.manifest.digest;
@@ -134,7 +152,7 @@ class BranchPusher {
       throw new BranchFailure('push', image.name, `nothing to publish for ${image.name}`);
     }
     const pushMs = this.deps.clock.now().getTime() - started;
-    const verb = source.kind === 'built' ? 'pushed' : 'tagged';
+    const verb = { built: 'pushed', reused: 'tagged', staged: 'assembled' }[source.kind];
     log.info(`${verb} ${image.tags.dated} (${digest.slice(0, 19)}) in ${(pushMs / 1000).toFixed(1)}s`);
     return { name: image.name, digest, pushMs, tags: [image.tags.dated], ...(platforms ? { platforms } : {}) };
   }

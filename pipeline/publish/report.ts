@@ -98,6 +98,13 @@ export const runReportSchema = z
         .optional()
         .describe('--rebuild-after in milliseconds: an unchanged image older than this was rebuilt.'),
     }),
+    stage: z
+      .object({ platform: z.string(), id: z.string() })
+      .optional()
+      .describe(
+        'A stage run (publish --stage): only this platform was built; a pushed image is under its staging tag ' +
+          '(`tags`), `digest` is the platform manifest, and no tag users pull moved. publish --assemble reads it.',
+      ),
     branches: z.array(branchReportSchema),
   })
   .describe('The run report of mesos-pipeline publish --report.');

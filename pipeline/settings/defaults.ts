@@ -14,3 +14,5 @@ export const DEFAULT_CACHE_MAX_AGE = '24h';
 /** `matrix --hosted-runner` and `--cgroup-v1-runner`. */
 export const DEFAULT_HOSTED_RUNNER = 'ubuntu-24.04';
 export const DEFAULT_CGROUP_V1_RUNNER = 'self-hosted,linux,x64,cgroup-v1';
+export const DEFAULT_ARM_RUNNER = 'ubuntu-24.04-arm';
+export const DEFAULT_ARM_CGROUP_V1_RUNNER = 'self-hosted,linux,arm64,cgroup-v1';

