@@ -33,7 +33,7 @@ import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
 import { DEFAULT_REBUILD_AFTER } from '../settings/defaults.js';
 import { parseSmokeSpec, smokeSpecProblems } from '../smoke/spec.js';
 import type { SmokeSpec } from '../smoke/spec-schema.js';
-import { DOCKER_HUB, parseRegistryTarget } from '../../tags/index.js';
+import { DOCKER_HUB, parseRegistryTarget, utcDay } from '../../tags/index.js';
 import { runAssemble } from './assemble.js';
 import { readPlanFile } from './plan-file.js';
 import { buildPlan, printPlan } from './plan.js';
@@ -289,7 +289,7 @@ async function publishWith(flags: PublishFlags, runtime: Runtime, files: BranchL
   }
   if (flags.platform !== undefined) {
     checkPlatform(flags.platform, located.plan);
-    options.stage = { platform: flags.platform, id: runId };
+    options.stage = { platform: flags.platform, id: runId, day: utcDay(runtime.clock.now()) };
   }
   if (!engineClient) {
     // The plan as it travels: folders relative, as `plan --json` writes them.

@@ -177,7 +177,7 @@ export async function publish(
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
     status: deps.signal.aborted ? 'interrupted' : failed ? 'failed' : 'success',
-    ...(options.stage ? { stage: options.stage } : {}),
+    ...(options.stage ? { stage: { platform: options.stage.platform, id: options.stage.id } } : {}),
     options: {
       push: options.push,
       force: options.force,

@@ -18,6 +18,8 @@ export interface StageTarget {
   platform: string;
   /** The run's id: staging tags of one run never meet another run's. */
   id: string;
+  /** The UTC day the stage runs: `prune` removes staging tags a killed run left, by this day. */
+  day: string;
 }
 
 // A tag is at most 128 characters of [A-Za-z0-9_.-], starting with a letter, digit or underscore.
@@ -25,15 +27,17 @@ const TAG_MAX = 128;
 
 /**
  * The run-scoped tag a stage job pushes one platform's image through, in the image's own
- * repository: `stage-<run id>-<branch>-<arch>`. It starts with `stage-`, so nothing that reads
- * dated (`<branch>-YYYY-MM-DD`) or floating tags mistakes it for one; the assemble job deletes it.
+ * repository: `stage-<UTC day>-<run id>-<branch>-<arch>`. It starts with `stage-`, so nothing that
+ * reads dated (`<branch>-YYYY-MM-DD`) or floating tags mistakes it for one; the assemble job deletes
+ * it, and `prune` deletes one that a killed run left, once its day is over.
  */
 export function stagingRef(image: PlannedImage, branch: string, target: StageTarget): string {
   const { host, repository } = parseImageRef(image.tags.dated);
   const arch = target.platform.split('/').slice(1).join('-');
   const clean = (text: string): string => text.replace(/[^A-Za-z0-9_.-]/g, '_');
   const tail = `-${clean(branch)}-${clean(arch)}`;
-  const tag = `stage-${clean(target.id).slice(0, TAG_MAX - 'stage-'.length - tail.length)}${tail}`;
+  const head = `stage-${target.day}-`;
+  const tag = `${head}${clean(target.id).slice(0, TAG_MAX - head.length - tail.length)}${tail}`;
   return `${host}/${repository}:${tag}`;
 }
 

@@ -1,4 +1,4 @@
-import { utcDay } from '../../tags/index.js';
+import { dayProblem, utcDay } from '../../tags/index.js';
 import { parseDatedTag } from './dated-tags.js';
 
 /** A tag of a repository and the manifest digest it points at (undefined: it vanished). */
@@ -9,7 +9,8 @@ export interface TagDigest {
 
 export interface DoomedTag {
   tag: string;
-  branch: string;
+  /** The branch of a dated tag; undefined for a staging tag. */
+  branch: string | undefined;
   day: string;
   digest: string;
   /** A kept tag points at the same manifest: only the tag may go, never the manifest. */
@@ -31,16 +32,28 @@ export interface PruneRule {
   branches: readonly string[];
 }
 
+// `stage-<UTC day>-…`: a platform's image a stage run (publish --stage) pushed for its assemble job.
+const STAGING = /^stage-(\d{4}-\d{2}-\d{2})-/;
+
 /**
  * Which tags of one repository go: dated tags whose UTC day is more than `keepDays` days before
- * the day of `now`. Floating, version and any other tags always stay, and so does every dated tag
- * of a branch not asked for.
+ * the day of `now`, and staging tags of a day before yesterday (the assemble job deletes its own;
+ * these are left by runs that were killed or cancelled, and no one pulls them), of any branch.
+ * Floating, version and any other tags always stay, and so does every dated tag of a branch not
+ * asked for.
  */
 export function planPrune(tags: readonly TagDigest[], rule: PruneRule): PrunePlan {
   const cutoff = utcDay(new Date(rule.now.getTime() - rule.keepDays * 86_400_000));
+  const yesterday = utcDay(new Date(rule.now.getTime() - 86_400_000));
   const doomed: Omit<DoomedTag, 'shared'>[] = [];
   const kept: TagDigest[] = [];
   for (const entry of tags) {
+    const staging = STAGING.exec(entry.tag)?.[1];
+    if (staging !== undefined && dayProblem(staging) === undefined && staging < yesterday) {
+      if (entry.digest !== undefined)
+        doomed.push({ tag: entry.tag, branch: undefined, day: staging, digest: entry.digest });
+      continue;
+    }
     const dated = parseDatedTag(entry.tag);
     const wanted = dated !== undefined && (rule.branches.length === 0 || rule.branches.includes(dated.branch));
     if (dated && wanted && dated.day < cutoff) {

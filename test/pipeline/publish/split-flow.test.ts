@@ -26,6 +26,7 @@ import {
 
 const repo = (image: string): string => `${NAMESPACE}/${image}`;
 const release = { branch: '1.11.x', sha: sha(2), releaseTag: '1.11.0' };
+const DAY = '2026-11-27';
 const plan = (date = '2026-11-27'): Plan => planOf([release], date, MULTI_PLATFORM_FAMILY);
 const PLANNED_TAGS = ['base', 'app']
   .flatMap((image) => ['1.11.0', '1.11.x', '1.11.x-2026-11-27'].map((tag) => `${repo(image)}:${tag}`))
@@ -38,7 +39,13 @@ const ARCH_SPEC: SmokeSpec = {
 };
 
 async function stage(run: FakeRun, platform: string, planned = plan(), force = false): Promise<RunReport> {
-  return publish(planned, run.deps, { ...PUSH, force, stage: { platform, id: 'run-7' } }, run.shared, 'run-7');
+  return publish(
+    planned,
+    run.deps,
+    { ...PUSH, force, stage: { platform, id: 'run-7', day: DAY } },
+    run.shared,
+    'run-7',
+  );
 }
 
 async function assemble(run: FakeRun, reports: RunReport[], planned = plan()): Promise<BranchReport> {
@@ -70,13 +77,13 @@ describe('publish --stage and --assemble', () => {
 
   it('names staging tags by run, branch and architecture, never like a dated tag, at most 128 characters', () => {
     const image = (plan().branches[0] as Plan['branches'][number]).images[0] as Plan['branches'][number]['images'][0];
-    expect(stagingRef(image, '1.11.x', { platform: 'linux/arm64', id: '123-1-1.11.x' })).toBe(
-      `${HOST}/${repo('base')}:stage-123-1-1.11.x-1.11.x-arm64`,
+    expect(stagingRef(image, '1.11.x', { platform: 'linux/arm64', id: '123-1-1.11.x', day: DAY })).toBe(
+      `${HOST}/${repo('base')}:stage-${DAY}-123-1-1.11.x-1.11.x-arm64`,
     );
-    const long = stagingRef(image, '1.11.x', { platform: 'linux/arm64/v8', id: `a/${'x'.repeat(200)}` });
+    const long = stagingRef(image, '1.11.x', { platform: 'linux/arm64/v8', id: `a/${'x'.repeat(200)}`, day: DAY });
     const tag = long.slice(long.lastIndexOf(':') + 1);
-    expect(tag.length).toBeLessThanOrEqual(128);
-    expect(tag).toMatch(/^stage-a_x+-1\.11\.x-arm64-v8$/);
+    expect(tag).toHaveLength(128);
+    expect(tag).toMatch(new RegExp(`^stage-${DAY}-a_x+-1\\.11\\.x-arm64-v8$`));
   });
 
   it('stages each platform under run-scoped tags only, then assembles one index per tag and deletes them', async () => {
@@ -96,7 +103,10 @@ describe('publish --stage and --assemble', () => {
     // Nothing users pull exists yet: only the staging tags.
     expect(Object.keys(run.registry.state()).sort()).toEqual(
       ['base', 'app']
-        .flatMap((image) => [`${repo(image)}:stage-run-7-1.11.x-amd64`, `${repo(image)}:stage-run-7-1.11.x-arm64`])
+        .flatMap((image) => [
+          `${repo(image)}:stage-${DAY}-run-7-1.11.x-amd64`,
+          `${repo(image)}:stage-${DAY}-run-7-1.11.x-arm64`,
+        ])
         .sort(),
     );
 

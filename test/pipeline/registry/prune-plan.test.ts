@@ -88,4 +88,18 @@ describe('planPrune', () => {
     });
     expect(plan.doomed.map((entry) => entry.tag)).toEqual(['master-2026-11-20']);
   });
+  // now is 2026-11-27: a stage run of the 25th or earlier is over (a run lasts hours, not days).
+  it.each([
+    ['stage-2026-11-25-123-1-master-arm64', [], true],
+    ['stage-2026-10-01-9-1.11.x-amd64', ['master'], true],
+    ['stage-2026-11-26-123-1-master-arm64', [], false],
+    ['stage-2026-11-27-123-1-master-arm64', [], false],
+    ['stage-2026-02-30-123-1-master-arm64', [], false],
+    ['stage-123-1-master-arm64', [], false],
+    ['stages-2026-11-01-1-master-arm64', [], false],
+  ])('a staging tag %s (--branch %o): doomed %s, whatever --keep-days', (tag, branches, doomed) => {
+    const plan = planPrune([{ tag, digest: 'sha256:staged' }], { keepDays: 3650, now, branches });
+    expect(plan.doomed.map((entry) => entry.tag)).toEqual(doomed ? [tag] : []);
+    expect(plan.kept.map((entry) => entry.tag)).toEqual(doomed ? [] : [tag]);
+  });
 });
