@@ -2,10 +2,11 @@ import { systemClock } from '../../pipeline/adapters/clock.js';
 import type { Family } from '../../pipeline/family/family.js';
 import { StreamLogger } from '../../pipeline/log.js';
 import type { EligibleBranch } from '../../pipeline/plan/branches.js';
-import { makePlan, type Plan } from '../../pipeline/plan/plan.js';
+import { makePlan, type Plan, type PlannedBranch } from '../../pipeline/plan/plan.js';
 import { applyFamily } from '../../pipeline/plan/plan-paths.js';
 import type { Clock } from '../../pipeline/ports.js';
 import type { PublishDeps, PublishOptions, RunShared } from '../../pipeline/publish/context.js';
+import type { Source } from '../../pipeline/publish/push.js';
 import { Redactor } from '../../pipeline/redact.js';
 import type { SmokeSpec } from '../../pipeline/smoke/spec-schema.js';
 import { FakeContainers, FakeHostCgroups } from './fake-containers.js';
@@ -134,3 +135,26 @@ export const PUSH: PublishOptions = {
   concurrency: 2,
   rebuildAfterMs: 7 * 86_400_000,
 };
+
+/** Built and "tested" images of `branch` in the fake engine, as pushBranch finds them. */
+export async function builtSources(run: FakeRun, branch: PlannedBranch): Promise<Map<string, Source>> {
+  const sources = new Map<string, Source>();
+  let base = '';
+  for (const image of branch.images) {
+    const imageId = await run.engine.build(
+      {
+        context: image.context,
+        buildArgs: { ...image.buildArgs, ...(base ? { BASE_IMAGE: base } : {}) },
+        labels: image.labels,
+      },
+      () => undefined,
+    );
+    base = imageId;
+    sources.set(image.name, { kind: 'built', image: { name: image.name, imageId, inputs: 'sha256:in' } });
+  }
+  return sources;
+}
+
+/** A registry refusal with its HTTP status, as a registry client raises it. */
+export const registryFailure = (status: number): Error =>
+  Object.assign(new Error(`${status} from the registry`), { status });

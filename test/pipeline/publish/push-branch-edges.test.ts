@@ -2,13 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { BranchFailure } from '../../../pipeline/errors.js';
 import type { PlannedBranch } from '../../../pipeline/plan/plan.js';
 import type { Clock, Registry } from '../../../pipeline/ports.js';
+import { CLEANUP_TIMEOUT_MS, INTERRUPTED_CLEANUP_TIMEOUT_MS, pushBranch } from '../../../pipeline/publish/push.js';
 import {
-  CLEANUP_TIMEOUT_MS,
-  INTERRUPTED_CLEANUP_TIMEOUT_MS,
-  pushBranch,
-  type Source,
-} from '../../../pipeline/publish/push.js';
-import { fakeRun, HOST, instantClock, NAMESPACE, planOf, sha, type FakeRun } from '../../helpers/fake-run.js';
+  builtSources,
+  fakeRun,
+  registryFailure,
+  HOST,
+  instantClock,
+  NAMESPACE,
+  planOf,
+  sha,
+  type FakeRun,
+} from '../../helpers/fake-run.js';
 
 // pushBranch at its edges, found by mutation testing (MUTATION.md): what it says on stderr, the
 // deadlines and the wait of its rollback, and the failures before and after the pushes.
@@ -17,26 +22,6 @@ const ref = (image: string, tag: string): string => `${HOST}/${NAMESPACE}/${imag
 const repo = (image: string): string => `${NAMESPACE}/${image}`;
 const master = planOf([{ branch: 'master', sha: sha(1) }]).branches[0] as PlannedBranch;
 const DIGEST = /sha256:[0-9a-f]{12}/.source;
-
-async function built(run: FakeRun, branch: PlannedBranch): Promise<Map<string, Source>> {
-  const sources = new Map<string, Source>();
-  let base = '';
-  for (const image of branch.images) {
-    const imageId = await run.engine.build(
-      {
-        context: image.context,
-        buildArgs: { ...image.buildArgs, ...(base ? { BASE_IMAGE: base } : {}) },
-        labels: image.labels,
-      },
-      () => undefined,
-    );
-    base = imageId;
-    sources.set(image.name, { kind: 'built', image: { name: image.name, imageId, inputs: 'sha256:in' } });
-  }
-  return sources;
-}
-
-const fail = (status: number) => Object.assign(new Error(`${status} from the registry`), { status });
 
 /** The deadlines `forCleanup` was asked for, and a way to make it fail. */
 function watchCleanup(run: FakeRun, refuse?: Error): number[] {
@@ -64,7 +49,7 @@ function watchSleeps(run: FakeRun): number[] {
 describe('pushBranch, what it says', () => {
   it('says per image what it pushed, with the digest and the time, and which tags it moved', async () => {
     const run = fakeRun();
-    await pushBranch(master, await built(run, master), run.deps);
+    await pushBranch(master, await builtSources(run, master), run.deps);
     const text = run.stderr.text;
     expect(text).toMatch(
       new RegExp(`\\[base@master\\] pushed ${ref('base', 'master-2026-11-27')} \\(${DIGEST}\\) in \\d+\\.\\ds\\n`),
@@ -80,7 +65,7 @@ describe('pushBranch, what it says', () => {
     const run = fakeRun();
     const published = run.registry.addImage(repo('base'), ['master', 'latest'], { v: '1' });
     const manifest = run.registry.manifestOf(repo('base'), published.digest);
-    const sources = await built(run, master);
+    const sources = await builtSources(run, master);
     sources.set('base', { kind: 'reused', manifest: manifest as NonNullable<typeof manifest> });
     await pushBranch(master, sources, run.deps);
     const baseLines = run.stderr.text.split('\n').filter((line) => line.startsWith('[base@master] '));
@@ -98,7 +83,7 @@ describe('pushBranch, what it says', () => {
 describe('pushBranch, failing', () => {
   it('without a registry client: fails at once, naming what is missing', async () => {
     const run = fakeRun();
-    const result = await pushBranch(master, await built(run, master), { ...run.deps, registry: undefined });
+    const result = await pushBranch(master, await builtSources(run, master), { ...run.deps, registry: undefined });
     expect(result).toEqual({
       images: [],
       failure: new BranchFailure('push', undefined, 'no registry client to push with'),
@@ -109,8 +94,8 @@ describe('pushBranch, failing', () => {
 
   it('when the snapshot cannot be read: pushes nothing and has nothing to roll back', async () => {
     const run = fakeRun();
-    const sources = await built(run, master);
-    const refused = fail(503);
+    const sources = await builtSources(run, master);
+    const refused = registryFailure(503);
     run.registry.intercept = () => {
       throw refused;
     };
@@ -121,7 +106,7 @@ describe('pushBranch, failing', () => {
 
   it('an image without a source: a push failure naming it, and the images before it undone', async () => {
     const run = fakeRun();
-    const sources = await built(run, master);
+    const sources = await builtSources(run, master);
     sources.delete('app');
     const result = await pushBranch(master, sources, run.deps);
     expect(result.failure).toMatchObject({ step: 'push', image: 'app', message: 'nothing to publish for app' });
@@ -135,9 +120,9 @@ describe('pushBranch, failing', () => {
     const failed = fakeRun();
     const failedAsked = watchCleanup(failed);
     failed.registry.intercept = (call) => {
-      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw fail(400);
+      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw registryFailure(400);
     };
-    await pushBranch(master, await built(failed, master), failed.deps);
+    await pushBranch(master, await builtSources(failed, master), failed.deps);
     expect(failedAsked).toEqual([15_000]);
 
     const stopped = fakeRun();
@@ -148,14 +133,14 @@ describe('pushBranch, failing', () => {
         throw stopped.controller.signal.reason;
       }
     };
-    await pushBranch(master, await built(stopped, master), stopped.deps);
+    await pushBranch(master, await builtSources(stopped, master), stopped.deps);
     expect(stoppedAsked).toEqual([6000]);
   });
 
   it('waits 2 s for a manifest the engine may still land before it rolls back an engine push, only then', async () => {
     const pushFails = fakeRun();
     const slept = watchSleeps(pushFails);
-    const sources = await built(pushFails, master);
+    const sources = await builtSources(pushFails, master);
     pushFails.engine.failPush = (reference) =>
       reference.includes('/app:') ? Object.assign(new Error('unexpected EOF'), { status: 400 }) : undefined;
     const failedPush = await pushBranch(master, sources, pushFails.deps);
@@ -166,9 +151,9 @@ describe('pushBranch, failing', () => {
     const retagFails = fakeRun();
     const sleptAfterRetag = watchSleeps(retagFails);
     retagFails.registry.intercept = (call) => {
-      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw fail(400);
+      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw registryFailure(400);
     };
-    const failedRetag = await pushBranch(master, await built(retagFails, master), retagFails.deps);
+    const failedRetag = await pushBranch(master, await builtSources(retagFails, master), retagFails.deps);
     expect(failedRetag.failure).toMatchObject({ step: 'retag' });
     expect(sleptAfterRetag).toEqual([]);
   });
@@ -177,9 +162,9 @@ describe('pushBranch, failing', () => {
     const run = fakeRun();
     watchCleanup(run, new Error('no client for cleaning up'));
     run.registry.intercept = (call) => {
-      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw fail(400);
+      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw registryFailure(400);
     };
-    const result = await pushBranch(master, await built(run, master), run.deps);
+    const result = await pushBranch(master, await builtSources(run, master), run.deps);
     const problem = 'the registry may be left half-published: no client for cleaning up';
     expect(result.rollback).toEqual([problem]);
     expect(run.stderr.text).toContain(`[master] error: ${problem}\n`);
@@ -198,7 +183,7 @@ describe('pushBranch, failing', () => {
       if (call.op === 'digestOf' && call.client === 'run' && moved === 4 && !theirs)
         theirs = run.registry.addImage(repo('base'), ['latest'], { other: 'writer' }).digest;
     };
-    const result = await pushBranch(master, await built(run, master), run.deps);
+    const result = await pushBranch(master, await builtSources(run, master), run.deps);
     const base = result.images[0];
     expect(result.failure).toMatchObject({ step: 'verify', image: 'base' });
     expect((result.failure as Error).message).toMatch(
@@ -212,9 +197,9 @@ describe('pushBranch, what a failed push leaves', () => {
   it('returns the tags the registry would not let it take back, each on the image it holds', async () => {
     const run = fakeRun({ deleteEnabled: false });
     run.registry.intercept = (call) => {
-      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw fail(400);
+      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw registryFailure(400);
     };
-    const result = await pushBranch(master, await built(run, master), run.deps);
+    const result = await pushBranch(master, await builtSources(run, master), run.deps);
     expect(result.failure).toMatchObject({ step: 'retag' });
     // Deletes refused: the new tags stay on this run's tested images (base's master was new too,
     // moved before app's latest failed); nothing else is claimed.

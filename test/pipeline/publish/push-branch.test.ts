@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PlannedBranch } from '../../../pipeline/plan/plan.js';
 import { BranchFailure } from '../../../pipeline/errors.js';
-import { pushBranch, type Source } from '../../../pipeline/publish/push.js';
-import { fakeRun, HOST, NAMESPACE, planOf, sha, type FakeRun } from '../../helpers/fake-run.js';
+import { pushBranch } from '../../../pipeline/publish/push.js';
+import { builtSources, fakeRun, registryFailure, HOST, NAMESPACE, planOf, sha } from '../../helpers/fake-run.js';
 import type { Call } from '../../helpers/memory-registry.js';
 
 // pushBranch on its own, through its ports: the order of writes, what it returns, and the rollback
@@ -13,31 +13,10 @@ const repo = (image: string): string => `${NAMESPACE}/${image}`;
 const master = planOf([{ branch: 'master', sha: sha(1) }]).branches[0] as PlannedBranch;
 const release = planOf([{ branch: '1.11.x', sha: sha(2), releaseTag: '1.11.0' }]).branches[0] as PlannedBranch;
 
-/** Built and "tested" images of `branch` in the fake engine, as the push finds them. */
-async function built(run: FakeRun, branch: PlannedBranch): Promise<Map<string, Source>> {
-  const sources = new Map<string, Source>();
-  let base = '';
-  for (const image of branch.images) {
-    const imageId = await run.engine.build(
-      {
-        context: image.context,
-        buildArgs: { ...image.buildArgs, ...(base ? { BASE_IMAGE: base } : {}) },
-        labels: image.labels,
-      },
-      () => undefined,
-    );
-    base = imageId;
-    sources.set(image.name, { kind: 'built', image: { name: image.name, imageId, inputs: 'sha256:in' } });
-  }
-  return sources;
-}
-
-const fail = (status: number) => Object.assign(new Error(`${status} from the registry`), { status });
-
 describe('pushBranch', () => {
   it('pushes every dated tag, then moves floating and latest, reads them back and returns the digests', async () => {
     const run = fakeRun();
-    const result = await pushBranch(master, await built(run, master), run.deps);
+    const result = await pushBranch(master, await builtSources(run, master), run.deps);
 
     expect(result.failure).toBeUndefined();
     expect(result.rollback).toBeUndefined();
@@ -63,7 +42,7 @@ describe('pushBranch', () => {
     const run = fakeRun();
     const published = run.registry.addImage(repo('base'), ['1.11.x', '1.11.0'], { v: '1' });
     const manifest = run.registry.manifestOf(repo('base'), published.digest);
-    const sources = await built(run, release);
+    const sources = await builtSources(run, release);
     sources.set('base', { kind: 'reused', manifest: manifest as NonNullable<typeof manifest> });
     const result = await pushBranch(release, sources, run.deps);
 
@@ -85,9 +64,10 @@ describe('pushBranch', () => {
     const yesterday = run.registry.addImage(repo('base'), ['master', 'latest'], { night: 'before' });
     const before = run.registry.state();
     run.registry.intercept = (call) => {
-      if (call.op === 'putManifest' && call.repository === repo('app') && call.reference === 'latest') throw fail(400);
+      if (call.op === 'putManifest' && call.repository === repo('app') && call.reference === 'latest')
+        throw registryFailure(400);
     };
-    const result = await pushBranch(master, await built(run, master), run.deps);
+    const result = await pushBranch(master, await builtSources(run, master), run.deps);
 
     expect(result.failure).toBeInstanceOf(BranchFailure);
     expect(result.failure).toMatchObject({ step: 'retag', image: 'app', message: '400 from the registry' });
@@ -114,7 +94,7 @@ describe('pushBranch', () => {
         throw run.controller.signal.reason;
       }
     };
-    const result = await pushBranch(master, await built(run, master), run.deps);
+    const result = await pushBranch(master, await builtSources(run, master), run.deps);
 
     expect(result.failure).toMatchObject({ message: 'interrupted by SIGINT' });
     expect(run.registry.state()).toEqual(before);
@@ -132,9 +112,9 @@ describe('pushBranch', () => {
       if (call.op !== 'putManifest' || call.repository !== repo('app') || call.reference !== 'latest') return;
       // base:master is this run's by now; another publish moves it, then this run fails.
       theirs = run.registry.addImage(repo('base'), ['master'], { 'org.opencontainers.image.revision': sha(7) }).digest;
-      throw fail(400);
+      throw registryFailure(400);
     };
-    const result = await pushBranch(master, await built(run, master), run.deps);
+    const result = await pushBranch(master, await builtSources(run, master), run.deps);
 
     expect(run.registry.tagsOf(repo('base')).master).toBe(theirs);
     expect(result.rollback).toContain(
@@ -146,7 +126,7 @@ describe('pushBranch', () => {
 
   it('pushes nothing once the run is interrupted, and needs no rollback', async () => {
     const run = fakeRun();
-    const sources = await built(run, master);
+    const sources = await builtSources(run, master);
     run.controller.abort(new Error('interrupted by SIGTERM'));
     const result = await pushBranch(master, sources, run.deps);
     expect(result).toEqual({ images: [], failure: new Error('interrupted by SIGTERM') });
@@ -155,7 +135,7 @@ describe('pushBranch', () => {
 
   it("an engine push whose manifest landed although the push failed: recognised as this run's and undone", async () => {
     const run = fakeRun();
-    const sources = await built(run, master);
+    const sources = await builtSources(run, master);
     // The manifest PUT of app's dated tag lands, then the engine reports the push failed.
     run.engine.failPush = () => undefined;
     let landed = false;
@@ -199,7 +179,7 @@ describe('pushBranch', () => {
         late = undefined;
       }
     };
-    const result = await pushBranch(master, await built(run, master), run.deps);
+    const result = await pushBranch(master, await builtSources(run, master), run.deps);
 
     expect(result.failure).toMatchObject({ message: 'interrupted by SIGINT' });
     expect(run.registry.state()).toEqual(before);
