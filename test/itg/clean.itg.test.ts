@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CACHE_LABEL, RUN_LABEL } from '../../pipeline/publish/inputs.js';
 import { runBuiltCli } from '../helpers/cli.js';
 import { GitRepo } from '../helpers/git-repo.js';
-import { fixtureFamily } from '../helpers/paths.js';
+import { quickFamily } from '../helpers/quick-family.js';
 import { dockerOf, readStack, uniqueId } from '../helpers/stack.js';
 
 // A long-lived runner must not fill its disk: after each publish job, `clean` removes what that job
@@ -77,7 +77,7 @@ const exists = (ref: string): Promise<boolean> =>
       () => false,
     );
 
-describe('mesos-pipeline clean', () => {
+describe.concurrent('mesos-pipeline clean', () => {
   it("removes the run's containers and images, then only pipeline cache older than the age", async () => {
     const runId = `clean-${uniqueId()}`;
     const built = await runBuiltCli(
@@ -90,7 +90,8 @@ describe('mesos-pipeline clean', () => {
         '--branch',
         '1.10.x',
         '--images',
-        fixtureFamily,
+        // What the job built is the subject, not its smoke run: smoke specs that start no container.
+        quickFamily(),
         '--registry',
         `${stack.registry}/clean-${uniqueId()}`,
       ],

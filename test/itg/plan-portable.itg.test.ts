@@ -5,13 +5,15 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBuiltCli } from '../helpers/cli.js';
 import { GitRepo } from '../helpers/git-repo.js';
-import { fixtureFamily } from '../helpers/paths.js';
+import { quickFamily } from '../helpers/quick-family.js';
 import { readStack, uniqueId } from '../helpers/stack.js';
 
 // The nightly makes its plan in one job and applies it in others, each on its own runner with its
 // own checkout somewhere else. A plan names its folders relative to the repository (or the family
 // embedded in mesos-pipeline by name), so it applies from any clone.
 const stack = readStack();
+// Where the plan's folders are is the subject, not the smoke run: smoke specs that start no container.
+const family = quickFamily();
 const mesos = new GitRepo();
 mesos.commit('1.10.x');
 const temps: string[] = [];
@@ -44,7 +46,7 @@ function tempDir(prefix: string): string {
 /** A repository that keeps an image family in `images/`, as a project using mesos-pipeline would. */
 function checkoutWithFamily(): string {
   const dir = tempDir('mp-checkout-a-');
-  cpSync(fixtureFamily, path.join(dir, 'images'), { recursive: true });
+  cpSync(family, path.join(dir, 'images'), { recursive: true });
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, 'add', '.');
   git(dir, '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'the family');
@@ -82,7 +84,8 @@ async function planIn(cwd: string, extra: string[], namespace: string): Promise<
   return file;
 }
 
-describe('a plan is portable between checkouts', () => {
+// Each test has checkouts and plans of its own: they run at once.
+describe.concurrent('a plan is portable between checkouts', () => {
   it('names its folders relative to the repository and applies from a clone at another path', async () => {
     const namespace = `portable-${uniqueId()}`;
     const original = checkoutWithFamily();

@@ -16,7 +16,17 @@ import type { Plan, PlannedImage } from '../../pipeline/plan/plan.js';
 const repo = new GitRepo();
 repo.commit('1.7.x');
 let foreign: StubServer;
+// One plan, made once (a `plan` process each would only repeat it): each test tampers with a copy.
+// Nothing may reach its namespace, whichever test tampered.
+const namespace = `tampered-${uniqueId()}`;
+let planned: Plan;
 beforeAll(async () => {
+  planned = await makePlan({
+    repo: repo.dir,
+    registry: `${stack.registry}/${namespace}`,
+    date: TODAY,
+    branches: ['1.7.x'],
+  });
   // Answers like a registry that wants Basic credentials, so an engine would send them.
   foreign = await stubServer((_, response) =>
     response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="foreign"' }).end(),
@@ -65,17 +75,12 @@ const tampered: [string, (plan: Plan, namespace: string) => void, RegExp][] = [
   ],
 ];
 
-describe('publish --plan with a tampered plan', () => {
+// Each test writes a plan file of its own and contacts nothing: they run at once.
+describe.concurrent('publish --plan with a tampered plan', () => {
   it.each(tampered)('%s: exit 2, one line, nothing contacted', async (_, tamper, message) => {
-    const namespace = `tampered-${uniqueId()}`;
-    const plan = await makePlan({
-      repo: repo.dir,
-      registry: `${stack.registry}/${namespace}`,
-      date: TODAY,
-      branches: ['1.7.x'],
-    });
+    const plan = structuredClone(planned);
     tamper(plan, namespace);
-    const file = writePlanFile(namespace, plan);
+    const file = writePlanFile(`${namespace}-${uniqueId()}`, plan);
 
     const result = await runBuiltCli(['publish', '--plan', file], { DOCKER_HOST: stack.dockerHost, ...canaryEnv() });
     expect(result.code, result.stderr).toBe(2);

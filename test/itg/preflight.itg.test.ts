@@ -15,11 +15,16 @@ import { writeTree } from '../helpers/temp-files.js';
 // command on a fake v1 tree builds and tests the branch, so the refusal is the preflight's doing.
 const stack = readStack();
 const docker = dockerOf(stack);
+// The refusal and the run let through have repositories (and so commits) of their own: they run
+// at once, and the refusal's "built nothing" never sees the other's images.
 const repo = new GitRepo();
 const sha = repo.commit('1.11.x');
+const refusedRepo = new GitRepo();
+const refusedSha = refusedRepo.commit('1.11.x');
 afterAll(() => {
   killLeftoverClis();
   repo.remove();
+  refusedRepo.remove();
 });
 
 // The fixture family, its child image needing cgroup v1 (and nothing else) for 1.11.x.
@@ -41,12 +46,12 @@ async function imagesBuiltFrom(commit: string): Promise<number> {
   return images.length;
 }
 
-const publish = (hostRoot: string, ...extra: string[]) =>
+const publish = (hostRoot: string, extra: string[] = [], from = repo) =>
   runBuiltCli(
     [
       'publish',
       '--repo',
-      repo.dir,
+      from.dir,
       '--images',
       family,
       '--registry',
@@ -59,10 +64,10 @@ const publish = (hostRoot: string, ...extra: string[]) =>
     { DOCKER_HOST: stack.dockerHost, MESOS_PIPELINE_HOST_ROOT: hostRoot },
   );
 
-describe('publish preflight', () => {
+describe.concurrent('publish preflight', () => {
   it('refuses a v1-only branch on a cgroup v2 host with exit 1 and one line, having built nothing', async () => {
     const started = Date.now();
-    const result = await publish(V2_HOST);
+    const result = await publish(V2_HOST, [], refusedRepo);
     // Measured, not asserted (timings belong in benchmarks): the refusal needs no build.
     console.log(`preflight refusal took ${Date.now() - started} ms, CLI start included`);
     expect(result.code).toBe(1);
@@ -71,11 +76,11 @@ describe('publish preflight', () => {
       'error: preflight: this host cannot publish the plan, nothing was built: 1.11.x needs cgroup v1 for ' +
         "its service tests and this host's containers get cgroup v2\n",
     );
-    expect(await imagesBuiltFrom(sha)).toBe(0);
+    expect(await imagesBuiltFrom(refusedSha)).toBe(0);
   });
 
   it('lets the same branch through on a cgroup v1 host, where it is built and tested', async () => {
-    const result = await publish(V1_HOST, '--keep');
+    const result = await publish(V1_HOST, ['--keep']);
     try {
       expect(result.stderr).not.toContain('error: preflight');
       expect(result.code).toBe(0);

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runBuiltCli } from '../helpers/cli.js';
 import { GitRepo } from '../helpers/git-repo.js';
 import { fixtureFamily } from '../helpers/paths.js';
+import { quickFamily } from '../helpers/quick-family.js';
 import { configOf, listTags, manifestOf } from '../helpers/registry.js';
 import { dockerOf, readStack, uniqueId } from '../helpers/stack.js';
 import type { RunReport } from '../../pipeline/publish/report.js';
@@ -30,7 +31,8 @@ function readReport(file: string): RunReport {
   return JSON.parse(readFileSync(file, 'utf8')) as RunReport;
 }
 
-describe('mesos-pipeline publish', () => {
+// Namespaces, run ids and registries of their own: the two tests run at once.
+describe.concurrent('mesos-pipeline publish', () => {
   it(
     'builds, tests and pushes exactly the planned tags; the child is layered on the base built for its ' + 'commit',
     async () => {
@@ -130,12 +132,13 @@ describe('mesos-pipeline publish', () => {
 
   it('is refused by the auth registry without credentials and accepted with them', async () => {
     const namespace = `auth-${uniqueId()}`;
+    // Auth is the subject: smoke specs that start no container (the test above runs the whole fixture's).
     const args = [
       'publish',
       '--repo',
       repo.dir,
       '--images',
-      fixtureFamily,
+      quickFamily(),
       '--registry',
       `${stack.authRegistry}/${namespace}`,
       '--date',

@@ -25,21 +25,27 @@ const found = (content: string | Buffer): string[] => leaks(content, forms);
 const repo = new GitRepo();
 releaseBranch(repo);
 let proxy: FaultProxy;
-let tap: EngineTap;
+const taps: EngineTap[] = [];
 
 beforeAll(async () => {
   proxy = await FaultProxy.start({
     upstream: stack.registry,
     auth: { username: CANARY_USER, password: CANARY_PASSWORD },
   });
-  tap = await EngineTap.start(stack.socketPath);
 });
 afterAll(async () => {
   killLeftoverClis();
   await proxy.close();
-  await tap.close();
+  await Promise.all(taps.map((tap) => tap.close()));
   repo.remove();
 });
+
+/** A tap of a test's own on the engine: the tests run at once, each judges only its run's requests. */
+async function engineTap(): Promise<EngineTap> {
+  const tap = await EngineTap.start(stack.socketPath);
+  taps.push(tap);
+  return tap;
+}
 
 /** The fixture family, with secrets lying around in the base image's context. */
 function familyWithStraySecrets(): string {
@@ -60,6 +66,7 @@ function familyWithStraySecrets(): string {
 }
 
 async function publish(
+  tap: EngineTap,
   namespace: string,
   family: string,
   reportFile: string,
@@ -135,12 +142,14 @@ function everythingIn(request: EngineRequest): string {
   ].join('\n');
 }
 
-describe('secrets', () => {
+// Namespaces, engine taps and proxy rules (matched by namespace) of their own: the tests run at once.
+describe.concurrent('secrets', () => {
   it('never leave the push requests: not in output, report, build args, build context, labels or layers', async () => {
     const namespace = `secrets-${uniqueId()}`;
     const reportFile = `/tmp/${namespace}.json`;
     const summaryFile = `/tmp/${namespace}-summary.md`;
-    const result = await publish(namespace, familyWithStraySecrets(), reportFile, ['--summary'], {
+    const tap = await engineTap();
+    const result = await publish(tap, namespace, familyWithStraySecrets(), reportFile, ['--summary'], {
       GITHUB_STEP_SUMMARY: summaryFile,
     });
     expect(result.code, result.stderr).toBe(0);
@@ -214,7 +223,10 @@ describe('secrets', () => {
         fault: { kind: 'status', status: 503 },
       },
     ]);
-    const result = await publish(namespace, familyWithStraySecrets(), reportFile, ['--retries', '1']);
+    const result = await publish(await engineTap(), namespace, familyWithStraySecrets(), reportFile, [
+      '--retries',
+      '1',
+    ]);
     proxy.setRules([]);
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/FAILED at retag \(fixture-app\)/);

@@ -1,11 +1,12 @@
 import { chmodSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBuiltCli } from '../helpers/cli.js';
 import { copyFamily } from '../helpers/family-copy.js';
 import { GitRepo } from '../helpers/git-repo.js';
 import { makePlan, writePlanFile } from '../helpers/plan-file.js';
-import { blobUploads, manifestOf, registryState } from '../helpers/registry.js';
+import { quickFamily } from '../helpers/quick-family.js';
+import { blobUploads, copyTags, manifestOf, registryState } from '../helpers/registry.js';
 import { readStack, uniqueId } from '../helpers/stack.js';
 import type { RunReport } from '../../pipeline/publish/report.js';
 
@@ -55,12 +56,35 @@ async function publishOn(day: string, namespace: string, family: string, extra: 
 
 const repos = (namespace: string): string[] => [`${namespace}/fixture-base`, `${namespace}/fixture-app`];
 
+// The skip decisions are the subject, not the smoke run: smoke specs that start no container.
+const family = quickFamily();
+// One first night (2026-11-27, both branches) that the tests starting from it share: each copies
+// its tags into a namespace of its own (blobs mounted, manifests byte for byte), so each starts
+// from exactly what that night published, without building and pushing it again.
+const seed = `skip-seed-${uniqueId()}`;
+const SEED_TAGS = ['1.9.x', '1.9.x-2026-11-27', '1.10.x', '1.10.x-2026-11-27'];
+let seeded: Record<string, string>;
+beforeAll(async () => {
+  await publishOn('2026-11-27', seed, family);
+  seeded = await registryState(open, repos(seed));
+  expect(Object.keys(seeded)).toHaveLength(8);
+});
+
+/** A new namespace (`prefix`-…) holding the seed night's tags, as the first night left them. */
+async function afterFirstNight(prefix: string): Promise<string> {
+  const namespace = `${prefix}-${uniqueId()}`;
+  for (const image of ['fixture-base', 'fixture-app'])
+    await copyTags(open, `${seed}/${image}`, `${namespace}/${image}`, SEED_TAGS);
+  expect(await registryState(open, repos(namespace))).toEqual(
+    Object.fromEntries(Object.entries(seeded).map(([key, digest]) => [key.replace(seed, namespace), digest])),
+  );
+  return namespace;
+}
+
 // Each test publishes into a namespace of its own and waits mostly on the engine: they run at once.
 describe.concurrent('skip unchanged branches, retag remotely', () => {
   it('adds only dated tags the next night, with no blob upload, reusing the exact manifests', async () => {
-    const namespace = `warm-${uniqueId()}`;
-    const family = copyFamily();
-    await publishOn('2026-11-27', namespace, family);
+    const namespace = await afterFirstNight('warm');
     const before = await registryState(open, repos(namespace));
     const uploadsBefore = repos(namespace).map((r) => blobUploads(stack.registryLog, r));
 
@@ -96,9 +120,7 @@ describe.concurrent('skip unchanged branches, retag remotely', () => {
   });
 
   it('rebuilds a changed child on the published base, pulled by digest, without rebuilding the base', async () => {
-    const namespace = `child-${uniqueId()}`;
-    const family = copyFamily();
-    await publishOn('2026-11-27', namespace, family);
+    const namespace = await afterFirstNight('child');
     const before = await registryState(open, repos(namespace));
     const changed = copyFamily({ 'fixture-app/handler.sh': (text) => `${text}# a change to the child only\n` }, family);
     const report = await publishOn('2026-11-28', namespace, changed);
@@ -117,9 +139,7 @@ describe.concurrent('skip unchanged branches, retag remotely', () => {
   });
 
   it('rebuilds an image whose context changed only in a file mode', async () => {
-    const namespace = `mode-${uniqueId()}`;
-    const family = copyFamily();
-    await publishOn('2026-11-27', namespace, family);
+    const namespace = await afterFirstNight('mode');
     const before = await registryState(open, repos(namespace));
     // Same bytes, other permissions: COPY gives the image the new mode, so it is another image.
     const changed = copyFamily({}, family);
@@ -137,7 +157,6 @@ describe.concurrent('skip unchanged branches, retag remotely', () => {
 
   it('rebuilds an unchanged image older than --rebuild-after, and says why', async () => {
     const namespace = `stale-${uniqueId()}`;
-    const family = copyFamily();
     // Ten days ago's nightly: a plan made then, applied then (its creation time labels the images).
     const plan = await makePlan({
       repo: repo.dir,

@@ -97,11 +97,14 @@ describe('publish --stage per platform, then --assemble (the nightly on native r
     });
     const plan = await makePlan(family, namespace);
     const reports = { amd: `/tmp/${namespace}-amd64.json`, arm: `/tmp/${namespace}-arm64.json` };
-    const amd = await runBuiltCli(stageArgs(plan, family, 'linux/amd64', reports.amd), env(`${namespace}-amd64`));
-    expect(amd.code).toBe(0);
+    // At once, as the nightly's stage jobs run on their own runners: staging tags are scoped by run.
+    const [amd, arm] = await Promise.all([
+      runBuiltCli(stageArgs(plan, family, 'linux/amd64', reports.amd), env(`${namespace}-amd64`)),
+      runBuiltCli(stageArgs(plan, family, 'linux/arm64', reports.arm), env(`${namespace}-arm64`)),
+    ]);
+    expect(amd.code, amd.stderr).toBe(0);
     expect(amd.stderr).not.toMatch(/building for linux\/arm64/);
-    const arm = await runBuiltCli(stageArgs(plan, family, 'linux/arm64', reports.arm), env(`${namespace}-arm64`));
-    expect(arm.code).toBe(0);
+    expect(arm.code, arm.stderr).toBe(0);
     expect(arm.stderr).toMatch(/building for linux\/arm64/);
     expect(arm.stderr).not.toMatch(/building for linux\/amd64/);
 

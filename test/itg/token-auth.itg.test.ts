@@ -5,11 +5,10 @@ import { RegistryHttp } from '../../pipeline/adapters/registry-http.js';
 import { StreamLogger } from '../../pipeline/log.js';
 import { Redactor } from '../../pipeline/redact.js';
 import { killLeftoverClis, runBuiltCli } from '../helpers/cli.js';
-import { copyFamily } from '../helpers/family-copy.js';
 import { FaultProxy, isManifestPut } from '../helpers/fault-proxy.js';
 import { GitRepo } from '../helpers/git-repo.js';
-import { fixtureFamily } from '../helpers/paths.js';
 import { registryState, type RegistryAccess } from '../helpers/registry.js';
+import { quickFamily } from '../helpers/quick-family.js';
 import { BufferSink } from '../helpers/runtime.js';
 import { BRANCH, IMAGES, readReport, releaseBranch, stack, TODAY, VERSION, YESTERDAY } from '../helpers/scenario.js';
 import { uniqueId } from '../helpers/stack.js';
@@ -24,6 +23,9 @@ const LIFETIME = 5;
 // Several token lifetimes: the fixture base sleeps this long while it builds.
 const BUILD_SECONDS = 18;
 
+// Auth is the subject here, not the smoke run: smoke specs that start no container (about 9 s a
+// branch less), the same builds, pushes and tag writes.
+const family = quickFamily();
 const repo = new GitRepo();
 repo.commit('1.10.x');
 repo.commit('master');
@@ -55,9 +57,9 @@ function env(credentials: { username: string; password: string }, extra: Record<
   };
 }
 
-/** The fixture family, with a base image whose build takes `seconds` (and is never cached). */
+/** The quick fixture family, with a base image whose build takes `seconds` (and is never cached). */
 function slowFamily(seconds: number): string {
-  return copyFamily({
+  return quickFamily({
     'fixture-base/Dockerfile': (text) =>
       text.replace(
         'COPY fixture-version',
@@ -165,7 +167,7 @@ describe.concurrent('publish to registries with auth', () => {
     const namespace = `three-${uniqueId()}`;
     const credentials = { username: stack.username, password: stack.password };
     const { result, report } = await publish(
-      fixtureFamily,
+      family,
       `${host()}/${namespace}`,
       ['--date', TODAY, '--branch', '1.7.x', '--branch', '1.10.x', '--branch', 'master'],
       env(credentials),
@@ -232,7 +234,7 @@ describe.concurrent('publish to registries with auth', () => {
     try {
       const namespace = `slowfail-${uniqueId()}`;
       const seeded = await publish(
-        fixtureFamily,
+        family,
         `${registry.host}/${namespace}`,
         ['--date', YESTERDAY, '--branch', BRANCH],
         env(registry),
