@@ -64,11 +64,6 @@ const family = quickFamily();
 const seed = `skip-seed-${uniqueId()}`;
 const SEED_TAGS = ['1.9.x', '1.9.x-2026-11-27', '1.10.x', '1.10.x-2026-11-27'];
 let seeded: Record<string, string>;
-beforeAll(async () => {
-  await publishOn('2026-11-27', seed, family);
-  seeded = await registryState(open, repos(seed));
-  expect(Object.keys(seeded)).toHaveLength(8);
-});
 
 /** A new namespace (`prefix`-…) holding the seed night's tags, as the first night left them. */
 async function afterFirstNight(prefix: string): Promise<string> {
@@ -81,78 +76,90 @@ async function afterFirstNight(prefix: string): Promise<string> {
   return namespace;
 }
 
-// Each test publishes into a namespace of its own and waits mostly on the engine: they run at once.
+// Each test publishes into a namespace of its own and waits mostly on the engine: they run at once,
+// the test with a first night of its own (ten days ago) while the shared first night is published.
 describe.concurrent('skip unchanged branches, retag remotely', () => {
-  it('adds only dated tags the next night, with no blob upload, reusing the exact manifests', async () => {
-    const namespace = await afterFirstNight('warm');
-    const before = await registryState(open, repos(namespace));
-    const uploadsBefore = repos(namespace).map((r) => blobUploads(stack.registryLog, r));
+  describe.concurrent('after the shared first night', () => {
+    beforeAll(async () => {
+      await publishOn('2026-11-27', seed, family);
+      seeded = await registryState(open, repos(seed));
+      expect(Object.keys(seeded)).toHaveLength(8);
+    });
 
-    const second = await publishOn('2026-11-28', namespace, family);
-    expect(second.branches.map((b) => [b.branch, b.status])).toEqual([
-      ['1.9.x', 'unchanged'],
-      ['1.10.x', 'unchanged'],
-    ]);
-    for (const image of second.branches[0]?.images ?? []) {
-      expect(image.status).toBe('unchanged');
-      expect(image.reusedDigest).toBe(before[`${namespace}/${image.name}:1.9.x`]);
-      expect(image.durations.buildMs).toBeUndefined();
-    }
-    expect(repos(namespace).map((r) => blobUploads(stack.registryLog, r))).toEqual(uploadsBefore);
+    it('adds only dated tags the next night, with no blob upload, reusing the exact manifests', async () => {
+      const namespace = await afterFirstNight('warm');
+      const before = await registryState(open, repos(namespace));
+      const uploadsBefore = repos(namespace).map((r) => blobUploads(stack.registryLog, r));
 
-    const after = await registryState(open, repos(namespace));
-    const added = Object.keys(after)
-      .filter((key) => !(key in before))
-      .sort();
-    expect(added).toEqual(
-      repos(namespace)
-        .flatMap((r) => [`${r}:1.10.x-2026-11-28`, `${r}:1.9.x-2026-11-28`])
-        .sort(),
-    );
-    for (const key of Object.keys(before)) expect(after[key]).toBe(before[key]);
-    for (const r of repos(namespace)) {
-      for (const branch of ['1.9.x', '1.10.x']) {
-        expect((await manifestOf(open, r, `${branch}-2026-11-28`))?.bytes).toBe(
-          (await manifestOf(open, r, branch))?.bytes,
-        );
+      const second = await publishOn('2026-11-28', namespace, family);
+      expect(second.branches.map((b) => [b.branch, b.status])).toEqual([
+        ['1.9.x', 'unchanged'],
+        ['1.10.x', 'unchanged'],
+      ]);
+      for (const image of second.branches[0]?.images ?? []) {
+        expect(image.status).toBe('unchanged');
+        expect(image.reusedDigest).toBe(before[`${namespace}/${image.name}:1.9.x`]);
+        expect(image.durations.buildMs).toBeUndefined();
       }
-    }
-  });
+      expect(repos(namespace).map((r) => blobUploads(stack.registryLog, r))).toEqual(uploadsBefore);
 
-  it('rebuilds a changed child on the published base, pulled by digest, without rebuilding the base', async () => {
-    const namespace = await afterFirstNight('child');
-    const before = await registryState(open, repos(namespace));
-    const changed = copyFamily({ 'fixture-app/handler.sh': (text) => `${text}# a change to the child only\n` }, family);
-    const report = await publishOn('2026-11-28', namespace, changed);
-    const images = report.branches[0]?.images ?? [];
-    expect(images.map((i) => [i.name, i.status])).toEqual([
-      ['fixture-base', 'unchanged'],
-      ['fixture-app', 'pushed'],
-    ]);
-    expect(images[0]?.durations.buildMs).toBeUndefined();
-    const after = await registryState(open, repos(namespace));
-    expect(after[`${namespace}/fixture-base:1.9.x-2026-11-28`]).toBe(before[`${namespace}/fixture-base:1.9.x`]);
-    expect(after[`${namespace}/fixture-app:1.9.x`]).not.toBe(before[`${namespace}/fixture-app:1.9.x`]);
-    // And the night after, both are unchanged again: the child was recorded as built on that base.
-    const third = await publishOn('2026-11-29', namespace, changed);
-    expect(third.branches.map((b) => b.status)).toEqual(['unchanged', 'unchanged']);
-  });
+      const after = await registryState(open, repos(namespace));
+      const added = Object.keys(after)
+        .filter((key) => !(key in before))
+        .sort();
+      expect(added).toEqual(
+        repos(namespace)
+          .flatMap((r) => [`${r}:1.10.x-2026-11-28`, `${r}:1.9.x-2026-11-28`])
+          .sort(),
+      );
+      for (const key of Object.keys(before)) expect(after[key]).toBe(before[key]);
+      for (const r of repos(namespace)) {
+        for (const branch of ['1.9.x', '1.10.x']) {
+          expect((await manifestOf(open, r, `${branch}-2026-11-28`))?.bytes).toBe(
+            (await manifestOf(open, r, branch))?.bytes,
+          );
+        }
+      }
+    });
 
-  it('rebuilds an image whose context changed only in a file mode', async () => {
-    const namespace = await afterFirstNight('mode');
-    const before = await registryState(open, repos(namespace));
-    // Same bytes, other permissions: COPY gives the image the new mode, so it is another image.
-    const changed = copyFamily({}, family);
-    chmodSync(path.join(changed, 'fixture-app/handler.sh'), 0o700);
-    const report = await publishOn('2026-11-28', namespace, changed);
-    const images = report.branches[0]?.images ?? [];
-    expect(images.map((i) => [i.name, i.status, i.reason])).toEqual([
-      ['fixture-base', 'unchanged', expect.stringMatching(/^unchanged since /)],
-      ['fixture-app', 'pushed', 'the build inputs changed (context, build args or labels)'],
-    ]);
-    const after = await registryState(open, repos(namespace));
-    expect(after[`${namespace}/fixture-app:1.9.x`]).not.toBe(before[`${namespace}/fixture-app:1.9.x`]);
-    expect(after[`${namespace}/fixture-base:1.9.x`]).toBe(before[`${namespace}/fixture-base:1.9.x`]);
+    it('rebuilds a changed child on the published base, pulled by digest, without rebuilding the base', async () => {
+      const namespace = await afterFirstNight('child');
+      const before = await registryState(open, repos(namespace));
+      const changed = copyFamily(
+        { 'fixture-app/handler.sh': (text) => `${text}# a change to the child only\n` },
+        family,
+      );
+      const report = await publishOn('2026-11-28', namespace, changed);
+      const images = report.branches[0]?.images ?? [];
+      expect(images.map((i) => [i.name, i.status])).toEqual([
+        ['fixture-base', 'unchanged'],
+        ['fixture-app', 'pushed'],
+      ]);
+      expect(images[0]?.durations.buildMs).toBeUndefined();
+      const after = await registryState(open, repos(namespace));
+      expect(after[`${namespace}/fixture-base:1.9.x-2026-11-28`]).toBe(before[`${namespace}/fixture-base:1.9.x`]);
+      expect(after[`${namespace}/fixture-app:1.9.x`]).not.toBe(before[`${namespace}/fixture-app:1.9.x`]);
+      // And the night after, both are unchanged again: the child was recorded as built on that base.
+      const third = await publishOn('2026-11-29', namespace, changed);
+      expect(third.branches.map((b) => b.status)).toEqual(['unchanged', 'unchanged']);
+    });
+
+    it('rebuilds an image whose context changed only in a file mode', async () => {
+      const namespace = await afterFirstNight('mode');
+      const before = await registryState(open, repos(namespace));
+      // Same bytes, other permissions: COPY gives the image the new mode, so it is another image.
+      const changed = copyFamily({}, family);
+      chmodSync(path.join(changed, 'fixture-app/handler.sh'), 0o700);
+      const report = await publishOn('2026-11-28', namespace, changed);
+      const images = report.branches[0]?.images ?? [];
+      expect(images.map((i) => [i.name, i.status, i.reason])).toEqual([
+        ['fixture-base', 'unchanged', expect.stringMatching(/^unchanged since /)],
+        ['fixture-app', 'pushed', 'the build inputs changed (context, build args or labels)'],
+      ]);
+      const after = await registryState(open, repos(namespace));
+      expect(after[`${namespace}/fixture-app:1.9.x`]).not.toBe(before[`${namespace}/fixture-app:1.9.x`]);
+      expect(after[`${namespace}/fixture-base:1.9.x`]).toBe(before[`${namespace}/fixture-base:1.9.x`]);
+    });
   });
 
   it('rebuilds an unchanged image older than --rebuild-after, and says why', async () => {
