@@ -84,7 +84,7 @@ describe('a failed stage leaves no staging tag of its run, branch and architectu
     expect(report.branches[0]?.rollback).toContain(`deleted the staging tag memory.test/${staging('app', 'arm64')}`);
   });
 
-  it('a registry that refuses deletes keeps the tags, and a warning names each (prune removes them later)', async () => {
+  it('a registry that refuses deletes keeps the tags and a warning names each (prune removes them later)', async () => {
     const run = fakeRun({ deleteEnabled: false });
     run.engine.failPush = (ref) => (ref.includes('/app:') ? new Error('unexpected EOF') : undefined);
     const report = await stage(run, 'linux/arm64');
