@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
     --dockerfile) dockerfile=${2:?}; shift 2 ;;
     --platform) platforms+=("${2:?}"); shift 2 ;;
     --insecure) insecure=(--insecure); shift ;;
-    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
