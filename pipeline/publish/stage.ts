@@ -80,7 +80,9 @@ export function reusedPlatformDigest(decision: Decision, platform: string): stri
  * Pushes each image the stage built through its staging tag (the engine pushes only by tag).
  * Nothing users pull moves, so there is nothing to roll back; on a failure the staging tags this
  * job pushed are deleted (only the tags: `RegistryApiTagDeleter` never deletes a manifest another
- * tag may share). Returns what it did; throws nothing a branch could fail with.
+ * tag may share), and so is the tag of a push that failed after the registry had taken its
+ * manifest (a connection dropped, a deadline hit, after the manifest PUT). Returns what it did;
+ * throws nothing a branch could fail with.
  */
 export async function stageBranch(
   branch: PlannedBranch,
@@ -90,6 +92,8 @@ export async function stageBranch(
 ): Promise<BranchPush> {
   const images: PushedImage[] = [];
   const registry = deps.registry;
+  // The staging tag whose push is under way: on a failure it may be in the registry all the same.
+  let pushing: string | undefined;
   try {
     if (!registry) throw new BranchFailure('push', undefined, 'no registry client to push with');
     for (const built of build.images) {
@@ -103,6 +107,7 @@ export async function stageBranch(
       await deps.engine.tagImage(imageId, ref).catch((error: unknown) => {
         throw new BranchFailure('push', image.name, `${target.platform}: ${errorMessage(error)}`, { cause: error });
       });
+      pushing = reference;
       const digest = await withRetry(
         `push ${reference}`,
         () => deps.engine.push(ref, deps.credentials, engineOutput(log), deps.signal),
@@ -110,6 +115,7 @@ export async function stageBranch(
       ).catch((error: unknown) => {
         throw new BranchFailure('push', image.name, `${target.platform}: ${errorMessage(error)}`, { cause: error });
       });
+      pushing = undefined;
       const pushMs = deps.clock.now().getTime() - started;
       log.info(`staged ${target.platform} as ${reference} (${digest.slice(0, 19)}) in ${(pushMs / 1000).toFixed(1)}s`);
       images.push({
@@ -122,7 +128,7 @@ export async function stageBranch(
     }
     return { images };
   } catch (failure) {
-    const rollback = registry ? await deleteStaging(images, registry, deps) : [];
+    const rollback = registry ? await deleteStaging(images, pushing, registry, deps) : [];
     return { images: [], failure, rollback };
   }
 }
@@ -150,14 +156,26 @@ export async function deleteStagingTags(
   return lines;
 }
 
+/** The staging tags pushed, and the one of a failed push if the registry has it after all. */
 async function deleteStaging(
   images: readonly PushedImage[],
+  pushing: string | undefined,
   registry: NonNullable<PublishDeps['registry']>,
   deps: PublishDeps,
 ): Promise<string[]> {
-  return deleteStagingTags(
-    images.flatMap((image) => image.tags),
-    registry,
-    deps,
-  );
+  const references = images.flatMap((image) => image.tags);
+  if (pushing !== undefined) {
+    const { repository, tag } = parseImageRef(pushing);
+    // Asked first, so that a push that never reached the registry adds no line; a failed
+    // question tries the delete anyway (which then warns if it fails too).
+    const there = await registry
+      .forCleanup(15_000)
+      .digestOf(repository, tag)
+      .then(
+        (digest) => digest !== undefined,
+        () => true,
+      );
+    if (there) references.push(pushing);
+  }
+  return deleteStagingTags(references, registry, deps);
 }

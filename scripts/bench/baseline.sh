@@ -9,9 +9,17 @@
 # with `git ls-remote`; --branch picks some of them. The build args are the pipeline's own
 # (GIT_REPO, GIT_SHA, GIT_BRANCH, VERSION; BASE_IMAGE for the child), so both build the same thing.
 #
+# With --platform (repeatable, e.g. linux/amd64 and linux/arm64) it does what a docker-CLI script
+# publishing several platforms under one tag does: per branch and platform `docker build --platform`
+# the base and the child (TARGETARCH as a build arg: the classic builder sets none), `docker push`
+# each as `<dated tag>-<arch>`; then per image `docker manifest create` + `docker manifest push` of
+# the dated tag and of the floating tag, each naming the per-platform tags (which stay, as such
+# scripts leave them). This docker CLI has no buildx, so no `imagetools create`.
+#
 # Usage: baseline.sh --repo DIR|URL --registry HOST:PORT/NAMESPACE --images DIR --date YYYY-MM-DD
 #                    [--base NAME] [--child NAME] [--branch NAME]... [--min-version 1.7]
 #                    [--dockerfile NAME]   (in each context; default Dockerfile)
+#                    [--platform OS/ARCH]... [--insecure]   (--insecure: `docker manifest` over http)
 # The docker CLI is $BASELINE_DOCKER (default: docker) with the classic builder (DOCKER_BUILDKIT=0),
 # the builder the old scripts had and the pipeline uses through the engine API.
 set -euo pipefail
@@ -23,6 +31,8 @@ say() { printf '[baseline] %s\n' "$*" >&2; }
 
 repo='' registry='' images='' day='' base=bench-base child=bench-app min_version=1.7 dockerfile=Dockerfile
 requested=()
+platforms=()
+insecure=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --repo) repo=${2:?}; shift 2 ;;
@@ -34,7 +44,9 @@ while [ $# -gt 0 ]; do
     --branch) requested+=("${2:?}"); shift 2 ;;
     --min-version) min_version=${2:?}; shift 2 ;;
     --dockerfile) dockerfile=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --platform) platforms+=("${2:?}"); shift 2 ;;
+    --insecure) insecure=(--insecure); shift ;;
+    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -75,7 +87,46 @@ while read -r name sha; do
 done < <(eligible)
 [ ${#branches[@]} -gt 0 ] || die "no eligible branch in $repo"
 
+# One branch for several platforms: build and push each platform under `<dated>-<arch>`, then put
+# one manifest list under the dated and the floating tag of each image.
+publish_platforms() { # BRANCH SHA
+  local branch=$1 sha=$2 dated="$1-$day" platform arch ref started built pushed build_ms=0 push_ms=0 tag
+  local base_ref="$registry/$base" child_ref="$registry/$child"
+  local args=(--build-arg "GIT_REPO=$repo" --build-arg "GIT_SHA=$sha" --build-arg "GIT_BRANCH=$branch" --build-arg "VERSION=$branch")
+  local archs=()
+  for platform in "${platforms[@]}"; do
+    arch=${platform#*/}
+    arch=${arch//\//-}
+    archs+=("$arch")
+    say "$branch at ${sha:0:12} for $platform: building $base_ref:$dated-$arch and $child_ref:$dated-$arch"
+    started=$(now_ms)
+    "$docker" build --rm --force-rm --platform "$platform" "${args[@]}" --build-arg "TARGETARCH=${arch%%-*}" -f "$images/$base/$dockerfile" -t "$base_ref:$dated-$arch" "$images/$base"
+    "$docker" build --rm --force-rm --platform "$platform" "${args[@]}" --build-arg "TARGETARCH=${arch%%-*}" --build-arg "BASE_IMAGE=$base_ref:$dated-$arch" -f "$images/$child/$dockerfile" -t "$child_ref:$dated-$arch" "$images/$child"
+    built=$(now_ms)
+    for ref in "$base_ref" "$child_ref"; do "$docker" push "$ref:$dated-$arch"; done
+    pushed=$(now_ms)
+    build_ms=$((build_ms + built - started))
+    push_ms=$((push_ms + pushed - built))
+    say "platform-timing branch=$branch platform=$platform build_ms=$((built - started)) push_ms=$((pushed - built))"
+  done
+  started=$(now_ms)
+  for ref in "$base_ref" "$child_ref"; do
+    for tag in "$dated" "$branch"; do
+      "$docker" manifest create "${insecure[@]}" "$ref:$tag" "${archs[@]/#/$ref:$dated-}"
+      "$docker" manifest push "${insecure[@]}" --purge "$ref:$tag"
+    done
+  done
+  pushed=$(now_ms)
+  push_ms=$((push_ms + pushed - started))
+  for arch in "${archs[@]}"; do "$docker" rmi "$child_ref:$dated-$arch" "$base_ref:$dated-$arch" >/dev/null || true; done
+  say "timing branch=$branch build_ms=$build_ms push_ms=$push_ms cleanup_ms=$(($(now_ms) - pushed))"
+}
+
 for index in "${!branches[@]}"; do
+  if [ ${#platforms[@]} -gt 0 ]; then
+    publish_platforms "${branches[$index]}" "${shas[$index]}"
+    continue
+  fi
   branch=${branches[$index]}
   sha=${shas[$index]}
   dated="$branch-$day"
