@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import type { PlannedBranch } from '../../../pipeline/plan/plan.js';
+import type { Manifest } from '../../../pipeline/ports.js';
+import { pushBranch, type Source } from '../../../pipeline/publish/push.js';
+import {
+  builtSources,
+  fakeRun,
+  HOST,
+  MULTI_PLATFORM_FAMILY,
+  NAMESPACE,
+  planOf,
+  sha,
+  type FakeRun,
+} from '../../helpers/fake-run.js';
+
+// pushBranch's multi-platform and staged paths at their edges, found by mutation testing
+// (MUTATION.md): a platform manifest gone right after the engine pushed it, an index read back as
+// something else, a staged image with nothing staged, a manifest gone before the tags move.
+
+const ref = (image: string, tag: string): string => `${HOST}/${NAMESPACE}/${image}:${tag}`;
+const repo = (image: string): string => `${NAMESPACE}/${image}`;
+const master = planOf([{ branch: 'master', sha: sha(1) }], '2026-11-27', MULTI_PLATFORM_FAMILY)
+  .branches[0] as PlannedBranch;
+const single = planOf([{ branch: 'master', sha: sha(1) }]).branches[0] as PlannedBranch;
+const PLATFORMS = ['linux/amd64', 'linux/arm64'];
+const DIGEST = /sha256:[0-9a-f]{64}/.source;
+
+/** Each image built for each platform, the child on its base of that platform, as branch-build does. */
+async function builtPlatforms(run: FakeRun): Promise<Map<string, Source>> {
+  const sources = new Map<string, Source>();
+  const bases = new Map<string, string>();
+  for (const image of master.images) {
+    const platforms = [];
+    for (const platform of PLATFORMS) {
+      const base = bases.get(platform);
+      const imageId = await run.engine.build(
+        {
+          context: image.context,
+          buildArgs: { ...image.buildArgs, ...(base ? { BASE_IMAGE: base } : {}) },
+          labels: image.labels,
+          platform,
+        },
+        () => undefined,
+      );
+      bases.set(platform, imageId);
+      platforms.push({ platform, imageId, inputs: `sha256:in-${platform}`, buildMs: 1 });
+    }
+    sources.set(image.name, {
+      kind: 'built',
+      image: { name: image.name, imageId: platforms[0]?.imageId ?? '', inputs: 'sha256:in', platforms },
+    });
+  }
+  return sources;
+}
+
+/** The stored manifests of a repository, to change behind the pipeline's back (another writer, a lost write). */
+function manifests(run: FakeRun, image: string): Map<string, Manifest> {
+  return (run.registry as unknown as { store: { repository(name: string): { manifests: Map<string, Manifest> } } })
+    .store.repository(repo(image)).manifests;
+}
+
+describe('pushBranch, multi-platform images', () => {
+  it('says which platform it pushed as which digest, and returns every platform digest the index names', async () => {
+    const run = fakeRun();
+    const result = await pushBranch(master, await builtPlatforms(run), run.deps);
+    expect(result.failure).toBeUndefined();
+    for (const image of ['base', 'app']) {
+      const pushed = result.images.find((candidate) => candidate.name === image);
+      expect(pushed?.platforms?.map((platform) => platform.platform)).toEqual(PLATFORMS);
+      for (const platform of pushed?.platforms ?? []) {
+        expect(run.registry.hasManifest(repo(image), platform.digest)).toBe(true);
+        expect(run.stderr.text).toContain(
+          `[${image}@master] pushed ${platform.platform} as ${platform.digest.slice(0, 19)}\n`,
+        );
+      }
+    }
+  });
+
+  it('a platform manifest gone right after the engine pushed it: a push failure naming it, nothing left', async () => {
+    const run = fakeRun();
+    run.registry.intercept = (call) => {
+      // The run reads back what the engine pushed for base's arm64 image: lost meanwhile.
+      if (call.op === 'getManifest' && call.client === 'run' && call.repository === repo('base')) {
+        const arm64 = run.engine.pushes.length === 2;
+        if (arm64) manifests(run, 'base').delete(call.reference);
+      }
+    };
+    const result = await pushBranch(master, await builtPlatforms(run), run.deps);
+    expect(result.failure).toMatchObject({ step: 'push', image: 'base' });
+    expect((result.failure as Error).message).toMatch(
+      new RegExp(
+        `^${HOST}/${repo('base')}@${DIGEST} \\(linux/arm64\\) vanished from the registry right after the push$`,
+      ),
+    );
+    expect(run.registry.state()).toEqual({});
+  });
+
+  /** Pushes the branch with the index of `image`, as verify reads it back, changed by `change`. */
+  async function readBack(image: string, change: (index: Manifest, stored: Map<string, Manifest>) => void) {
+    const run = fakeRun();
+    let moved = 0;
+    let changed = false;
+    run.registry.intercept = (call) => {
+      if (call.op === 'putManifest' && call.client === 'run' && call.reference !== 'master-2026-11-27') moved += 1;
+      // Both images' floating and latest tags moved: the next read is verify's.
+      if (moved === 4 && !changed && call.op === 'getManifest' && call.repository === repo(image)) {
+        changed = true;
+        const stored = manifests(run, image);
+        change(stored.get(call.reference) as Manifest, stored);
+      }
+    };
+    const result = await pushBranch(master, await builtPlatforms(run), run.deps);
+    expect(changed).toBe(true);
+    expect(result.failure).toMatchObject({ step: 'verify', image });
+    return (result.failure as Error).message;
+  }
+
+  it('reads the index back: gone', async () => {
+    const message = await readBack('base', (index, stored) => stored.delete(index.digest));
+    expect(message).toMatch(new RegExp(`^${repo('base')}@${DIGEST} is missing, expected an image index$`));
+  });
+
+  it('reads the index back: a single image where the index was', async () => {
+    const message = await readBack('base', (index, stored) =>
+      stored.set(index.digest, { ...index, mediaType: 'application/vnd.docker.distribution.manifest.v2+json' }),
+    );
+    expect(message).toMatch(
+      new RegExp(
+        `^${repo('base')}@${DIGEST} is a application/vnd\\.docker\\.distribution\\.manifest\\.v2\\+json, ` +
+          `expected an image index$`,
+      ),
+    );
+  });
+
+  it('reads the index back: one that names fewer platforms than the image has', async () => {
+    const message = await readBack('app', (index, stored) => {
+      const body = JSON.parse(index.bytes.toString('utf8')) as { manifests: unknown[] };
+      stored.set(index.digest, {
+        ...index,
+        bytes: Buffer.from(JSON.stringify({ ...body, manifests: body.manifests.slice(0, 1) })),
+      });
+    });
+    expect(message).toBe('the index names linux/amd64, expected linux/amd64, linux/arm64');
+  });
+
+  it('reads the index back: a platform manifest it names is gone', async () => {
+    const message = await readBack('app', (index, stored) => {
+      const body = JSON.parse(index.bytes.toString('utf8')) as { manifests: { digest: string }[] };
+      stored.delete(body.manifests[1]?.digest ?? '');
+    });
+    expect(message).toMatch(new RegExp(`^${repo('app')}@${DIGEST} \\(linux/arm64\\) is missing$`));
+  });
+});
+
+describe('pushBranch, staged and built single images', () => {
+  it('a staged image with nothing staged: a push failure naming it', async () => {
+    const run = fakeRun();
+    const sources = await builtSources(run, single);
+    sources.set('base', { kind: 'staged', entries: [] });
+    const result = await pushBranch(single, sources, run.deps);
+    expect(result.failure).toMatchObject({ step: 'push', image: 'base', message: 'nothing staged for base' });
+    expect(run.registry.state()).toEqual({});
+  });
+
+  it('a pushed image gone before its tags move: a retag failure naming it, the dated tags undone', async () => {
+    const run = fakeRun();
+    let pushedApp = false;
+    run.registry.intercept = (call) => {
+      // The first read of base by the run after both dated tags are in: moving base's tags.
+      if (call.op === 'putManifest' && call.client === 'engine' && call.repository === repo('app')) pushedApp = true;
+      if (pushedApp && call.op === 'getManifest' && call.client === 'run' && call.repository === repo('base'))
+        manifests(run, 'base').delete(call.reference);
+    };
+    const result = await pushBranch(single, await builtSources(run, single), run.deps);
+    expect(result.failure).toMatchObject({ step: 'retag', image: 'base' });
+    expect((result.failure as Error).message).toMatch(
+      new RegExp(`^${HOST}/${repo('base')}@${DIGEST} vanished from the registry right after the push$`),
+    );
+    expect(Object.keys(run.registry.state())).not.toContain(`${repo('base')}:master`);
+    expect(result.images.map((image) => image.tags)).toEqual([[], []]);
+    void ref;
+  });
+});
