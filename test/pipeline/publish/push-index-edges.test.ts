@@ -55,8 +55,9 @@ async function builtPlatforms(run: FakeRun): Promise<Map<string, Source>> {
 
 /** The stored manifests of a repository, to change behind the pipeline's back (another writer, a lost write). */
 function manifests(run: FakeRun, image: string): Map<string, Manifest> {
-  return (run.registry as unknown as { store: { repository(name: string): { manifests: Map<string, Manifest> } } })
-    .store.repository(repo(image)).manifests;
+  return (
+    run.registry as unknown as { store: { repository(name: string): { manifests: Map<string, Manifest> } } }
+  ).store.repository(repo(image)).manifests;
 }
 
 describe('pushBranch, multi-platform images', () => {
