@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RegistryError } from '../../../pipeline/errors.js';
 import type { PlannedBranch } from '../../../pipeline/plan/plan.js';
 import type { Manifest } from '../../../pipeline/ports.js';
 import { pushBranch, type Source } from '../../../pipeline/publish/push.js';
@@ -153,6 +154,51 @@ describe('pushBranch, multi-platform images', () => {
   });
 });
 
+describe('pushBranch, engine pushes retried and failed', () => {
+  const unavailable = (): RegistryError =>
+    new RegistryError('registry', '503 Service Unavailable', { retryable: true, status: 503 });
+
+  it('names the dated tag in the warning of a retried engine push', async () => {
+    const run = fakeRun();
+    run.engine.failPush = (reference, attempt) =>
+      reference.includes('/base:') && attempt === 1 ? unavailable() : undefined;
+    const result = await pushBranch(single, await builtSources(run, single), run.deps);
+    expect(result.failure).toBeUndefined();
+    expect(run.stderr.text).toContain(
+      `[base@master] warning: push ${ref('base', 'master-2026-11-27')} failed (attempt 1 of 2): ` +
+        `503 Service Unavailable; retrying\n`,
+    );
+  });
+
+  it('names the dated tag and the platform in the warning of a retried platform push', async () => {
+    const run = fakeRun();
+    // Every platform goes through the dated tag: base's third push is its arm64 image's first.
+    run.engine.failPush = (reference, attempt) =>
+      reference.includes('/base:') && attempt === 2 ? unavailable() : undefined;
+    const result = await pushBranch(master, await builtPlatforms(run), run.deps);
+    expect(result.failure).toBeUndefined();
+    expect(run.stderr.text).toContain(
+      `[base@master] warning: push ${ref('base', 'master-2026-11-27')} (linux/arm64) failed (attempt 1 of 2): ` +
+        `503 Service Unavailable; retrying\n`,
+    );
+  });
+
+  it('a platform push that fails: a push failure naming the platform, nothing left', async () => {
+    const run = fakeRun();
+    run.engine.failPush = (reference, attempt) =>
+      reference.includes('/app:') && attempt === 2
+        ? new Error('denied: requested access to the resource is denied')
+        : undefined;
+    const result = await pushBranch(master, await builtPlatforms(run), run.deps);
+    expect(result.failure).toMatchObject({
+      step: 'push',
+      image: 'app',
+      message: 'linux/arm64: denied: requested access to the resource is denied',
+    });
+    expect(run.registry.state()).toEqual({});
+  });
+});
+
 describe('pushBranch, staged and built single images', () => {
   it('a staged image with nothing staged: a push failure naming it', async () => {
     const run = fakeRun();
@@ -179,6 +225,5 @@ describe('pushBranch, staged and built single images', () => {
     );
     expect(Object.keys(run.registry.state())).not.toContain(`${repo('base')}:master`);
     expect(result.images.map((image) => image.tags)).toEqual([[], []]);
-    void ref;
   });
 });
