@@ -199,6 +199,64 @@ describe('pushBranch, engine pushes retried and failed', () => {
   });
 });
 
+describe('pushBranch, what it reports per image', () => {
+  it("times each image's push by the run's clock, from its start to its dated tag", async () => {
+    const run = fakeRun();
+    let now = Date.parse('2026-11-27T03:00:00.000Z');
+    run.deps.clock = { ...run.deps.clock, now: () => new Date(now) };
+    const push = run.engine.push.bind(run.engine);
+    // Each engine push takes 2.5 s of the run's clock.
+    run.engine.push = async (...args) => {
+      now += 2500;
+      return push(...args);
+    };
+    const result = await pushBranch(single, await builtSources(run, single), run.deps);
+    expect(result.images.map((image) => image.pushMs)).toEqual([2500, 2500]);
+    expect(run.stderr.text).toMatch(
+      new RegExp(`\\[base@master\\] pushed ${ref('base', 'master-2026-11-27')} \\(sha256:[0-9a-f]{12}\\) in 2\\.5s\n`),
+    );
+  });
+
+  it('says "assembled" for a staged image, and puts no dated tag that holds it already', async () => {
+    const run = fakeRun();
+    const staged = run.registry.addImage(repo('base'), ['master-2026-11-27-linux-amd64'], { v: '1' });
+    const manifest = run.registry.manifestOf(repo('base'), staged.digest) as Manifest;
+    const sources = await builtSources(run, single);
+    sources.set('base', { kind: 'staged', entries: [{ platform: 'linux/amd64', manifest }] });
+    const result = await pushBranch(single, sources, run.deps);
+    expect(result.failure).toBeUndefined();
+    expect(result.images[0]?.digest).toBe(staged.digest);
+    expect(run.stderr.text).toMatch(
+      new RegExp(
+        `\\[base@master\\] assembled ${ref('base', 'master-2026-11-27')} \\(${staged.digest.slice(0, 19)}\\) in `,
+      ),
+    );
+    expect(run.registry.tagsOf(repo('base'))['master-2026-11-27']).toBe(staged.digest);
+
+    // Again, the dated tag holding it already (a rerun of the assemble job): no write to it.
+    const before = run.registry.calls.length;
+    const rerun = await pushBranch(single, sources, run.deps);
+    expect(rerun.failure).toBeUndefined();
+    const puts = run.registry.calls
+      .slice(before)
+      .filter((call) => call.op === 'putManifest' && call.repository === repo('base'));
+    expect(puts).toEqual([]);
+  });
+
+  it('re-tags a reused image by manifest, and puts no dated tag that holds it already', async () => {
+    const run = fakeRun();
+    const published = run.registry.addImage(repo('base'), ['master', 'latest', 'master-2026-11-27'], { v: '1' });
+    const manifest = run.registry.manifestOf(repo('base'), published.digest) as Manifest;
+    const sources = await builtSources(run, single);
+    sources.set('base', { kind: 'reused', manifest });
+    const result = await pushBranch(single, sources, run.deps);
+    expect(result.failure).toBeUndefined();
+    const puts = run.registry.calls.filter((call) => call.op === 'putManifest' && call.repository === repo('base'));
+    expect(puts).toEqual([]);
+    expect(result.images[0]).toMatchObject({ name: 'base', digest: published.digest });
+  });
+});
+
 describe('pushBranch, staged and built single images', () => {
   it('a staged image with nothing staged: a push failure naming it', async () => {
     const run = fakeRun();
