@@ -10,6 +10,7 @@ import {
   MULTI_PLATFORM_FAMILY,
   NAMESPACE,
   planOf,
+  registryFailure,
   sha,
   type FakeRun,
 } from '../../helpers/fake-run.js';
@@ -254,6 +255,28 @@ describe('pushBranch, what it reports per image', () => {
     const puts = run.registry.calls.filter((call) => call.op === 'putManifest' && call.repository === repo('base'));
     expect(puts).toEqual([]);
     expect(result.images[0]).toMatchObject({ name: 'base', digest: published.digest });
+  });
+});
+
+describe('pushBranch, a refused write and one cut off', () => {
+  /** Pushes `single` with the first `latest` PUT (base's) failing with `error`; whether the images' manifests are still there after the rollback. */
+  async function failLatest(error: Error): Promise<boolean[]> {
+    const run = fakeRun();
+    run.registry.intercept = (call) => {
+      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw error;
+    };
+    const result = await pushBranch(single, await builtSources(run, single), run.deps);
+    expect(result.failure).toMatchObject({ step: 'retag', image: 'base' });
+    expect(run.registry.state()).toEqual({});
+    return result.images.map((image) => run.registry.hasManifest(repo(image.name), image.digest));
+  }
+
+  it('a refused write will not land: the images this run made go whole', async () => {
+    expect(await failLatest(registryFailure(400))).toEqual([false, false]);
+  });
+
+  it('a write cut off may still land: only tags go, no manifest a late write could name', async () => {
+    expect(await failLatest(new Error('socket hang up'))).toEqual([true, true]);
   });
 });
 
