@@ -7,6 +7,7 @@ import {
   builtSources,
   fakeRun,
   HOST,
+  instantClock,
   MULTI_PLATFORM_FAMILY,
   NAMESPACE,
   planOf,
@@ -96,6 +97,39 @@ describe('pushBranch, multi-platform images', () => {
       ),
     );
     expect(run.registry.state()).toEqual({});
+  });
+
+  it('a failure after the index went in: the rollback deletes the index this run made, whole', async () => {
+    const run = fakeRun();
+    run.registry.intercept = (call) => {
+      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw registryFailure(400);
+    };
+    const result = await pushBranch(master, await builtPlatforms(run), run.deps);
+    expect(result.failure).toMatchObject({ step: 'retag', image: 'base' });
+    expect(run.registry.state()).toEqual({});
+    for (const image of result.images) expect(run.registry.hasManifest(repo(image.name), image.digest)).toBe(false);
+  });
+
+  it("a platform push whose manifest landed although it failed: waited for, recognised as this run's and undone", async () => {
+    const run = fakeRun();
+    const sources = await builtPlatforms(run);
+    const slept: number[] = [];
+    run.deps.clock = { ...run.deps.clock, sleep: (ms, signal) => (slept.push(ms), instantClock.sleep(ms, signal)) };
+    const original = run.engine.push.bind(run.engine);
+    // App's arm64 manifest lands under the dated tag, then the engine reports the push failed.
+    run.engine.push = async (...args) => {
+      const digest = await original(...args);
+      if (args[0].repository === repo('app') && run.engine.pushes.length === 4) throw new Error('unexpected EOF');
+      return digest;
+    };
+    const result = await pushBranch(master, sources, run.deps);
+    expect(result.failure).toMatchObject({ step: 'push', image: 'app', message: 'linux/arm64: unexpected EOF' });
+    expect(slept).toEqual([2000]);
+    expect(run.registry.state()).toEqual({});
+    expect(result.rollback).toEqual([
+      `deleted ${ref('app', 'master-2026-11-27')}`,
+      `deleted ${ref('base', 'master-2026-11-27')}`,
+    ]);
   });
 
   /** Pushes the branch with the index of `image`, as verify reads it back, changed by `change`. */
