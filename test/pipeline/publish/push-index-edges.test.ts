@@ -104,8 +104,12 @@ describe('pushBranch, multi-platform images', () => {
     run.registry.intercept = (call) => {
       if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw registryFailure(400);
     };
+    const slept: number[] = [];
+    run.deps.clock = { ...run.deps.clock, sleep: (ms, signal) => (slept.push(ms), instantClock.sleep(ms, signal)) };
     const result = await pushBranch(master, await builtPlatforms(run), run.deps);
     expect(result.failure).toMatchObject({ step: 'retag', image: 'base' });
+    // Every engine push was done: nothing of the engine's to wait for.
+    expect(slept).toEqual([]);
     expect(run.registry.state()).toEqual({});
     for (const image of result.images) expect(run.registry.hasManifest(repo(image.name), image.digest)).toBe(false);
   });
