@@ -3,6 +3,7 @@ import { RegistryError } from '../../../pipeline/errors.js';
 import type { PlannedBranch } from '../../../pipeline/plan/plan.js';
 import type { Manifest } from '../../../pipeline/ports.js';
 import { pushBranch, type Source } from '../../../pipeline/publish/push.js';
+import type { Call } from '../../helpers/memory-registry.js';
 import {
   builtSources,
   fakeRun,
@@ -315,6 +316,71 @@ describe('pushBranch, a refused write and one cut off', () => {
 
   it('a write cut off may still land: only tags go, no manifest a late write could name', async () => {
     expect(await failLatest(new Error('socket hang up'))).toEqual([true, true]);
+  });
+});
+
+describe('pushBranch, interrupted between two steps', () => {
+  const interrupted = new Error('interrupted by SIGINT');
+
+  /** Pushes `branch`, the run interrupted once `at` says so; what the rollback waited for. */
+  async function interrupt(
+    branch: PlannedBranch,
+    sources: (run: FakeRun) => Promise<Map<string, Source>>,
+    at: (run: FakeRun, call: Call) => boolean,
+  ) {
+    const run = fakeRun();
+    const slept: number[] = [];
+    run.deps.clock = { ...run.deps.clock, sleep: (ms, signal) => (slept.push(ms), instantClock.sleep(ms, signal)) };
+    // The call that is under way when the signal comes still gets its answer.
+    run.registry.intercept = (call) => {
+      if (!run.controller.signal.aborted && at(run, call)) run.controller.abort(interrupted);
+    };
+    const result = await pushBranch(branch, await sources(run), run.deps);
+    return { run, result, slept };
+  }
+
+  it('after the engine pushed an image: the next one is not started, the failure is the signal', async () => {
+    const run = fakeRun();
+    const sources = await builtSources(run, single);
+    // The signal comes as app's push starts (the third reading of the clock: base's start and end, app's start).
+    let readings = 0;
+    run.deps.clock = {
+      ...run.deps.clock,
+      now: () => {
+        readings += 1;
+        if (readings === 3) run.controller.abort(interrupted);
+        return new Date();
+      },
+    };
+    const result = await pushBranch(single, sources, run.deps);
+    expect(result.failure).toBe(interrupted);
+    expect(run.engine.pushes).toEqual([ref('base', 'master-2026-11-27')]);
+    expect(run.registry.state()).toEqual({});
+  });
+
+  it('after the engine pushed one platform: the next platform is not started, the failure is the signal', async () => {
+    const { run, result, slept } = await interrupt(
+      master,
+      builtPlatforms,
+      // The signal comes while the run reads the amd64 manifest the engine pushed.
+      (run, call) => call.client === 'run' && call.op === 'getManifest' && run.engine.pushes.length === 1,
+    );
+    expect(result.failure).toBe(interrupted);
+    expect(run.engine.pushes).toEqual([ref('base', 'master-2026-11-27')]);
+    expect(slept).toEqual([]);
+    expect(run.registry.state()).toEqual({});
+  });
+
+  it('while it reads what to move a tag to: no tag is put, the images this run made go whole', async () => {
+    const { run, result } = await interrupt(
+      single,
+      (run) => builtSources(run, single),
+      (run, call) => call.client === 'run' && call.op === 'getManifest' && run.engine.pushes.length === 2,
+    );
+    expect(result.failure).toBe(interrupted);
+    expect(run.registry.calls.filter((call) => call.client === 'run' && call.op === 'putManifest')).toEqual([]);
+    expect(run.registry.state()).toEqual({});
+    for (const image of result.images) expect(run.registry.hasManifest(repo(image.name), image.digest)).toBe(false);
   });
 });
 
