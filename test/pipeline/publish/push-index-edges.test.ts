@@ -384,6 +384,29 @@ describe('pushBranch, interrupted between two steps', () => {
   });
 });
 
+describe('pushBranch, reading the tags back', () => {
+  it('a tag deleted in between: says it points at nothing', async () => {
+    const run = fakeRun();
+    let moved = 0;
+    let deleted = false;
+    run.registry.intercept = (call) => {
+      if (call.op === 'putManifest' && call.client === 'run') moved += 1;
+      // All four tags moved: the next read is the read-back.
+      if (call.op === 'digestOf' && call.client === 'run' && moved === 4 && !deleted) {
+        deleted = true;
+        (run.registry as unknown as { store: { repository(name: string): { tags: Map<string, string> } } }).store
+          .repository(repo('base'))
+          .tags.delete('master-2026-11-27');
+      }
+    };
+    const result = await pushBranch(single, await builtSources(run, single), run.deps);
+    expect(result.failure).toMatchObject({ step: 'verify', image: 'base' });
+    expect((result.failure as Error).message).toMatch(
+      new RegExp(`^${ref('base', 'master-2026-11-27').replace(/\./g, '\\.')} points at nothing, expected ${DIGEST}$`),
+    );
+  });
+});
+
 describe('pushBranch, staged and built single images', () => {
   it('a staged image with nothing staged: a push failure naming it', async () => {
     const run = fakeRun();
