@@ -115,7 +115,7 @@ describe('pushBranch, multi-platform images', () => {
     for (const image of result.images) expect(run.registry.hasManifest(repo(image.name), image.digest)).toBe(false);
   });
 
-  it("a platform push whose manifest landed although it failed: waited for, recognised as this run's and undone", async () => {
+  it("a platform push that landed although it failed: waited for, recognised as this run's, undone", async () => {
     const run = fakeRun();
     const sources = await builtPlatforms(run);
     const slept: number[] = [];
@@ -298,7 +298,10 @@ describe('pushBranch, what it reports per image', () => {
 });
 
 describe('pushBranch, a refused write and one cut off', () => {
-  /** Pushes `single` with the first `latest` PUT (base's) failing with `error`; whether the images' manifests are still there after the rollback. */
+  /**
+   * Pushes `single` with the first `latest` PUT (base's) failing with `error`; whether the images'
+   * manifests are still there after the rollback.
+   */
   async function failLatest(error: Error): Promise<boolean[]> {
     const run = fakeRun();
     run.registry.intercept = (call) => {
