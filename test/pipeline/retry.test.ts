@@ -139,6 +139,27 @@ describe('withRetry', () => {
     expect(sink.text).toContain('waiting at least 1s as the registry asked');
   });
 
+  it('stops at once when the run is aborted while it waits before the next attempt', async () => {
+    const { ctx } = context();
+    const controller = new AbortController();
+    let calls = 0;
+    const started = Date.now();
+    const running = withRetry(
+      'push x',
+      () => {
+        calls += 1;
+        // The abort comes while withRetry waits its 60 s before the second attempt.
+        if (calls === 1) setTimeout(() => controller.abort(new Error('interrupted by SIGTERM')), 20);
+        throw new RegistryError('push', '503', { retryable: true });
+      },
+      { ...ctx, policy: { retries: 1, minDelayMs: 60_000, maxDelayMs: 60_000 }, signal: controller.signal },
+    );
+    await expect(running).rejects.toThrow('interrupted by SIGTERM');
+    expect(calls).toBe(1);
+    // Far below the 60 s wait: the wait itself ended with the signal.
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it('stops retrying at once when the run is aborted', async () => {
     const { ctx } = context();
     const controller = new AbortController();

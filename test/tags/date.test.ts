@@ -55,6 +55,8 @@ describe('dayProblem', () => {
     ['2026-1-5', /YYYY-MM-DD/],
     ['2026-11-27T00:00:00Z', /YYYY-MM-DD/],
     ['today', /YYYY-MM-DD/],
+    ['x2026-11-27', /YYYY-MM-DD/],
+    ['2026-11-27x', /YYYY-MM-DD/],
     ['', /YYYY-MM-DD/],
   ])('rejects %s', (day, message) => {
     expect(dayProblem(day)).toMatch(message);

@@ -20,6 +20,8 @@ describe('parseRegistryTarget', () => {
     ['127.0.0.1:65535/mesos', { host: '127.0.0.1:65535', namespace: 'mesos' }],
     ['localhost/mesos', { host: 'localhost', namespace: 'mesos' }],
     ['my-registry.example.org/a.b_c/d__e-f', { host: 'my-registry.example.org', namespace: 'a.b_c/d__e-f' }],
+    // Docker's grammar joins components with any number of dashes.
+    ['docker.io/a--b/c---d', { host: 'docker.io', namespace: 'a--b/c---d' }],
   ])('%s', (text, target) => {
     expect(parseRegistryTarget(text)).toEqual(target);
     expect(parseRegistryTarget(formatRegistryTarget(target))).toEqual(target);
@@ -42,6 +44,14 @@ describe('parseRegistryTarget', () => {
     ['mesos', /"mesos": the registry host is missing; .* for example docker\.io\/mesos$/],
     ['org/team', /"org\/team": the registry host is missing; .* for example docker\.io\/org\/team$/],
     ['Bad', /"Bad": the registry host is missing; .* for example docker\.io\/mesos$/],
+    // A dot or colon after the first slash does not make the first component a host.
+    ['mesos/team.x', /"mesos\/team\.x": the registry host is missing; .* for example docker\.io\/mesos\/team\.x$/],
+    ['/a.b', /"\/a\.b": the registry host is missing/],
+    // An empty path component is named by the whole path, not as "".
+    [
+      'docker.io/mesos//x',
+      /^--registry "docker\.io\/mesos\/\/x": "mesos\/\/x" is not a valid repository path component: /,
+    ],
   ])('rejects %s', (text, message) => {
     expect(() => parseRegistryTarget(text)).toThrow(message);
     expect(() => parseRegistryTarget(text)).toThrow(/expected HOST\[:PORT\]\/NAMESPACE/);
@@ -101,6 +111,9 @@ describe('parseImageRef', () => {
     ['/mesos/mini:master', /REGISTRY\/NAMESPACE\/NAME:TAG/],
     ['docker.io/mesos/mini:ma:ster', /"mini:ma" is not a valid repository path component/],
     ['127.0.0.1:5000/mesos/mini', /"127.0.0.1:5000\/mesos\/mini": expected REGISTRY/],
+    // No slash, or nothing before the first: the form is wrong, whatever the rest looks like.
+    ['mesos-mini:master', /^image reference "mesos-mini:master": expected REGISTRY\/NAMESPACE\/NAME:TAG/],
+    ['/mesos/mini:master', /^image reference "\/mesos\/mini:master": expected REGISTRY\/NAMESPACE\/NAME:TAG/],
   ])('rejects %s', (text, message) => {
     expect(() => parseImageRef(text)).toThrow(message);
   });

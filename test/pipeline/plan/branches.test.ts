@@ -95,6 +95,8 @@ describe('releaseTagAt', () => {
       '1.7.1',
     ],
     ['1.11.x', new Map([['1.10.0', sha(1)]]), undefined],
+    // Its minor, another major: not its release.
+    ['1.11.x', new Map([['2.11.0', sha(1)]]), undefined],
     ['1.11.x', new Map([['v1.11.0', sha(1)]]), undefined],
     ['1.11.x', new Map([['1.11.0', sha(2)]]), undefined],
     ['master', new Map([['1.12.0', sha(1)]]), undefined],
@@ -125,6 +127,14 @@ describe('selectBranches', () => {
     expect(() => selectBranches(eligible, [name], 'repo', '1.7.0')).toThrow(message);
     expect(() => selectBranches(eligible, [name], 'repo', '1.7.0')).toThrow(
       /eligible branches: 1.7.x, 1.8.x, 1.9.x, 1.10.x, 1.11.x, master$/,
+    );
+  });
+});
+
+describe('selectBranches with no eligible branch', () => {
+  it('says there is none, rather than an empty list', () => {
+    expect(() => selectBranches([], ['master'], 'repo', '1.7.0')).toThrow(
+      '--branch "master" is not a branch of repo; eligible branches: (none)',
     );
   });
 });

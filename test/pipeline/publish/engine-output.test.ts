@@ -32,4 +32,25 @@ describe('engineOutput', () => {
     for (const line of ['Retrying in 3 seconds', 'Retrying in 3 seconds', 'Retrying in 2 seconds']) onLine(line);
     expect(sink.text).toBe('warning: the registry failed a layer; the engine retries it in 3s\n');
   });
+
+  it('with -v keeps every other line and each countdown step as detail, only lines that are a retry warn', () => {
+    const sink = new BufferSink();
+    const onLine = engineOutput(new StreamLogger({ sink, redactor: new Redactor(), verbose: true }));
+    const lines = [
+      'a1b2c3: Retrying in 2 seconds',
+      'a1b2c3: Retrying in 1 second',
+      // Not the engine's retry line: the words inside other output, or followed by more.
+      'Step 3/4 : RUN echo a1b2c3: Retrying in 5 seconds',
+      'a1b2c3: Retrying in 5 seconds, or not',
+      'a1b2c3: Pushed',
+    ];
+    for (const line of lines) onLine(line);
+    expect(sink.text.split('\n').filter(Boolean)).toEqual([
+      'warning: the registry failed layer a1b2c3; the engine retries it in 2s',
+      '  a1b2c3: Retrying in 1 second',
+      '  Step 3/4 : RUN echo a1b2c3: Retrying in 5 seconds',
+      '  a1b2c3: Retrying in 5 seconds, or not',
+      '  a1b2c3: Pushed',
+    ]);
+  });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { PlannedBranch } from '../../../pipeline/plan/plan.js';
 import type { Manifest } from '../../../pipeline/ports.js';
@@ -274,5 +275,58 @@ describe('expectedInputsOf, multi-platform images', () => {
       );
     }
     expect(expected.size).toBe(6);
+  });
+});
+
+describe('reuse at its edges (found by mutation testing, MUTATION.md)', () => {
+  it("gives a child's platform on a base built as a single image the base's single inputs", async () => {
+    const [base, child] = branch.images as [PlannedBranch['images'][0], PlannedBranch['images'][0]];
+    const onSingle = {
+      ...branch,
+      images: [
+        { ...base, platforms: undefined },
+        { ...child, platforms: ['linux/amd64'] },
+      ],
+    };
+    const shared = { smokeSpecs: new Map(), contextDigest: (image: string) => Promise.resolve(`sha256:ctx-${image}`) };
+    const expected = await expectedInputsOf(onSingle, shared);
+    const baseAlone = inputsDigest(base, 'sha256:ctx-base', undefined);
+    // As branch-build.ts builds it: on the single base image, whose inputs are the base's.
+    expect(expected.get(platformKey('child', 'linux/amd64'))).toBe(
+      inputsDigest(onSingle.images[1] as PlannedBranch['images'][0], 'sha256:ctx-child', baseAlone, 'linux/amd64'),
+    );
+    expect(expected.size).toBe(3);
+  });
+
+  /** An index of base under the floating tag whose arm64 image is `arm64` (a manifest body, its config blob). */
+  async function indexWith(arm64: object, config?: object): Promise<{ registry: MemoryRegistry; snapshot: Snapshot }> {
+    const registry = new MemoryRegistry();
+    const amd64 = registry.addImage('n/base', [], { who: 'base linux/amd64' });
+    if (config) await registry.putBlob('n/base', Buffer.from(JSON.stringify(config)));
+    const digest = registry.add('n/base', 'arm64', 'application/vnd.docker.distribution.manifest.v2+json', arm64);
+    const entries = [
+      { platform: 'linux/amd64', manifest: registry.manifestOf('n/base', amd64.digest) as Manifest },
+      { platform: 'linux/arm64', manifest: registry.manifestOf('n/base', digest) as Manifest },
+    ];
+    return { registry, snapshot: new Map([['r.io/n/base:1.11.x', makeIndex(entries)]]) };
+  }
+  const baseOnly = { ...branch, images: branch.images.slice(0, 1) };
+
+  it('a platform image without a config: says it has no readable config', async () => {
+    const { registry, snapshot } = await indexWith({ layers: [] });
+    expect((await readPublished(baseOnly, snapshot, registry)).get('base')).toBe(
+      'the published linux/arm64 image has no readable config',
+    );
+  });
+
+  it('a platform image whose config has no config section: no labels', async () => {
+    const config = { architecture: 'arm64', os: 'linux' };
+    const configDigest = `sha256:${createHash('sha256').update(JSON.stringify(config)).digest('hex')}`;
+    const { registry, snapshot } = await indexWith({ config: { digest: configDigest } }, config);
+    const found = (await readPublished(baseOnly, snapshot, registry)).get('base') as Published;
+    expect(found.platforms?.map((platform) => [platform.platform, platform.imageId, platform.labels])).toEqual([
+      ['linux/amd64', found.imageId, { who: 'base linux/amd64' }],
+      ['linux/arm64', configDigest, {}],
+    ]);
   });
 });

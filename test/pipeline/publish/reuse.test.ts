@@ -81,13 +81,13 @@ describe('decideReuse', () => {
         child: good.child,
       },
       ['build', 'build'],
-      [/is of bbbbbbbbbbbb, the branch is at aaaaaaaaaaaa/, /its base base is rebuilt/],
+      [/^the published image is of bbbbbbbbbbbb, the branch is at aaaaaaaaaaaa$/, /its base base is rebuilt/],
     ],
     [
       'no revision label',
       { base: published('base', { [INPUTS_LABEL]: 'sha256:in-base' }), child: good.child },
       ['build', 'build'],
-      [/unknown commit/, /base is rebuilt/],
+      [/^the published image is of an unknown commit, the branch is at aaaaaaaaaaaa$/, /base is rebuilt/],
     ],
     [
       'base inputs changed',

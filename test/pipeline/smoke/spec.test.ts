@@ -321,6 +321,22 @@ describe('container-structure-test fields', () => {
     ]);
   });
 
+  it('allows them only in the value itself: a value that is a list still has its variables checked', () => {
+    const text = JSON.stringify({
+      globalEnvVars: [{ key: 'P', value: ['${PATH}'] }],
+      commandTests: [{ name: 'a', command: 'true', envVars: [{ key: 'Q', value: ['${HOME}'] }] }],
+    });
+    const problems = smokeSpecProblems('s.json', text);
+    expect(problems).toContain(
+      's.json: globalEnvVars[0].value[0]: unknown variable ${PATH}; the variables are GIT_REPO, ' +
+        'GIT_SHA, GIT_SHORT_SHA, GIT_BRANCH, VERSION, VERSION_PATTERN, IMAGE_NAME',
+    );
+    expect(problems).toContain(
+      's.json: commandTests[0].envVars[0].value[0]: unknown variable ${HOME}; the variables are GIT_REPO, ' +
+        'GIT_SHA, GIT_SHORT_SHA, GIT_BRANCH, VERSION, VERSION_PATTERN, IMAGE_NAME',
+    );
+  });
+
   it.each([
     [
       'containerRunOptions.envVars',
