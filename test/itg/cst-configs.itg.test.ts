@@ -60,7 +60,8 @@ async function run(spec: SmokeSpec) {
   };
 }
 
-describe("container-structure-test's own configs on a real image", () => {
+// Every test runs containers of its own (labelled with its own run id) from the one image: all at once.
+describe.concurrent("container-structure-test's own configs on a real image", () => {
   it('ubuntu_22_04_test.yaml (2.0.0: command + args, uid/gid, license files) passes', async () => {
     const { outcomes, problems } = await run(config('ubuntu_22_04_test.yaml'));
     expect(problems).toEqual([]);
@@ -80,25 +81,27 @@ describe("container-structure-test's own configs on a real image", () => {
   });
 
   it('the metadata configs (envVars, unboundEnvVars, labels, unexposedPorts, unmountedVolumes, cmd) pass', async () => {
-    for (const file of ['ubuntu_22_04_metadata_test.yaml', 'bazel_test.yaml']) {
-      const { outcomes, problems } = await run(config(file));
-      expect(problems, file).toEqual([]);
-      expect(outcomes, file).toEqual([['metadata', 'metadata', true]]);
+    const files = ['ubuntu_22_04_metadata_test.yaml', 'bazel_test.yaml'];
+    const results = await Promise.all(files.map((file) => run(config(file))));
+    for (const [index, { outcomes, problems }] of results.entries()) {
+      expect(problems, files[index]).toEqual([]);
+      expect(outcomes, files[index]).toEqual([['metadata', 'metadata', true]]);
     }
   });
 
   it('the 1.0.0 JSON configs (argv commands, isDirectory, license debian: true) pass', async () => {
-    for (const file of ['debian_test.json', 'structure_test_test.json']) {
-      const { problems, ok } = await run(config(file));
-      expect(problems, file).toEqual([]);
-      expect(ok, file).toBe(true);
+    const files = ['debian_test.json', 'structure_test_test.json'];
+    const results = await Promise.all(files.map((file) => run(config(file))));
+    for (const [index, { problems, ok }] of results.entries()) {
+      expect(problems, files[index]).toEqual([]);
+      expect(ok, files[index]).toBe(true);
     }
   });
 
   it('containerRunOptions.user takes effect: the user config passes as root and fails without it', async () => {
     const spec = config('ubuntu_22_04_containeropts_user_test.yaml');
-    expect((await run(spec)).problems).toEqual([]);
-    const asImageUser = await run({ ...spec, containerRunOptions: undefined });
+    const [asRoot, asImageUser] = await Promise.all([run(spec), run({ ...spec, containerRunOptions: undefined })]);
+    expect(asRoot.problems).toEqual([]);
     expect(asImageUser.problems).toEqual([
       expect.stringMatching(/^exited with 100, expected 0; output: "nonroot\\nE: /),
     ]);
@@ -138,7 +141,7 @@ describe("container-structure-test's own configs on a real image", () => {
   });
 });
 
-describe('c-s-t features beyond its own configs, on the same image', () => {
+describe.concurrent('c-s-t features beyond its own configs, on the same image', () => {
   it('setup commits state for the command, globalEnvVars extend the image PATH, teardown runs after', async () => {
     const { problems, outcomes } = await run({
       globalEnvVars: [{ key: 'PATH', value: '/env/bin:$PATH' }],
