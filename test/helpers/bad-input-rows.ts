@@ -6,8 +6,8 @@ import { CANARY_PASSWORD, CANARY_USER, leaks } from './canary.js';
 
 // Bad input on every surface (the table of test/pipeline/cli/bad-input.test.ts, which runs every
 // row that needs no engine and no registry in-process, and of test/itg/bad-input.itg.test.ts,
-// which runs the built CLI end to end for the rows that need the real stack and for one row of
-// each kind of input): each gets exit 2 (or 1 for a failure while working), one line that names
+// which runs the built CLI end to end for the rows that need the real stack and a few others, the
+// `endToEnd` ones): each gets exit 2 (or 1 for a failure while working), one line that names
 // the input and what would be valid, and nothing built or pushed. Credentials, where a row sets
 // any, are the canary's.
 
@@ -60,7 +60,7 @@ export interface Row {
   builds?: boolean;
   /** What only the real stack can show: the row runs in itg only. */
   needs?: 'engine' | 'registry';
-  /** One row of each kind of input that itg also runs through the built CLI, as users do. */
+  /** A row itg also runs through the built CLI, as users do (the real process: exit code, stderr, redaction). */
   endToEnd?: boolean;
 }
 
@@ -94,7 +94,6 @@ export function badInputRows(at: Target): Row[] {
     },
     {
       what: 'a concurrency of 0',
-      endToEnd: true,
       options: { '--concurrency': '0' },
       code: 2,
       message: /^--concurrency "0" must be a whole number from 1 to 16$/,
@@ -172,7 +171,6 @@ export function badInputRows(at: Target): Row[] {
     },
     {
       what: 'a bad registry from the environment',
-      endToEnd: true,
       options: { '--registry': null },
       env: { MESOS_PIPELINE_REGISTRY: 'docker.io/Mesos' },
       code: 2,
@@ -393,7 +391,6 @@ export function badInputRows(at: Target): Row[] {
     // The engine.
     {
       what: 'an engine socket that is not there',
-      endToEnd: true,
       env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
       code: 1,
       message:

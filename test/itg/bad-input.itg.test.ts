@@ -11,10 +11,10 @@ import { stack } from '../helpers/scenario.js';
 import { dockerOf, uniqueId } from '../helpers/stack.js';
 
 // Bad input end to end: the built CLI as users run it, against the real engine and registries.
-// Here run the rows that need them (a build that fails, credentials a registry refuses) and one
-// row of each kind of input (an option, a value, the environment, git, images.json, credentials,
-// the engine), for the real process's exit code, its one line on stderr and registries left
-// untouched. Every row that needs no engine and no registry also runs in-process, where nothing
+// Here run the rows that need them (a build that fails, credentials a registry refuses) and a few
+// rows of bad input (an option, git, a list of problems in images.json, a secret in the
+// environment), for the real process's exit code, its one line on stderr, its redaction and
+// registries left untouched. Every row that needs no engine and no registry also runs in-process, where nothing
 // may even be asked: test/pipeline/cli/bad-input.test.ts.
 
 const repo = new GitRepo();
@@ -35,7 +35,10 @@ const at = {
   repo: repo.dir,
   emptyHome,
 };
-const rows = badInputRows(at).filter((row) => row.needs !== undefined || row.endToEnd);
+// The one that builds first: it takes longest, and the others share the second lane meanwhile.
+const rows = badInputRows(at)
+  .filter((row) => row.needs !== undefined || row.endToEnd)
+  .sort((a, b) => Number(b.builds ?? false) - Number(a.builds ?? false));
 
 describe('bad input, end to end', () => {
   it('runs the rows that need the real stack and one of each kind of input', () => {
@@ -44,7 +47,7 @@ describe('bad input, end to end', () => {
       'a wrong password',
       'no credentials for a registry that needs them',
     ]);
-    expect(rows.length).toBeGreaterThanOrEqual(10);
+    expect(rows.filter((row) => row.endToEnd).map((row) => row.code)).toContain(2);
   });
 
   // Each row is a process of its own that waits mostly on start-up: two at once.
