@@ -61,6 +61,58 @@ async function run(spec: SmokeSpec) {
 }
 
 // Every test runs containers of its own (labelled with its own run id) from the one image: all at once.
+// First: its setup commits make it the longest test, and the others share the second lane meanwhile.
+describe.concurrent('c-s-t features beyond its own configs, on the same image', () => {
+  it('setup commits state for the command, globalEnvVars extend the image PATH, teardown runs after', async () => {
+    const { problems, outcomes } = await run({
+      globalEnvVars: [{ key: 'PATH', value: '/env/bin:$PATH' }],
+      commandTests: [
+        {
+          name: 'setup state and env',
+          setup: [
+            ['sh', '-c', 'echo one > /tmp/state'],
+            ['sh', '-c', 'echo two >> /tmp/state'],
+          ],
+          command: ['sh', '-c', 'cat /tmp/state; echo "$PATH $GREETING"'],
+          envVars: [{ key: 'GREETING', value: 'hi from ${ENV} and $UNSET.' }],
+          expectedOutput: [
+            '\\Aone\\ntwo\\n/env/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin hi from ' +
+              '/test and .\\n\\z',
+          ],
+          teardown: [['sh', '-c', 'grep -q two /tmp/state']],
+        },
+        { name: 'failing setup', setup: [['sh', '-c', 'exit 4']], command: ['true'] },
+        { name: 'failing teardown', command: ['true'], teardown: [['test', '-e', '/nope']] },
+      ],
+    });
+    expect(problems).toEqual([
+      'setup command 1 `sh -c exit 4` exited with 4; output: ""',
+      'teardown command 1 `test -e /nope` exited with 1; output: ""',
+    ]);
+    expect(outcomes).toEqual([
+      ['command', 'setup state and env', true],
+      ['command', 'failing setup', false],
+      ['command', 'failing teardown', false],
+    ]);
+    // Removing the committed states must not prune their parent: the image under test, untagged.
+    expect(await engine.inspectImage(image.id)).toBeDefined();
+  });
+
+  it('checks owners by uid and gid from the image, not by name', async () => {
+    const { problems } = await run({
+      fileExistenceTests: [
+        { name: 'home', path: '/home/nonroot', uid: 1001, gid: 1001, permissions: 'drwxr-xr-x' },
+        { name: 'root owns bin', path: '/bin', uid: 0 },
+        { name: 'wrong owner', path: '/home/nonroot', uid: 0, gid: 0 },
+      ],
+    });
+    expect(problems).toEqual([
+      '/home/nonroot is owned by uid 1001, expected 0',
+      '/home/nonroot has gid 1001, expected 0',
+    ]);
+  });
+});
+
 describe.concurrent("container-structure-test's own configs on a real image", () => {
   it('ubuntu_22_04_test.yaml (2.0.0: command + args, uid/gid, license files) passes', async () => {
     const { outcomes, problems } = await run(config('ubuntu_22_04_test.yaml'));
@@ -137,57 +189,6 @@ describe.concurrent("container-structure-test's own configs on a real image", ()
       ['content', 'Retry Policy', false],
       ['command', 'bad apt-get command', false],
       ['command', 'apt-config', true],
-    ]);
-  });
-});
-
-describe.concurrent('c-s-t features beyond its own configs, on the same image', () => {
-  it('setup commits state for the command, globalEnvVars extend the image PATH, teardown runs after', async () => {
-    const { problems, outcomes } = await run({
-      globalEnvVars: [{ key: 'PATH', value: '/env/bin:$PATH' }],
-      commandTests: [
-        {
-          name: 'setup state and env',
-          setup: [
-            ['sh', '-c', 'echo one > /tmp/state'],
-            ['sh', '-c', 'echo two >> /tmp/state'],
-          ],
-          command: ['sh', '-c', 'cat /tmp/state; echo "$PATH $GREETING"'],
-          envVars: [{ key: 'GREETING', value: 'hi from ${ENV} and $UNSET.' }],
-          expectedOutput: [
-            '\\Aone\\ntwo\\n/env/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin hi from ' +
-              '/test and .\\n\\z',
-          ],
-          teardown: [['sh', '-c', 'grep -q two /tmp/state']],
-        },
-        { name: 'failing setup', setup: [['sh', '-c', 'exit 4']], command: ['true'] },
-        { name: 'failing teardown', command: ['true'], teardown: [['test', '-e', '/nope']] },
-      ],
-    });
-    expect(problems).toEqual([
-      'setup command 1 `sh -c exit 4` exited with 4; output: ""',
-      'teardown command 1 `test -e /nope` exited with 1; output: ""',
-    ]);
-    expect(outcomes).toEqual([
-      ['command', 'setup state and env', true],
-      ['command', 'failing setup', false],
-      ['command', 'failing teardown', false],
-    ]);
-    // Removing the committed states must not prune their parent: the image under test, untagged.
-    expect(await engine.inspectImage(image.id)).toBeDefined();
-  });
-
-  it('checks owners by uid and gid from the image, not by name', async () => {
-    const { problems } = await run({
-      fileExistenceTests: [
-        { name: 'home', path: '/home/nonroot', uid: 1001, gid: 1001, permissions: 'drwxr-xr-x' },
-        { name: 'root owns bin', path: '/bin', uid: 0 },
-        { name: 'wrong owner', path: '/home/nonroot', uid: 0, gid: 0 },
-      ],
-    });
-    expect(problems).toEqual([
-      '/home/nonroot is owned by uid 1001, expected 0',
-      '/home/nonroot has gid 1001, expected 0',
     ]);
   });
 });
