@@ -5,7 +5,7 @@ import { GitLsRemote } from './adapters/git-remote.js';
 import { runCli } from './cli/run-cli.js';
 import { colourEnabled } from './colour.js';
 import { InterruptedError } from './errors.js';
-import { Redactor } from './redact.js';
+import { redactorFromEnv } from './redact.js';
 
 // Node 22 and later keep the compiled code of the modules each command loads (dynamically, in
 // run-cli.ts) on disk between runs; Node 20 has no compile cache and skips this.
@@ -29,9 +29,7 @@ const onSignal = (signal: NodeJS.Signals): void => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-const redactor = new Redactor();
-for (const name of ['REGISTRY_PASSWORD', 'GITHUB_TOKEN'])
-  redactor.add(process.env[name], name === 'REGISTRY_PASSWORD' ? process.env.REGISTRY_USERNAME : undefined);
+const redactor = redactorFromEnv(process.env);
 
 process.exitCode = await runCli(process.argv.slice(2), {
   env: process.env,

@@ -27,3 +27,14 @@ export class Redactor {
     return out;
   }
 }
+
+/**
+ * The redactor of a process: it knows the secrets the environment hands the pipeline before any
+ * command runs (main.ts; tests that run a command in-process build theirs the same way).
+ */
+export function redactorFromEnv(env: Readonly<Record<string, string | undefined>>): Redactor {
+  const redactor = new Redactor();
+  redactor.add(env.REGISTRY_PASSWORD, env.REGISTRY_USERNAME);
+  redactor.add(env.GITHUB_TOKEN);
+  return redactor;
+}

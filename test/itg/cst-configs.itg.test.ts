@@ -60,85 +60,9 @@ async function run(spec: SmokeSpec) {
   };
 }
 
-describe("container-structure-test's own configs on a real image", () => {
-  it('ubuntu_22_04_test.yaml (2.0.0: command + args, uid/gid, license files) passes', async () => {
-    const { outcomes, problems } = await run(config('ubuntu_22_04_test.yaml'));
-    expect(problems).toEqual([]);
-    expect(outcomes).toEqual([
-      ['file', 'Root', true],
-      ['file', 'Date', true],
-      ['file', 'Hosts File', true],
-      ['file', 'Machine ID', true],
-      ['file', 'Dummy File', true],
-      ['content', 'Debian Sources', true],
-      ['content', 'Passwd file', true],
-      ['command', 'apt-get', true],
-      ['command', 'apt-config', true],
-      ['command', 'path', true],
-      ['license', 'licenseTests[0]', true],
-    ]);
-  });
-
-  it('the metadata configs (envVars, unboundEnvVars, labels, unexposedPorts, unmountedVolumes, cmd) pass', async () => {
-    for (const file of ['ubuntu_22_04_metadata_test.yaml', 'bazel_test.yaml']) {
-      const { outcomes, problems } = await run(config(file));
-      expect(problems, file).toEqual([]);
-      expect(outcomes, file).toEqual([['metadata', 'metadata', true]]);
-    }
-  });
-
-  it('the 1.0.0 JSON configs (argv commands, isDirectory, license debian: true) pass', async () => {
-    for (const file of ['debian_test.json', 'structure_test_test.json']) {
-      const { problems, ok } = await run(config(file));
-      expect(problems, file).toEqual([]);
-      expect(ok, file).toBe(true);
-    }
-  });
-
-  it('containerRunOptions.user takes effect: the user config passes as root and fails without it', async () => {
-    const spec = config('ubuntu_22_04_containeropts_user_test.yaml');
-    expect((await run(spec)).problems).toEqual([]);
-    const asImageUser = await run({ ...spec, containerRunOptions: undefined });
-    expect(asImageUser.problems).toEqual([
-      expect.stringMatching(/^exited with 100, expected 0; output: "nonroot\\nE: /),
-    ]);
-  });
-
-  it('ubuntu_22_04_failure_test.yaml fails in the tests that cannot hold, and only those', async () => {
-    const { outcomes, problems } = await run(config('ubuntu_22_04_failure_test.yaml'));
-    expect(outcomes).toEqual([
-      ['file', 'Fake Dir', false],
-      ['file', 'Wrong permissions', false],
-      ['content', 'Debian Sources', true],
-      ['content', 'Wrong Retry Policy', false],
-      ['command', 'bad apt-get-command', false],
-      ['command', 'apt-config', false],
-      ['command', 'path', true],
-      ['license', 'licenseTests[0]', true],
-    ]);
-    expect(problems).toEqual([
-      '/foo/bar does not exist',
-      '/etc/apt/sources.list has permissions -rw-r--r--, expected -rwxrwxrwx',
-      '/etc/apt/apt.conf.d/apt-retry does not match /Acquire::Retries 4;/ (was "Acquire::Retries 3;\\n")',
-      'exited with 100, expected 1; output: "E: Invalid operation dslkfjasl\\n"',
-      expect.stringMatching(/^stdout does not match \/DPkg::Pre-Install-Pkgs "";\/ \(was "APT \\"\\";\\n/),
-    ]);
-  });
-
-  it('debian_failure_test.json fails in the tests that cannot hold, and only those', async () => {
-    const { outcomes } = await run(config('debian_failure_test.json'));
-    expect(outcomes).toEqual([
-      ['file', 'Fake Dir', false],
-      ['file', 'Wrong permissions', false],
-      ['content', 'Debian Sources', false],
-      ['content', 'Retry Policy', false],
-      ['command', 'bad apt-get command', false],
-      ['command', 'apt-config', true],
-    ]);
-  });
-});
-
-describe('c-s-t features beyond its own configs, on the same image', () => {
+// Every test runs containers of its own (labelled with its own run id) from the one image: all at once.
+// First: its setup commits make it the longest test, and the others share the second lane meanwhile.
+describe.concurrent('c-s-t features beyond its own configs, on the same image', () => {
   it('setup commits state for the command, globalEnvVars extend the image PATH, teardown runs after', async () => {
     const { problems, outcomes } = await run({
       globalEnvVars: [{ key: 'PATH', value: '/env/bin:$PATH' }],
@@ -185,6 +109,86 @@ describe('c-s-t features beyond its own configs, on the same image', () => {
     expect(problems).toEqual([
       '/home/nonroot is owned by uid 1001, expected 0',
       '/home/nonroot has gid 1001, expected 0',
+    ]);
+  });
+});
+
+describe.concurrent("container-structure-test's own configs on a real image", () => {
+  it('ubuntu_22_04_test.yaml (2.0.0: command + args, uid/gid, license files) passes', async () => {
+    const { outcomes, problems } = await run(config('ubuntu_22_04_test.yaml'));
+    expect(problems).toEqual([]);
+    expect(outcomes).toEqual([
+      ['file', 'Root', true],
+      ['file', 'Date', true],
+      ['file', 'Hosts File', true],
+      ['file', 'Machine ID', true],
+      ['file', 'Dummy File', true],
+      ['content', 'Debian Sources', true],
+      ['content', 'Passwd file', true],
+      ['command', 'apt-get', true],
+      ['command', 'apt-config', true],
+      ['command', 'path', true],
+      ['license', 'licenseTests[0]', true],
+    ]);
+  });
+
+  it('the metadata configs (envVars, unboundEnvVars, labels, unexposedPorts, unmountedVolumes, cmd) pass', async () => {
+    const files = ['ubuntu_22_04_metadata_test.yaml', 'bazel_test.yaml'];
+    const results = await Promise.all(files.map((file) => run(config(file))));
+    for (const [index, { outcomes, problems }] of results.entries()) {
+      expect(problems, files[index]).toEqual([]);
+      expect(outcomes, files[index]).toEqual([['metadata', 'metadata', true]]);
+    }
+  });
+
+  it('the 1.0.0 JSON configs (argv commands, isDirectory, license debian: true) pass', async () => {
+    const files = ['debian_test.json', 'structure_test_test.json'];
+    const results = await Promise.all(files.map((file) => run(config(file))));
+    for (const [index, { problems, ok }] of results.entries()) {
+      expect(problems, files[index]).toEqual([]);
+      expect(ok, files[index]).toBe(true);
+    }
+  });
+
+  it('containerRunOptions.user takes effect: the user config passes as root and fails without it', async () => {
+    const spec = config('ubuntu_22_04_containeropts_user_test.yaml');
+    const [asRoot, asImageUser] = await Promise.all([run(spec), run({ ...spec, containerRunOptions: undefined })]);
+    expect(asRoot.problems).toEqual([]);
+    expect(asImageUser.problems).toEqual([
+      expect.stringMatching(/^exited with 100, expected 0; output: "nonroot\\nE: /),
+    ]);
+  });
+
+  it('ubuntu_22_04_failure_test.yaml fails in the tests that cannot hold, and only those', async () => {
+    const { outcomes, problems } = await run(config('ubuntu_22_04_failure_test.yaml'));
+    expect(outcomes).toEqual([
+      ['file', 'Fake Dir', false],
+      ['file', 'Wrong permissions', false],
+      ['content', 'Debian Sources', true],
+      ['content', 'Wrong Retry Policy', false],
+      ['command', 'bad apt-get-command', false],
+      ['command', 'apt-config', false],
+      ['command', 'path', true],
+      ['license', 'licenseTests[0]', true],
+    ]);
+    expect(problems).toEqual([
+      '/foo/bar does not exist',
+      '/etc/apt/sources.list has permissions -rw-r--r--, expected -rwxrwxrwx',
+      '/etc/apt/apt.conf.d/apt-retry does not match /Acquire::Retries 4;/ (was "Acquire::Retries 3;\\n")',
+      'exited with 100, expected 1; output: "E: Invalid operation dslkfjasl\\n"',
+      expect.stringMatching(/^stdout does not match \/DPkg::Pre-Install-Pkgs "";\/ \(was "APT \\"\\";\\n/),
+    ]);
+  });
+
+  it('debian_failure_test.json fails in the tests that cannot hold, and only those', async () => {
+    const { outcomes } = await run(config('debian_failure_test.json'));
+    expect(outcomes).toEqual([
+      ['file', 'Fake Dir', false],
+      ['file', 'Wrong permissions', false],
+      ['content', 'Debian Sources', false],
+      ['content', 'Retry Policy', false],
+      ['command', 'bad apt-get command', false],
+      ['command', 'apt-config', true],
     ]);
   });
 });

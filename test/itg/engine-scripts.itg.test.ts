@@ -16,6 +16,10 @@ const env = {
   MP_STATE_DIR: stateDir,
   MP_BRIDGE: `mptest${suffix}`,
   MP_BRIDGE_CIDR: `172.30.${100 + suffix}.1/24`,
+  // No emulated architecture: in a new state folder it would cost an apt-get update, a download and
+  // a base image built under emulation, none of which this test looks at. The shared stack's
+  // engine-up.sh (scripts/test.sh, every itg run) sets emulation up and the multi-platform tests use it.
+  MP_EMULATE: '',
 };
 
 async function freePort(): Promise<number> {

@@ -10,8 +10,10 @@ import { publishNoPush } from '../helpers/no-push-publish.js';
 // Logs made for people on GitHub: a group per branch and stage, the failure as an annotation with
 // the pipeline's one line, and every line of the branch in a file the nightly uploads. Only under
 // GitHub Actions (GITHUB_ACTIONS=true) does any workflow command appear.
-const repo = new GitRepo();
-repo.commit('1.10.x');
+// A repository per run: the two runs go at once, and each builds its own base uncached (the build
+// arguments name the repository), so the first one's log holds the engine's steps as they ran.
+const repos = [new GitRepo(), new GitRepo()];
+for (const repo of repos) repo.commit('1.10.x');
 // The app's service prints a line of its own (its container log); its command test fails.
 const family = copyFamily({
   'fixture-app/serve.sh': (text) => text.replace('trap ', 'echo "fixture-app: serving on 8080"\ntrap '),
@@ -19,14 +21,14 @@ const family = copyFamily({
 });
 const temps: string[] = [family];
 afterAll(() => {
-  repo.remove();
+  for (const repo of repos) repo.remove();
   for (const dir of temps) rmSync(dir, { recursive: true, force: true });
 });
 
 async function publishWithLogs(github: boolean): Promise<{ code: number | null; stderr: string; logDir: string }> {
   const logDir = path.join(mkdtempSync(path.join(tmpdir(), 'mp-logdir-')), 'logs');
   temps.push(path.dirname(logDir));
-  const result = await publishNoPush(repo, family, {
+  const result = await publishNoPush(repos[github ? 0 : 1] as GitRepo, family, {
     branch: '1.10.x',
     prefix: 'gh',
     args: ['--log-dir', logDir],
@@ -37,7 +39,8 @@ async function publishWithLogs(github: boolean): Promise<{ code: number | null; 
 
 const commands = (stderr: string): string[] => stderr.split('\n').filter((line) => line.startsWith('::'));
 
-describe('publish logs for GitHub Actions', () => {
+// Independent runs: all at once.
+describe.concurrent('publish logs for GitHub Actions', () => {
   it('groups each stage, annotates the failure, and keeps the whole log of the branch in a file', async () => {
     const { code, stderr, logDir } = await publishWithLogs(true);
     expect(code).toBe(1);

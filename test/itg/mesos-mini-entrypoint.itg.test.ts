@@ -48,10 +48,12 @@ function linesOf(output: string, prefix: string): string[] {
 }
 
 let image: ScriptImage;
+// One image for every test (V2_REPORT, below, is the report of the last one).
 beforeAll(async () => {
   image = await buildScriptImage(readStack(), {
     '/entrypoint.sh': readContextFile('mesos-mini', 'entrypoint.sh'),
     '/report.sh': REPORT,
+    '/report-v2.sh': V2_REPORT,
     [V1_ONLY]: '1\n',
     [WITH_V2]: '1 2\n',
     '/etc/default/mesos-agent': readContextFile('mesos-mini', 'mesos/mesos-agent'),
@@ -73,7 +75,7 @@ const v1Env = (cgroup: string): string[] =>
     'MINI_CGROUP_VERSION=1',
   ].sort();
 
-describe('the mesos-mini entrypoint on a cgroup v1 host', () => {
+describe.concurrent('the mesos-mini entrypoint on a cgroup v1 host', () => {
   it('nests every hierarchy of this very container the way Docker placed it, and hands the paths on', async () => {
     // This container's own mountinfo, moved under the fake root: real ids, real hierarchies.
     const result = await run(`set -e
@@ -168,21 +170,24 @@ exec /entrypoint.sh /report.sh --from-test`);
   });
 });
 
-describe('the mesos-mini entrypoint on a cgroup v1 host, with a Mesos that also has the cgroups v2 isolator', () => {
-  it('sets up cgroup v1 exactly as for a v1-only Mesos: master runs on both', async () => {
-    const lines = [
-      `31 30 0:27 /docker/aaa ${FAKE}/memory rw - cgroup cgroup rw,memory`,
-      `32 30 0:28 /docker/aaa ${FAKE}/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct`,
-    ];
-    const [v1only, withV2] = await Promise.all([
-      run(withMountinfo(lines) + 'exec /entrypoint.sh /report.sh', V1_ONLY),
-      run(withMountinfo(lines) + 'exec /entrypoint.sh /report.sh', WITH_V2),
-    ]);
-    expect(withV2.exitCode).toBe(0);
-    expect(withV2.stdout).toBe(v1only.stdout);
-    expect(linesOf(withV2.stdout, 'env: ')).toEqual(v1Env('/docker/aaa'));
-  });
-});
+describe.concurrent(
+  'the mesos-mini entrypoint on a cgroup v1 host, with a Mesos that also has the cgroups v2 isolator',
+  () => {
+    it('sets up cgroup v1 exactly as for a v1-only Mesos: master runs on both', async () => {
+      const lines = [
+        `31 30 0:27 /docker/aaa ${FAKE}/memory rw - cgroup cgroup rw,memory`,
+        `32 30 0:28 /docker/aaa ${FAKE}/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct`,
+      ];
+      const [v1only, withV2] = await Promise.all([
+        run(withMountinfo(lines) + 'exec /entrypoint.sh /report.sh', V1_ONLY),
+        run(withMountinfo(lines) + 'exec /entrypoint.sh /report.sh', WITH_V2),
+      ]);
+      expect(withV2.exitCode).toBe(0);
+      expect(withV2.stdout).toBe(v1only.stdout);
+      expect(linesOf(withV2.stdout, 'env: ')).toEqual(v1Env('/docker/aaa'));
+    });
+  },
+);
 
 /** A cgroup v2 host seen from a container at /docker/abc in the host's cgroup namespace. */
 const V2_TREE = `set -e
@@ -212,7 +217,7 @@ sed 's/^/enabled: /' ${FAKE}/cgroup.subtree_control
 echo "systemd's cgroup holds: $(cat ${FAKE}/systemd/docker/abc/cgroup.procs)"
 `;
 
-describe('the mesos-mini entrypoint on a cgroup v2 host', () => {
+describe.concurrent('the mesos-mini entrypoint on a cgroup v2 host', () => {
   const refused = (script: string, mesos: string): ReturnType<ScriptImage['run']> =>
     run(
       `${script}\n/entrypoint.sh /report.sh || echo "entrypoint exit: $?"; if [ -e /tmp/out/cgroups.env ` +
@@ -256,45 +261,33 @@ describe('the mesos-mini entrypoint on a cgroup v2 host', () => {
   });
 
   it('nests the cluster in the container’s own cgroup for a Mesos with the v2 isolator, and starts it', async () => {
-    const report = await buildScriptImage(readStack(), {
-      '/entrypoint.sh': readContextFile('mesos-mini', 'entrypoint.sh'),
-      '/report.sh': V2_REPORT,
-      [WITH_V2]: '1 2\n',
-      '/etc/default/mesos-agent': readContextFile('mesos-mini', 'mesos/mesos-agent'),
-    });
-    try {
-      const result = await report.run({
-        entrypoint: ['sh', '-c'],
-        cmd: [V2_TREE_SYSTEMD + "echo '0::/docker/abc' >/tmp/proc-cgroup\nexec /entrypoint.sh /report.sh"],
-        env: { ...ENV, MINI_CGROUP_VERSIONS: WITH_V2 },
-        ...PRIVILEGES,
-      });
-      expect(result.stderr).toBe('');
-      expect(result.exitCode).toBe(0);
-      const [pid] = linesOf(result.stdout, 'pid: ');
-      // Its processes left its cgroup for <own>/init, whose controllers its children may now use.
-      expect(linesOf(result.stdout, 'moved: ')).toEqual(['1', '7']);
-      expect(linesOf(result.stdout, 'enabled: ')).toEqual(['+cpu', '+io', '+memory', '+pids']);
-      // /sys/fs/cgroup is the container's own cgroup, and so is the path /proc/<pid>/cgroup names.
-      expect(linesOf(result.stdout, `at ${FAKE}: `)).toEqual(["the container's own cgroup"]);
-      expect(linesOf(result.stdout, `at ${FAKE}/docker/abc: `)).toEqual(["the container's own cgroup"]);
-      // systemd 219 finds itself (the entrypoint's pid, kept by exec) at <own> in its hierarchy.
-      expect(linesOf(result.stdout, "systemd's cgroup holds: ")).toEqual([pid]);
-      const isolation = readContextFile('mesos-mini', 'mesos/mesos-agent')
-        .split('\n')
-        .find((line) => line.startsWith('MESOS_ISOLATION='))
-        ?.slice('MESOS_ISOLATION='.length);
-      expect(isolation).toContain('cgroups/blkio');
-      expect(linesOf(result.stdout, 'env: ')).toEqual(
-        [
-          'DOCKER_CGROUP_PARENT=/docker/abc/docker',
-          'MESOS_CGROUPS_ROOT=docker/abc/mesos',
-          `MINI_AGENT_FLAGS=--isolation=${isolation?.replace('cgroups/blkio', 'cgroups/io')}`,
-          'MINI_CGROUP_VERSION=2',
-        ].sort(),
-      );
-    } finally {
-      await report.remove();
-    }
+    const result = await run(
+      V2_TREE_SYSTEMD + "echo '0::/docker/abc' >/tmp/proc-cgroup\nexec /entrypoint.sh /report-v2.sh",
+      WITH_V2,
+    );
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    const [pid] = linesOf(result.stdout, 'pid: ');
+    // Its processes left its cgroup for <own>/init, whose controllers its children may now use.
+    expect(linesOf(result.stdout, 'moved: ')).toEqual(['1', '7']);
+    expect(linesOf(result.stdout, 'enabled: ')).toEqual(['+cpu', '+io', '+memory', '+pids']);
+    // /sys/fs/cgroup is the container's own cgroup, and so is the path /proc/<pid>/cgroup names.
+    expect(linesOf(result.stdout, `at ${FAKE}: `)).toEqual(["the container's own cgroup"]);
+    expect(linesOf(result.stdout, `at ${FAKE}/docker/abc: `)).toEqual(["the container's own cgroup"]);
+    // systemd 219 finds itself (the entrypoint's pid, kept by exec) at <own> in its hierarchy.
+    expect(linesOf(result.stdout, "systemd's cgroup holds: ")).toEqual([pid]);
+    const isolation = readContextFile('mesos-mini', 'mesos/mesos-agent')
+      .split('\n')
+      .find((line) => line.startsWith('MESOS_ISOLATION='))
+      ?.slice('MESOS_ISOLATION='.length);
+    expect(isolation).toContain('cgroups/blkio');
+    expect(linesOf(result.stdout, 'env: ')).toEqual(
+      [
+        'DOCKER_CGROUP_PARENT=/docker/abc/docker',
+        'MESOS_CGROUPS_ROOT=docker/abc/mesos',
+        `MINI_AGENT_FLAGS=--isolation=${isolation?.replace('cgroups/blkio', 'cgroups/io')}`,
+        'MINI_CGROUP_VERSION=2',
+      ].sort(),
+    );
   });
 });

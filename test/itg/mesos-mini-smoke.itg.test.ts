@@ -90,6 +90,8 @@ beforeAll(async () => {
   image = details;
 });
 afterAll(async () => {
+  // Runs whose tests were filtered out still run: the image goes when every one of them is over.
+  if (runs) await Promise.allSettled(Object.values(runs));
   if (image)
     await docker
       .getImage(image.id)
@@ -113,28 +115,56 @@ async function smoke(test: ServiceTest): Promise<{ result: SmokeResult; log: str
 
 const MEMORY = '/sys/fs/cgroup/memory';
 
-// Each test runs a stand-in of its own and waits on its clock (registrations, restarts): two run at
-// once, one block after the other (sibling describe.concurrent blocks would share one pool). The
-// stand-in that leaks a cgroup named mesos on the host never runs beside the passing test, whose
-// stop step would rightly see that cgroup as left behind; the other faults fail before their stop.
-describe('dockerfiles/mesos-mini/smoke.json against the stand-in', () => {
-  it.concurrent(
-    'passes every step, through the three restarts, up to a stop that leaves no cgroup behind',
-    async () => {
-      const { result, log, left } = await smoke(runnableHere(productionTest));
-      expect(result.outcomes.map((outcome) => [outcome.kind, outcome.ok, outcome.problems])).toEqual([
-        ['service', true, []],
-      ]);
-      for (const [index, step] of productionTest.steps.entries())
-        expect(log).toContain(`step ${index + 1} (${step.name})`);
-      expect(left).toBe(0);
-    },
-  );
+/** Removes what the leaking stand-in made in the host's hierarchy: exactly that. */
+function removeLeakedCgroups(existed: boolean): void {
+  const leaked = existsSync(`${MEMORY}/mesos`) ? readdirSync(`${MEMORY}/mesos`) : [];
+  for (const name of leaked.filter((entry) => entry.startsWith('standin-leak-'))) rmdirSync(`${MEMORY}/mesos/${name}`);
+  if (!existed && existsSync(`${MEMORY}/mesos`)) rmdirSync(`${MEMORY}/mesos`);
+}
 
-  it.concurrent('fails after the master restart when the master has forgotten the tasks', async () => {
-    const { result, left } = await smoke(
-      faulted(runnableHere(productionTest), 'forget-tasks-on-restart', 20, AFTER_RESTART),
-    );
+type Run = Promise<Awaited<ReturnType<typeof smoke>>>;
+let runs: Record<'passing' | 'forgetsTasks' | 'newFramework' | 'leaksCgroup' | 'noAgent', Run>;
+let leakExisted = false;
+
+// Each run is a stand-in of its own that mostly waits on its clock (registrations, restarts): all
+// start at once, and each test checks its own. The stand-in that leaks a cgroup named mesos on the
+// host never runs beside the passing one, whose stop step would rightly see that cgroup as left
+// behind: it starts when the passing run is over. The other faults fail before their stop.
+beforeAll(() => {
+  const passing = smoke(runnableHere(productionTest));
+  runs = {
+    passing,
+    forgetsTasks: smoke(faulted(runnableHere(productionTest), 'forget-tasks-on-restart', 20, AFTER_RESTART)),
+    newFramework: smoke(faulted(runnableHere(productionTest), 'new-framework-on-restart', 20, AFTER_RESTART)),
+    leaksCgroup: passing
+      .catch(() => undefined)
+      .then(() => {
+        leakExisted = existsSync(`${MEMORY}/mesos`);
+        return smoke(faulted(runnableHere(productionTest), 'leak-mesos-cgroup', 30)).finally(() =>
+          removeLeakedCgroups(leakExisted),
+        );
+      }),
+    noAgent: smoke(faulted(runnableHere(productionTest), 'agent-never-registers', 3)),
+  };
+  // Each test awaits its own run; a run that fails before its test is reached is reported there.
+  for (const run of Object.values(runs)) run.catch(() => undefined);
+});
+
+describe('dockerfiles/mesos-mini/smoke.json against the stand-in', () => {
+  it('passes every step, through the three restarts, up to a stop that leaves no cgroup behind', async () => {
+    const { result, log, left } = await runs.passing;
+    expect(result.outcomes.map((outcome) => [outcome.kind, outcome.ok, outcome.problems])).toEqual([
+      ['service', true, []],
+    ]);
+    for (const [index, step] of productionTest.steps.entries())
+      expect(log).toContain(`step ${index + 1} (${step.name})`);
+    expect(left).toBe(0);
+  });
+});
+
+describe('dockerfiles/mesos-mini/smoke.json against stand-ins broken on purpose', () => {
+  it('fails after the master restart when the master has forgotten the tasks', async () => {
+    const { result, left } = await runs.forgetsTasks;
     expect(result.ok).toBe(false);
     expect(result.outcomes[0]?.problems).toEqual([
       `step 20 (after the master restart: the agent, the three tasks and Marathon's framework under the ` +
@@ -143,15 +173,11 @@ describe('dockerfiles/mesos-mini/smoke.json against the stand-in', () => {
     ]);
     expect(left).toBe(0);
   });
-});
 
-describe('dockerfiles/mesos-mini/smoke.json against stand-ins broken on purpose', () => {
-  it.concurrent(
+  it(
     'fails after the master restart when Marathon came back as a new framework (issue 13’s failover ' + 'failure)',
     async () => {
-      const { result, left } = await smoke(
-        faulted(runnableHere(productionTest), 'new-framework-on-restart', 20, AFTER_RESTART),
-      );
+      const { result, left } = await runs.newFramework;
       expect(result.ok).toBe(false);
       expect(result.outcomes[0]?.problems).toHaveLength(1);
       expect(result.outcomes[0]?.problems[0]).toMatch(
@@ -161,27 +187,22 @@ describe('dockerfiles/mesos-mini/smoke.json against stand-ins broken on purpose'
     },
   );
 
-  it.concurrent('fails at the stop when a cgroup named mesos appeared at the root of a host hierarchy', async () => {
-    const existed = existsSync(`${MEMORY}/mesos`);
-    try {
-      const { result, left } = await smoke(faulted(runnableHere(productionTest), 'leak-mesos-cgroup', 30));
-      expect(result.ok).toBe(false);
-      expect(result.outcomes[0]?.problems).toEqual([
-        `step 30 (${productionTest.steps.at(-1)?.name}): cgroups matching mesos appeared on the host ` +
-          `during the test and are left after the stop: ${MEMORY}/mesos`,
-      ]);
-      expect(left).toBe(0);
-    } finally {
-      // The stand-in made them in the host's hierarchy: remove exactly those.
-      const leaked = existsSync(`${MEMORY}/mesos`) ? readdirSync(`${MEMORY}/mesos`) : [];
-      for (const name of leaked.filter((entry) => entry.startsWith('standin-leak-')))
-        rmdirSync(`${MEMORY}/mesos/${name}`);
-      if (!existed && existsSync(`${MEMORY}/mesos`)) rmdirSync(`${MEMORY}/mesos`);
-    }
+  it('fails at the stop when a cgroup named mesos appeared at the root of a host hierarchy', async () => {
+    const { result, left } = await runs.leaksCgroup;
+    expect(result.ok).toBe(false);
+    expect(result.outcomes[0]?.problems).toEqual([
+      `step 30 (${productionTest.steps.at(-1)?.name}): cgroups matching mesos appeared on the host ` +
+        `during the test and are left after the stop: ${MEMORY}/mesos`,
+    ]);
+    expect(left).toBe(0);
+    // The stand-in's cgroups are gone again, and a mesos folder only if the host had none before.
+    expect(
+      existsSync(`${MEMORY}/mesos`) ? readdirSync(`${MEMORY}/mesos`).filter((n) => n.startsWith('standin-leak-')) : [],
+    ).toEqual([]);
   });
 
-  it.concurrent('fails at the agent step when the agent never registers', async () => {
-    const { result, left } = await smoke(faulted(runnableHere(productionTest), 'agent-never-registers', 3));
+  it('fails at the agent step when the agent never registers', async () => {
+    const { result, left } = await runs.noAgent;
     expect(result.ok).toBe(false);
     expect(result.outcomes[0]?.problems).toEqual([
       'step 3 (/master/state shows one activated agent): not satisfied within 5s; last: ' +

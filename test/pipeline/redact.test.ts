@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Redactor } from '../../pipeline/redact.js';
+import { Redactor, redactorFromEnv } from '../../pipeline/redact.js';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
@@ -53,5 +53,23 @@ describe('Redactor.redact', () => {
     const basic = b64('other-user12:secret-value');
     expect(redactorWith(['secret-value']).redact(basic)).toBe(basic);
     expect(redactorWith(['secret-value', 'other-user12']).redact(basic)).toBe('***==');
+  });
+});
+
+describe('redactorFromEnv', () => {
+  it('knows the registry password (with its Basic auth pair) and the GitHub token of the environment', () => {
+    const redactor = redactorFromEnv({
+      REGISTRY_USERNAME: 'canary-user',
+      REGISTRY_PASSWORD: 'canary-pass-0123',
+      GITHUB_TOKEN: 'ghp_token0123',
+      OTHER: 'not-a-secret',
+    });
+    expect(redactor.redact(`canary-pass-0123 ${b64('canary-user:canary-pass-0123')} ghp_token0123 not-a-secret`)).toBe(
+      '*** ***== *** not-a-secret',
+    );
+  });
+
+  it('hides nothing in an environment without secrets', () => {
+    expect(redactorFromEnv({ REGISTRY_USERNAME: 'canary-user' }).redact('canary-user')).toBe('canary-user');
   });
 });
