@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import type { RunReport } from '../../pipeline/publish/report.js';
 import { CANARY_PASSWORD, CANARY_USER, canaryEnv, leaks } from './canary.js';
 import { runBuiltCli, type CliResult } from './cli.js';
+import { copyFamily } from './family-copy.js';
 import { FaultProxy, type SeenRequest } from './fault-proxy.js';
 import type { GitRepo } from './git-repo.js';
 import { configOf, copyTags, manifestOf, registryState } from './registry.js';
@@ -20,6 +21,29 @@ export const TODAY = '2026-11-27';
 export const IMAGES = ['fixture-base', 'fixture-app'];
 export const BRANCH = '1.7.x';
 export const VERSION = '1.7.0';
+
+/** A smoke spec (smoke.json text) with only its metadata test. */
+export const metadataOnly = (text: string): string =>
+  JSON.stringify({ metadataTest: (JSON.parse(text) as { metadataTest: unknown }).metadataTest });
+
+/**
+ * A copy of the fixture family whose smoke specs keep only their metadata tests (the revision and
+ * branch labels, ports, stop signal), read from the image config: they start no container. For
+ * scenarios about the push, the rollback or an interrupt outside the smoke tests, where each
+ * command or service test's container only costs seconds per run; the smoke tests themselves are
+ * the subject of smoke-runner, publish and mesos-mini-smoke. `edit` as for copyFamily.
+ */
+export function pushFamily(edit: Record<string, (text: string) => string> = {}): string {
+  const edits: Record<string, (text: string) => string> = {
+    'fixture-base/smoke.json': metadataOnly,
+    'fixture-app/smoke.json': metadataOnly,
+  };
+  for (const [file, change] of Object.entries(edit)) {
+    const first = edits[file];
+    edits[file] = first ? (text) => change(first(text)) : change;
+  }
+  return copyFamily(edits);
+}
 
 export function reposOf(namespace: string): string[] {
   return IMAGES.map((image) => `${namespace}/${image}`);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killLeftoverClis, runBuiltCli, type CliResult } from '../helpers/cli.js';
-import { copyFamily } from '../helpers/family-copy.js';
 import {
   type FaultProxy,
   isBlobUpload,
@@ -21,6 +20,7 @@ import {
   expectUntouched,
   open,
   publishSeed,
+  pushFamily,
   readReport,
   releaseBranch,
   reposOf,
@@ -36,11 +36,13 @@ import type { RunReport } from '../../pipeline/publish/report.js';
 
 // Faults injected between the engine (and the pipeline's own registry client) and the real
 // registry, by a proxy that also demands the canary credentials. Whatever happens, each branch is
-// either published completely or the registry is left exactly as it was.
+// either published completely or the registry is left exactly as it was. The family's smoke tests
+// are its metadata tests: the push is under test here, and a container per command or service test
+// would only add seconds to every run.
 
 const repo = new GitRepo();
 releaseBranch(repo);
-const family = copyFamily();
+const family = pushFamily();
 const seed = `faults-seed-${uniqueId()}`;
 const proxies: FaultProxy[] = [];
 
