@@ -30,7 +30,6 @@ import {
   startFrom,
   TODAY,
   todaysPublishArgs,
-  VERSION,
 } from '../helpers/scenario.js';
 import type { RunReport } from '../../pipeline/publish/report.js';
 

@@ -270,7 +270,7 @@ describe('RegistryHttp with tokens that expire', () => {
     expect(sink.text).not.toContain('retrying');
   });
 
-  it('gives up on a 401 to a PUT that carried the Basic credentials of a Basic registry, without retrying', async () => {
+  it('gives up on a 401 to a PUT that carried Basic credentials, without retrying', async () => {
     // An htpasswd registry (like the fault proxy of test/itg) that took the credentials for a
     // read, then refuses a manifest PUT without a new challenge: not sent again, not retried.
     const server = await stubServer((request, response) => {
