@@ -33,7 +33,7 @@ export default defineConfig({
           hookTimeout: 240_000,
           // Two workers on a two-core machine: Docker-bound tests mostly wait on the engine.
           maxWorkers: 2,
-          // Scenarios marked concurrent (faults, rollback, bad input) run two at a time in a file:
+          // Scenarios marked concurrent (faults, rollback, interrupts, bad input) run two at a time in a file:
           // they wait on backoffs, timeouts and process start-up; more would only share the cores.
           maxConcurrency: 2,
           unstubEnvs: true,

@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import type { RunReport } from '../../pipeline/publish/report.js';
 import { CANARY_PASSWORD, CANARY_USER, canaryEnv, leaks } from './canary.js';
 import { runBuiltCli, type CliResult } from './cli.js';
+import { copyFamily } from './family-copy.js';
 import { FaultProxy, type SeenRequest } from './fault-proxy.js';
 import type { GitRepo } from './git-repo.js';
 import { configOf, copyTags, manifestOf, registryState } from './registry.js';
@@ -20,6 +21,36 @@ export const TODAY = '2026-11-27';
 export const IMAGES = ['fixture-base', 'fixture-app'];
 export const BRANCH = '1.7.x';
 export const VERSION = '1.7.0';
+
+/** A smoke spec (smoke.json text) with only its metadata test. */
+export const metadataOnly = (text: string): string =>
+  JSON.stringify({ metadataTest: (JSON.parse(text) as { metadataTest: unknown }).metadataTest });
+
+/**
+ * A copy of the fixture family for scenarios about the push, the rollback or an interrupt outside
+ * the smoke tests: its smoke specs keep only their label checks (read from the image config, no
+ * container), and fixture-app is only its own layer on the base (no EXPOSE, STOPSIGNAL or CMD).
+ * The classic builder commits a container per instruction, and fixture-app is rebuilt by every
+ * run on the base it just built: those steps and the smoke tests' containers were most of each
+ * run's time. The smoke tests and the full family are the subject of smoke-runner, publish and
+ * mesos-mini-smoke. `edit` as for copyFamily, applied after these edits.
+ */
+export function pushFamily(edit: Record<string, (text: string) => string> = {}): string {
+  const labelsOnly = (text: string): string =>
+    JSON.stringify({
+      metadataTest: { labels: (JSON.parse(text) as { metadataTest: { labels: unknown } }).metadataTest.labels },
+    });
+  const edits: Record<string, (text: string) => string> = {
+    'fixture-base/smoke.json': labelsOnly,
+    'fixture-app/smoke.json': labelsOnly,
+    'fixture-app/Dockerfile': (text) => text.replace(/^(EXPOSE|STOPSIGNAL|CMD) .*\n/gm, ''),
+  };
+  for (const [file, change] of Object.entries(edit)) {
+    const first = edits[file];
+    edits[file] = first ? (text) => change(first(text)) : change;
+  }
+  return copyFamily(edits);
+}
 
 export function reposOf(namespace: string): string[] {
   return IMAGES.map((image) => `${namespace}/${image}`);

@@ -1,17 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CANARY_PASSWORD, CANARY_USER, canaryEnv } from '../helpers/canary.js';
+import { canaryEnv } from '../helpers/canary.js';
 import { killLeftoverClis, startBuiltCli, type RunningCli } from '../helpers/cli.js';
 import { copyFamily } from '../helpers/family-copy.js';
-import { FaultProxy, isBlobUpload, isManifestPut, type Rule, type SeenRequest } from '../helpers/fault-proxy.js';
+import { type FaultProxy, isBlobUpload, isManifestPut, type Rule, type SeenRequest } from '../helpers/fault-proxy.js';
 import { GitRepo } from '../helpers/git-repo.js';
 import { dockerOf, uniqueId } from '../helpers/stack.js';
 import {
   BRANCH,
+  canaryProxy,
   containersOf,
   expectNoCanary,
   expectUntouched,
+  metadataOnly,
   publishSeed,
+  pushFamily,
   readReport,
+  requestsOf,
   releaseBranch,
   stack,
   startFrom,
@@ -22,36 +26,35 @@ import {
 // SIGINT and SIGTERM while the pipeline builds, runs a smoke service test, and pushes. It must stop
 // within 10 s, remove every container it started, never move a floating tag after the signal,
 // exit non-zero, and leave the registry as it was. And one publish per registry and branch at a time.
+// Each scenario has a namespace and a fault proxy of its own (its rules, its record of requests), so
+// the scenarios run at once: they mostly wait on builds, smoke tests and the moment to interrupt.
 
 const docker = dockerOf(stack);
 const repo = new GitRepo();
 releaseBranch(repo);
 const seed = `intr-seed-${uniqueId()}`;
-let proxy: FaultProxy;
+const proxies: FaultProxy[] = [];
 
 beforeAll(async () => {
-  await publishSeed(repo, copyFamily(), seed);
-  proxy = await FaultProxy.start({
-    upstream: stack.registry,
-    auth: { username: CANARY_USER, password: CANARY_PASSWORD },
-  });
+  await publishSeed(repo, pushFamily(), seed);
 });
 afterAll(async () => {
   killLeftoverClis();
-  await proxy.close();
+  await Promise.all(proxies.map((proxy) => proxy.close()));
   repo.remove();
 });
 
 /** The family with a build step that takes 30 s, announced by `marker` on its output. */
 const slowBuild = (marker: string): string =>
-  copyFamily({
+  pushFamily({
     'fixture-base/Dockerfile': (text) =>
       text.replace('COPY fixture-version', `RUN echo ${marker} && sleep 30\nCOPY fixture-version`),
   });
 
-/** The family whose service test first runs a 30 s command inside the container. */
+/** The family whose service test first runs a 30 s command inside the container (the base's tests: metadata). */
 const slowServiceTest = (): string =>
   copyFamily({
+    'fixture-base/smoke.json': metadataOnly,
     'fixture-app/smoke.json': (text) => {
       const spec = JSON.parse(text) as { serviceTests: { steps: unknown[] }[] };
       spec.serviceTests[0]?.steps.unshift({ exec: { command: ['sleep', '30'], timeoutSeconds: 60 } });
@@ -59,7 +62,7 @@ const slowServiceTest = (): string =>
     },
   });
 
-function publish(namespace: string, family: string, runId: string, reportFile?: string): RunningCli {
+function publish(proxy: FaultProxy, namespace: string, family: string, runId: string, reportFile?: string): RunningCli {
   return startBuiltCli(
     [
       'publish',
@@ -97,7 +100,7 @@ interface Moment {
   /** Resolves when the run is at the moment to interrupt. */
   reached: (
     cli: RunningCli,
-    context: { runId: string; marker: string; inNamespace: (request: SeenRequest) => boolean },
+    context: { runId: string; marker: string; proxy: FaultProxy; inNamespace: (request: SeenRequest) => boolean },
   ) => Promise<unknown>;
 }
 
@@ -114,12 +117,13 @@ const moments: Record<string, Moment> = {
       await runningContainerOf(runId);
     },
   },
+  // Pushes come after the smoke tests: their containers would only make the run longer here.
   'the push of the first layer': {
-    family: () => copyFamily(),
-    reached: (_, { inNamespace }) => proxy.waitFor((r) => inNamespace(r) && isBlobUpload(r)),
+    family: () => pushFamily(),
+    reached: (_, { proxy, inNamespace }) => proxy.waitFor((r) => inNamespace(r) && isBlobUpload(r)),
   },
   'the PUT of a floating tag': {
-    family: () => copyFamily(),
+    family: () => pushFamily(),
     // The registry takes the PUT at once but answers only after 2 s: the signal comes meanwhile.
     rules: (inNamespace) => [
       {
@@ -128,7 +132,7 @@ const moments: Record<string, Moment> = {
         fault: { kind: 'delay', ms: 2000 },
       },
     ],
-    reached: (_, { inNamespace }) => proxy.waitFor((r) => inNamespace(r) && isManifestPut({ tag: BRANCH })(r)),
+    reached: (_, { proxy, inNamespace }) => proxy.waitFor((r) => inNamespace(r) && isManifestPut({ tag: BRANCH })(r)),
   },
 };
 
@@ -136,20 +140,21 @@ const cases = Object.keys(moments).flatMap((moment) =>
   (['SIGINT', 'SIGTERM'] as const).map((signal): [string, NodeJS.Signals] => [moment, signal]),
 );
 
-describe('interrupted by a signal', () => {
+describe.concurrent('interrupted by a signal', () => {
   it.each(cases)(
     'during %s, %s: stops within 10 s, removes its containers, moves no floating tag, exits non-zero, ' +
       'registry as before',
     async (name, signal) => {
       const moment = moments[name] as Moment;
       const { namespace, before } = await startFrom(seed);
-      const inNamespace = (request: SeenRequest): boolean => request.path.startsWith(`/v2/${namespace}/`);
+      const proxy = await canaryProxy(stack.registry, proxies);
+      const inNamespace = requestsOf(namespace);
       const runId = `run-${uniqueId()}`;
       const marker = `marker${uniqueId()}`;
       const reportFile = `/tmp/${runId}.json`;
       proxy.setRules(moment.rules?.(inNamespace) ?? []);
-      const cli = publish(namespace, moment.family(marker), runId, reportFile);
-      await moment.reached(cli, { runId, marker, inNamespace });
+      const cli = publish(proxy, namespace, moment.family(marker), runId, reportFile);
+      await moment.reached(cli, { runId, marker, proxy, inNamespace });
 
       const signalledAt = Date.now();
       const requestsBefore = proxy.requests.length;
@@ -185,11 +190,12 @@ describe('interrupted by a signal', () => {
 describe('one publish per registry and branch at a time', () => {
   it('refuses a second publish while one runs, and the lock dies with its process, even by SIGKILL', async () => {
     const { namespace, before } = await startFrom(seed);
+    const proxy = await canaryProxy(stack.registry, proxies);
     const firstRun = `run-${uniqueId()}`;
-    const first = publish(namespace, slowServiceTest(), firstRun);
+    const first = publish(proxy, namespace, slowServiceTest(), firstRun);
     await first.waitForLine(/^publishing 1\.7\.x to /);
 
-    const second = await publish(namespace, copyFamily(), `run-${uniqueId()}`).result;
+    const second = await publish(proxy, namespace, pushFamily(), `run-${uniqueId()}`).result;
     expect(second.code, second.stderr).toBe(1);
     expect(second.stderr.trim().split('\n').pop()).toBe(
       `error: another publish of 1.7.x to ${proxy.host}/${namespace} is running (process ` +
@@ -207,7 +213,7 @@ describe('one publish per registry and branch at a time', () => {
       await docker.getContainer(container.Id).remove({ force: true });
     }
 
-    const third = publish(namespace, copyFamily(), `run-${uniqueId()}`);
+    const third = publish(proxy, namespace, pushFamily(), `run-${uniqueId()}`);
     await third.waitForLine(/^publishing 1\.7\.x to /);
     third.child.kill('SIGINT');
     const thirdResult = await third.result;

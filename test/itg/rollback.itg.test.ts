@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killLeftoverClis, startBuiltCli, type RunningCli } from '../helpers/cli.js';
-import { copyFamily } from '../helpers/family-copy.js';
 import { type FaultProxy, isManifestPut, type SeenRequest } from '../helpers/fault-proxy.js';
 import { GitRepo } from '../helpers/git-repo.js';
 import { PrivateRegistry } from '../helpers/private-registry.js';
@@ -15,6 +14,7 @@ import {
   IMAGES,
   open,
   publishSeed,
+  pushFamily,
   readReport,
   releaseBranch,
   reposOf,
@@ -35,7 +35,8 @@ import type { RunReport } from '../../pipeline/publish/report.js';
 
 const repo = new GitRepo();
 releaseBranch(repo);
-const family = copyFamily();
+// The smoke tests are the family's metadata tests: the rollback is under test, not the smoke runner.
+const family = pushFamily();
 const seed = `rollback-seed-${uniqueId()}`;
 const privateSeed = `nodelete-seed-${uniqueId()}`;
 /** A registry of this file's own that refuses deletes, as the reference registry does by default. */
@@ -116,7 +117,7 @@ describe.concurrent('another writer', () => {
       const runId = `run-${uniqueId()}`;
       failEveryPut(proxy, namespace, BRANCH, 'fixture-app');
       // A build step of a few seconds, so the other writer's publish lands while this run builds.
-      const slow = copyFamily({
+      const slow = pushFamily({
         'fixture-base/Dockerfile': (text) =>
           text.replace('COPY fixture-version', `RUN echo ${runId} && sleep 4\nCOPY fixture-version`),
       });

@@ -270,6 +270,28 @@ describe('RegistryHttp with tokens that expire', () => {
     expect(sink.text).not.toContain('retrying');
   });
 
+  it('gives up on a 401 to a PUT that carried Basic credentials, without retrying', async () => {
+    // An htpasswd registry (like the fault proxy of test/itg) that took the credentials for a
+    // read, then refuses a manifest PUT without a new challenge: not sent again, not retried.
+    const server = await stubServer((request, response) => {
+      if (request.headers.authorization !== BASIC)
+        return response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
+      if (request.method === 'PUT')
+        return response
+          .writeHead(401, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'refused' }] }));
+      response.writeHead(200, { 'Docker-Content-Digest': 'sha256:def' }).end();
+    });
+    servers.push(server);
+    const { registry, sink } = client(server.host, new ManualClock(), USER, 4);
+    expect(await registry.digestOf('ns/app', '1.7.x')).toBe('sha256:def');
+    await expect(
+      registry.putManifest('ns/app', '1.7.0', { digest: '', mediaType: 'application/json', bytes: Buffer.from('{}') }),
+    ).rejects.toThrow(new RegExp(`^${escape(`manifest ${server.host}/ns/app:1.7.0: 401 Unauthorized`)}`));
+    expect(server.requests.filter((request) => request.method === 'PUT')).toHaveLength(1);
+    expect(sink.text).not.toContain('retrying');
+  });
+
   it('gives the cleanup client tokens of its own, not the run client’s', async () => {
     const clock = new ManualClock();
     const stand = await tokenRegistry(clock);

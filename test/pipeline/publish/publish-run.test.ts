@@ -145,43 +145,51 @@ describe('publish', () => {
     expect(Object.keys(run.registry.state())).toEqual([]);
   });
 
-  it('a push that fails part-way: the branch is put back as it was, and says so', async () => {
-    const run = fakeRun();
-    const yesterday = await publish(
-      planOf([release], '2026-11-26'),
-      run.deps,
-      { ...PUSH, force: true },
-      run.shared,
-      'r0',
-    );
-    expect(yesterday.status).toBe('success');
-    const before = run.registry.state();
-    const second = fakeRun({ registry: run.registry });
-    second.registry.intercept = (call) => {
-      if (
-        call.client === 'run' &&
-        call.op === 'putManifest' &&
-        call.repository === repo('app') &&
-        call.reference === '1.11.0'
-      )
-        throw Object.assign(new Error('503 Service Unavailable'), { status: 503 });
-    };
-    const report = await publish(planOf([release]), second.deps, { ...PUSH, force: true }, second.shared, 'run-1');
+  // A refusal after the retries (503) or one never retried (401, registry-http-failures.test.ts):
+  // the same failure at the version tag, the same rollback.
+  it.each([
+    [503, 'Service Unavailable'],
+    [401, 'Unauthorized'],
+  ])(
+    'a push that fails part-way (%i on the version tag): the branch is put back as it was, and says so',
+    async (status, text) => {
+      const run = fakeRun();
+      const yesterday = await publish(
+        planOf([release], '2026-11-26'),
+        run.deps,
+        { ...PUSH, force: true },
+        run.shared,
+        'r0',
+      );
+      expect(yesterday.status).toBe('success');
+      const before = run.registry.state();
+      const second = fakeRun({ registry: run.registry });
+      second.registry.intercept = (call) => {
+        if (
+          call.client === 'run' &&
+          call.op === 'putManifest' &&
+          call.repository === repo('app') &&
+          call.reference === '1.11.0'
+        )
+          throw Object.assign(new Error(`${status} ${text}`), { status });
+      };
+      const report = await publish(planOf([release]), second.deps, { ...PUSH, force: true }, second.shared, 'run-1');
 
-    const failed = branchOf(report, '1.11.x');
-    expect(failed.status).toBe('failed');
-    expect(failed.failure).toMatchObject({ step: 'retag', image: 'app', message: '503 Service Unavailable' });
-    expect(run.registry.state()).toEqual(before);
-    expect(failed.rollback).toEqual([
-      `restored ${ref('app', '1.11.x')} to ${before[`${repo('app')}:1.11.x`]}`,
-      `restored ${ref('base', '1.11.0')} to ${before[`${repo('base')}:1.11.0`]}`,
-      `restored ${ref('base', '1.11.x')} to ${before[`${repo('base')}:1.11.x`]}`,
-      `deleted ${ref('app', '1.11.x-2026-11-27')}`,
-      `deleted ${ref('base', '1.11.x-2026-11-27')}`,
-    ]);
-    expect(failed.images.map((i) => i.tags)).toEqual([[], []]);
-    expectCleanedUp(second);
-  });
+      const failed = branchOf(report, '1.11.x');
+      expect(failed.status).toBe('failed');
+      expect(failed.failure).toMatchObject({ step: 'retag', image: 'app', message: `${status} ${text}` });
+      expect(run.registry.state()).toEqual(before);
+      expect(failed.rollback).toEqual([
+        `restored ${ref('app', '1.11.x')} to ${before[`${repo('app')}:1.11.x`]}`,
+        `restored ${ref('base', '1.11.0')} to ${before[`${repo('base')}:1.11.0`]}`,
+        `restored ${ref('base', '1.11.x')} to ${before[`${repo('base')}:1.11.x`]}`,
+        `deleted ${ref('app', '1.11.x-2026-11-27')}`,
+        `deleted ${ref('base', '1.11.x-2026-11-27')}`,
+      ]);
+      expect(failed.images.map((i) => i.tags)).toEqual([[], []]);
+      expectCleanedUp(second);
+    },
+  );
 
   it(
     'interrupted during a build: stops, pushes nothing, removes what it started, and reports it ' + 'interrupted',
