@@ -1,4 +1,4 @@
-import { copyFamily } from './family-copy.js';
+import { copyFamily, thenEdits } from './family-copy.js';
 
 /**
  * The fixture family with smoke specs that start no container: what the fixture's command tests
@@ -34,9 +34,5 @@ export function quickFamily(edit: Record<string, (text: string) => string> = {})
       fileExistenceTests: [{ name: "the base's tool is there", path: '/usr/bin/fixture-version' }],
     }),
   };
-  for (const [file, change] of Object.entries(edit)) {
-    const first = specs[file];
-    specs[file] = first ? (text) => change(first(text)) : change;
-  }
-  return copyFamily(specs);
+  return copyFamily(thenEdits(specs, edit));
 }

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { RunReport } from '../../pipeline/publish/report.js';
 import { CANARY_PASSWORD, CANARY_USER, canaryEnv, leaks } from './canary.js';
 import { runBuiltCli, type CliResult } from './cli.js';
-import { copyFamily } from './family-copy.js';
+import { copyFamily, thenEdits } from './family-copy.js';
 import { FaultProxy, type SeenRequest } from './fault-proxy.js';
 import type { GitRepo } from './git-repo.js';
 import { configOf, copyTags, manifestOf, registryState } from './registry.js';
@@ -40,16 +40,16 @@ export function pushFamily(edit: Record<string, (text: string) => string> = {}):
     JSON.stringify({
       metadataTest: { labels: (JSON.parse(text) as { metadataTest: { labels: unknown } }).metadataTest.labels },
     });
-  const edits: Record<string, (text: string) => string> = {
-    'fixture-base/smoke.json': labelsOnly,
-    'fixture-app/smoke.json': labelsOnly,
-    'fixture-app/Dockerfile': (text) => text.replace(/^(EXPOSE|STOPSIGNAL|CMD) .*\n/gm, ''),
-  };
-  for (const [file, change] of Object.entries(edit)) {
-    const first = edits[file];
-    edits[file] = first ? (text) => change(first(text)) : change;
-  }
-  return copyFamily(edits);
+  return copyFamily(
+    thenEdits(
+      {
+        'fixture-base/smoke.json': labelsOnly,
+        'fixture-app/smoke.json': labelsOnly,
+        'fixture-app/Dockerfile': (text) => text.replace(/^(EXPOSE|STOPSIGNAL|CMD) .*\n/gm, ''),
+      },
+      edit,
+    ),
+  );
 }
 
 export function reposOf(namespace: string): string[] {
