@@ -100,6 +100,9 @@ describe('releaseTagAt', () => {
     ['1.11.x', new Map([['v1.11.0', sha(1)]]), undefined],
     ['1.11.x', new Map([['1.11.0', sha(2)]]), undefined],
     ['master', new Map([['1.12.0', sha(1)]]), undefined],
+    // A major or a patch of two digits is a release too.
+    ['10.0.x', new Map([['10.0.0', sha(1)]]), '10.0.0'],
+    ['1.9.x', new Map([['1.9.10', sha(1)]]), '1.9.10'],
   ])('%s with tags %o -> %s', (branch, tagMap, expected) => {
     expect(releaseTagAt(branch, sha(1), tagMap)).toBe(expected);
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadFamily } from '../../../pipeline/family/family.js';
 import { makePlan } from '../../../pipeline/plan/plan.js';
 import { portableImagesDir, repositoryRoot, resolveImagesDir } from '../../../pipeline/family/family-location.js';
-import { applyFamily } from '../../../pipeline/plan/plan-paths.js';
+import { applyFamily, planContext } from '../../../pipeline/plan/plan-paths.js';
 import { fixtureFamily, repoRoot } from '../../helpers/paths.js';
 import { writeTree } from '../../helpers/temp-files.js';
 
@@ -57,5 +57,12 @@ describe('portable plan folders', () => {
       path.join(family.dir, 'fixture-app'),
     ]);
     expect(plan.branches[0]?.images.map((image) => image.context)).toEqual(['fixture-base', 'fixture-app']);
+  });
+});
+
+describe('planContext', () => {
+  it('writes a nested context relative to the family folder, with / between its parts', async () => {
+    const family = await loadFamily(fixtureFamily);
+    expect(planContext(family, path.join(family.dir, 'nested', 'app'))).toBe('nested/app');
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../pipeline/cli/run-cli.js';
-import { runnerMatrix } from '../../../pipeline/plan/runner-matrix.js';
+import { architectureOf, runnerMatrix } from '../../../pipeline/plan/runner-matrix.js';
 import { testRuntime } from '../../helpers/runtime.js';
 
 const labels = {
@@ -180,5 +180,23 @@ describe('mesos-pipeline matrix', () => {
     const runtime = testRuntime();
     expect(await runCli(['matrix', planFile({ branches: [] }), '--hosted-runner', ' , '], runtime)).toBe(2);
     expect(runtime.stderr.text).toMatch(/^error: --hosted-runner " , ": give runner labels separated by commas/);
+  });
+});
+
+describe('runnerMatrix for a platform no runner exists for', () => {
+  it('refuses it, naming the branch, the platform and the architectures there are runners for', () => {
+    expect(() => runnerMatrix([{ branch: '1.11.x', images: [{ platforms: ['linux/s390x'] }] }], labels)).toThrow(
+      new RangeError('1.11.x: no runner for linux/s390x; runners exist for amd64, arm64'),
+    );
+  });
+});
+
+describe('architectureOf', () => {
+  it.each([
+    ['linux/arm64/v8', 'arm64'],
+    ['linux/amd64', 'amd64'],
+    ['linux', ''],
+  ])('%s -> %j', (platform, arch) => {
+    expect(architectureOf(platform)).toBe(arch);
   });
 });
