@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadFamily } from '../../../pipeline/family/family.js';
 import { zodProblems } from '../../../pipeline/family/zod-problems.js';
 import { makePlan, type Plan, type PlannedImage } from '../../../pipeline/plan/plan.js';
-import { planSchema } from '../../../pipeline/plan/plan-schema.js';
+import { planSchema, planVersionProblem } from '../../../pipeline/plan/plan-schema.js';
 import { fixtureFamily } from '../../helpers/paths.js';
 
 // A plan file is input like the command line: a tampered one is refused with every problem named,
@@ -143,5 +143,48 @@ describe('planSchema', () => {
       problems.join('\n'),
     ).toBe(true);
     expect(problems.join('\n')).not.toContain('s3cret-token');
+  });
+});
+
+describe('planSchema: fields of the wrong shape (mutation testing)', () => {
+  it.each<[string, (plan: Record<string, unknown>) => void, string]>([
+    [
+      'another format version',
+      (plan) => (plan.version = 3),
+      'version: must be 2; this plan was made by another version of mesos-pipeline',
+    ],
+    [
+      'a short sha',
+      (plan) => ((plan.branches as Record<string, unknown>[])[0]!.sha = 'abc1234'),
+      'branches[0].sha: must be a full commit sha',
+    ],
+  ])('refuses %s with its message', (_, tamper, message) => {
+    const plan = fresh() as unknown as Record<string, unknown>;
+    tamper(plan);
+    expect(problemsOf(plan)).toContain(message);
+  });
+});
+
+describe('planVersionProblem', () => {
+  it.each([
+    [
+      1,
+      'the plan has format version 1, made by an older mesos-pipeline; this one reads version 2: make the plan again with this mesos-pipeline (plan --json)',
+    ],
+    [
+      3,
+      'the plan has format version 3, made by a newer mesos-pipeline; this one reads version 2: make the plan again with this mesos-pipeline (plan --json)',
+    ],
+  ])('names version %s and what to do', (version, message) => {
+    expect(planVersionProblem({ ...fresh(), version })).toBe(message);
+  });
+
+  it.each([
+    ['this version', { version: 2 }],
+    ['a version that is not a number (the schema names it)', { version: '1' }],
+    ['no version (the schema names it)', {}],
+    ['no object', 'plan'],
+  ])('says nothing of %s', (_, raw) => {
+    expect(planVersionProblem(raw)).toBeUndefined();
   });
 });

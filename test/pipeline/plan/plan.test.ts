@@ -209,3 +209,21 @@ describe('makePlan: platforms', async () => {
     expect(renderPlan(make(undefined))).toMatch(/fixture-base\s+linux\/amd64\s+master-2026-11-27/);
   });
 });
+
+describe('renderPlan with no branches', () => {
+  it('says there are no eligible branches under the head line', () => {
+    expect(
+      renderPlan({
+        version: 2,
+        date: '2026-11-27',
+        registry: '127.0.0.1:5000/mesos',
+        repo: 'https://github.com/apache/mesos.git',
+        createdAt: '2026-11-27T10:00:00.000Z',
+        imagesDir: 'test/fixtures/family',
+        branches: [],
+      }),
+    ).toBe(
+      'date 2026-11-27  registry 127.0.0.1:5000/mesos  repo https://github.com/apache/mesos.git\n(no eligible branches)\n',
+    );
+  });
+});
