@@ -92,7 +92,9 @@ describe('planProblems (mutation testing of pipeline/plan/plan-check.ts)', async
       [
         {
           path: ['branches', 1, 'images', 0, 'tags', 'floating'],
-          message: `"${reg}/fixture-base:master-2026-11-26" is a dated tag of master on 2026-11-26; this plan's is master-2026-11-27`,
+          message:
+            `"${reg}/fixture-base:master-2026-11-26" is a dated tag of master on 2026-11-26; ` +
+            "this plan's is master-2026-11-27",
         },
       ],
     ],
@@ -103,7 +105,8 @@ describe('planProblems (mutation testing of pipeline/plan/plan-check.ts)', async
         {
           path: ['createdAt'],
           message:
-            '"2026-11-27T23:59:00Z" is not an ISO 8601 UTC instant as plan writes it (for example 2026-11-27T10:00:00.000Z)',
+            '"2026-11-27T23:59:00Z" is not an ISO 8601 UTC instant as plan writes it ' +
+            '(for example 2026-11-27T10:00:00.000Z)',
         },
       ],
     ],

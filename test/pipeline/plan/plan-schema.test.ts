@@ -169,11 +169,13 @@ describe('planVersionProblem', () => {
   it.each([
     [
       1,
-      'the plan has format version 1, made by an older mesos-pipeline; this one reads version 2: make the plan again with this mesos-pipeline (plan --json)',
+      'the plan has format version 1, made by an older mesos-pipeline; this one reads version 2: ' +
+        'make the plan again with this mesos-pipeline (plan --json)',
     ],
     [
       3,
-      'the plan has format version 3, made by a newer mesos-pipeline; this one reads version 2: make the plan again with this mesos-pipeline (plan --json)',
+      'the plan has format version 3, made by a newer mesos-pipeline; this one reads version 2: ' +
+        'make the plan again with this mesos-pipeline (plan --json)',
     ],
   ])('names version %s and what to do', (version, message) => {
     expect(planVersionProblem({ ...fresh(), version })).toBe(message);
