@@ -1,27 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { loadFamily } from '../../../pipeline/family/family.js';
-import { makePlan, type Plan } from '../../../pipeline/plan/plan.js';
+import type { Plan } from '../../../pipeline/plan/plan.js';
 import { planProblems } from '../../../pipeline/plan/plan-check.js';
 import { fixtureFamily } from '../../helpers/paths.js';
+import { SAMPLE_SHA_1, SAMPLE_SHA_2, samplePlan } from '../../helpers/sample-plan.js';
 
-const sha1 = '1'.repeat(40);
-const sha2 = '2'.repeat(40);
+const sha1 = SAMPLE_SHA_1;
+const sha2 = SAMPLE_SHA_2;
 const reg = '127.0.0.1:5000/mesos';
 
 describe('planProblems (mutation testing of pipeline/plan/plan-check.ts)', async () => {
   const family = await loadFamily(fixtureFamily);
-  const plan = makePlan({
-    date: '2026-11-27',
-    createdAt: '2026-11-27T23:59:00.000Z',
-    repo: 'https://github.com/apache/mesos.git',
-    registry: { host: '127.0.0.1:5000', namespace: 'mesos' },
-    family,
-    imagesDir: 'test/fixtures/family',
-    branches: [
-      { branch: '1.11.x', sha: sha1, releaseTag: '1.11.0' },
-      { branch: 'master', sha: sha2 },
-    ],
-  });
+  const plan = samplePlan(family);
   /** A copy of the plan with `edit` applied. */
   const tampered = (edit: (copy: Plan) => void): Plan => {
     const copy = structuredClone(plan);

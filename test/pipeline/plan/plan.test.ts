@@ -4,24 +4,14 @@ import type { HostDeclaration } from '../../../pipeline/family/family-schema.js'
 import { makePlan, versionPatternOf } from '../../../pipeline/plan/plan.js';
 import { renderPlan } from '../../../pipeline/plan/render.js';
 import { fixtureFamily } from '../../helpers/paths.js';
+import { SAMPLE_SHA_1, SAMPLE_SHA_2, samplePlan } from '../../helpers/sample-plan.js';
 
-const sha1 = '1'.repeat(40);
-const sha2 = '2'.repeat(40);
+const sha1 = SAMPLE_SHA_1;
+const sha2 = SAMPLE_SHA_2;
 
 describe('makePlan', async () => {
   const family = await loadFamily(fixtureFamily);
-  const plan = makePlan({
-    date: '2026-11-27',
-    createdAt: '2026-11-27T23:59:00.000Z',
-    repo: 'https://github.com/apache/mesos.git',
-    registry: { host: '127.0.0.1:5000', namespace: 'mesos' },
-    family,
-    imagesDir: 'test/fixtures/family',
-    branches: [
-      { branch: '1.11.x', sha: sha1, releaseTag: '1.11.0' },
-      { branch: 'master', sha: sha2 },
-    ],
-  });
+  const plan = samplePlan(family);
 
   it('is the whole document: branches with exact shas, images in build order, tags in push order', () => {
     expect(JSON.parse(JSON.stringify(plan))).toEqual({
