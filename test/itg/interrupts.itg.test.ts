@@ -210,7 +210,15 @@ describe('one publish per registry and branch at a time', () => {
       all: true,
       filters: { label: [`io.mesos-pipeline.run=${firstRun}`] },
     })) {
-      await docker.getContainer(container.Id).remove({ force: true });
+      // Another removal of it may be under way already (seen in a clean-clone run: 409 "removal
+      // ... is already in progress"), or it is gone (404): either way it goes.
+      await docker
+        .getContainer(container.Id)
+        .remove({ force: true })
+        .catch((error: unknown) => {
+          const status = (error as { statusCode?: number }).statusCode;
+          if (status !== 404 && status !== 409) throw error;
+        });
     }
 
     const third = publish(proxy, namespace, pushFamily(), `run-${uniqueId()}`);
