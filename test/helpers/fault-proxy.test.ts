@@ -110,6 +110,37 @@ describe('FaultProxy', () => {
     }
   });
 
+  it('answers an injected status only once the whole request body is in, so the client sees the status', async () => {
+    // A client still writing a layer when the answer comes sees a broken pipe, not the status: the
+    // fault scenarios could then not say which failure the run reported (a CI run did see that).
+    const proxy = await FaultProxy.start({ upstream: upstreamHost() });
+    proxy.setRules([{ name: '503', match: isBlobUploadWithBody, fault: { kind: 'status', status: 503 } }]);
+    try {
+      const events: string[] = [];
+      const answered = new Promise<number>((resolve, reject) => {
+        const request = http.request(
+          `http://${proxy.host}/v2/ns/app/blobs/uploads/123?digest=sha256:0`,
+          { method: 'PUT', headers: { 'Content-Length': '2000' } },
+          (response) => {
+            events.push('answer');
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        request.on('error', reject);
+        request.write('x'.repeat(1000));
+        setTimeout(() => {
+          events.push('rest of the body');
+          request.end('y'.repeat(1000));
+        }, 300);
+      });
+      expect(await answered).toBe(503);
+      expect(events).toEqual(['rest of the body', 'answer']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('resets the connection in the middle of a request body', async () => {
     const proxy = await FaultProxy.start({ upstream: upstreamHost() });
     proxy.setRules([{ name: 'reset', match: isBlobUploadWithBody, fault: { kind: 'reset' } }]);

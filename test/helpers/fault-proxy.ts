@@ -218,17 +218,22 @@ export class FaultProxy {
     if (rule) seen.fault = rule.name;
     const fault = rule?.fault;
     if (fault?.kind === 'status') {
-      request.resume();
       const code =
         fault.code ??
         (fault.status === 429 ? 'TOOMANYREQUESTS' : fault.status === 401 ? 'UNAUTHORIZED' : 'UNAVAILABLE');
-      this.answer(
-        response,
-        fault.status,
-        code,
-        `injected by the fault proxy (${rule?.name})`,
-        fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) },
+      // Answered once the request body is read, as a registry that takes the upload and then fails
+      // it: answered earlier, the engine may still be writing a layer and see only "broken pipe"
+      // (Node closes the connection), and the test could not say which failure the run reported.
+      request.on('end', () =>
+        this.answer(
+          response,
+          fault.status,
+          code,
+          `injected by the fault proxy (${rule?.name})`,
+          fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) },
+        ),
       );
+      request.resume();
       return;
     }
     this.forward(request, response, fault);
