@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { deadline } from '../deadline.js';
 import { errorMessage } from '../errors.js';
 import type { Clock } from '../ports.js';
@@ -16,7 +17,40 @@ export interface HttpAnswer {
   text: string;
 }
 
-/** One HTTP request to a published container port on 127.0.0.1; network failures are answers too. */
+/** How far a request got: what a timeout says about where it stopped. */
+type Phase = 'connecting' | 'sending' | 'waiting' | 'reading';
+
+function stalled(phase: Phase, ms: number, status: number): string {
+  const within = `within ${ms}ms`;
+  switch (phase) {
+    case 'connecting':
+      return `no connection ${within}`;
+    case 'sending':
+      return `connected, but the request was not taken ${within}`;
+    case 'waiting':
+      return `connected and sent the request, but no answer ${within}`;
+    case 'reading':
+      return `answered ${status}, but the answer did not end ${within}`;
+  }
+}
+
+/** A network failure in a few words: through a published port, a service not listening yet shows
+ * as a connection the proxy takes and then closes. */
+function failed(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ECONNRESET') return `the connection was closed without an answer (${code})`;
+  if (code === 'ECONNREFUSED') return `connection refused (${code})`;
+  return errorMessage(error);
+}
+
+/**
+ * One HTTP request to a published container port on 127.0.0.1; network failures are answers too.
+ *
+ * Each probe opens a connection of its own and closes it (`agent: false`), as `curl` would: a
+ * service restarted by the test must never be sent a request on a connection pooled from before
+ * the restart, where it could wait unanswered. A timeout names how far the request got, so a
+ * service that takes connections but never answers reads differently from one that is not there.
+ */
 export async function probe(
   call: HttpCall,
   timeoutMs: number,
@@ -29,19 +63,41 @@ export async function probe(
     body = JSON.stringify(call.json);
     headers['Content-Type'] ??= 'application/json';
   }
-  const limit = deadline(clock, Math.max(100, timeoutMs), signal);
+  if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
+  const ms = Math.max(100, timeoutMs);
+  const limit = deadline(clock, ms, signal);
+  let phase: Phase = 'connecting';
+  let status = 0;
   try {
-    const response = await fetch(`http://127.0.0.1:${call.port}${call.path}`, {
-      method: call.method ?? (body === undefined ? 'GET' : 'POST'),
-      headers,
-      ...(body === undefined ? {} : { body }),
-      signal: limit.signal,
+    return await new Promise<HttpAnswer>((resolve, reject) => {
+      const request = http.request({
+        host: '127.0.0.1',
+        port: call.port,
+        path: call.path,
+        method: call.method ?? (body === undefined ? 'GET' : 'POST'),
+        headers,
+        agent: false,
+        signal: limit.signal,
+      });
+      request.once('socket', (socket) => socket.once('connect', () => (phase = 'sending')));
+      request.once('finish', () => {
+        if (phase === 'sending') phase = 'waiting';
+      });
+      request.once('response', (response) => {
+        phase = 'reading';
+        status = response.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.once('end', () => resolve({ status, text: Buffer.concat(chunks).toString('utf8') }));
+        response.once('error', reject);
+      });
+      request.once('error', reject);
+      request.end(body);
     });
-    return { status: response.status, text: await response.text() };
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
-    const cause = error instanceof Error && error.cause ? `: ${errorMessage(error.cause)}` : '';
-    return { error: `${errorMessage(error)}${cause}` };
+    if (limit.signal.aborted) return { error: stalled(phase, ms, status) };
+    return { error: failed(error) };
   } finally {
     limit.dispose();
   }

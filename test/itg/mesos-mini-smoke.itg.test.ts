@@ -153,9 +153,10 @@ beforeAll(() => {
 describe('dockerfiles/mesos-mini/smoke.json against the stand-in', () => {
   it('passes every step, through the three restarts, up to a stop that leaves no cgroup behind', async () => {
     const { result, log, left } = await runs.passing;
-    expect(result.outcomes.map((outcome) => [outcome.kind, outcome.ok, outcome.problems])).toEqual([
-      ['service', true, []],
-    ]);
+    expect(
+      result.outcomes.map((outcome) => [outcome.kind, outcome.ok, outcome.problems]),
+      log,
+    ).toEqual([['service', true, []]]);
     for (const [index, step] of productionTest.steps.entries())
       expect(log).toContain(`step ${index + 1} (${step.name})`);
     expect(left).toBe(0);
@@ -164,9 +165,9 @@ describe('dockerfiles/mesos-mini/smoke.json against the stand-in', () => {
 
 describe('dockerfiles/mesos-mini/smoke.json against stand-ins broken on purpose', () => {
   it('fails after the master restart when the master has forgotten the tasks', async () => {
-    const { result, left } = await runs.forgetsTasks;
+    const { result, left, log } = await runs.forgetsTasks;
     expect(result.ok).toBe(false);
-    expect(result.outcomes[0]?.problems).toEqual([
+    expect(result.outcomes[0]?.problems, log).toEqual([
       `step 20 (after the master restart: the agent, the three tasks and Marathon's framework under the ` +
         `same ID): not satisfied within ${AFTER_RESTART}s; last: ` +
         `$..tasks[?(@.state==='TASK_RUNNING')] {"count":3} does not hold (saw nothing)`,
@@ -177,9 +178,9 @@ describe('dockerfiles/mesos-mini/smoke.json against stand-ins broken on purpose'
   it(
     'fails after the master restart when Marathon came back as a new framework (issue 13’s failover ' + 'failure)',
     async () => {
-      const { result, left } = await runs.newFramework;
+      const { result, left, log } = await runs.newFramework;
       expect(result.ok).toBe(false);
-      expect(result.outcomes[0]?.problems).toHaveLength(1);
+      expect(result.outcomes[0]?.problems, log).toHaveLength(1);
       expect(result.outcomes[0]?.problems[0]).toMatch(
         /^step 20 \(after the master restart: [^)]*\): not satisfied within 15s; last: \$\.frameworks\[\?\(@\.name==='marathon' && @\.active===true\)\]\.id \{"sameAs":"marathonFrameworkId"\} does not hold \(saw "standin-[0-9a-f-]+-0001", saved "standin-[0-9a-f-]+-0000"\)$/,
       );
@@ -188,9 +189,9 @@ describe('dockerfiles/mesos-mini/smoke.json against stand-ins broken on purpose'
   );
 
   it('fails at the stop when a cgroup named mesos appeared at the root of a host hierarchy', async () => {
-    const { result, left } = await runs.leaksCgroup;
+    const { result, left, log } = await runs.leaksCgroup;
     expect(result.ok).toBe(false);
-    expect(result.outcomes[0]?.problems).toEqual([
+    expect(result.outcomes[0]?.problems, log).toEqual([
       `step 30 (${productionTest.steps.at(-1)?.name}): cgroups matching mesos appeared on the host ` +
         `during the test and are left after the stop: ${MEMORY}/mesos`,
     ]);
@@ -202,9 +203,9 @@ describe('dockerfiles/mesos-mini/smoke.json against stand-ins broken on purpose'
   });
 
   it('fails at the agent step when the agent never registers', async () => {
-    const { result, left } = await runs.noAgent;
+    const { result, left, log } = await runs.noAgent;
     expect(result.ok).toBe(false);
-    expect(result.outcomes[0]?.problems).toEqual([
+    expect(result.outcomes[0]?.problems, log).toEqual([
       'step 3 (/master/state shows one activated agent): not satisfied within 5s; last: ' +
         '$.activated_slaves {"equals":1} does not hold (saw 0); $.slaves[*] {"count":1} does not hold (saw nothing)',
     ]);

@@ -171,7 +171,7 @@ describe.concurrent('smoke runner on a real engine', () => {
       ],
     });
     expect(result.outcomes[0]?.problems[0]).toMatch(
-      /^step 1 \(wait for GET :8080\/health\): not satisfied within 2s; last: .*(ECONNREFUSED|socket|closed|fetch failed)/,
+      /^step 1 \(wait for GET :8080\/health\): not satisfied within 2s; last: (the connection was closed without an answer \(ECONNRESET\)|connection refused \(ECONNREFUSED\))$/,
     );
   });
 
