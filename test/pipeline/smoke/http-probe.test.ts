@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../pipeline/adapters/clock.js';
 import { probe } from '../../../pipeline/smoke/http-probe.js';
@@ -119,6 +119,21 @@ describe('probe', () => {
     expect(await probe({ port, path: '/health' }, 5000, systemClock)).toEqual({
       error: 'the connection was closed without an answer (ECONNRESET)',
     });
+  });
+
+  it('answers at once when every connection is closed as it opens (a service restarting behind its port)', async () => {
+    // Node 20's fetch waited for its deadline here when it was the process's first request (CI saw
+    // whole polls of "no answer" after a service restart); the probe must say what happened.
+    const closer = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => closer.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = closer.address() as AddressInfo;
+      expect(await probe({ port, path: '/master/state' }, 5000, systemClock)).toEqual({
+        error: 'the connection was closed without an answer (ECONNRESET)',
+      });
+    } finally {
+      await new Promise((resolve) => closer.close(resolve));
+    }
   });
 
   it("throws the caller's reason when the caller gives up, instead of answering", async () => {
