@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { buildFeatures } from '../../../pipeline/family/build-features.js';
+import { describe, expect, it, vi } from 'vitest';
+import { buildFeatures, type parseDockerfile } from '../../../pipeline/family/build-features.js';
 import { dockerfileProblems } from '../../../pipeline/family/dockerfile-rules.js';
 
 describe('buildFeatures', () => {
@@ -30,6 +30,37 @@ describe('buildFeatures', () => {
       { stage: 1, id: '/root/.m2', target: '/root/.m2' },
     ]);
     expect(features.stageArgs).toEqual([['CCACHE_DISABLE'], ['OTHER']]);
+  });
+});
+
+describe('parseDockerfile', () => {
+  // The cache is module state that every test of this file fills: each test loads the module afresh,
+  // so it starts from an empty cache and counts exactly what it parsed.
+  async function freshParse(): Promise<typeof parseDockerfile> {
+    vi.resetModules();
+    return (await import('../../../pipeline/family/build-features.js')).parseDockerfile;
+  }
+  const others = (count: number): string[] => Array.from({ length: count }, (_, i) => `FROM a\nRUN echo ${i}\n`);
+
+  it('parses a text once: the rules that read it after another text get the very same parse', async () => {
+    const parse = await freshParse();
+    const first = parse('FROM first\n');
+    parse('FROM second\n');
+    expect(parse('FROM first\n')).toBe(first);
+  });
+
+  // Bounded, so a long-lived process that reads many families does not keep every parse it made.
+  it.each([
+    [31, true],
+    [32, false],
+  ])('keeps 32 texts: after %i other texts the first is still shared: %s', async (count, shared) => {
+    const parse = await freshParse();
+    const first = parse('FROM first\n');
+    for (const text of others(count)) parse(text);
+    const again = parse('FROM first\n');
+    expect(again === first).toBe(shared);
+    // Dropped or not, the text parses to the same instructions.
+    expect(again.getInstructions().map((instruction) => instruction.getTextContent())).toEqual(['FROM first']);
   });
 });
 
