@@ -10,6 +10,15 @@ describe('buildFeatures', () => {
     ['FROM a\nRUN --network=none make\n', true, ['RUN --network']],
     ['FROM a\nCOPY --link x /x\n', true, ['COPY --link']],
     ['FROM a\nADD --chmod=644 x /x\n', true, ['ADD --chmod']],
+    // Every flag of BUILDKIT_FLAGS, each on its own: the classic builder refuses any one of them.
+    ['FROM a\nRUN --security=insecure make\n', true, ['RUN --security']],
+    ['FROM a\nCOPY --chmod=644 x /x\n', true, ['COPY --chmod']],
+    ['FROM a\nCOPY --parents x/y /x\n', true, ['COPY --parents']],
+    ['FROM a\nCOPY --exclude=*.md . /x\n', true, ['COPY --exclude']],
+    ['FROM a\nADD --link x /x\n', true, ['ADD --link']],
+    ['FROM a\nADD --checksum=sha256:0123 https://example.invalid/x.tgz /x\n', true, ['ADD --checksum']],
+    ['FROM a\nADD --keep-git-dir=true https://example.invalid/x.git /x\n', true, ['ADD --keep-git-dir']],
+    ['FROM a\nADD --exclude=*.md . /x\n', true, ['ADD --exclude']],
   ])('%j needs BuildKit: %s', (text, buildKit, reasons) => {
     expect(buildFeatures(text)).toMatchObject({ buildKit, reasons });
   });
