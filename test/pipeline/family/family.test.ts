@@ -274,4 +274,17 @@ describe('orderImages', () => {
       orderImages([{ name: 'a', base: 'c' }, { name: 'b', base: 'a' }, { name: 'c', base: 'b' }, { name: 'd' }]),
     ).toEqual({ cycle: ['a', 'c', 'b', 'a'] });
   });
+
+  it('returns only the cycle, not the image that led into it', () => {
+    // x is visited first and reaches the cycle a -> b -> a through its base; x is not part of it.
+    expect(
+      orderImages([
+        { name: 'x', base: 'a' },
+        { name: 'a', base: 'b' },
+        { name: 'b', base: 'a' },
+      ]),
+    ).toEqual({
+      cycle: ['a', 'b', 'a'],
+    });
+  });
 });
