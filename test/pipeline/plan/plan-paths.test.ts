@@ -19,6 +19,8 @@ describe('portable plan folders', () => {
     ['any folder of the package, by name', fixtureFamily, 'package:test/fixtures/family'],
     ['a family in a repository, relative to its root', path.join(repo, 'deep/family'), 'deep/family'],
     ['a worktree (.git is a file)', path.join(worktree, 'images'), 'images'],
+    // Relative to its root it would be '', which names no folder: the absolute path is all there is.
+    ['a family at the root of its repository, absolute', repo, repo],
     ['a family in no repository, absolute', path.join(loose, 'family'), path.join(loose, 'family')],
   ])('names %s', (_, dir, expected) => {
     expect(portableImagesDir(dir)).toBe(expected);
