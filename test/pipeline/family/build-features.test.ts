@@ -6,6 +6,8 @@ describe('buildFeatures', () => {
   it.each([
     ['FROM a\nRUN make\nCOPY --chown=1:1 x /x\n', false, []],
     ['# syntax=docker/dockerfile:1\nFROM a\n', true, ['a # syntax directive']],
+    // Only the syntax directive picks a frontend; the classic builder reads the escape directive itself.
+    ['# escape=`\nFROM a\n', false, []],
     ['FROM a\nRUN --mount=type=cache,target=/c make\n', true, ['RUN --mount']],
     ['FROM a\nRUN --network=none make\n', true, ['RUN --network']],
     ['FROM a\nCOPY --link x /x\n', true, ['COPY --link']],
