@@ -57,6 +57,17 @@ describe('loadFamily', () => {
     ],
     ['a missing context', { images: [{ name: 'base' }] }, [/^images\[0\].context: is missing; it must be a string$/]],
     [
+      'an empty context',
+      { images: [{ name: 'base', context: '' }] },
+      [/^images\[0\].context: must name a folder beside images.json$/],
+    ],
+    // Only an unknown key is told the keys that would do; any other problem of an object is said as zod says it.
+    [
+      'an image that is no object',
+      { images: ['base'] },
+      [/^images\[0\]: Invalid input: expected object, received string$/],
+    ],
+    [
       'a name that is no repository name',
       { images: [{ name: 'Base', context: 'base' }] },
       [/^images\[0\].name: must be a Docker repository name/],
@@ -150,6 +161,11 @@ describe('loadFamily', () => {
       'a platform that is not os/arch',
       { images: [{ name: 'base', context: 'base', platforms: ['arm64'] }] },
       [/^images\[0\]\.platforms\[0\]: must be a platform such as linux\/amd64 or linux\/arm64/],
+    ],
+    [
+      'no platform at all',
+      { images: [{ name: 'base', context: 'base', platforms: [] }] },
+      [/^images\[0\]\.platforms: must name at least one platform; leave the field out for linux\/amd64$/],
     ],
     [
       'a platform named twice',
