@@ -42,6 +42,18 @@ describe('buildFeatures', () => {
     ]);
     expect(features.stageArgs).toEqual([['CCACHE_DISABLE'], ['OTHER']]);
   });
+
+  // BuildKit takes dst and destination for target; the cache is the same whichever is written.
+  it.each(['target', 'dst', 'destination'])('reads the mount point of a cache from %s', (key) => {
+    expect(buildFeatures(`FROM a\nRUN --mount=type=cache,${key}=/c make\n`).cacheMounts).toEqual([
+      { stage: 0, id: '/c', target: '/c' },
+    ]);
+  });
+
+  it('takes only RUN --mount as a mount: a COPY --exclude pattern that reads like mount options is no cache', () => {
+    const features = buildFeatures('FROM a\nCOPY --exclude=type=cache . /src\n');
+    expect(features).toMatchObject({ buildKit: true, reasons: ['COPY --exclude'], cacheMounts: [] });
+  });
 });
 
 describe('parseDockerfile', () => {
