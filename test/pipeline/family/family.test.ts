@@ -50,6 +50,7 @@ describe('loadFamily', () => {
   it.each([
     ['not JSON', '{images:', [/^not valid JSON/]],
     ['no images', { images: [] }, [/^images: must list at least one image/]],
+    ['no images field', {}, [/^images: is missing; it must be an array$/]],
     [
       'an unknown field',
       { images: [{ name: 'base', context: 'base', from: 'x' }] },
