@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downloadsOf, unpinnedDownloads } from '../../../pipeline/family/download-pins.js';
+import { argDefaultsOf, downloadsOf, unpinnedDownloads } from '../../../pipeline/family/download-pins.js';
 
 // Per-architecture pins: one download whose file and digest differ by TARGETARCH.
 const PER_ARCH = `FROM scratch
@@ -28,5 +28,18 @@ describe('per-architecture download pins', () => {
   it('an architecture without a pin is named, the pinned one passes', () => {
     expect(unpinnedDownloads(PER_ARCH, { TARGETARCH: 'amd64' })).toEqual([]);
     expect(unpinnedDownloads(PER_ARCH, { TARGETARCH: 'arm64' })).toEqual(['TOOL_SHA256_ARM64 is empty']);
+  });
+});
+
+describe('argDefaultsOf', () => {
+  it.each([
+    ['only ARG instructions', 'FROM a\nENV X=1\nARG Y=2\nRUN echo\n', [['Y', '2']]],
+    ['a declaration without a default', 'FROM a\nARG X\n', [['X', undefined]]],
+    ['an empty default', 'ARG X=\nFROM a\n', [['X', '']]],
+    ['a later default over an earlier one', 'ARG X=1\nFROM a\nARG X=2\n', [['X', '2']]],
+    // A stage's bare `ARG X` brings the global X into the stage, with its default.
+    ['the global default through a bare re-declaration', 'ARG X=1\nFROM a\nARG X\n', [['X', '1']]],
+  ])('reads %s', (_, text, expected) => {
+    expect([...argDefaultsOf(text)]).toEqual(expected);
   });
 });
