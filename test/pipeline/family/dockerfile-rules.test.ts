@@ -23,6 +23,16 @@ describe('dockerfileProblems', () => {
     // Anything around ${BASE_IMAGE} names some other image than the one this run just built.
     ['a child on a mirror of its base', 'ARG BASE_IMAGE\nFROM mirror.example/${BASE_IMAGE}\n', true, [NOT_FROM_BASE]],
     ['a child on a variant of its base', 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}-debug\n', true, [NOT_FROM_BASE]],
+    // A child is held to every rule an image without a base is, and to its own as well.
+    [
+      'a child with a cache but no ARG CCACHE_DISABLE',
+      'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN --mount=type=cache,target=/c make\n',
+      true,
+      [
+        'stage 1 mounts a compile cache (RUN --mount=type=cache), so it must declare `ARG CCACHE_DISABLE` ' +
+          '(--no-compile-cache sets it to 1)',
+      ],
+    ],
   ])('%s: %j', (_, text, hasBase, expected) => {
     expect(dockerfileProblems(text, hasBase)).toEqual(expected);
   });
