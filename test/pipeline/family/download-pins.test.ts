@@ -31,6 +31,24 @@ describe('per-architecture download pins', () => {
   });
 });
 
+// One download and one digest; `declared` is what the Dockerfile says about the digest arg.
+const single = (declared: string): string =>
+  'FROM scratch\nARG TOOL_URL=https://example.test/tool.tgz\n' +
+  declared +
+  'RUN curl -fsSL "$TOOL_URL" -o /tmp/tool.tgz && echo "$TOOL_SHA256  /tmp/tool.tgz" | sha256sum -c -\n';
+
+describe('unpinnedDownloads', () => {
+  it.each([
+    ['pinned by its default', `ARG TOOL_SHA256=${'a'.repeat(64)}\n`, {}, []],
+    ['pinned by the build', 'ARG TOOL_SHA256\n', { TOOL_SHA256: 'a'.repeat(64) }, []],
+    // No value anywhere is an empty pin, named as such (not some other text taken for a digest).
+    ['declared without a default', 'ARG TOOL_SHA256\n', {}, ['TOOL_SHA256 is empty']],
+    ['not declared at all', '', {}, ['TOOL_SHA256 is empty']],
+  ])('a digest %s: %j', (_, declared, buildArgs, expected) => {
+    expect(unpinnedDownloads(single(declared), buildArgs)).toEqual(expected);
+  });
+});
+
 describe('argDefaultsOf', () => {
   it.each([
     ['only ARG instructions', 'FROM a\nENV X=1\nARG Y=2\nRUN echo\n', [['Y', '2']]],
