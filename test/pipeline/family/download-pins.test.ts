@@ -31,6 +31,30 @@ describe('per-architecture download pins', () => {
   });
 });
 
+describe('downloadsOf', () => {
+  it.each([
+    [
+      'a URL written inline',
+      'RUN curl -fsSL https://example.test/tool.tgz -o /tmp/tool.tgz\n',
+      [{ inlineUrl: 'https://example.test/tool.tgz', file: '/tmp/tool.tgz', checks: [] }],
+    ],
+    [
+      'flags on lines of their own',
+      'RUN curl \\\n      -fsSL "$TOOL_URL" \\\n      -o /tmp/tool.tgz\n',
+      [{ urlArg: 'TOOL_URL', file: '/tmp/tool.tgz', checks: [] }],
+    ],
+    [
+      'wget -O and ${braces}',
+      'RUN wget -q "${TOOL_URL}" -O /tmp/tool.tgz\n',
+      [{ urlArg: 'TOOL_URL', file: '/tmp/tool.tgz', checks: [] }],
+    ],
+    // Only a RUN downloads while the image is built; a health check's curl runs in the container.
+    ['no build-time download in a HEALTHCHECK', 'HEALTHCHECK CMD curl -fsS http://localhost:5050/ -o /dev/null\n', []],
+  ])('finds %s', (_, text, expected) => {
+    expect(downloadsOf(`FROM scratch\n${text}`).map(({ run: _run, ...download }) => download)).toEqual(expected);
+  });
+});
+
 // One download and one digest; `declared` is what the Dockerfile says about the digest arg.
 const single = (declared: string): string =>
   'FROM scratch\nARG TOOL_URL=https://example.test/tool.tgz\n' +
