@@ -55,6 +55,51 @@ describe('downloadsOf', () => {
   });
 });
 
+describe('the digest checks of a download', () => {
+  const SHA1 = '1'.repeat(40);
+  const SHA512 = '5'.repeat(128);
+  const FINGERPRINT = 'F'.repeat(40);
+  const ARGS = `ARG TOOL_URL=https://example.test/tool.tgz\nARG TOOL_SHA1=${SHA1}\nARG TOOL_SHA512=${SHA512}\nARG TOOL_SHA256\n`;
+  const FETCH = 'RUN curl -fsSL "$TOOL_URL" -o /tmp/tool.tgz';
+
+  it.each([
+    [
+      'a required sum, an optional one and a key fingerprint',
+      `${FETCH} && echo "$TOOL_SHA512  /tmp/tool.tgz" | sha512sum -c - \\\n` +
+        ` && if [ -n "$TOOL_SHA1" ]; then echo "$TOOL_SHA1  /tmp/tool.tgz" | sha1sum -c -; fi \\\n` +
+        ` && gpg --batch --verify /tmp/tool.tgz.asc /tmp/tool.tgz && test "$(fpr)" = "$TOOL_FINGERPRINT"\n`,
+      [
+        { arg: 'TOOL_SHA512', algorithm: 'sha512', tool: 'sha512', value: SHA512, optional: false },
+        { arg: 'TOOL_SHA1', algorithm: 'sha1', tool: 'sha1', value: SHA1, optional: true },
+        { arg: 'TOOL_FINGERPRINT', algorithm: 'fingerprint', value: FINGERPRINT, optional: false },
+      ],
+    ],
+    // The tool is recorded as written, so a rule can refuse a digest checked with the wrong sum.
+    [
+      'a digest checked with another tool',
+      `${FETCH} && echo "$TOOL_SHA256  /tmp/tool.tgz" | sha1sum -c -\n`,
+      [{ arg: 'TOOL_SHA256', algorithm: 'sha256', tool: 'sha1', value: '', optional: false }],
+    ],
+    ['no digest of another file', `${FETCH} && echo "$TOOL_SHA512  /tmp/other.tgz" | sha512sum -c -\n`, []],
+    ['no other variable that starts like the fingerprint', `${FETCH} && gpg --import "$TOOL_FINGERPRINT_FILE"\n`, []],
+  ])('finds %s', (_, run, checks) => {
+    const text = `FROM scratch\n${ARGS}ARG TOOL_FINGERPRINT=${FINGERPRINT}\n${run}`;
+    expect(downloadsOf(text).map((download) => download.checks)).toEqual([checks]);
+  });
+
+  it.each([
+    // Digests are named after the URL arg without its _URL suffix, and only that suffix.
+    ['TOOL_URL', 'TOOL_SHA256'],
+    ['TOOL_URL_MIRROR', 'TOOL_URL_MIRROR_SHA256'],
+    // The file's name is matched as written, dots and plus signs included.
+    ['TOOL_URL', 'TOOL_SHA256', '/tmp/tool+1.0.tgz'],
+  ])('names the digest of $%s %s', (urlArg, digestArg, file = '/tmp/tool.tgz') => {
+    const run = `RUN curl -fsSL "$${urlArg}" -o ${file} && echo "$${digestArg}  ${file}" | sha256sum -c -\n`;
+    const [download] = downloadsOf(`FROM scratch\nARG ${digestArg}=${'a'.repeat(64)}\n${run}`);
+    expect(download).toMatchObject({ urlArg, file, checks: [{ arg: digestArg, value: 'a'.repeat(64) }] });
+  });
+});
+
 // One download and one digest; `declared` is what the Dockerfile says about the digest arg.
 const single = (declared: string): string =>
   'FROM scratch\nARG TOOL_URL=https://example.test/tool.tgz\n' +
