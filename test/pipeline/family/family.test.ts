@@ -185,6 +185,18 @@ describe('loadFamily', () => {
         /^images\[1\]\.platforms: linux\/arm64 is not among the platforms of its base base \(linux\/amd64\); a child is built on its base for each platform$/,
       ],
     ],
+    // The platforms of the child's own base count, not those of another image declared before it.
+    [
+      'a child with a platform only another image is built for',
+      {
+        images: [
+          { name: 'wide', context: 'base', platforms: ['linux/amd64', 'linux/arm64'] },
+          { name: 'base', context: 'base' },
+          { name: 'child', context: 'child', base: 'base', platforms: ['linux/amd64', 'linux/arm64'] },
+        ],
+      },
+      [/^images\[2\]\.platforms: linux\/arm64 is not among the platforms of its base base \(linux\/amd64\);/],
+    ],
     [
       'a missing context folder',
       { images: [{ name: 'base', context: 'nowhere' }] },
