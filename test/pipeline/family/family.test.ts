@@ -185,6 +185,18 @@ describe('loadFamily', () => {
         /^images\[1\]\.platforms: linux\/arm64 is not among the platforms of its base base \(linux\/amd64\); a child is built on its base for each platform$/,
       ],
     ],
+    [
+      'a child with platforms its base is not built for',
+      {
+        images: [
+          { name: 'base', context: 'base', platforms: ['linux/amd64', 'linux/arm64'] },
+          { name: 'child', context: 'child', base: 'base', platforms: ['linux/amd64', 'linux/s390x', 'linux/ppc64le'] },
+        ],
+      },
+      [
+        /^images\[1\]\.platforms: linux\/s390x, linux\/ppc64le are not among the platforms of its base base \(linux\/amd64, linux\/arm64\); a child is built on its base for each platform$/,
+      ],
+    ],
     // The platforms of the child's own base count, not those of another image declared before it.
     [
       'a child with a platform only another image is built for',
