@@ -116,6 +116,28 @@ describe('unpinnedDownloads', () => {
   ])('a digest %s: %j', (_, declared, buildArgs, expected) => {
     expect(unpinnedDownloads(single(declared), buildArgs)).toEqual(expected);
   });
+
+  // A download is named by its URL arg, else by its URL as written.
+  it.each([
+    [
+      'a URL arg checked against nothing',
+      'ARG TOOL_URL=https://example.test/tool.tgz\nRUN curl -fsSL "$TOOL_URL" -o /tmp/tool.tgz\n',
+      ['TOOL_URL is not checked against any digest'],
+    ],
+    [
+      'a URL written inline and checked against nothing',
+      'RUN curl -fsSL https://example.test/tool.tgz -o /tmp/tool.tgz\n',
+      ['https://example.test/tool.tgz is not checked against any digest'],
+    ],
+    [
+      'only an optional digest, and that one empty',
+      'ARG TOOL_URL=https://example.test/tool.tgz\nARG TOOL_SHA256=\nRUN curl -fsSL "$TOOL_URL" -o /tmp/tool.tgz ' +
+        '&& if [ -n "$TOOL_SHA256" ]; then echo "$TOOL_SHA256  /tmp/tool.tgz" | sha256sum -c -; fi\n',
+      ['TOOL_URL has no digest set (TOOL_SHA256)'],
+    ],
+  ])('names %s', (_, text, expected) => {
+    expect(unpinnedDownloads(`FROM scratch\n${text}`)).toEqual(expected);
+  });
 });
 
 describe('argDefaultsOf', () => {
