@@ -135,6 +135,14 @@ describe('unpinnedDownloads', () => {
         '&& if [ -n "$TOOL_SHA256" ]; then echo "$TOOL_SHA256  /tmp/tool.tgz" | sha256sum -c -; fi\n',
       ['TOOL_URL has no digest set (TOOL_SHA256)'],
     ],
+    // An optional digest may be left empty, but one that is set must be a digest (quoted up to 20 characters).
+    [
+      'an optional digest set to something else',
+      'ARG TOOL_URL=https://example.test/tool.tgz\nARG TOOL_SHA256=see-the-release-notes-page\n' +
+        'RUN curl -fsSL "$TOOL_URL" -o /tmp/tool.tgz ' +
+        '&& if [ -n "$TOOL_SHA256" ]; then echo "$TOOL_SHA256  /tmp/tool.tgz" | sha256sum -c -; fi\n',
+      ['TOOL_SHA256 is not a sha256 digest ("see-the-release-note")'],
+    ],
   ])('names %s', (_, text, expected) => {
     expect(unpinnedDownloads(`FROM scratch\n${text}`)).toEqual(expected);
   });
