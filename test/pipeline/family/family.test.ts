@@ -121,6 +121,18 @@ describe('loadFamily', () => {
       [/^images\[0\].host.branches.feature\/x: must be master or a release branch such as 1.11.x/],
     ],
     [
+      'images that need no host can offer together',
+      {
+        images: [
+          { name: 'base', context: 'base', host: { cgroupVersions: [1] } },
+          { name: 'child', context: 'child', base: 'base', host: { cgroupVersions: [2] } },
+        ],
+      },
+      [
+        /^images: no host offers what the service tests of a branch need together \(base needs cgroup v1; child needs cgroup v2\); give the images a cgroup version in common$/,
+      ],
+    ],
+    [
       'images whose branch needs no host can offer together',
       {
         images: [
