@@ -143,6 +143,15 @@ describe('unpinnedDownloads', () => {
         '&& if [ -n "$TOOL_SHA256" ]; then echo "$TOOL_SHA256  /tmp/tool.tgz" | sha256sum -c -; fi\n',
       ['TOOL_SHA256 is not a sha256 digest ("see-the-release-note")'],
     ],
+    // One optional digest set is enough for a download that has only optional ones.
+    [
+      'nothing when one of two optional digests is set',
+      `ARG TOOL_URL=https://example.test/tool.tgz\nARG TOOL_SHA256=${'a'.repeat(64)}\nARG TOOL_SHA512=\n` +
+        'RUN curl -fsSL "$TOOL_URL" -o /tmp/tool.tgz ' +
+        '&& if [ -n "$TOOL_SHA256" ]; then echo "$TOOL_SHA256  /tmp/tool.tgz" | sha256sum -c -; fi ' +
+        '&& if [ -n "$TOOL_SHA512" ]; then echo "$TOOL_SHA512  /tmp/tool.tgz" | sha512sum -c -; fi\n',
+      [],
+    ],
   ])('names %s', (_, text, expected) => {
     expect(unpinnedDownloads(`FROM scratch\n${text}`)).toEqual(expected);
   });
