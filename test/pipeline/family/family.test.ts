@@ -162,7 +162,9 @@ describe('loadFamily', () => {
           { name: 'child', context: 'child', base: 'base' },
         ],
       },
-      [/^images: the bases form a cycle: base -> child -> base/],
+      [
+        /^images: the bases form a cycle: base -> child -> base; every chain of bases must end at an image without one$/,
+      ],
     ],
     ['a base of itself', { images: [{ name: 'base', context: 'child', base: 'base' }] }, [/cycle: base -> base/]],
     [
