@@ -130,10 +130,12 @@ describe('unpinnedDownloads', () => {
       ['https://example.test/tool.tgz is not checked against any digest'],
     ],
     [
-      'only an optional digest, and that one empty',
-      'ARG TOOL_URL=https://example.test/tool.tgz\nARG TOOL_SHA256=\nRUN curl -fsSL "$TOOL_URL" -o /tmp/tool.tgz ' +
-        '&& if [ -n "$TOOL_SHA256" ]; then echo "$TOOL_SHA256  /tmp/tool.tgz" | sha256sum -c -; fi\n',
-      ['TOOL_URL has no digest set (TOOL_SHA256)'],
+      'only optional digests, all of them empty',
+      'ARG TOOL_URL=https://example.test/tool.tgz\nARG TOOL_SHA256=\nARG TOOL_SHA512=\n' +
+        'RUN curl -fsSL "$TOOL_URL" -o /tmp/tool.tgz ' +
+        '&& if [ -n "$TOOL_SHA256" ]; then echo "$TOOL_SHA256  /tmp/tool.tgz" | sha256sum -c -; fi ' +
+        '&& if [ -n "$TOOL_SHA512" ]; then echo "$TOOL_SHA512  /tmp/tool.tgz" | sha512sum -c -; fi\n',
+      ['TOOL_URL has no digest set (TOOL_SHA256 or TOOL_SHA512)'],
     ],
     // An optional digest may be left empty, but one that is set must be a digest (quoted up to 20 characters).
     [
