@@ -47,6 +47,19 @@ describe('loadFamily', () => {
     expect(loaded.images[1]?.dockerfile).toBe(`${loaded.dir}/child/Dockerfile`);
   });
 
+  it('keeps the platforms and host needs images.json declares, and adds neither where none is declared', async () => {
+    const host = { cgroupVersions: [1], privileged: true };
+    const dir = family({
+      images: [
+        { name: 'base', context: 'base', platforms: ['linux/amd64', 'linux/arm64'], host },
+        { name: 'child', context: 'child', base: 'base' },
+      ],
+    });
+    const [base, child] = (await loadFamily(dir)).images;
+    expect(base).toMatchObject({ platforms: ['linux/amd64', 'linux/arm64'], host });
+    expect(child && ('platforms' in child || 'host' in child)).toBe(false);
+  });
+
   it.each([
     ['not JSON', '{images:', [/^not valid JSON/]],
     ['no images', { images: [] }, [/^images: must list at least one image/]],
