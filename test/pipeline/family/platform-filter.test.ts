@@ -58,6 +58,10 @@ describe('narrowPlatforms (MESOS_PIPELINE_PLATFORMS)', () => {
       'arm64',
       /^MESOS_PIPELINE_PLATFORMS="arm64": arm64 is not a platform; give platforms such as linux\/amd64,linux\/arm64$/,
     ],
+    [
+      'linux/s390x',
+      /^MESOS_PIPELINE_PLATFORMS="linux\/s390x": base is built for linux\/amd64, linux\/arm64 only; name at least one of them$/,
+    ],
     // Every bad entry is named, not just the first.
     ['arm64,x86', /^MESOS_PIPELINE_PLATFORMS="arm64,x86": arm64, x86 /],
   ])('refuses %s with one line that says what would be right', (wanted, message) => {
