@@ -1,8 +1,15 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../../pipeline/errors.js';
-import { CHECKED_INPUTS_FILE, checkedKey, passedAtBuild, passedBy } from '../../../pipeline/family/checked-inputs.js';
+import {
+  CHECKED_INPUTS_FILE,
+  checkedInputsUrl,
+  checkedKey,
+  passedAtBuild,
+  passedBy,
+} from '../../../pipeline/family/checked-inputs.js';
 import { familySchema } from '../../../pipeline/family/family-schema.js';
 import { loadFamily } from '../../../pipeline/family/family.js';
 import { checkedInputsOf } from '../../../pipeline/schemas/write-checked-inputs.js';
@@ -79,6 +86,10 @@ describe('the record of checked inputs', () => {
   it('is not there when running from the sources: tests check every input', () => {
     expect(existsSync(path.join(repoRoot, 'pipeline/family', CHECKED_INPUTS_FILE))).toBe(false);
     expect(passedAtBuild('Dockerfile', BASE_DOCKERFILE)).toBe(false);
+  });
+
+  it('is read from beside the family code, where the build writes it (dist/pipeline/family/ in a build)', () => {
+    expect(fileURLToPath(checkedInputsUrl())).toBe(path.join(repoRoot, 'pipeline/family', CHECKED_INPUTS_FILE));
   });
 });
 

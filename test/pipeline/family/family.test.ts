@@ -47,15 +47,40 @@ describe('loadFamily', () => {
     expect(loaded.images[1]?.dockerfile).toBe(`${loaded.dir}/child/Dockerfile`);
   });
 
+  it('keeps the platforms and host needs images.json declares, and adds neither where none is declared', async () => {
+    const host = { cgroupVersions: [1], privileged: true };
+    const dir = family({
+      images: [
+        { name: 'base', context: 'base', platforms: ['linux/amd64', 'linux/arm64'], host },
+        { name: 'child', context: 'child', base: 'base' },
+      ],
+    });
+    const [base, child] = (await loadFamily(dir)).images;
+    expect(base).toMatchObject({ platforms: ['linux/amd64', 'linux/arm64'], host });
+    expect(child && ('platforms' in child || 'host' in child)).toBe(false);
+  });
+
   it.each([
     ['not JSON', '{images:', [/^not valid JSON/]],
     ['no images', { images: [] }, [/^images: must list at least one image/]],
+    ['no images field', {}, [/^images: is missing; it must be an array$/]],
     [
       'an unknown field',
       { images: [{ name: 'base', context: 'base', from: 'x' }] },
       [/^images\[0\]: Unrecognized key: "from"; the keys here are name, context, base, host, platforms$/],
     ],
     ['a missing context', { images: [{ name: 'base' }] }, [/^images\[0\].context: is missing; it must be a string$/]],
+    [
+      'an empty context',
+      { images: [{ name: 'base', context: '' }] },
+      [/^images\[0\].context: must name a folder beside images.json$/],
+    ],
+    // Only an unknown key is told the keys that would do; any other problem of an object is said as zod says it.
+    [
+      'an image that is no object',
+      { images: ['base'] },
+      [/^images\[0\]: Invalid input: expected object, received string$/],
+    ],
     [
       'a name that is no repository name',
       { images: [{ name: 'Base', context: 'base' }] },
@@ -109,6 +134,18 @@ describe('loadFamily', () => {
       [/^images\[0\].host.branches.feature\/x: must be master or a release branch such as 1.11.x/],
     ],
     [
+      'images that need no host can offer together',
+      {
+        images: [
+          { name: 'base', context: 'base', host: { cgroupVersions: [1] } },
+          { name: 'child', context: 'child', base: 'base', host: { cgroupVersions: [2] } },
+        ],
+      },
+      [
+        /^images: no host offers what the service tests of a branch need together \(base needs cgroup v1; child needs cgroup v2\); give the images a cgroup version in common$/,
+      ],
+    ],
+    [
       'images whose branch needs no host can offer together',
       {
         images: [
@@ -138,7 +175,9 @@ describe('loadFamily', () => {
           { name: 'child', context: 'child', base: 'base' },
         ],
       },
-      [/^images: the bases form a cycle: base -> child -> base/],
+      [
+        /^images: the bases form a cycle: base -> child -> base; every chain of bases must end at an image without one$/,
+      ],
     ],
     ['a base of itself', { images: [{ name: 'base', context: 'child', base: 'base' }] }, [/cycle: base -> base/]],
     [
@@ -150,6 +189,11 @@ describe('loadFamily', () => {
       'a platform that is not os/arch',
       { images: [{ name: 'base', context: 'base', platforms: ['arm64'] }] },
       [/^images\[0\]\.platforms\[0\]: must be a platform such as linux\/amd64 or linux\/arm64/],
+    ],
+    [
+      'no platform at all',
+      { images: [{ name: 'base', context: 'base', platforms: [] }] },
+      [/^images\[0\]\.platforms: must name at least one platform; leave the field out for linux\/amd64$/],
     ],
     [
       'a platform named twice',
@@ -167,6 +211,30 @@ describe('loadFamily', () => {
       [
         /^images\[1\]\.platforms: linux\/arm64 is not among the platforms of its base base \(linux\/amd64\); a child is built on its base for each platform$/,
       ],
+    ],
+    [
+      'a child with platforms its base is not built for',
+      {
+        images: [
+          { name: 'base', context: 'base', platforms: ['linux/amd64', 'linux/arm64'] },
+          { name: 'child', context: 'child', base: 'base', platforms: ['linux/amd64', 'linux/s390x', 'linux/ppc64le'] },
+        ],
+      },
+      [
+        /^images\[1\]\.platforms: linux\/s390x, linux\/ppc64le are not among the platforms of its base base \(linux\/amd64, linux\/arm64\); a child is built on its base for each platform$/,
+      ],
+    ],
+    // The platforms of the child's own base count, not those of another image declared before it.
+    [
+      'a child with a platform only another image is built for',
+      {
+        images: [
+          { name: 'wide', context: 'base', platforms: ['linux/amd64', 'linux/arm64'] },
+          { name: 'base', context: 'base' },
+          { name: 'child', context: 'child', base: 'base', platforms: ['linux/amd64', 'linux/arm64'] },
+        ],
+      },
+      [/^images\[2\]\.platforms: linux\/arm64 is not among the platforms of its base base \(linux\/amd64\);/],
     ],
     [
       'a missing context folder',
@@ -273,5 +341,18 @@ describe('orderImages', () => {
     expect(
       orderImages([{ name: 'a', base: 'c' }, { name: 'b', base: 'a' }, { name: 'c', base: 'b' }, { name: 'd' }]),
     ).toEqual({ cycle: ['a', 'c', 'b', 'a'] });
+  });
+
+  it('returns only the cycle, not the image that led into it', () => {
+    // x is visited first and reaches the cycle a -> b -> a through its base; x is not part of it.
+    expect(
+      orderImages([
+        { name: 'x', base: 'a' },
+        { name: 'a', base: 'b' },
+        { name: 'b', base: 'a' },
+      ]),
+    ).toEqual({
+      cycle: ['a', 'b', 'a'],
+    });
   });
 });

@@ -41,6 +41,14 @@ describe('narrowPlatforms (MESOS_PIPELINE_PLATFORMS)', () => {
     ).toEqual([['linux/arm64']]);
   });
 
+  // Lists are often built by joining with a comma: an empty entry names nothing, and is no bad platform.
+  it('skips empty entries of the list', () => {
+    expect(platformsOf(narrowPlatforms(family, 'linux/arm64,,linux/amd64,'))).toEqual([
+      ['linux/amd64', 'linux/arm64'],
+      undefined,
+    ]);
+  });
+
   it.each([
     [
       'linux/arm64',
@@ -50,6 +58,12 @@ describe('narrowPlatforms (MESOS_PIPELINE_PLATFORMS)', () => {
       'arm64',
       /^MESOS_PIPELINE_PLATFORMS="arm64": arm64 is not a platform; give platforms such as linux\/amd64,linux\/arm64$/,
     ],
+    [
+      'linux/s390x',
+      /^MESOS_PIPELINE_PLATFORMS="linux\/s390x": base is built for linux\/amd64, linux\/arm64 only; name at least one of them$/,
+    ],
+    // Every bad entry is named, not just the first.
+    ['arm64,x86', /^MESOS_PIPELINE_PLATFORMS="arm64,x86": arm64, x86 /],
   ])('refuses %s with one line that says what would be right', (wanted, message) => {
     expect(() => narrowPlatforms(family, wanted)).toThrow(message);
   });

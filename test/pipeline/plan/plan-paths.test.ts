@@ -19,19 +19,27 @@ describe('portable plan folders', () => {
     ['any folder of the package, by name', fixtureFamily, 'package:test/fixtures/family'],
     ['a family in a repository, relative to its root', path.join(repo, 'deep/family'), 'deep/family'],
     ['a worktree (.git is a file)', path.join(worktree, 'images'), 'images'],
+    // Relative to its root it would be '', which names no folder: the absolute path is all there is.
+    ['a family at the root of its repository, absolute', repo, repo],
     ['a family in no repository, absolute', path.join(loose, 'family'), path.join(loose, 'family')],
   ])('names %s', (_, dir, expected) => {
     expect(portableImagesDir(dir)).toBe(expected);
   });
 
+  // `from` is how a message about a missing family says where it looked.
   it.each([
-    ['package:dockerfiles', '/anywhere', path.join(repoRoot, 'dockerfiles')],
-    ['deep/family', path.join(repo, 'deep'), path.join(repo, 'deep/family')],
-    ['deep/family', repo, path.join(repo, 'deep/family')],
-    ['family', loose, path.join(loose, 'family')],
-    ['/abs/family', repo, '/abs/family'],
-  ])('resolves %s from %s', (imagesDir, cwd, expected) => {
-    expect(resolveImagesDir(imagesDir, cwd).dir).toBe(expected);
+    [
+      'package:dockerfiles',
+      '/anywhere',
+      path.join(repoRoot, 'dockerfiles'),
+      `the family embedded in mesos-pipeline at ${repoRoot}`,
+    ],
+    ['deep/family', path.join(repo, 'deep'), path.join(repo, 'deep/family'), `relative to the repository root ${repo}`],
+    ['deep/family', repo, path.join(repo, 'deep/family'), `relative to the repository root ${repo}`],
+    ['family', loose, path.join(loose, 'family'), `relative to ${loose}, which is in no git repository`],
+    ['/abs/family', repo, '/abs/family', 'an absolute path'],
+  ])('resolves %s from %s', (imagesDir, cwd, dir, from) => {
+    expect(resolveImagesDir(imagesDir, cwd)).toEqual({ dir, from });
   });
 
   it('finds the repository root from any folder inside it, and none outside', () => {
