@@ -105,14 +105,14 @@ function structuralProblems(entries: readonly ImageEntry[]): string[] {
         `(${said.join('; ')}); give the images a cgroup version in common`,
     );
   }
-  if (problems.length === 0) {
-    const ordered = orderImages(entries);
-    if ('cycle' in ordered)
-      problems.push(
-        `images: the bases form a cycle: ${ordered.cycle.join(' -> ')}; every chain of bases must end at ` +
-          `an image without one`,
-      );
-  }
+  // Beside the problems above, not after they are fixed: every problem at once. Unknown bases end a
+  // chain (orderImages does not follow them), so only a real cycle is reported.
+  const ordered = orderImages(entries);
+  if ('cycle' in ordered)
+    problems.push(
+      `images: the bases form a cycle: ${ordered.cycle.join(' -> ')}; every chain of bases must end at ` +
+        `an image without one`,
+    );
   return problems;
 }
 

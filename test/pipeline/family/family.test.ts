@@ -181,6 +181,18 @@ describe('loadFamily', () => {
     ],
     ['a base of itself', { images: [{ name: 'base', context: 'child', base: 'base' }] }, [/cycle: base -> base/]],
     [
+      // Every problem at once: a cycle is reported beside another problem, not after it is fixed.
+      'a cycle and an unknown base',
+      {
+        images: [
+          { name: 'base', context: 'child', base: 'child' },
+          { name: 'child', context: 'child', base: 'base' },
+          { name: 'app', context: 'child', base: 'centos' },
+        ],
+      },
+      [/^images\[2\].base: unknown image "centos"/, /^images: the bases form a cycle: base -> child -> base;/],
+    ],
+    [
       'a context outside the folder',
       { images: [{ name: 'base', context: '../elsewhere' }] },
       [/^images\[0\].context: "..\/elsewhere" leaves the folder of images.json/],
