@@ -64,11 +64,11 @@ export function argDefaultsOf(dockerfile: string): Map<string, string | undefine
 export function downloadsOf(dockerfile: string, buildArgs: Readonly<Record<string, string>> = {}): Download[] {
   const defaults = argDefaultsOf(dockerfile);
   const arch = (buildArgs.TARGETARCH || 'amd64').toUpperCase();
-  // A per-architecture pin stands for the digest arg the RUN sets from it.
-  const argOf = (arg: string): string =>
-    buildArgs[arg] === undefined && defaults.get(arg) === undefined && defaults.has(`${arg}_${arch}`)
-      ? `${arg}_${arch}`
-      : arg;
+  // A per-architecture pin stands for the digest arg the RUN sets from it, whatever that arg held
+  // before: the documented pattern (`case "$TARGETARCH" in amd64) X_SHA256=$X_SHA256_AMD64 ;; …`)
+  // overwrites it, so the pin is what the build checks, even beside an `ARG X_SHA256=` or a
+  // --build-arg X_SHA256.
+  const argOf = (arg: string): string => (defaults.has(`${arg}_${arch}`) ? `${arg}_${arch}` : arg);
   const valueOf = (arg: string): string => buildArgs[arg] ?? defaults.get(arg) ?? '';
   const downloads: Download[] = [];
   for (const instruction of parseDockerfile(dockerfile).getInstructions()) {

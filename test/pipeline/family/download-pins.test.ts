@@ -29,6 +29,28 @@ describe('per-architecture download pins', () => {
     expect(unpinnedDownloads(PER_ARCH, { TARGETARCH: 'amd64' })).toEqual([]);
     expect(unpinnedDownloads(PER_ARCH, { TARGETARCH: 'arm64' })).toEqual(['TOOL_SHA256_ARM64 is empty']);
   });
+
+  // The RUN's case overwrites TOOL_SHA256 with the pin, so the pin is what the build checks: an empty
+  // `ARG TOOL_SHA256=` beside the pins is no missing digest, and a value given to TOOL_SHA256 does not
+  // make up for an empty pin.
+  const DECLARED = PER_ARCH.replace('ARG TARGETARCH\n', 'ARG TARGETARCH\nARG TOOL_SHA256=\n');
+
+  it('the pin, not an empty ARG of the digest arg beside it', () => {
+    expect(DECLARED).toContain('ARG TOOL_SHA256=\n');
+    expect(unpinnedDownloads(DECLARED, { TARGETARCH: 'amd64' })).toEqual([]);
+    expect(downloadsOf(DECLARED, { TARGETARCH: 'amd64' })[0]?.checks).toMatchObject([{ arg: 'TOOL_SHA256_AMD64' }]);
+  });
+
+  it.each([
+    ['a build arg', PER_ARCH, { TARGETARCH: 'arm64', TOOL_SHA256: 'b'.repeat(64) }],
+    [
+      'an ARG default',
+      PER_ARCH.replace('ARG TARGETARCH\n', `ARG TARGETARCH\nARG TOOL_SHA256=${'b'.repeat(64)}\n`),
+      { TARGETARCH: 'arm64' },
+    ],
+  ])('an empty pin is named even when the digest arg has a value of its own (%s)', (_, text, args) => {
+    expect(unpinnedDownloads(text, args)).toEqual(['TOOL_SHA256_ARM64 is empty']);
+  });
 });
 
 describe('downloadsOf', () => {
