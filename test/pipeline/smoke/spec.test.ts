@@ -499,6 +499,24 @@ describe('every regex field is checked before anything runs', () => {
     expect(smokeSpecProblems('s.json', JSON.stringify(specWith('^ok (\\d+)$')))).toEqual([]);
   });
 
+  // Only those strings: a name or a value that is not a pattern may hold any character, and a
+  // pattern list written as an object is one shape problem, not also a pattern problem per string.
+  it.each<[string, unknown, string[]]>([
+    [
+      'the key of a label matched by regex',
+      { metadataTest: { labels: [{ key: 'a(b', value: '^1', isRegex: true }] } },
+      [],
+    ],
+    ['the value of a label not matched by regex', { metadataTest: { labels: [{ key: 'k', value: 'a(b' }] } }, []],
+    [
+      'a pattern list written as an object',
+      { commandTests: [{ name: 'a', command: 'x', expectedOutput: { first: '(' } }] },
+      ['s.json: commandTests[0].expectedOutput: Invalid input: expected array, received object'],
+    ],
+  ])('does not read %s as a pattern', (_, spec, problems) => {
+    expect(smokeSpecProblems('s.json', JSON.stringify(spec))).toEqual(problems);
+  });
+
   it('checks a pattern after template variables are filled in, and RE2 forms c-s-t files use', () => {
     const specWith = REGEX_PLACES[1]?.[1] as (pattern: string) => unknown;
     expect(smokeSpecProblems('s.json', JSON.stringify(specWith('^mesos ${VERSION_PATTERN}$')))).toEqual([]);
