@@ -499,6 +499,24 @@ describe('every regex field is checked before anything runs', () => {
     expect(smokeSpecProblems('s.json', JSON.stringify(specWith('^ok (\\d+)$')))).toEqual([]);
   });
 
+  // JavaScript's message repeats the translated pattern and its flags (`Invalid regular expression:
+  // /…/m: `); only that prefix goes, whatever the pattern holds, and nothing of the user's text.
+  it.each([
+    ['a pattern with spaces', '^mesos (1', 'Unterminated group'],
+    ['a pattern with flags of its own', '(?i)(unclosed', 'Unterminated group'],
+    [
+      "a message of our own that holds JavaScript's prefix",
+      '[[:Invalid regular expression: /x/: :]]',
+      'unknown POSIX class [:Invalid regular expression: /x/: :]; the classes are alnum, alpha, ascii, blank, ' +
+        'cntrl, digit, graph, lower, print, punct, space, upper, word, xdigit',
+    ],
+  ])('says why %s is bad without the translated pattern', (_, pattern, reason) => {
+    expect(smokeSpecProblems('s.json', JSON.stringify(REGEX_PLACES[0]?.[1](pattern)))).toEqual([
+      `s.json: commandTests[0].expectedOutput[0]: not a valid regular expression: ${JSON.stringify(pattern)}: ` +
+        reason,
+    ]);
+  });
+
   // Only those strings: a name or a value that is not a pattern may hold any character, and a
   // pattern list written as an object is one shape problem, not also a pattern problem per string.
   it.each<[string, unknown, string[]]>([
