@@ -337,6 +337,16 @@ describe('container-structure-test fields', () => {
     );
   });
 
+  it('allows them only in a variable to set: a `value` misplaced in another test is checked as well', () => {
+    const text = JSON.stringify({ fileExistenceTests: [{ name: 'f', path: '/x', value: '${PATH}' }] });
+    expect(smokeSpecProblems('s.json', text)).toEqual([
+      's.json: fileExistenceTests[0].value: unknown variable ${PATH}; the variables are GIT_REPO, ' +
+        'GIT_SHA, GIT_SHORT_SHA, GIT_BRANCH, VERSION, VERSION_PATTERN, IMAGE_NAME',
+      's.json: fileExistenceTests[0]: Unrecognized key: "value"; the keys here are name, path, shouldExist, ' +
+        'permissions, uid, gid, isExecutableBy, isDirectory, type',
+    ]);
+  });
+
   it.each([
     [
       'containerRunOptions.envVars',
