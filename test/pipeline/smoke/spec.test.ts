@@ -337,14 +337,41 @@ describe('container-structure-test fields', () => {
     );
   });
 
-  it('allows them only in a variable to set: a `value` misplaced in another test is checked as well', () => {
-    const text = JSON.stringify({ fileExistenceTests: [{ name: 'f', path: '/x', value: '${PATH}' }] });
-    expect(smokeSpecProblems('s.json', text)).toEqual([
-      's.json: fileExistenceTests[0].value: unknown variable ${PATH}; the variables are GIT_REPO, ' +
-        'GIT_SHA, GIT_SHORT_SHA, GIT_BRANCH, VERSION, VERSION_PATTERN, IMAGE_NAME',
-      's.json: fileExistenceTests[0]: Unrecognized key: "value"; the keys here are name, path, shouldExist, ' +
-        'permissions, uid, gid, isExecutableBy, isDirectory, type',
-    ]);
+  // Everywhere else, a variable must be ours, also in fields the schema refuses: every problem at once.
+  const UNKNOWN_PATH =
+    'unknown variable ${PATH}; the variables are GIT_REPO, GIT_SHA, GIT_SHORT_SHA, GIT_BRANCH, VERSION, ' +
+    'VERSION_PATTERN, IMAGE_NAME';
+  it.each<[string, unknown, string[]]>([
+    [
+      'the key of a variable to set',
+      { globalEnvVars: [{ key: '${PATH}', value: 'x' }], commandTests: [{ name: 'a', command: 'true' }] },
+      [`s.json: globalEnvVars[0].key: ${UNKNOWN_PATH}`],
+    ],
+    [
+      'a setup command of a command test',
+      { commandTests: [{ name: 'a', command: 'true', setup: [['echo', '${PATH}']] }] },
+      [`s.json: commandTests[0].setup[0][1]: ${UNKNOWN_PATH}`],
+    ],
+    [
+      'a value misplaced in a file test',
+      { fileExistenceTests: [{ name: 'f', path: '/x', value: '${PATH}' }] },
+      [
+        `s.json: fileExistenceTests[0].value: ${UNKNOWN_PATH}`,
+        's.json: fileExistenceTests[0]: Unrecognized key: "value"; the keys here are name, path, shouldExist, ' +
+          'permissions, uid, gid, isExecutableBy, isDirectory, type',
+      ],
+    ],
+    [
+      'variables to set misplaced in a file test',
+      { fileExistenceTests: [{ name: 'f', path: '/x', envVars: [{ key: 'P', value: '${PATH}' }] }] },
+      [
+        `s.json: fileExistenceTests[0].envVars[0].value: ${UNKNOWN_PATH}`,
+        's.json: fileExistenceTests[0]: Unrecognized key: "envVars"; the keys here are name, path, shouldExist, ' +
+          'permissions, uid, gid, isExecutableBy, isDirectory, type',
+      ],
+    ],
+  ])('checks ${NAME} in %s', (_, spec, problems) => {
+    expect(smokeSpecProblems('s.json', JSON.stringify(spec))).toEqual(problems);
   });
 
   it.each([
