@@ -348,6 +348,11 @@ describe('container-structure-test fields', () => {
       [`s.json: globalEnvVars[0].key: ${UNKNOWN_PATH}`],
     ],
     [
+      'the key of a variable to set in a command test',
+      { commandTests: [{ name: 'a', command: 'true', envVars: [{ key: '${PATH}', value: 'x' }] }] },
+      [`s.json: commandTests[0].envVars[0].key: ${UNKNOWN_PATH}`],
+    ],
+    [
       'a setup command of a command test',
       { commandTests: [{ name: 'a', command: 'true', setup: [['echo', '${PATH}']] }] },
       [`s.json: commandTests[0].setup[0][1]: ${UNKNOWN_PATH}`],
@@ -368,6 +373,16 @@ describe('container-structure-test fields', () => {
         `s.json: fileExistenceTests[0].envVars[0].value: ${UNKNOWN_PATH}`,
         's.json: fileExistenceTests[0]: Unrecognized key: "envVars"; the keys here are name, path, shouldExist, ' +
           'permissions, uid, gid, isExecutableBy, isDirectory, type',
+      ],
+    ],
+    [
+      'labels misplaced in a command test',
+      { commandTests: [{ name: 'a', command: 'true', labels: [{ key: 'P', value: '${PATH}' }] }] },
+      [
+        `s.json: commandTests[0].labels[0].value: ${UNKNOWN_PATH}`,
+        's.json: commandTests[0]: Unrecognized key: "labels"; the keys here are name, command, args, setup, ' +
+          'teardown, envVars, entrypoint, user, exitCode, expectedOutput, excludedOutput, expectedError, ' +
+          'excludedError, timeoutSeconds',
       ],
     ],
   ])('checks ${NAME} in %s', (_, spec, problems) => {
