@@ -195,6 +195,22 @@ describe('smokeSpecProblems', () => {
       /steps\[1\].pollJson.until\[0\].sameAs: no earlier step saves a value as "b"; the saved names are a$/,
     ],
     [
+      'a sameAs naming none of several saved values',
+      service([
+        {
+          pollJson: {
+            port: 8080,
+            path: '/',
+            timeoutSeconds: 1,
+            until: [{ path: '$.a', exists: true }],
+            save: { a: '$.a', c: '$.c' },
+          },
+        },
+        { pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.b', sameAs: 'b' }] } },
+      ]),
+      /steps\[1\].pollJson.until\[0\].sameAs: no earlier step saves a value as "b"; the saved names are a, c$/,
+    ],
+    [
       'a save that is not a JSONPath',
       service([
         {
@@ -240,6 +256,16 @@ describe('smokeSpecProblems', () => {
       },
       { pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.id', sameAs: 'id' }] } },
       { stop: { noCgroupsMatching: ['mesos', 'docker/*/mesos', 'system.slice/mesos-*.scope'] } },
+    ]);
+    expect(smokeSpecProblems('s.json', JSON.stringify(spec))).toEqual([]);
+  });
+
+  it('accepts a request with a body and one with JSON: only both at once is a problem', () => {
+    const spec = service([
+      { http: { port: 8080, path: '/', body: 'x' } },
+      { http: { port: 8080, path: '/', json: { a: 1 } } },
+      { waitHttp: { port: 8080, path: '/', timeoutSeconds: 1, body: 'x' } },
+      { pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.a', exists: true }], json: {} } },
     ]);
     expect(smokeSpecProblems('s.json', JSON.stringify(spec))).toEqual([]);
   });
