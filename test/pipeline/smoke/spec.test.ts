@@ -501,6 +501,19 @@ describe('smoke specs in YAML', () => {
       's.yml: commandTests[0].exitCode: Invalid input: expected number, received string',
     ]);
   });
+
+  // The name's extension decides, and only at its end: YAML text in a file named as JSON is bad JSON.
+  it.each([
+    ['smoke.yaml', true],
+    ['dir/smoke.yml', true],
+    ['SMOKE.YAML', true],
+    ['smoke.json', false],
+    ['smoke.yaml.json', false],
+    ['ci.yml/smoke.json', false],
+  ])('reads %s as YAML: %s', (file, isYaml) => {
+    const problems = smokeSpecProblems(file, 'commandTests:\n- name: a\n  command: x\n');
+    expect(problems).toEqual(isYaml ? [] : [expect.stringMatching(new RegExp(`^${file}: not valid JSON: `))]);
+  });
 });
 
 /**
