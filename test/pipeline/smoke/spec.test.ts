@@ -490,6 +490,12 @@ describe('smoke specs in YAML', () => {
       'commandTests: []\n---\ncommandTests: []\n',
       /^s.yaml: not valid YAML: Source contains multiple documents/,
     ],
+    // The reader's own colon before the context lines goes; the one in its message stays.
+    [
+      'a stray closing bracket',
+      'commandTests: []\n]\n',
+      /^s.yaml: not valid YAML: Unexpected flow-seq-end token in YAML stream: "\]" at line 2, column 1$/,
+    ],
   ])('reports %s with its line, on one line', (_, text, expected) => {
     const problems = smokeSpecProblems('s.yaml', text);
     expect(problems).toEqual([expect.stringMatching(expected)]);
