@@ -40,7 +40,7 @@ describe('outputProblems says what did not match and what was seen', () => {
   });
 
   // Without lists nothing is expected and nothing excluded, whatever the output says. The last row
-  // is the text Stryker plants as a default list (MUTATION.md): no default pattern may match it either.
+  // is the text Stryker plants when it mutates a default list: no default pattern may match it either.
   it.each(['x', '', 'ERROR: failed\nWARNING: deprecated\n', 'Stryker was here'])(
     'works without pattern lists: %j',
     (text) => {
