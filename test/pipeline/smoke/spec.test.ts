@@ -285,6 +285,17 @@ describe('smokeSpecProblems', () => {
   });
 });
 
+describe('parseSmokeSpec', () => {
+  // It parses what smokeSpecProblems accepted; given anything else it still names the file and why.
+  it.each<[string, string | undefined, RegExp]>([
+    ['{', undefined, /^smoke\.json: not valid JSON: /], // no name given: smoke.json
+    ['{', 'images/app/smoke.json', /^images\/app\/smoke\.json: not valid JSON: /],
+    ['commandTests: [\n', 's.yaml', /^s\.yaml: not valid YAML: /],
+  ])('refuses %j in %s, naming the file', (text, file, message) => {
+    expect(() => parseSmokeSpec(text, file)).toThrow(message);
+  });
+});
+
 describe('container-structure-test fields', () => {
   it('accepts a c-s-t 2.0.0 file as written and gives the runner one argv per command', () => {
     const text = JSON.stringify({
