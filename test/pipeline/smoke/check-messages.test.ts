@@ -65,6 +65,7 @@ describe('predicateFailure says what the JSONPath selected', () => {
     zero: 0,
     frameworks: [{ tasks: [{ state: 'TASK_RUNNING' }, { state: 'TASK_STAGING' }] }],
     big: 'x'.repeat(300),
+    counts: [0, 3],
   };
 
   it.each<[Predicate, string | undefined]>([
@@ -80,6 +81,10 @@ describe('predicateFailure says what the JSONPath selected', () => {
     [{ path: '$.activated_slaves', gte: 2 }, '$.activated_slaves {"gte":2} does not hold (saw 1)'],
     [{ path: '$.activated_slaves', lte: 1 }, undefined],
     [{ path: '$.activated_slaves', lte: 0 }, '$.activated_slaves {"lte":0} does not hold (saw 1)'],
+    // A comparison holds when any selected value satisfies it, not only when all do.
+    [{ path: '$.counts[*]', gte: 1 }, undefined],
+    [{ path: '$.counts[*]', lte: 1 }, undefined],
+    [{ path: '$.counts[*]', gte: 4 }, '$.counts[*] {"gte":4} does not hold (saw [0,3])'],
     [{ path: '$.zero', gte: 0 }, undefined],
     [{ path: '$.zero', lte: 0 }, undefined],
     [{ path: '$.version', gte: 0 }, '$.version {"gte":0} does not hold (saw "1.11.0")'],
