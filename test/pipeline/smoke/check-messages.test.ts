@@ -112,4 +112,11 @@ describe('predicateFailure says what the JSONPath selected', () => {
   ])('%o', (predicate, failure) => {
     expect(predicateFailure(predicate, state)).toBe(failure);
   });
+
+  it('shows a saved value cut to 200 characters too, as what was seen', () => {
+    const saved = new Map([['long', 'x'.repeat(300)]]);
+    expect(predicateFailure({ path: '$.version', sameAs: 'long' }, state, saved)).toBe(
+      `$.version {"sameAs":"long"} does not hold (saw "1.11.0", saved "${'x'.repeat(199)})`,
+    );
+  });
 });
