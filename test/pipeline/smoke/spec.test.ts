@@ -31,6 +31,11 @@ describe('smokeSpecProblems', () => {
     ],
     ['a missing name', { commandTests: [{ command: ['x'] }] }, /^s.json: commandTests\[0\].name: /],
     [
+      'an empty name',
+      { commandTests: [{ name: '', command: ['x'] }] },
+      /^s.json: commandTests\[0\].name: must not be empty$/,
+    ],
+    [
       'an empty command',
       { commandTests: [{ name: 'a', command: [] }] },
       /^s.json: commandTests\[0\].command: must hold at least the program to run/,
