@@ -229,6 +229,13 @@ describe('readPublished, image indexes', () => {
       'the published index names linux/amd64, the plan linux/amd64, linux/arm64',
     ],
     [
+      // Compared in order, each name shown: the plan's platforms listed in another order are not reused.
+      'an index of the same platforms in another order',
+      ['linux/arm64', 'linux/amd64'],
+      undefined,
+      'the published index names linux/arm64, linux/amd64, the plan linux/amd64, linux/arm64',
+    ],
+    [
       'an index of no platform',
       [],
       undefined,

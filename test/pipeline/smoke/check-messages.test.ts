@@ -39,9 +39,14 @@ describe('outputProblems says what did not match and what was seen', () => {
     expect(outputProblems('stdout', text, expected, excluded)).toEqual(problems);
   });
 
-  it('works without pattern lists', () => {
-    expect(outputProblems('stderr', 'x')).toEqual([]);
-  });
+  // Without lists nothing is expected and nothing excluded, whatever the output says. The last row
+  // is the text Stryker plants when it mutates a default list: no default pattern may match it either.
+  it.each(['x', '', 'ERROR: failed\nWARNING: deprecated\n', 'Stryker was here'])(
+    'works without pattern lists: %j',
+    (text) => {
+      expect(outputProblems('stderr', text)).toEqual([]);
+    },
+  );
 
   it.each([
     [300, 'a'.repeat(300)],
@@ -60,6 +65,7 @@ describe('predicateFailure says what the JSONPath selected', () => {
     zero: 0,
     frameworks: [{ tasks: [{ state: 'TASK_RUNNING' }, { state: 'TASK_STAGING' }] }],
     big: 'x'.repeat(300),
+    counts: [0, 3],
   };
 
   it.each<[Predicate, string | undefined]>([
@@ -75,6 +81,10 @@ describe('predicateFailure says what the JSONPath selected', () => {
     [{ path: '$.activated_slaves', gte: 2 }, '$.activated_slaves {"gte":2} does not hold (saw 1)'],
     [{ path: '$.activated_slaves', lte: 1 }, undefined],
     [{ path: '$.activated_slaves', lte: 0 }, '$.activated_slaves {"lte":0} does not hold (saw 1)'],
+    // A comparison holds when any selected value satisfies it, not only when all do.
+    [{ path: '$.counts[*]', gte: 1 }, undefined],
+    [{ path: '$.counts[*]', lte: 1 }, undefined],
+    [{ path: '$.counts[*]', gte: 4 }, '$.counts[*] {"gte":4} does not hold (saw [0,3])'],
     [{ path: '$.zero', gte: 0 }, undefined],
     [{ path: '$.zero', lte: 0 }, undefined],
     [{ path: '$.version', gte: 0 }, '$.version {"gte":0} does not hold (saw "1.11.0")'],
@@ -101,5 +111,12 @@ describe('predicateFailure says what the JSONPath selected', () => {
     [{ path: '$.version' }, '$.version {} does not hold (saw "1.11.0")'],
   ])('%o', (predicate, failure) => {
     expect(predicateFailure(predicate, state)).toBe(failure);
+  });
+
+  it('shows a saved value cut to 200 characters too, as what was seen', () => {
+    const saved = new Map([['long', 'x'.repeat(300)]]);
+    expect(predicateFailure({ path: '$.version', sameAs: 'long' }, state, saved)).toBe(
+      `$.version {"sameAs":"long"} does not hold (saw "1.11.0", saved "${'x'.repeat(199)})`,
+    );
   });
 });

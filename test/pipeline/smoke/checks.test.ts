@@ -217,6 +217,19 @@ describe('template', () => {
       nested: { image: '${UNKNOWN} $x 1.11.x' },
     });
   });
+  // A spec's patterns are compiled with these before any build: each must look like a real build's
+  // value (templateValues in branch-build.ts), or a pattern would be judged on text it never meets.
+  it.each<[keyof typeof SAMPLE_VALUES, RegExp]>([
+    ['GIT_REPO', /^https:\/\/\S+\.git$/],
+    ['GIT_SHA', /^[0-9a-f]{40}$/],
+    ['GIT_SHORT_SHA', new RegExp(`^${SAMPLE_VALUES.GIT_SHA.slice(0, 12)}$`)],
+    ['GIT_BRANCH', /^\d+\.\d+\.x$/],
+    ['VERSION', /^\d+\.\d+\.x$/],
+    ['VERSION_PATTERN', /^1\\\.11\\\.\\d\+$/],
+    ['IMAGE_NAME', /^[a-z0-9][a-z0-9._-]*$/],
+  ])('the sample %s looks like a real one', (name, shape) => {
+    expect(SAMPLE_VALUES[name]).toMatch(shape);
+  });
   it.each([
     ['${GIT_SHA} ${NOPE} ${VERSION_PATTERN}', ['NOPE']],
     ['^mesos ${VERSION_PATTERN}$', []],

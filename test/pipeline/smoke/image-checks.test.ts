@@ -53,6 +53,8 @@ describe('fileExistenceProblems', () => {
     ['executable by any: group only', { isExecutableBy: 'any' }, stat(0o650), []],
     ['a symlink', { type: 'symlink' }, stat(SYMLINK + 0o777), []],
     ['a file', { type: 'file' }, stat(0o644), []],
+    // The directory bit alone, no permission bit set (d---------): still a directory.
+    ['a directory no one may read', { type: 'directory' }, stat(DIR), []],
     ['a directory, not a file', { type: 'file' }, stat(DIR + 0o755), ['/x is a directory, expected a file']],
     [
       'a symlink, not a directory',

@@ -31,6 +31,11 @@ describe('smokeSpecProblems', () => {
     ],
     ['a missing name', { commandTests: [{ command: ['x'] }] }, /^s.json: commandTests\[0\].name: /],
     [
+      'an empty name',
+      { commandTests: [{ name: '', command: ['x'] }] },
+      /^s.json: commandTests\[0\].name: must not be empty$/,
+    ],
+    [
       'an empty command',
       { commandTests: [{ name: 'a', command: [] }] },
       /^s.json: commandTests\[0\].command: must hold at least the program to run/,
@@ -195,6 +200,22 @@ describe('smokeSpecProblems', () => {
       /steps\[1\].pollJson.until\[0\].sameAs: no earlier step saves a value as "b"; the saved names are a$/,
     ],
     [
+      'a sameAs naming none of several saved values',
+      service([
+        {
+          pollJson: {
+            port: 8080,
+            path: '/',
+            timeoutSeconds: 1,
+            until: [{ path: '$.a', exists: true }],
+            save: { a: '$.a', c: '$.c' },
+          },
+        },
+        { pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.b', sameAs: 'b' }] } },
+      ]),
+      /steps\[1\].pollJson.until\[0\].sameAs: no earlier step saves a value as "b"; the saved names are a, c$/,
+    ],
+    [
       'a save that is not a JSONPath',
       service([
         {
@@ -244,6 +265,16 @@ describe('smokeSpecProblems', () => {
     expect(smokeSpecProblems('s.json', JSON.stringify(spec))).toEqual([]);
   });
 
+  it('accepts a request with a body and one with JSON: only both at once is a problem', () => {
+    const spec = service([
+      { http: { port: 8080, path: '/', body: 'x' } },
+      { http: { port: 8080, path: '/', json: { a: 1 } } },
+      { waitHttp: { port: 8080, path: '/', timeoutSeconds: 1, body: 'x' } },
+      { pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.a', exists: true }], json: {} } },
+    ]);
+    expect(smokeSpecProblems('s.json', JSON.stringify(spec))).toEqual([]);
+  });
+
   it('reports every problem, not only the first', () => {
     const problems = smokeSpecProblems(
       's.json',
@@ -256,6 +287,17 @@ describe('smokeSpecProblems', () => {
     expect(problems.join('\n')).toMatch(
       /unknown variable \$\{NOPE\}[\s\S]*fileExistenceTests\[0\].path[\s\S]*expectedOutput\[0\]: not a valid regular expression/,
     );
+  });
+});
+
+describe('parseSmokeSpec', () => {
+  // It parses what smokeSpecProblems accepted; given anything else it still names the file and why.
+  it.each<[string, string | undefined, RegExp]>([
+    ['{', undefined, /^smoke\.json: not valid JSON: /], // no name given: smoke.json
+    ['{', 'images/app/smoke.json', /^images\/app\/smoke\.json: not valid JSON: /],
+    ['commandTests: [\n', 's.yaml', /^s\.yaml: not valid YAML: /],
+  ])('refuses %j in %s, naming the file', (text, file, message) => {
+    expect(() => parseSmokeSpec(text, file)).toThrow(message);
   });
 });
 
@@ -337,6 +379,58 @@ describe('container-structure-test fields', () => {
     );
   });
 
+  // Everywhere else, a variable must be ours, also in fields the schema refuses: every problem at once.
+  const UNKNOWN_PATH =
+    'unknown variable ${PATH}; the variables are GIT_REPO, GIT_SHA, GIT_SHORT_SHA, GIT_BRANCH, VERSION, ' +
+    'VERSION_PATTERN, IMAGE_NAME';
+  it.each<[string, unknown, string[]]>([
+    [
+      'the key of a variable to set',
+      { globalEnvVars: [{ key: '${PATH}', value: 'x' }], commandTests: [{ name: 'a', command: 'true' }] },
+      [`s.json: globalEnvVars[0].key: ${UNKNOWN_PATH}`],
+    ],
+    [
+      'the key of a variable to set in a command test',
+      { commandTests: [{ name: 'a', command: 'true', envVars: [{ key: '${PATH}', value: 'x' }] }] },
+      [`s.json: commandTests[0].envVars[0].key: ${UNKNOWN_PATH}`],
+    ],
+    [
+      'a setup command of a command test',
+      { commandTests: [{ name: 'a', command: 'true', setup: [['echo', '${PATH}']] }] },
+      [`s.json: commandTests[0].setup[0][1]: ${UNKNOWN_PATH}`],
+    ],
+    [
+      'a value misplaced in a file test',
+      { fileExistenceTests: [{ name: 'f', path: '/x', value: '${PATH}' }] },
+      [
+        `s.json: fileExistenceTests[0].value: ${UNKNOWN_PATH}`,
+        's.json: fileExistenceTests[0]: Unrecognized key: "value"; the keys here are name, path, shouldExist, ' +
+          'permissions, uid, gid, isExecutableBy, isDirectory, type',
+      ],
+    ],
+    [
+      'variables to set misplaced in a file test',
+      { fileExistenceTests: [{ name: 'f', path: '/x', envVars: [{ key: 'P', value: '${PATH}' }] }] },
+      [
+        `s.json: fileExistenceTests[0].envVars[0].value: ${UNKNOWN_PATH}`,
+        's.json: fileExistenceTests[0]: Unrecognized key: "envVars"; the keys here are name, path, shouldExist, ' +
+          'permissions, uid, gid, isExecutableBy, isDirectory, type',
+      ],
+    ],
+    [
+      'labels misplaced in a command test',
+      { commandTests: [{ name: 'a', command: 'true', labels: [{ key: 'P', value: '${PATH}' }] }] },
+      [
+        `s.json: commandTests[0].labels[0].value: ${UNKNOWN_PATH}`,
+        's.json: commandTests[0]: Unrecognized key: "labels"; the keys here are name, command, args, setup, ' +
+          'teardown, envVars, entrypoint, user, exitCode, expectedOutput, excludedOutput, expectedError, ' +
+          'excludedError, timeoutSeconds',
+      ],
+    ],
+  ])('checks ${NAME} in %s', (_, spec, problems) => {
+    expect(smokeSpecProblems('s.json', JSON.stringify(spec))).toEqual(problems);
+  });
+
   it.each([
     [
       'containerRunOptions.envVars',
@@ -412,6 +506,12 @@ describe('smoke specs in YAML', () => {
       'commandTests: []\n---\ncommandTests: []\n',
       /^s.yaml: not valid YAML: Source contains multiple documents/,
     ],
+    // The reader's own colon before the context lines goes; the one in its message stays.
+    [
+      'a stray closing bracket',
+      'commandTests: []\n]\n',
+      /^s.yaml: not valid YAML: Unexpected flow-seq-end token in YAML stream: "\]" at line 2, column 1$/,
+    ],
   ])('reports %s with its line, on one line', (_, text, expected) => {
     const problems = smokeSpecProblems('s.yaml', text);
     expect(problems).toEqual([expect.stringMatching(expected)]);
@@ -422,6 +522,19 @@ describe('smoke specs in YAML', () => {
     expect(smokeSpecProblems('s.yml', 'commandTests:\n- name: a\n  command: [x]\n  exitCode: "0"\n')).toEqual([
       's.yml: commandTests[0].exitCode: Invalid input: expected number, received string',
     ]);
+  });
+
+  // The name's extension decides, and only at its end: YAML text in a file named as JSON is bad JSON.
+  it.each([
+    ['smoke.yaml', true],
+    ['dir/smoke.yml', true],
+    ['SMOKE.YAML', true],
+    ['smoke.json', false],
+    ['smoke.yaml.json', false],
+    ['ci.yml/smoke.json', false],
+  ])('reads %s as YAML: %s', (file, isYaml) => {
+    const problems = smokeSpecProblems(file, 'commandTests:\n- name: a\n  command: x\n');
+    expect(problems).toEqual(isYaml ? [] : [expect.stringMatching(new RegExp(`^${file}: not valid JSON: `))]);
   });
 });
 
@@ -497,6 +610,42 @@ describe('every regex field is checked before anything runs', () => {
     ]);
     expect(bad[0]).toContain(`s.json: ${place}: not a valid regular expression`);
     expect(smokeSpecProblems('s.json', JSON.stringify(specWith('^ok (\\d+)$')))).toEqual([]);
+  });
+
+  // JavaScript's message repeats the translated pattern and its flags (`Invalid regular expression:
+  // /…/m: `); only that prefix goes, whatever the pattern holds, and nothing of the user's text.
+  it.each([
+    ['a pattern with spaces', '^mesos (1', 'Unterminated group'],
+    ['a pattern with flags of its own', '(?i)(unclosed', 'Unterminated group'],
+    [
+      "a message of our own that holds JavaScript's prefix",
+      '[[:Invalid regular expression: /x/: :]]',
+      'unknown POSIX class [:Invalid regular expression: /x/: :]; the classes are alnum, alpha, ascii, blank, ' +
+        'cntrl, digit, graph, lower, print, punct, space, upper, word, xdigit',
+    ],
+  ])('says why %s is bad without the translated pattern', (_, pattern, reason) => {
+    expect(smokeSpecProblems('s.json', JSON.stringify(REGEX_PLACES[0]?.[1](pattern)))).toEqual([
+      `s.json: commandTests[0].expectedOutput[0]: not a valid regular expression: ${JSON.stringify(pattern)}: ` +
+        reason,
+    ]);
+  });
+
+  // Only those strings: a name or a value that is not a pattern may hold any character, and a
+  // pattern list written as an object is one shape problem, not also a pattern problem per string.
+  it.each<[string, unknown, string[]]>([
+    [
+      'the key of a label matched by regex',
+      { metadataTest: { labels: [{ key: 'a(b', value: '^1', isRegex: true }] } },
+      [],
+    ],
+    ['the value of a label not matched by regex', { metadataTest: { labels: [{ key: 'k', value: 'a(b' }] } }, []],
+    [
+      'a pattern list written as an object',
+      { commandTests: [{ name: 'a', command: 'x', expectedOutput: { first: '(' } }] },
+      ['s.json: commandTests[0].expectedOutput: Invalid input: expected array, received object'],
+    ],
+  ])('does not read %s as a pattern', (_, spec, problems) => {
+    expect(smokeSpecProblems('s.json', JSON.stringify(spec))).toEqual(problems);
   });
 
   it('checks a pattern after template variables are filled in, and RE2 forms c-s-t files use', () => {
