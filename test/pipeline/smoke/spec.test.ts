@@ -36,6 +36,16 @@ describe('smokeSpecProblems', () => {
       /^s.json: commandTests\[0\].name: must not be empty$/,
     ],
     [
+      'a variable to set without a name',
+      { commandTests: [{ name: 'a', command: ['x'], envVars: [{ key: '', value: 'v' }] }] },
+      /^s.json: commandTests\[0\].envVars\[0\].key: must name the variable$/,
+    ],
+    [
+      'a port written as a word',
+      service([{ exec: { command: ['true'] } }], { ports: ['http'] }),
+      /^s.json: serviceTests\[0\].run.ports\[0\]: must be a port such as 8080 or "8080\/tcp"$/,
+    ],
+    [
       'an empty command',
       { commandTests: [{ name: 'a', command: [] }] },
       /^s.json: commandTests\[0\].command: must hold at least the program to run/,
