@@ -8,6 +8,10 @@ import { fixtureFamily, repoRoot } from '../../helpers/paths.js';
 import { writeTree } from '../../helpers/temp-files.js';
 
 const service = (steps: unknown[], run: unknown = { ports: [8080] }) => ({ serviceTests: [{ name: 's', run, steps }] });
+/** A pollJson step on :8080/ with a 1 s timeout: only its `until` and `save` vary between the rows. */
+const poll = (until: unknown[], save?: Record<string, string>) => ({
+  pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until, ...(save ? { save } : {}) },
+});
 
 describe('smokeSpecProblems', () => {
   it.each(['fixture-base', 'fixture-app'])('accepts the fixture family spec of %s', (image) => {
@@ -180,49 +184,20 @@ describe('smokeSpecProblems', () => {
     ],
     [
       'a sameAs with no earlier save',
-      service([
-        { pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.id', sameAs: 'frameworkId' }] } },
-      ]),
+      service([poll([{ path: '$.id', sameAs: 'frameworkId' }])]),
       /^s.json: serviceTests\[0\].steps\[0\].pollJson.until\[0\].sameAs: no earlier step saves a value as "frameworkId"; save one with "save"/,
     ],
     [
       'a sameAs naming another saved value',
       service([
-        {
-          pollJson: {
-            port: 8080,
-            path: '/',
-            timeoutSeconds: 1,
-            until: [{ path: '$.a', exists: true }],
-            save: { a: '$.a' },
-          },
-        },
-        {
-          pollJson: {
-            port: 8080,
-            path: '/',
-            timeoutSeconds: 1,
-            until: [{ path: '$.b', sameAs: 'b' }],
-            save: { b: '$.b' },
-          },
-        },
+        poll([{ path: '$.a', exists: true }], { a: '$.a' }),
+        poll([{ path: '$.b', sameAs: 'b' }], { b: '$.b' }),
       ]),
       /steps\[1\].pollJson.until\[0\].sameAs: no earlier step saves a value as "b"; the saved names are a$/,
     ],
     [
       'a sameAs naming none of several saved values',
-      service([
-        {
-          pollJson: {
-            port: 8080,
-            path: '/',
-            timeoutSeconds: 1,
-            until: [{ path: '$.a', exists: true }],
-            save: { a: '$.a', c: '$.c' },
-          },
-        },
-        { pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.b', sameAs: 'b' }] } },
-      ]),
+      service([poll([{ path: '$.a', exists: true }], { a: '$.a', c: '$.c' }), poll([{ path: '$.b', sameAs: 'b' }])]),
       /steps\[1\].pollJson.until\[0\].sameAs: no earlier step saves a value as "b"; the saved names are a, c$/,
     ],
     [
@@ -260,16 +235,8 @@ describe('smokeSpecProblems', () => {
 
   it('accepts a value saved by one step and compared by a later one, and cgroup patterns', () => {
     const spec = service([
-      {
-        pollJson: {
-          port: 8080,
-          path: '/',
-          timeoutSeconds: 1,
-          until: [{ path: '$.id', exists: true }],
-          save: { id: '$.id' },
-        },
-      },
-      { pollJson: { port: 8080, path: '/', timeoutSeconds: 1, until: [{ path: '$.id', sameAs: 'id' }] } },
+      poll([{ path: '$.id', exists: true }], { id: '$.id' }),
+      poll([{ path: '$.id', sameAs: 'id' }]),
       { stop: { noCgroupsMatching: ['mesos', 'docker/*/mesos', 'system.slice/mesos-*.scope'] } },
     ]);
     expect(smokeSpecProblems('s.json', JSON.stringify(spec))).toEqual([]);
