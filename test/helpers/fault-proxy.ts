@@ -207,8 +207,7 @@ export class FaultProxy {
       auth &&
       request.headers.authorization !== `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
     ) {
-      request.resume();
-      this.answer(response, 401, 'UNAUTHORIZED', 'authentication required', {
+      this.answer(request, response, 401, 'UNAUTHORIZED', 'authentication required', {
         'WWW-Authenticate': 'Basic realm="fault-proxy"',
       });
       return;
@@ -221,39 +220,44 @@ export class FaultProxy {
       const code =
         fault.code ??
         (fault.status === 429 ? 'TOOMANYREQUESTS' : fault.status === 401 ? 'UNAUTHORIZED' : 'UNAVAILABLE');
-      // Answered once the request body is read, as a registry that takes the upload and then fails
-      // it: answered earlier, the engine may still be writing a layer and see only "broken pipe"
-      // (Node closes the connection), and the test could not say which failure the run reported.
-      request.on('end', () =>
-        this.answer(
-          response,
-          fault.status,
-          code,
-          `injected by the fault proxy (${rule?.name})`,
-          fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) },
-        ),
+      this.answer(
+        request,
+        response,
+        fault.status,
+        code,
+        `injected by the fault proxy (${rule?.name})`,
+        fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) },
       );
-      request.resume();
       return;
     }
     this.forward(request, response, fault);
   }
 
+  /**
+   * Answers in the registry's error format once the request body is read, as a registry that takes
+   * an upload and then refuses it: answered earlier, the engine may still be writing a layer and see
+   * only "broken pipe" (Node closes the connection), and a test could not say which failure the run
+   * reported.
+   */
   private answer(
+    request: http.IncomingMessage,
     response: http.ServerResponse,
     status: number,
     code: string,
     message: string,
     headers: Record<string, string>,
   ): void {
-    const body = JSON.stringify({ errors: [{ code, message, detail: null }] });
-    response.writeHead(status, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-      'Docker-Distribution-Api-Version': 'registry/2.0',
-      ...headers,
+    request.on('end', () => {
+      const body = JSON.stringify({ errors: [{ code, message, detail: null }] });
+      response.writeHead(status, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+        'Docker-Distribution-Api-Version': 'registry/2.0',
+        ...headers,
+      });
+      response.end(body);
     });
-    response.end(body);
+    request.resume();
   }
 
   private forward(request: http.IncomingMessage, response: http.ServerResponse, fault: Fault | undefined): void {
