@@ -22,6 +22,8 @@ export interface RunningCli {
   child: ChildProcess;
   /** Everything written to stderr so far. */
   stderr(): string;
+  /** stderr since `since` (a `Date.now()`), each chunk prefixed by its milliseconds after it: for failure messages. */
+  stderrSince(since: number): string;
   /** Resolves when stderr holds a line matching `pattern`; rejects if the process ends first. */
   waitForLine(pattern: RegExp): Promise<string>;
   /** Resolves when the process has ended. */
@@ -49,6 +51,7 @@ export function startBuiltCli(
   child.on('exit', () => running.delete(child));
   let stdout = '';
   let stderr = '';
+  const chunks: { at: number; text: string }[] = [];
   const watchers: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   const check = (): void => {
     for (const watcher of [...watchers]) {
@@ -61,6 +64,7 @@ export function startBuiltCli(
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
+    chunks.push({ at: Date.now(), text: chunk.toString() });
     check();
   });
   const result = new Promise<CliResult>((resolve, reject) => {
@@ -70,6 +74,11 @@ export function startBuiltCli(
   return {
     child,
     stderr: () => stderr,
+    stderrSince: (since) =>
+      chunks
+        .filter((chunk) => chunk.at >= since)
+        .map((chunk) => `+${chunk.at - since}ms ${chunk.text.trimEnd()}`)
+        .join('\n'),
     waitForLine: (pattern) =>
       new Promise((resolve, reject) => {
         watchers.push({ pattern, resolve });

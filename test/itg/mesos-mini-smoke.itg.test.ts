@@ -102,11 +102,14 @@ afterAll(async () => {
 async function smoke(test: ServiceTest): Promise<{ result: SmokeResult; log: string; left: number }> {
   const runId = `standin-${uniqueId()}`;
   const sink = new BufferSink();
+  // A log file (here: nowhere) makes the runner copy the container's whole log into the log: the
+  // stand-in writes a line per request read and per request answered, which a failure message shows.
+  const files = { write: () => undefined };
   const result = await runSmokeTests({ serviceTests: [test] }, image, {
     runtime: new DockerContainers(docker, runId),
     cgroups: new LocalHostCgroups(),
     clock: systemClock,
-    log: new StreamLogger({ sink, redactor: new Redactor(), verbose: true }),
+    log: new StreamLogger({ sink, redactor: new Redactor(), verbose: true, files }),
     signal: new AbortController().signal,
   });
   const left = (await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${runId}`] } })).length;
