@@ -62,6 +62,15 @@ ensure_bridge() {
   if ! ip link show "$MP_BRIDGE" >/dev/null 2>&1; then
     ip link add name "$MP_BRIDGE" type bridge
   fi
+  # A bridge whose address was never set takes the lowest address of its ports: each container
+  # that starts or stops may change it, and the containers' packets still on their way to the old
+  # one are lost. Through a published port that is a request taken and never answered (seen here:
+  # 10 to 40 s stalls while other containers came and went). dockerd sets docker0's address for
+  # that reason; ours gets a set one too, random and locally administered. A bridge left by an
+  # older version of this script is mended the same way.
+  if [ "$(cat "/sys/class/net/$MP_BRIDGE/addr_assign_type")" != 3 ]; then
+    ip link set dev "$MP_BRIDGE" address "$(od -An -N5 -tx1 /dev/urandom | awk '{ printf "02:%s:%s:%s:%s:%s", $1, $2, $3, $4, $5 }')"
+  fi
   [[ "$(ip addr show dev "$MP_BRIDGE")" == *"inet ${MP_BRIDGE_CIDR%/*}/"* ]] || ip addr add "$MP_BRIDGE_CIDR" dev "$MP_BRIDGE"
   ip link set "$MP_BRIDGE" up
 }

@@ -57,6 +57,12 @@ const mountsUnder = (): string[] =>
     .split('\n')
     .map((line) => line.split(' ')[1] ?? '')
     .filter((mount) => mount.startsWith(`${stateDir}/`));
+/** The kernel's NET_ADDR_SET: an address set by hand, which a bridge keeps whatever ports it has. */
+const NET_ADDR_SET = '3';
+const bridgeAddress = (): { address: string; assigned: string } => ({
+  address: readFileSync(`/sys/class/net/${env.MP_BRIDGE}/address`, 'utf8').trim(),
+  assigned: readFileSync(`/sys/class/net/${env.MP_BRIDGE}/addr_assign_type`, 'utf8').trim(),
+});
 const answers = (socket: string): boolean =>
   spawnSync('curl', ['-sf', '--max-time', '3', '--unix-socket', socket, 'http://engine/_ping']).status === 0;
 
@@ -96,10 +102,27 @@ describe('engine-up.sh and engine-down.sh', () => {
       MP_TOKEN_REGISTRY_PORT: String(await freePort()),
       MP_TOKEN_SERVICE_PORT: String(await freePort()),
     };
+    // The bridge as an older engine-up.sh left it: its address never set, so it follows its ports.
+    execFileSync('ip', ['link', 'add', 'name', env.MP_BRIDGE, 'type', 'bridge']);
+    expect(bridgeAddress().assigned).not.toBe(NET_ADDR_SET);
     const first = script('engine-up.sh', ports);
     expect(first.stderr).toContain('dockerd is up');
     expect(first.code).toBe(0);
     const socket = `${stateDir}/docker.sock`;
+    // Its address is set now, and containers that come and go never change it (a change loses the
+    // packets of every container still sending to the old one).
+    const bridge = bridgeAddress();
+    expect(bridge.assigned).toBe(NET_ADDR_SET);
+    const docker = (...args: string[]): string =>
+      execFileSync('docker', ['-H', `unix://${socket}`, ...args], { encoding: 'utf8' }).trim();
+    const seen = new Set<string>();
+    for (let index = 0; index < 6; index += 1) {
+      docker('run', '-d', '--name', `churn-${suffix}-${index}`, 'mesos-pipeline/busybox:static', 'sleep', '60');
+      seen.add(bridgeAddress().address);
+    }
+    docker('rm', '-f', ...Array.from({ length: 6 }, (_, index) => `churn-${suffix}-${index}`));
+    seen.add(bridgeAddress().address);
+    expect([...seen]).toEqual([bridge.address]);
     expect(first.stdout).toContain(`export DOCKER_HOST=unix://${socket}`);
     expect(first.stdout).toContain(`export MP_REGISTRY=127.0.0.1:${ports.MP_REGISTRY_PORT}`);
     expect(first.stdout).toContain(`export MP_TOKEN_REGISTRY=127.0.0.1:${ports.MP_TOKEN_REGISTRY_PORT}`);
@@ -142,6 +165,8 @@ describe('engine-up.sh and engine-down.sh', () => {
     expect(restarted.every(alive)).toBe(true);
     for (const [index, pid] of restarted.entries()) expect(pid).not.toBe(afterLifetime[index]);
     expect(await tokenRoundTrip(ports, 'ns/app')).toEqual({ expiresIn: 300, status: 404 });
+    // The bridge outlived the killed session and kept its address.
+    expect(bridgeAddress()).toEqual(bridge);
 
     const down = script('engine-down.sh', {});
     expect(down.code).toBe(0);

@@ -184,7 +184,7 @@ describe('dockerfiles/mesos-mini/smoke.json against stand-ins broken on purpose'
       const { result, left, log } = await runs.newFramework;
       expect(result.ok).toBe(false);
       expect(result.outcomes[0]?.problems, log).toHaveLength(1);
-      expect(result.outcomes[0]?.problems[0]).toMatch(
+      expect(result.outcomes[0]?.problems[0], log).toMatch(
         /^step 20 \(after the master restart: [^)]*\): not satisfied within 15s; last: \$\.frameworks\[\?\(@\.name==='marathon' && @\.active===true\)\]\.id \{"sameAs":"marathonFrameworkId"\} does not hold \(saw "standin-[0-9a-f-]+-0001", saved "standin-[0-9a-f-]+-0000"\)$/,
       );
       expect(left).toBe(0);
