@@ -22,7 +22,11 @@ describe('smokeSpecProblems', () => {
 
   it.each([
     ['not JSON', '{', /^s.json: not valid JSON/],
-    ['no test at all', {}, /^s.json: \(top level\): a smoke spec needs at least one test/],
+    [
+      'no test at all',
+      {},
+      /^s.json: \(top level\): a smoke spec needs at least one test: commandTests, fileExistenceTests, fileContentTests, metadataTest, licenseTests or serviceTests$/,
+    ],
     [
       'an unknown top-level field',
       { commandTests: [], tests: [] },
@@ -92,7 +96,37 @@ describe('smokeSpecProblems', () => {
     [
       'bad permissions',
       { fileExistenceTests: [{ name: 'f', path: '/x', permissions: '755' }] },
-      /permissions: must be a mode as container-structure-test prints it \(Go's os.FileMode\): -rwxr-xr-x/,
+      /permissions: must be a mode as container-structure-test prints it \(Go's os.FileMode\): -rwxr-xr-x, drwxr-xr-x, Lrwxrwxrwx, urwxr-xr-x \(setuid\), dtrwxrwxrwx \(sticky\)$/,
+    ],
+    [
+      'a relative path to read',
+      { fileContentTests: [{ name: 'f', path: 'etc/x' }] },
+      /^s.json: fileContentTests\[0\].path: must be an absolute path$/,
+    ],
+    [
+      'a relative license file',
+      { licenseTests: [{ debian: true, files: ['usr/share/doc/x'] }] },
+      /^s.json: licenseTests\[0\].files\[0\]: must be an absolute path$/,
+    ],
+    [
+      'a relative volume',
+      service([{ exec: { command: ['true'] } }], { ports: [8080], volumes: ['var/lib/x'] }),
+      /^s.json: serviceTests\[0\].run.volumes\[0\]: must be an absolute path in the container$/,
+    ],
+    [
+      'an HTTP path without its slash',
+      service([{ http: { port: 8080, path: 'health' } }]),
+      /^s.json: serviceTests\[0\].steps\[0\].http.path: must start with \/$/,
+    ],
+    [
+      'a saved value compared under a bad name',
+      service([poll([{ path: '$.id', sameAs: '1bad' }])]),
+      /^s.json: serviceTests\[0\].steps\[0\].pollJson.until\[0\].sameAs: must be a name such as frameworkId$/,
+    ],
+    [
+      'a value saved under a bad name',
+      service([poll([{ path: '$.id', equals: 1 }], { '1bad': '$.id' })]),
+      /^s.json: serviceTests\[0\].steps\[0\].pollJson.save.1bad: must be a name such as frameworkId$/,
     ],
     [
       "permissions as ls prints setuid, not as Go's FileMode",
@@ -264,6 +298,27 @@ describe('smokeSpecProblems', () => {
     expect(problems.join('\n')).toMatch(
       /unknown variable \$\{NOPE\}[\s\S]*fileExistenceTests\[0\].path[\s\S]*expectedOutput\[0\]: not a valid regular expression/,
     );
+  });
+});
+
+describe('a pollJson predicate', () => {
+  // Each comparison alone is a predicate; the list that counts them must name every one.
+  it.each([
+    ['equals', 1],
+    ['notEquals', 1],
+    ['gte', 1],
+    ['lte', 1],
+    ['matches', '^a'],
+    ['exists', true],
+    ['count', 1],
+    ['minCount', 1],
+    ['sameAs', 'frameworkId'],
+  ])('may be %s alone', (key, value) => {
+    const steps = [
+      poll([{ path: '$.id', equals: 'x' }], { frameworkId: '$.id' }),
+      poll([{ path: '$.a', [key]: value }]),
+    ];
+    expect(smokeSpecProblems('s.json', JSON.stringify(service(steps)))).toEqual([]);
   });
 });
 
