@@ -158,3 +158,19 @@ export async function builtSources(run: FakeRun, branch: PlannedBranch): Promise
 /** A registry refusal with its HTTP status, as a registry client raises it. */
 export const registryFailure = (status: number): Error =>
   Object.assign(new Error(`${status} from the registry`), { status });
+
+/**
+ * Makes the run client's manifest PUT of `reference` fail with `error` (only in `repository`, when
+ * given): a registry refusing or losing one tag write.
+ */
+export function failRunPut(run: FakeRun, reference: string, error: Error, repository?: string): void {
+  run.registry.intercept = (call) => {
+    if (
+      call.op === 'putManifest' &&
+      call.client === 'run' &&
+      call.reference === reference &&
+      (repository === undefined || call.repository === repository)
+    )
+      throw error;
+  };
+}

@@ -3,7 +3,17 @@ import { EngineError } from '../../../pipeline/errors.js';
 import { publish, runExitCode } from '../../../pipeline/publish/publish.js';
 import { INPUTS_LABEL } from '../../../pipeline/publish/inputs.js';
 import { runReportSchema, type BranchReport } from '../../../pipeline/publish/report.js';
-import { fakeRun, HOST, NAMESPACE, planOf, PUSH, REVISION_SPEC, sha, type FakeRun } from '../../helpers/fake-run.js';
+import {
+  failRunPut,
+  fakeRun,
+  HOST,
+  NAMESPACE,
+  planOf,
+  PUSH,
+  REVISION_SPEC,
+  sha,
+  type FakeRun,
+} from '../../helpers/fake-run.js';
 
 // publish() driven through its ports (fake engine, containers and registry): every outcome of a
 // run. What the real engine and registry do is tested in test/itg/.
@@ -164,15 +174,7 @@ describe('publish', () => {
       expect(yesterday.status).toBe('success');
       const before = run.registry.state();
       const second = fakeRun({ registry: run.registry });
-      second.registry.intercept = (call) => {
-        if (
-          call.client === 'run' &&
-          call.op === 'putManifest' &&
-          call.repository === repo('app') &&
-          call.reference === '1.11.0'
-        )
-          throw Object.assign(new Error(`${status} ${text}`), { status });
-      };
+      failRunPut(second, '1.11.0', Object.assign(new Error(`${status} ${text}`), { status }), repo('app'));
       const report = await publish(planOf([release]), second.deps, { ...PUSH, force: true }, second.shared, 'run-1');
 
       const failed = branchOf(report, '1.11.x');
@@ -393,15 +395,7 @@ describe('publish, with another writer', () => {
         }).digest;
       return Promise.resolve();
     };
-    second.registry.intercept = (call) => {
-      if (
-        call.client === 'run' &&
-        call.op === 'putManifest' &&
-        call.repository === repo('app') &&
-        call.reference === '1.11.x'
-      )
-        throw Object.assign(new Error('503 Service Unavailable'), { status: 503 });
-    };
+    failRunPut(second, '1.11.x', Object.assign(new Error('503 Service Unavailable'), { status: 503 }), repo('app'));
     const report = await publish(planOf([release]), second.deps, { ...PUSH, force: true }, second.shared, 'run-1');
 
     expect(report.branches[0]?.status).toBe('failed');

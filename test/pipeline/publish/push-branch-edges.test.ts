@@ -5,6 +5,7 @@ import type { Clock, Registry } from '../../../pipeline/ports.js';
 import { CLEANUP_TIMEOUT_MS, INTERRUPTED_CLEANUP_TIMEOUT_MS, pushBranch } from '../../../pipeline/publish/push.js';
 import {
   builtSources,
+  failRunPut,
   fakeRun,
   registryFailure,
   HOST,
@@ -119,9 +120,7 @@ describe('pushBranch, failing', () => {
 
     const failed = fakeRun();
     const failedAsked = watchCleanup(failed);
-    failed.registry.intercept = (call) => {
-      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw registryFailure(400);
-    };
+    failRunPut(failed, 'latest', registryFailure(400));
     await pushBranch(master, await builtSources(failed, master), failed.deps);
     expect(failedAsked).toEqual([15_000]);
 
@@ -150,9 +149,7 @@ describe('pushBranch, failing', () => {
     // The engine pushes went through; a tag move failed: nothing of the engine's can still land.
     const retagFails = fakeRun();
     const sleptAfterRetag = watchSleeps(retagFails);
-    retagFails.registry.intercept = (call) => {
-      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw registryFailure(400);
-    };
+    failRunPut(retagFails, 'latest', registryFailure(400));
     const failedRetag = await pushBranch(master, await builtSources(retagFails, master), retagFails.deps);
     expect(failedRetag.failure).toMatchObject({ step: 'retag' });
     expect(sleptAfterRetag).toEqual([]);
@@ -161,9 +158,7 @@ describe('pushBranch, failing', () => {
   it('a rollback that cannot start: says the registry may be left half-published, and why', async () => {
     const run = fakeRun();
     watchCleanup(run, new Error('no client for cleaning up'));
-    run.registry.intercept = (call) => {
-      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw registryFailure(400);
-    };
+    failRunPut(run, 'latest', registryFailure(400));
     const result = await pushBranch(master, await builtSources(run, master), run.deps);
     const problem = 'the registry may be left half-published: no client for cleaning up';
     expect(result.rollback).toEqual([problem]);
@@ -196,9 +191,7 @@ describe('pushBranch, failing', () => {
 describe('pushBranch, what a failed push leaves', () => {
   it('returns the tags the registry would not let it take back, each on the image it holds', async () => {
     const run = fakeRun({ deleteEnabled: false });
-    run.registry.intercept = (call) => {
-      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw registryFailure(400);
-    };
+    failRunPut(run, 'latest', registryFailure(400));
     const result = await pushBranch(master, await builtSources(run, master), run.deps);
     expect(result.failure).toMatchObject({ step: 'retag' });
     // Deletes refused: the new tags stay on this run's tested images (base's master was new too,

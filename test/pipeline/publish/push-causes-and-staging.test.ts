@@ -7,6 +7,7 @@ import { engineOutput, pushBranch, type Source } from '../../../pipeline/publish
 import { Redactor } from '../../../pipeline/redact.js';
 import {
   builtSources,
+  failRunPut,
   fakeRun,
   instantClock,
   MULTI_PLATFORM_FAMILY,
@@ -42,26 +43,14 @@ function stagedSources(run: FakeRun, branch: PlannedBranch): Map<string, Source>
   return sources;
 }
 
-/** Fails the first PUT of app's `latest`: after both dated tags and base's tags went in. */
-function failAppLatest(run: FakeRun): void {
-  run.registry.intercept = (call) => {
-    if (
-      call.op === 'putManifest' &&
-      call.client === 'run' &&
-      call.repository === repo('app') &&
-      call.reference === 'latest'
-    )
-      throw registryFailure(400);
-  };
-}
+/** Fails the PUT of app's `latest`: after both dated tags and base's tags went in. */
+const failAppLatest = (run: FakeRun): void => failRunPut(run, 'latest', registryFailure(400), repo('app'));
 
 describe('pushBranch keeps what went wrong as the cause of its failure', () => {
   it('a manifest PUT the registry refused', async () => {
     const run = fakeRun();
     const refusal = registryFailure(400);
-    run.registry.intercept = (call) => {
-      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw refusal;
-    };
+    failRunPut(run, 'latest', refusal);
     const result = await pushBranch(single, await builtSources(run, single), run.deps);
     expect(result.failure).toMatchObject({ step: 'retag', image: 'base' });
     expect((result.failure as Error).cause).toBe(refusal);

@@ -6,6 +6,7 @@ import { pushBranch, type Source } from '../../../pipeline/publish/push.js';
 import type { Call } from '../../helpers/memory-registry.js';
 import {
   builtSources,
+  failRunPut,
   fakeRun,
   HOST,
   instantClock,
@@ -102,9 +103,7 @@ describe('pushBranch, multi-platform images', () => {
 
   it('a failure after the index went in: the rollback deletes the index this run made, whole', async () => {
     const run = fakeRun();
-    run.registry.intercept = (call) => {
-      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw registryFailure(400);
-    };
+    failRunPut(run, 'latest', registryFailure(400));
     const slept: number[] = [];
     run.deps.clock = { ...run.deps.clock, sleep: (ms, signal) => (slept.push(ms), instantClock.sleep(ms, signal)) };
     const result = await pushBranch(master, await builtPlatforms(run), run.deps);
@@ -304,9 +303,7 @@ describe('pushBranch, a refused write and one cut off', () => {
    */
   async function failLatest(error: Error): Promise<boolean[]> {
     const run = fakeRun();
-    run.registry.intercept = (call) => {
-      if (call.op === 'putManifest' && call.client === 'run' && call.reference === 'latest') throw error;
-    };
+    failRunPut(run, 'latest', error);
     const result = await pushBranch(single, await builtSources(run, single), run.deps);
     expect(result.failure).toMatchObject({ step: 'retag', image: 'base' });
     expect(run.registry.state()).toEqual({});

@@ -9,6 +9,7 @@ import type { SmokeSpec } from '../../../pipeline/smoke/spec-schema.js';
 import { runCli } from '../../../pipeline/cli/run-cli.js';
 import { testRuntime } from '../../helpers/runtime.js';
 import {
+  failRunPut,
   fakeRun,
   HOST,
   MULTI_PLATFORM_FAMILY,
@@ -187,15 +188,7 @@ describe('publish --stage and --assemble', () => {
     const run = fakeRun({ registry: first.registry });
     const amd = await stage(run, 'linux/amd64', plan(), true);
     const arm = await stage(run, 'linux/arm64', plan(), true);
-    run.registry.intercept = (call) => {
-      if (
-        call.client === 'run' &&
-        call.op === 'putManifest' &&
-        call.repository === repo('app') &&
-        call.reference === '1.11.x'
-      )
-        throw Object.assign(new Error('503 Service Unavailable'), { status: 503 });
-    };
+    failRunPut(run, '1.11.x', Object.assign(new Error('503 Service Unavailable'), { status: 503 }), repo('app'));
     const branch = await assemble(run, [amd, arm]);
     run.registry.intercept = undefined;
     expect(branch.status).toBe('failed');
