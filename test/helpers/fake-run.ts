@@ -155,6 +155,41 @@ export async function builtSources(run: FakeRun, branch: PlannedBranch): Promise
   return sources;
 }
 
+/**
+ * Each image of `branch` built for each platform, the child on its base of that platform, as
+ * branch-build does: multi-platform sources as pushBranch finds them.
+ */
+export async function builtPlatforms(
+  run: FakeRun,
+  branch: PlannedBranch,
+  platforms: readonly string[] = ['linux/amd64', 'linux/arm64'],
+): Promise<Map<string, Source>> {
+  const sources = new Map<string, Source>();
+  const bases = new Map<string, string>();
+  for (const image of branch.images) {
+    const built = [];
+    for (const platform of platforms) {
+      const base = bases.get(platform);
+      const imageId = await run.engine.build(
+        {
+          context: image.context,
+          buildArgs: { ...image.buildArgs, ...(base ? { BASE_IMAGE: base } : {}) },
+          labels: image.labels,
+          platform,
+        },
+        () => undefined,
+      );
+      bases.set(platform, imageId);
+      built.push({ platform, imageId, inputs: `sha256:in-${platform}`, buildMs: 1 });
+    }
+    sources.set(image.name, {
+      kind: 'built',
+      image: { name: image.name, imageId: built[0]?.imageId ?? '', inputs: 'sha256:in', platforms: built },
+    });
+  }
+  return sources;
+}
+
 /** A registry refusal with its HTTP status, as a registry client raises it. */
 export const registryFailure = (status: number): Error =>
   Object.assign(new Error(`${status} from the registry`), { status });

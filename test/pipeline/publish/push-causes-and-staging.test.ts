@@ -6,6 +6,7 @@ import { makeIndex } from '../../../pipeline/publish/image-index.js';
 import { engineOutput, pushBranch, type Source } from '../../../pipeline/publish/push.js';
 import { Redactor } from '../../../pipeline/redact.js';
 import {
+  builtPlatforms,
   builtSources,
   failRunPut,
   fakeRun,
@@ -69,25 +70,7 @@ describe('pushBranch keeps what went wrong as the cause of its failure', () => {
   it('an engine push that failed, and a platform push that failed', async () => {
     for (const branch of [single, multi]) {
       const run = fakeRun();
-      const sources =
-        branch === single
-          ? await builtSources(run, branch)
-          : await (async () => {
-              const built = await builtSources(run, single);
-              // Both platforms of each image: the same built image twice is enough for the push path.
-              return new Map(
-                [...built].map(([name, source]): [string, Source] => {
-                  if (source.kind !== 'built') throw new Error('built sources only');
-                  const platforms = PLATFORMS.map((platform) => ({
-                    platform,
-                    imageId: source.image.imageId,
-                    inputs: 'sha256:in',
-                    buildMs: 1,
-                  }));
-                  return [name, { kind: 'built', image: { ...source.image, platforms } }];
-                }),
-              );
-            })();
+      const sources = branch === single ? await builtSources(run, branch) : await builtPlatforms(run, branch);
       const cut = new Error('unexpected EOF');
       run.engine.push = () => Promise.reject(cut);
       const result = await pushBranch(branch, sources, run.deps);

@@ -5,6 +5,7 @@ import type { Manifest } from '../../../pipeline/ports.js';
 import { pushBranch, type Source } from '../../../pipeline/publish/push.js';
 import type { Call } from '../../helpers/memory-registry.js';
 import {
+  builtPlatforms as builtPlatformsOf,
   builtSources,
   failRunPut,
   fakeRun,
@@ -30,33 +31,8 @@ const single = planOf([{ branch: 'master', sha: sha(1) }]).branches[0] as Planne
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 const DIGEST = /sha256:[0-9a-f]{64}/.source;
 
-/** Each image built for each platform, the child on its base of that platform, as branch-build does. */
-async function builtPlatforms(run: FakeRun): Promise<Map<string, Source>> {
-  const sources = new Map<string, Source>();
-  const bases = new Map<string, string>();
-  for (const image of master.images) {
-    const platforms = [];
-    for (const platform of PLATFORMS) {
-      const base = bases.get(platform);
-      const imageId = await run.engine.build(
-        {
-          context: image.context,
-          buildArgs: { ...image.buildArgs, ...(base ? { BASE_IMAGE: base } : {}) },
-          labels: image.labels,
-          platform,
-        },
-        () => undefined,
-      );
-      bases.set(platform, imageId);
-      platforms.push({ platform, imageId, inputs: `sha256:in-${platform}`, buildMs: 1 });
-    }
-    sources.set(image.name, {
-      kind: 'built',
-      image: { name: image.name, imageId: platforms[0]?.imageId ?? '', inputs: 'sha256:in', platforms },
-    });
-  }
-  return sources;
-}
+/** Each image of the multi-platform branch built for both platforms. */
+const builtPlatforms = (run: FakeRun): Promise<Map<string, Source>> => builtPlatformsOf(run, master, PLATFORMS);
 
 /** The stored manifests of a repository, to change behind the pipeline's back (another writer, a lost write). */
 function manifests(run: FakeRun, image: string): Map<string, Manifest> {
