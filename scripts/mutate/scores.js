@@ -1,12 +1,20 @@
-// Prints the mutation score per folder of the mutated set (Markdown), from the JSON report that
-// `npm run mutate` writes (reports/mutation/mutation.json); MUTATION.md records its output.
+// Prints the mutation score per folder of the mutated set (Markdown), from the JSON reports that
+// `npm run mutate` writes (reports/mutation/mutation.json, and reports/mutation-schema/mutation.json
+// for spec-schema.ts's own config), or from the reports named as arguments; MUTATION.md records its
+// output.
 // Score = detected (killed, timed out) / (detected + survived + no coverage), as Stryker counts it;
 // compile errors and ignored mutants do not count.
 /* global console, process -- Node's own */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
-const file = process.argv[2] ?? 'reports/mutation/mutation.json';
-const report = JSON.parse(readFileSync(file, 'utf8'));
+const named = process.argv.slice(2);
+const reports = named.length > 0 ? named : ['reports/mutation/mutation.json', 'reports/mutation-schema/mutation.json'];
+// A later report's file replaces an earlier one's (a file is in one config only).
+const files = {};
+for (const report of reports) {
+  if (named.length === 0 && !existsSync(report)) continue;
+  Object.assign(files, JSON.parse(readFileSync(report, 'utf8')).files);
+}
 
 // The groups MUTATION.md reports: folders, and the single files of pipeline/ listed one by one.
 function groupOf(name) {
@@ -16,7 +24,7 @@ function groupOf(name) {
 }
 
 const groups = new Map();
-for (const [name, { mutants }] of Object.entries(report.files)) {
+for (const [name, { mutants }] of Object.entries(files)) {
   const group = groupOf(name);
   const counts = groups.get(group) ?? { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, other: 0 };
   for (const { status } of mutants) {

@@ -1,0 +1,23 @@
+// `npm run mutate [stryker options]`: runs Stryker with each config of the mutated set in turn
+// (scripts/mutate/runs.js says which), and fails when one of them fails.
+/* global process -- Node's own */
+import { spawnSync } from 'node:child_process';
+import { strykerRuns } from './runs.js';
+
+function main(args) {
+  let runs;
+  try {
+    runs = strykerRuns(args);
+  } catch (error) {
+    process.stderr.write(`npm run mutate: ${error.message}\n`);
+    return 2;
+  }
+  for (const run of runs) {
+    const { status, error } = spawnSync('npx', ['stryker', 'run', ...run], { stdio: 'inherit' });
+    if (error) throw error;
+    if (status !== 0) return status ?? 1;
+  }
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));
