@@ -20,8 +20,8 @@ export function narrowPlatforms(family: Family, wanted: string | undefined): Fam
   const bad = list.filter((platform) => !PLATFORM_PATTERN.test(platform));
   if (bad.length > 0)
     throw new InputError(
-      `${PLATFORMS_ENV}="${wanted}": ${bad.join(', ')} is not a platform; give platforms such as ` +
-        `linux/amd64,linux/arm64`,
+      `${PLATFORMS_ENV}="${wanted}": ${bad.join(', ')} ${bad.length === 1 ? 'is not a platform' : 'are not platforms'}; ` +
+        `give platforms such as linux/amd64,linux/arm64`,
     );
   const images = family.images.map((image) => {
     const declared = image.platforms ?? DEFAULT_PLATFORMS;

@@ -63,7 +63,10 @@ describe('narrowPlatforms (MESOS_PIPELINE_PLATFORMS)', () => {
       /^MESOS_PIPELINE_PLATFORMS="linux\/s390x": base is built for linux\/amd64, linux\/arm64 only; name at least one of them$/,
     ],
     // Every bad entry is named, not just the first.
-    ['arm64,x86', /^MESOS_PIPELINE_PLATFORMS="arm64,x86": arm64, x86 /],
+    [
+      'arm64,x86',
+      /^MESOS_PIPELINE_PLATFORMS="arm64,x86": arm64, x86 are not platforms; give platforms such as linux\/amd64,linux\/arm64$/,
+    ],
   ])('refuses %s with one line that says what would be right', (wanted, message) => {
     expect(() => narrowPlatforms(family, wanted)).toThrow(message);
   });
