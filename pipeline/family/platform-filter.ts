@@ -18,11 +18,12 @@ export function narrowPlatforms(family: Family, wanted: string | undefined): Fam
     .map((platform) => platform.trim())
     .filter(Boolean);
   const bad = list.filter((platform) => !PLATFORM_PATTERN.test(platform));
-  if (bad.length > 0)
+  if (bad.length > 0) {
+    const what = bad.length === 1 ? 'is not a platform' : 'are not platforms';
     throw new InputError(
-      `${PLATFORMS_ENV}="${wanted}": ${bad.join(', ')} ${bad.length === 1 ? 'is not a platform' : 'are not platforms'}; ` +
-        `give platforms such as linux/amd64,linux/arm64`,
+      `${PLATFORMS_ENV}="${wanted}": ${bad.join(', ')} ${what}; give platforms such as linux/amd64,linux/arm64`,
     );
+  }
   const images = family.images.map((image) => {
     const declared = image.platforms ?? DEFAULT_PLATFORMS;
     const kept = declared.filter((platform) => list.includes(platform));
