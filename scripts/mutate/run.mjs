@@ -1,9 +1,13 @@
 // `npm run mutate [stryker options]`: runs Stryker with each config of the mutated set in turn
 // (scripts/mutate/runs.js says which), and fails when one of them fails.
-/* global process -- Node's own */
 import { spawnSync } from 'node:child_process';
+import process from 'node:process';
 import { strykerRuns } from './runs.js';
 
+/**
+ * @param {string[]} args
+ * @returns {number} the exit code
+ */
 function main(args) {
   let runs;
   try {

@@ -5,7 +5,11 @@
 export const SCHEMA_CONFIG = 'stryker.schema.json';
 const SCHEMA_FILE = 'pipeline/smoke/spec-schema.ts';
 
-/** Each run as the arguments after `stryker run`. `--mutate a,b` sends each file to its config. */
+/**
+ * Each run as the arguments after `stryker run`. `--mutate a,b` sends each file to its config.
+ * @param {string[]} args
+ * @returns {string[][]}
+ */
 export function strykerRuns(args) {
   const index = args.findIndex((arg) => arg === '--mutate' || arg === '-m' || arg.startsWith('--mutate='));
   if (index === -1) return [[...args], [SCHEMA_CONFIG, ...args]];

@@ -6,6 +6,7 @@
 // compile errors and ignored mutants do not count.
 /* global console, process -- Node's own */
 import { existsSync, readFileSync } from 'node:fs';
+import { unrunSurvivors } from './unrun.js';
 
 const named = process.argv.slice(2);
 const reports = named.length > 0 ? named : ['reports/mutation/mutation.json', 'reports/mutation-schema/mutation.json'];
@@ -49,3 +50,9 @@ for (const [group, c] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
 console.log(
   `| **all** | **${score(total)}** | ${total.Killed} | ${total.Timeout} | ${total.Survived} | ${total.NoCoverage} |`,
 );
+const unrun = unrunSurvivors(files);
+if (unrun.length > 0)
+  process.stderr.write(
+    `${unrun.length} survivors ran none of their covering tests (a test title that changes between runs?): ` +
+      `${unrun.join(', ')}\n`,
+  );
