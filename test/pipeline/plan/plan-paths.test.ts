@@ -26,19 +26,39 @@ describe('portable plan folders', () => {
     expect(portableImagesDir(dir)).toBe(expected);
   });
 
-  // `from` is how a message about a missing family says where it looked.
+  // `from` is how a message about a missing family says where it looked. Titles name no temp
+  // folder: Stryker picks a mutant's tests by title, and a title that changes every run is never run.
   it.each([
     [
+      'the embedded family from anywhere',
       'package:dockerfiles',
       '/anywhere',
       path.join(repoRoot, 'dockerfiles'),
       `the family embedded in mesos-pipeline at ${repoRoot}`,
     ],
-    ['deep/family', path.join(repo, 'deep'), path.join(repo, 'deep/family'), `relative to the repository root ${repo}`],
-    ['deep/family', repo, path.join(repo, 'deep/family'), `relative to the repository root ${repo}`],
-    ['family', loose, path.join(loose, 'family'), `relative to ${loose}, which is in no git repository`],
-    ['/abs/family', repo, '/abs/family', 'an absolute path'],
-  ])('resolves %s from %s', (imagesDir, cwd, dir, from) => {
+    [
+      'a relative folder from a subfolder of a repository',
+      'deep/family',
+      path.join(repo, 'deep'),
+      path.join(repo, 'deep/family'),
+      `relative to the repository root ${repo}`,
+    ],
+    [
+      'a relative folder from the root of a repository',
+      'deep/family',
+      repo,
+      path.join(repo, 'deep/family'),
+      `relative to the repository root ${repo}`,
+    ],
+    [
+      'a relative folder outside any repository',
+      'family',
+      loose,
+      path.join(loose, 'family'),
+      `relative to ${loose}, which is in no git repository`,
+    ],
+    ['an absolute folder', '/abs/family', repo, '/abs/family', 'an absolute path'],
+  ])('resolves %s', (_, imagesDir, cwd, dir, from) => {
     expect(resolveImagesDir(imagesDir, cwd)).toEqual({ dir, from });
   });
 
