@@ -36,7 +36,41 @@ export function isTransientText(message: string): boolean {
 // Failures the next attempt would meet again: a port or scheme fetch will not use, a URL it cannot
 // parse, a certificate it does not trust, and the codes NETWORK_FAILURES marks as not transient (a
 // name DNS says does not exist). Retrying them only makes the user wait for the same error.
-const PERMANENT_CODES = /^(ERR_INVALID_URL|ERR_TLS_CERT_ALTNAME_INVALID|CERT_\w+|\w+_CERT(_\w+)?|ERR_SSL_\w+)$/;
+// The certificate codes are every X509 verification code Node reports (its tls docs, "X509
+// certificate error codes"), but OUT_OF_MEM; OpenSSL's own failures are ERR_SSL_*.
+const PERMANENT_CODES = new Set([
+  'ERR_INVALID_URL',
+  'ERR_INVALID_URL_SCHEME',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CRL_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+]);
+const isPermanentCode = (code: string): boolean => PERMANENT_CODES.has(code) || code.startsWith('ERR_SSL_');
 const PERMANENT_MESSAGES = /^(bad port|unknown scheme|invalid url|invalid method)/i;
 const TRANSIENT_MESSAGES = /socket hang up|fetch failed|other side closed/i;
 
@@ -45,7 +79,7 @@ export function isNetworkError(error: unknown): boolean {
   const chain = causeChain(error);
   const permanent = chain.some((link) => {
     const code = errorCode(link);
-    if (code !== undefined && (PERMANENT_CODES.test(code) || networkFailureOf(link)?.transient === false)) return true;
+    if (code !== undefined && (isPermanentCode(code) || networkFailureOf(link)?.transient === false)) return true;
     return PERMANENT_MESSAGES.test(link.message);
   });
   if (permanent) return false;

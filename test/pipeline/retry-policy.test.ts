@@ -1,10 +1,16 @@
 import { systemClock } from '../../pipeline/adapters/clock.js';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StreamLogger } from '../../pipeline/log.js';
 import type { Clock } from '../../pipeline/ports.js';
 import { Redactor } from '../../pipeline/redact.js';
 import { RegistryError } from '../../pipeline/errors.js';
 import { isNetworkError, isRetryableStatus, isTransientText, withRetry } from '../../pipeline/retry.js';
+import { fixtures } from '../helpers/paths.js';
 import { BufferSink } from '../helpers/runtime.js';
 
 describe('isRetryableStatus: statuses and registry error codes', () => {
@@ -122,6 +128,55 @@ describe('isNetworkError', () => {
   });
 });
 
+describe('isNetworkError: a certificate the next attempt would meet again is not retried', () => {
+  const coded = (code: string): Error => Object.assign(new Error('certificate problem'), { code });
+  // Every X509 verification code Node reports (its tls docs, "X509 certificate error codes"), as
+  // fetch wraps it, and the TLS codes of its own; a registry with such a certificate would
+  // otherwise be retried with backoff for every call of the run.
+  it.each([
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_CRL',
+    'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+    'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+    'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+    'CERT_SIGNATURE_FAILURE',
+    'CRL_SIGNATURE_FAILURE',
+    'CERT_NOT_YET_VALID',
+    'CERT_HAS_EXPIRED',
+    'CRL_NOT_YET_VALID',
+    'CRL_HAS_EXPIRED',
+    'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+    'ERROR_IN_CERT_NOT_AFTER_FIELD',
+    'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+    'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    // A server that does not send its intermediate certificate: the most common of them.
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'CERT_CHAIN_TOO_LONG',
+    'CERT_REVOKED',
+    'INVALID_CA',
+    'PATH_LENGTH_EXCEEDED',
+    'INVALID_PURPOSE',
+    'CERT_UNTRUSTED',
+    'CERT_REJECTED',
+    'HOSTNAME_MISMATCH',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'ERR_INVALID_URL_SCHEME',
+    // Plain HTTP on an HTTPS port.
+    'ERR_SSL_WRONG_VERSION_NUMBER',
+    'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  ])('%s', (code) => {
+    expect(isNetworkError(new TypeError('fetch failed', { cause: coded(code) }))).toBe(false);
+  });
+
+  // Codes that only look like them stay what the rest of the chain says.
+  it.each(['XCERT_HAS_EXPIRED', 'CERT_', 'UND_ERR_SSL_X'])('%s', (code) => {
+    expect(isNetworkError(new TypeError('fetch failed', { cause: coded(code) }))).toBe(true);
+  });
+});
+
 describe('withRetry', () => {
   /** A clock that records the waits asked of it and does not wait. */
   function recordingClock(): Clock & { slept: number[] } {
@@ -220,5 +275,40 @@ describe('isNetworkError on what fetch really throws', () => {
 
   it('a refused connection: retried', async () => {
     expect(isNetworkError(await thrown('http://127.0.0.1:2/v2/'))).toBe(true);
+  });
+
+  // A server behind `url` for one test; `https` with a certificate no trust store holds.
+  const serving = async (secure: boolean, test: (url: string) => Promise<void>): Promise<void> => {
+    const tls = path.join(fixtures, 'tls');
+    const answer = (_: unknown, response: { end: (body: string) => void }): void => response.end('{}');
+    const server = secure
+      ? https.createServer(
+          { key: readFileSync(path.join(tls, 'leaf.key')), cert: readFileSync(path.join(tls, 'leaf.crt')) },
+          answer,
+        )
+      : http.createServer(answer);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await test(`https://127.0.0.1:${(server.address() as AddressInfo).port}/v2/`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  };
+
+  it('a certificate signed by an unknown authority (UNABLE_TO_VERIFY_LEAF_SIGNATURE): not retried', async () => {
+    await serving(true, async (url) => {
+      const error = await thrown(url);
+      expect((error as Error).cause).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+      expect(isNetworkError(error)).toBe(false);
+    });
+  });
+
+  it('https to a plain HTTP port (ERR_SSL_*): not retried', async () => {
+    await serving(false, async (url) => {
+      const error = await thrown(url);
+      expect((error as Error).cause).toMatchObject({ code: expect.stringMatching(/^ERR_SSL_/) });
+      expect(isNetworkError(error)).toBe(false);
+    });
   });
 });
