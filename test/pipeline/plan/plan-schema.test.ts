@@ -72,6 +72,11 @@ describe('planSchema', () => {
       /^branches\[0\]\.images\[0\]\.tags\.dated: ".*:1\.11\.x-2026-11-01" is a dated tag of 1\.11\.x on 2026-11-01; this plan's is 1\.11\.x-2026-11-27$/,
     ],
     [
+      'a dated tag of another branch on the same day',
+      (plan) => setTag(image(plan), 'dated', '127.0.0.1:5000/mesos/fixture-base:1.10.x-2026-11-27'),
+      /^branches\[0\]\.images\[0\]\.tags\.dated: ".*:1\.10\.x-2026-11-27" is a dated tag of 1\.10\.x on 2026-11-27; this plan's is 1\.11\.x-2026-11-27$/,
+    ],
+    [
       'credentials in the repository URL',
       (plan) => {
         plan.repo = 'https://bot:s3cret-token@github.com/apache/mesos.git';
