@@ -144,9 +144,8 @@ export function smokeSpecProblems(file: string, text: string): string[] {
   const raw = read.data;
   const problems: string[] = [];
   for (const [value, path] of strings(raw)) {
-    const unknown = unknownVariables(value);
-    if (unknown.length > 0 && isEnvValue(path)) continue;
-    for (const name of unknown) {
+    if (isEnvValue(path)) continue;
+    for (const name of unknownVariables(value)) {
       problems.push(
         `${formatPath(path)}: unknown variable \${${name}}; the variables are ${TEMPLATE_VARIABLES.join(', ')}`,
       );
