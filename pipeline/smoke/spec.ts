@@ -83,11 +83,12 @@ function serviceProblems(spec: SmokeSpecFile): string[] {
       });
       for (const name of Object.keys(step.pollJson?.save ?? {})) saved.add(name);
       for (const kind of ['waitHttp', 'http', 'pollJson'] as const) {
-        const port = step[kind]?.port;
+        const request = step[kind];
+        const port = request?.port;
         if (port !== undefined && !published.has(portKey(port))) {
           problems.push(`${where}.${kind}.port: ${port} is not published; add it to serviceTests[${t}].run.ports`);
         }
-        if (step[kind]?.json !== undefined && step[kind]?.body !== undefined)
+        if (request?.json !== undefined && request.body !== undefined)
           problems.push(`${where}.${kind}: give json or body, not both`);
       }
       if (step.stop && s !== test.steps.length - 1)
