@@ -3,7 +3,7 @@
 // schema's own tests, see test/vitest.mutate-schema.config.ts), stryker.config.json the rest.
 
 export const SCHEMA_CONFIG = 'stryker.schema.json';
-const SCHEMA_FILE = 'pipeline/smoke/spec-schema.ts';
+export const SCHEMA_FILE = 'pipeline/smoke/spec-schema.ts';
 
 /**
  * Each run as the arguments after `stryker run`. `--mutate a,b` sends each file to its config.

@@ -1,5 +1,53 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { strykerRuns } from '../../scripts/mutate/runs.js';
+import { SCHEMA_CONFIG, SCHEMA_FILE, strykerRuns } from '../../scripts/mutate/runs.js';
+import { repoRoot } from '../helpers/paths.js';
+
+interface StrykerConfig {
+  mutate: string[];
+  vitest: { configFile: string };
+  incrementalFile: string;
+  jsonReporter: { fileName: string };
+}
+const config = (name: string): StrykerConfig =>
+  JSON.parse(readFileSync(path.join(repoRoot, name), 'utf8')) as StrykerConfig;
+
+describe('the two Stryker configs', () => {
+  const main = config('stryker.config.json');
+  const schema = config(SCHEMA_CONFIG);
+
+  it('hold the schema in its own config only, and keep their results apart', () => {
+    expect(schema.mutate).toEqual([SCHEMA_FILE]);
+    expect(main.mutate).not.toContain(SCHEMA_FILE);
+    expect(schema.vitest.configFile).toBe('test/vitest.mutate-schema.config.ts');
+    expect(schema.incrementalFile).not.toBe(main.incrementalFile);
+    expect(schema.jsonReporter.fileName).not.toBe(main.jsonReporter.fileName);
+  });
+
+  it('mutate the set issue 19 names, and nothing beside it', () => {
+    expect([...main.mutate, ...schema.mutate].sort()).toEqual(
+      [
+        'tags/**/*.ts',
+        'pipeline/plan/**/*.ts',
+        'pipeline/smoke/spec.ts',
+        'pipeline/smoke/spec-schema.ts',
+        'pipeline/smoke/template.ts',
+        'pipeline/smoke/output-checks.ts',
+        'pipeline/smoke/predicates.ts',
+        'pipeline/smoke/file-tests.ts',
+        'pipeline/smoke/metadata-test.ts',
+        'pipeline/retry.ts',
+        'pipeline/redact.ts',
+        'pipeline/adapters/json-stream.ts',
+        'pipeline/publish/reuse.ts',
+        'pipeline/publish/inputs.ts',
+        'pipeline/publish/push.ts',
+        'pipeline/family/**/*.ts',
+      ].sort(),
+    );
+  });
+});
 
 describe('strykerRuns: the Stryker runs npm run mutate makes', () => {
   it.each([
