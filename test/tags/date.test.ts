@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ageInDays, dayProblem, utcDay } from '../../tags/date.js';
+import { OLD_DATE_DAYS, ageInDays, dayProblem, dayRangeProblem, utcDay } from '../../tags/date.js';
 
 const originalTz = process.env.TZ;
 afterEach(() => {
@@ -60,6 +60,52 @@ describe('dayProblem', () => {
     ['', /YYYY-MM-DD/],
   ])('rejects %s', (day, message) => {
     expect(dayProblem(day)).toMatch(message);
+  });
+});
+
+describe('dayProblem: the whole message', () => {
+  it.each([
+    ['2026-13-01', '"2026-13-01" is not a real calendar day: months go from 01 to 12'],
+    ['2026-00-10', '"2026-00-10" is not a real calendar day: months go from 01 to 12'],
+    // December is a month: its 32nd is a day too many, not a month out of range.
+    ['2026-12-32', '"2026-12-32" is not a real calendar day: 2026-12 has 31 days; for example 2026-12-31'],
+    ['2024-02-30', '"2024-02-30" is not a real calendar day: 2024-02 has 29 days; for example 2024-02-29'],
+  ])('%s', (day, message) => {
+    expect(dayProblem(day)).toBe(message);
+  });
+});
+
+describe('dayRangeProblem: a --date near the UTC today', () => {
+  const today = '2026-11-27';
+  const range = 'give a day from 2026-10-28 to 2026-11-28';
+  it('reaches 30 days back', () => {
+    expect(OLD_DATE_DAYS).toBe(30);
+  });
+  it.each([
+    ['2026-11-27', false, undefined],
+    // One day ahead: a run just before midnight somewhere.
+    ['2026-11-28', false, undefined],
+    ['2026-11-29', false, `2026-11-29 is more than a day after today (2026-11-27 UTC); ${range}`],
+    ['2027-11-27', true, `2027-11-27 is more than a day after today (2026-11-27 UTC); ${range}`],
+    ['2026-10-28', false, undefined],
+    [
+      '2026-10-27',
+      false,
+      `2026-10-27 is more than 30 days before today (2026-11-27 UTC); ${range}, or add --rerun-old-date to re-run ` +
+        'that old day on purpose',
+    ],
+    ['2026-10-27', true, undefined],
+    ['2020-01-01', true, undefined],
+  ])('%s (old on purpose: %s)', (day, old, problem) => {
+    expect(dayRangeProblem(day, today, old)).toBe(problem);
+  });
+  it('counts across a year and a leap day, and starts the advice with the remedy given', () => {
+    expect(dayRangeProblem('2025-01-02', '2024-12-31', false, 'apply the plan on a day')).toBe(
+      '2025-01-02 is more than a day after today (2024-12-31 UTC); ' +
+        'apply the plan on a day from 2024-12-01 to 2025-01-01',
+    );
+    expect(dayRangeProblem('2024-02-29', '2024-03-01', false)).toBeUndefined();
+    expect(dayRangeProblem('2024-01-30', '2024-03-01', false)).toMatch(/give a day from 2024-01-31 to 2024-03-02/);
   });
 });
 

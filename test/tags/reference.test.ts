@@ -52,6 +52,11 @@ describe('parseRegistryTarget', () => {
       'docker.io/mesos//x',
       /^--registry "docker\.io\/mesos\/\/x": "mesos\/\/x" is not a valid repository path component: /,
     ],
+    // The whole rule, so the user can fix the name in one go.
+    [
+      'docker.io/Mesos',
+      /"Mesos" is not a valid repository path component: use lower-case letters, digits and single \. _ or - between them/,
+    ],
   ])('rejects %s', (text, message) => {
     expect(() => parseRegistryTarget(text)).toThrow(message);
     expect(() => parseRegistryTarget(text)).toThrow(/expected HOST\[:PORT\]\/NAMESPACE/);
