@@ -25,6 +25,15 @@ describe('the two Stryker configs', () => {
     expect(schema.jsonReporter.fileName).not.toBe(main.jsonReporter.fileName);
   });
 
+  it('differ in nothing else (the schema config is a copy of the main one, kept in step)', () => {
+    const rest = ({ mutate: _m, vitest, incrementalFile: _i, jsonReporter: _j, ...other }: StrykerConfig) => ({
+      ...other,
+      vitest: { ...vitest, configFile: undefined },
+      htmlReporter: undefined,
+    });
+    expect(rest(schema)).toEqual(rest(main));
+  });
+
   it('mutate the set issue 19 names, and nothing beside it', () => {
     expect([...main.mutate, ...schema.mutate].sort()).toEqual(
       [
