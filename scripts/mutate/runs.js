@@ -18,7 +18,8 @@ export function strykerRuns(args) {
   if (list === undefined || list === '') throw new Error('--mutate needs a comma-separated list of files');
   const rest = [...args.slice(0, index), ...args.slice(index + (inline ? 1 : 2))];
   const files = list.split(',').filter((file) => file !== '');
-  // A file may carry a line range (`file.ts:10-20`), and a pattern may name the schema too.
+  // A file may carry a line range (`file.ts:10-20`). A glob is not expanded here: one that covers
+  // the schema goes to the main config, which would run it against every unit test.
   const isSchema = (file) => file.split(':')[0] === SCHEMA_FILE;
   const schema = files.filter(isSchema);
   const others = files.filter((file) => !isSchema(file));
