@@ -1,6 +1,5 @@
 import { systemClock } from '../../pipeline/adapters/clock.js';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import type { Clock } from '../../pipeline/ports.js';
 import { Redactor } from '../../pipeline/redact.js';
 import { RegistryError } from '../../pipeline/errors.js';
 import { isNetworkError, isRetryableStatus, isTransientText, withRetry } from '../../pipeline/retry.js';
+import { stubServer } from '../helpers/http-server.js';
 import { fixtures } from '../helpers/paths.js';
 import { BufferSink } from '../helpers/runtime.js';
 
@@ -70,8 +70,10 @@ describe('isTransientText: what the engine writes when a registry call failed', 
   });
 });
 
+/** An error with Node's `code`, as sockets and TLS raise them. */
+const coded = (code: unknown, message = 'x'): Error => Object.assign(new Error(message), { code });
+
 describe('isNetworkError', () => {
-  const coded = (code: unknown, message = 'x'): Error => Object.assign(new Error(message), { code });
   it.each([
     'ECONNRESET',
     'ECONNREFUSED',
@@ -129,7 +131,6 @@ describe('isNetworkError', () => {
 });
 
 describe('isNetworkError: a certificate the next attempt would meet again is not retried', () => {
-  const coded = (code: string): Error => Object.assign(new Error('certificate problem'), { code });
   // Every X509 verification code Node reports (its tls docs, "X509 certificate error codes"), as
   // fetch wraps it, and the TLS codes of its own; a registry with such a certificate would
   // otherwise be retried with backoff for every call of the run.
@@ -168,12 +169,12 @@ describe('isNetworkError: a certificate the next attempt would meet again is not
     'ERR_SSL_WRONG_VERSION_NUMBER',
     'ERR_SSL_PACKET_LENGTH_TOO_LONG',
   ])('%s', (code) => {
-    expect(isNetworkError(new TypeError('fetch failed', { cause: coded(code) }))).toBe(false);
+    expect(isNetworkError(new TypeError('fetch failed', { cause: coded(code, 'certificate problem') }))).toBe(false);
   });
 
   // Codes that only look like them stay what the rest of the chain says.
   it.each(['XCERT_HAS_EXPIRED', 'CERT_', 'UND_ERR_SSL_X'])('%s', (code) => {
-    expect(isNetworkError(new TypeError('fetch failed', { cause: coded(code) }))).toBe(true);
+    expect(isNetworkError(new TypeError('fetch failed', { cause: coded(code, 'certificate problem') }))).toBe(true);
   });
 });
 
@@ -277,16 +278,13 @@ describe('isNetworkError on what fetch really throws', () => {
     expect(isNetworkError(await thrown('http://127.0.0.1:2/v2/'))).toBe(true);
   });
 
-  // A server behind `url` for one test; `https` with a certificate no trust store holds.
-  const serving = async (secure: boolean, test: (url: string) => Promise<void>): Promise<void> => {
+  // An HTTPS server for one test, with a certificate no trust store holds (test/fixtures/tls).
+  const untrusted = async (test: (url: string) => Promise<void>): Promise<void> => {
     const tls = path.join(fixtures, 'tls');
-    const answer = (_: unknown, response: { end: (body: string) => void }): void => response.end('{}');
-    const server = secure
-      ? https.createServer(
-          { key: readFileSync(path.join(tls, 'leaf.key')), cert: readFileSync(path.join(tls, 'leaf.crt')) },
-          answer,
-        )
-      : http.createServer(answer);
+    const server = https.createServer(
+      { key: readFileSync(path.join(tls, 'leaf.key')), cert: readFileSync(path.join(tls, 'leaf.crt')) },
+      (_, response) => response.end('{}'),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       await test(`https://127.0.0.1:${(server.address() as AddressInfo).port}/v2/`);
@@ -297,7 +295,7 @@ describe('isNetworkError on what fetch really throws', () => {
   };
 
   it('a certificate signed by an unknown authority (UNABLE_TO_VERIFY_LEAF_SIGNATURE): not retried', async () => {
-    await serving(true, async (url) => {
+    await untrusted(async (url) => {
       const error = await thrown(url);
       expect((error as Error).cause).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
       expect(isNetworkError(error)).toBe(false);
@@ -305,10 +303,13 @@ describe('isNetworkError on what fetch really throws', () => {
   });
 
   it('https to a plain HTTP port (ERR_SSL_*): not retried', async () => {
-    await serving(false, async (url) => {
-      const error = await thrown(url);
+    const plain = await stubServer((_, response) => response.end('{}'));
+    try {
+      const error = await thrown(`https://${plain.host}/v2/`);
       expect((error as Error).cause).toMatchObject({ code: expect.stringMatching(/^ERR_SSL_/) });
       expect(isNetworkError(error)).toBe(false);
-    });
+    } finally {
+      await plain.close();
+    }
   });
 });
